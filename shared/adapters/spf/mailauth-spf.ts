@@ -1,0 +1,119 @@
+/**
+ * SPF evaluation (RFC 7208 check_host()) by mailauth, asked through our DnsResolver port.
+ *
+ * mailauth's resolver contract is Node's `dns.promises.resolve(name, type)`: TXT as arrays of character-strings,
+ * MX as `{ exchange, priority }`, addresses as strings, and failures as errors whose `code` is the c-ares code
+ * (`ENOTFOUND` for NXDOMAIN, `ENODATA` for NODATA, `ETIMEOUT`, `EREFUSED`, `ESERVFAIL`…). mailauth counts a
+ * lookup as void on ENOTFOUND/ENODATA and turns every other code into temperror, which is exactly RFC 7208 §4.6.4/§5.
+ *
+ * We run mailauth in `strict` mode: the point is to say what a receiver following RFC 7208 will conclude.
+ */
+import { spf } from 'mailauth/lib/spf/index.js';
+import type { DnsResolver, DnsResult, RecordType } from '../../ports/dns-resolver.ts';
+import { RECORD_TYPES } from '../../ports/dns-resolver.ts';
+
+export const SPF_RESULTS = ['pass', 'fail', 'softfail', 'neutral', 'none', 'permerror', 'temperror'] as const;
+export type SpfResult = (typeof SPF_RESULTS)[number];
+
+export interface SpfEvaluationInput {
+  /** The connecting client's address. */
+  readonly ip: string;
+  /** MAIL FROM; when absent the HELO identity is checked (`postmaster@<helo>`), or `postmaster@<domain>`. */
+  readonly sender?: string;
+  readonly helo?: string;
+  /** Shortcut for `sender = postmaster@<domain>` when no sender is given. */
+  readonly domain?: string;
+  /** The evaluating host's name, used in the %{r} macro and comments (default `relaywatch.invalid`). */
+  readonly mta?: string;
+}
+
+export interface SpfEvaluation {
+  readonly ip: string;
+  readonly domain: string;
+  readonly result: SpfResult;
+  /** mailauth's comment, e.g. `domain of x designates 192.0.2.1 as permitted sender`. */
+  readonly comment: string;
+  /** The `exp=` text, only for `fail`. Third-party text: escape wherever it is shown. */
+  readonly explanation?: string;
+  /** DNS-querying terms counted by the evaluation (RFC 7208 §4.6.4). */
+  readonly lookups?: number;
+  readonly voidLookups?: number;
+}
+
+export type SpfEvaluator = (input: SpfEvaluationInput) => Promise<SpfEvaluation>;
+
+/** The c-ares style error mailauth expects for each non-answer. */
+const CODES: Record<Exclude<DnsResult<RecordType>['kind'], 'answer'>, string> = {
+  nxdomain: 'ENOTFOUND',
+  nodata: 'ENODATA',
+  timeout: 'ETIMEOUT',
+  refused: 'EREFUSED',
+  servfail: 'ESERVFAIL',
+  'network-error': 'ECONNREFUSED',
+  'bad-response': 'EBADRESP',
+};
+
+class DnsLookupError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.name = 'DnsLookupError';
+    this.code = code;
+  }
+}
+
+/** Adapts a DnsResolver to the `dns.promises.resolve` shape mailauth calls. */
+export function toNodeStyleResolver(resolver: DnsResolver): (name: string, type: string) => Promise<unknown[]> {
+  return async (name, rrtype) => {
+    const type = rrtype.toUpperCase();
+    if (!(RECORD_TYPES as readonly string[]).includes(type)) {
+      // RFC 7208 removed type SPF (99); nothing else is asked by an SPF evaluation.
+      throw new DnsLookupError(`record type ${rrtype} is not supported`, 'ENOTIMP');
+    }
+    if (name.length > 253 || name.split('.').some((label) => label.length > 63 || label.length === 0)) {
+      // A name that cannot be put on the wire: c-ares says EBADNAME; mailauth treats it like an invalid domain.
+      throw new DnsLookupError(`invalid DNS name ${JSON.stringify(name)}`, 'EBADNAME');
+    }
+    const r = await resolver.query(name, type as RecordType);
+    if (r.kind !== 'answer') {
+      const detail = 'detail' in r ? `: ${r.detail}` : '';
+      throw new DnsLookupError(`${r.kind} for ${name}/${type}${detail}`, CODES[r.kind]);
+    }
+    return r.records.map((rec) => {
+      const d = rec.data;
+      if (typeof d === 'string') return d;
+      if ('chunks' in d) return [...d.chunks];
+      return { exchange: d.exchange, priority: d.priority };
+    });
+  };
+}
+
+export function makeSpfEvaluator(resolver: DnsResolver, opts: { maxElapsedMs?: number } = {}): SpfEvaluator {
+  const nodeResolver = toNodeStyleResolver(resolver);
+  return async (input) => {
+    const sender = input.sender ?? (input.domain ? `postmaster@${input.domain}` : undefined);
+    const res = await spf({
+      ip: input.ip,
+      sender,
+      helo: input.helo,
+      mta: input.mta ?? 'relaywatch.invalid',
+      resolver: nodeResolver,
+      strict: true,
+      maxElapsedTime: opts.maxElapsedMs ?? 20_000,
+    } as Parameters<typeof spf>[0]);
+    const raw = String(res.status?.result ?? 'temperror');
+    const result: SpfResult = (SPF_RESULTS as readonly string[]).includes(raw) ? (raw as SpfResult) : 'temperror';
+    const lookups = (res as unknown as { lookups?: { count?: number; void?: number } }).lookups;
+    const comment = typeof res.status?.comment === 'string' ? res.status.comment : '';
+    const out: SpfEvaluation = {
+      ip: input.ip,
+      domain: res.domain,
+      result,
+      comment,
+      ...(result === 'fail' && typeof res.explanation === 'string' ? { explanation: res.explanation } : {}),
+      ...(typeof lookups?.count === 'number' ? { lookups: lookups.count } : {}),
+      ...(typeof lookups?.void === 'number' ? { voidLookups: lookups.void } : {}),
+    };
+    return out;
+  };
+}
