@@ -1,0 +1,56 @@
+/** Small, pure helpers over IP addresses and ranges written as text (validated config values). */
+import ipaddr from 'ipaddr.js';
+
+/** Canonical text of an address: IPv4 dotted, IPv6 RFC 5952 compressed, IPv4-mapped IPv6 as IPv4. */
+export function canonicalIp(text: string): string | null {
+  if (!ipaddr.isValid(text)) return null;
+  const addr = ipaddr.process(text);
+  return addr.toString();
+}
+
+function parseEntry(entry: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | null {
+  try {
+    if (entry.includes('/')) return ipaddr.parseCIDR(entry);
+    const addr = ipaddr.process(entry);
+    return [addr, addr.kind() === 'ipv4' ? 32 : 128];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The addresses that stand for a relay entry in an SPF evaluation: the address itself, or for a range its first and
+ * last address (an SPF record that authorises both ends of a block almost always authorises the block; checking every
+ * address of a /24 would cost 256 evaluations for no extra insight).
+ */
+export function representativeAddresses(entry: string): string[] {
+  if (!entry.includes('/')) {
+    const c = canonicalIp(entry);
+    return c ? [c] : [];
+  }
+  const parsed = parseEntry(entry);
+  if (!parsed) return [];
+  const [addr] = parsed;
+  const first =
+    addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(entry) : ipaddr.IPv6.networkAddressFromCIDR(entry);
+  const last =
+    addr.kind() === 'ipv4' ? ipaddr.IPv4.broadcastAddressFromCIDR(entry) : ipaddr.IPv6.broadcastAddressFromCIDR(entry);
+  const a = first.toString();
+  const b = last.toString();
+  return a === b ? [a] : [a, b];
+}
+
+/** Is `ip` (a single address) inside any of the entries (single addresses or CIDR ranges)? */
+export function ipInEntries(ip: string, entries: readonly string[]): boolean {
+  const target = parseEntry(ip);
+  if (!target) return false;
+  const [addr] = target;
+  for (const entry of entries) {
+    const e = parseEntry(entry);
+    if (!e || e[0].kind() !== addr.kind()) continue;
+    if (addr.kind() === 'ipv4') {
+      if ((addr as ipaddr.IPv4).match(e[0] as ipaddr.IPv4, e[1])) return true;
+    } else if ((addr as ipaddr.IPv6).match(e[0] as ipaddr.IPv6, e[1])) return true;
+  }
+  return false;
+}

@@ -1,0 +1,85 @@
+/**
+ * One monitoring cycle over some tenants: every domain check for every domain, concurrently (the DNS layer bounds the
+ * real concurrency and de-duplicates shared names such as spf.protection.outlook.com). Pure orchestration: it stores
+ * and sends nothing; the caller decides what to do with the report.
+ */
+import type { CheckContext, DomainCheck } from '../checks/types.ts';
+import { type CheckOutcome, type CheckStatus, finding, worstStatus } from '../domain/outcome.ts';
+
+export interface TenantToCheck {
+  readonly id: string;
+  readonly name: string;
+  readonly domains: readonly { readonly name: string; readonly expectedMx?: string | undefined }[];
+  readonly relayIps: readonly string[];
+}
+
+export interface DomainReport {
+  readonly domain: string;
+  readonly status: CheckStatus;
+  readonly checks: readonly CheckOutcome[];
+}
+
+export interface TenantReport {
+  readonly id: string;
+  readonly name: string;
+  readonly status: CheckStatus;
+  readonly domains: readonly DomainReport[];
+}
+
+export interface RunProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly tenantId: string;
+  readonly domain: string;
+}
+
+export interface RunChecksInput {
+  readonly tenants: readonly TenantToCheck[];
+  readonly checks: readonly DomainCheck[];
+  readonly ctx: CheckContext;
+  readonly onProgress?: (p: RunProgress) => void;
+}
+
+/** Run a check, turning a bug (a thrown error) into an `unknown` outcome so one broken check cannot sink the cycle. */
+async function runGuarded(
+  check: DomainCheck,
+  target: Parameters<DomainCheck['run']>[0],
+  ctx: CheckContext,
+): Promise<CheckOutcome> {
+  const started = ctx.now();
+  try {
+    return await check.run(target, ctx);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return {
+      kind: check.kind,
+      subject: target.domain,
+      status: 'unknown',
+      findings: [finding('check-crashed', 'unknown', `The ${check.kind} check failed unexpectedly: ${message}`)],
+      durationMs: ctx.now() - started,
+    };
+  }
+}
+
+export async function runChecks(input: RunChecksInput): Promise<TenantReport[]> {
+  const total = input.tenants.reduce((n, t) => n + t.domains.length, 0);
+  let done = 0;
+  return Promise.all(
+    input.tenants.map(async (tenant): Promise<TenantReport> => {
+      const domains = await Promise.all(
+        tenant.domains.map(async (d): Promise<DomainReport> => {
+          const target = {
+            domain: d.name,
+            relayIps: tenant.relayIps,
+            ...(d.expectedMx ? { expectedMx: d.expectedMx } : {}),
+          };
+          const checks = await Promise.all(input.checks.map((c) => runGuarded(c, target, input.ctx)));
+          done++;
+          input.onProgress?.({ done, total, tenantId: tenant.id, domain: d.name });
+          return { domain: d.name, status: worstStatus(checks.map((c) => c.status)), checks };
+        }),
+      );
+      return { id: tenant.id, name: tenant.name, status: worstStatus(domains.map((d) => d.status)), domains };
+    }),
+  );
+}
