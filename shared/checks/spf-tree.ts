@@ -6,6 +6,7 @@
  */
 import {
   allMechanism,
+  checkDomainSpec,
   hasMacro,
   LOOKUP_MECHANISMS,
   type Mechanism,
@@ -138,6 +139,8 @@ async function walk(
   const probeJobs: Promise<void>[] = [];
 
   for (const m of mechanisms) {
+    // A target with a syntax error is reported as such and never asked: it may not even be encodable in DNS.
+    if (m.value && checkDomainSpec(m.value) !== null) continue;
     if (m.name === 'include' && m.value && !hasMacro(m.value)) {
       childJobs.push(walk(resolver, normaliseName(m.value), 'include', nextPath));
     } else if ((m.name === 'a' || m.name === 'mx' || m.name === 'exists') && !(m.value && hasMacro(m.value))) {
@@ -158,7 +161,7 @@ async function walk(
       );
     }
   }
-  if (redirect && !redirectIgnored && !hasMacro(redirect.value)) {
+  if (redirect && !redirectIgnored && !hasMacro(redirect.value) && checkDomainSpec(redirect.value) === null) {
     childJobs.push(walk(resolver, normaliseName(redirect.value), 'redirect', nextPath));
   }
   const [children] = await Promise.all([Promise.all(childJobs), Promise.all(probeJobs)]);
