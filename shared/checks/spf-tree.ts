@@ -29,7 +29,10 @@ export type SpfNodeStatus =
   | 'dns-failure'
   /** The name is already on the path from the root: an include/redirect loop. */
   | 'loop'
-  /** Nesting deeper than MAX_DEPTH: the lookup limit would stop any evaluation long before. */
+  /**
+   * Nesting deeper than MAX_DEPTH, or past the MAX_NODES records read for one tree: the lookup limit would stop any
+   * evaluation long before. Only the first node past MAX_NODES is kept; the rest of the tree is not read.
+   */
   | 'too-deep';
 
 export interface VoidLookup {
@@ -70,6 +73,16 @@ export interface SpfTree {
 
 export const M365_SPF_INCLUDE = 'spf.protection.outlook.com';
 export const MAX_DEPTH = 12;
+/**
+ * Records read for one tree at most. Every node below the root costs its parent one lookup, so a tree this big is far
+ * past the limit of 10 already; without a cap, names that include each other make the walk grow factorially.
+ */
+export const MAX_NODES = 100;
+
+interface Budget {
+  left: number;
+  truncated: boolean;
+}
 
 async function fetchRecord(
   resolver: DnsResolver,
@@ -105,7 +118,8 @@ async function walk(
   domain: string,
   via: SpfNode['via'],
   path: readonly string[],
-): Promise<SpfNode> {
+  budget: Budget,
+): Promise<SpfNode | null> {
   const base = {
     domain,
     via,
@@ -118,6 +132,12 @@ async function walk(
   };
   if (path.includes(domain)) return { ...base, status: 'loop' };
   if (path.length >= MAX_DEPTH) return { ...base, status: 'too-deep' };
+  if (budget.left <= 0) {
+    if (budget.truncated) return null;
+    budget.truncated = true;
+    return { ...base, status: 'too-deep' };
+  }
+  budget.left--;
 
   const fetched = await fetchRecord(resolver, domain);
   if (fetched.status !== 'ok' || fetched.record === undefined) return { ...base, ...fetched };
@@ -135,14 +155,14 @@ async function walk(
   const voidLookups: VoidLookup[] = [];
   const unknownLookups: string[] = [];
   const mxOverLimit: { term: string; count: number }[] = [];
-  const childJobs: Promise<SpfNode>[] = [];
+  const childJobs: Promise<SpfNode | null>[] = [];
   const probeJobs: Promise<void>[] = [];
 
   for (const m of mechanisms) {
     // A target with a syntax error is reported as such and never asked: it may not even be encodable in DNS.
     if (m.value && checkDomainSpec(m.value) !== null) continue;
     if (m.name === 'include' && m.value && !hasMacro(m.value)) {
-      childJobs.push(walk(resolver, normaliseName(m.value), 'include', nextPath));
+      childJobs.push(walk(resolver, normaliseName(m.value), 'include', nextPath, budget));
     } else if ((m.name === 'a' || m.name === 'mx' || m.name === 'exists') && !(m.value && hasMacro(m.value))) {
       const target = normaliseName(m.value ?? domain);
       const type = m.name === 'mx' ? 'MX' : 'A';
@@ -162,7 +182,7 @@ async function walk(
     }
   }
   if (redirect && !redirectIgnored && !hasMacro(redirect.value) && checkDomainSpec(redirect.value) === null) {
-    childJobs.push(walk(resolver, normaliseName(redirect.value), 'redirect', nextPath));
+    childJobs.push(walk(resolver, normaliseName(redirect.value), 'redirect', nextPath, budget));
   }
   const [children] = await Promise.all([Promise.all(childJobs), Promise.all(probeJobs)]);
   return {
@@ -176,7 +196,7 @@ async function walk(
     unknownLookups,
     mxOverLimit,
     redirectIgnored,
-    children,
+    children: children.filter((c): c is SpfNode => c !== null),
   };
 }
 
@@ -195,7 +215,8 @@ function findM365(node: SpfNode): string[] | null {
 
 /** Build the SPF tree of `domain`. Never rejects: DNS failures are recorded on the nodes. */
 export async function buildSpfTree(resolver: DnsResolver, domain: string): Promise<SpfTree> {
-  const root = await walk(resolver, normaliseName(domain), 'root', []);
+  // the root is always read: the budget starts above zero
+  const root = (await walk(resolver, normaliseName(domain), 'root', [], { left: MAX_NODES, truncated: false }))!;
   return {
     root,
     totalLookups: sum(root, (n) => n.lookups),

@@ -120,6 +120,16 @@ export function treeFindings(tree: SpfTree): Finding[] {
         { path: [...tree.m365Path] },
       ),
     );
+  } else if ([...nodesOf(root)].some(({ node }) => node.status === 'dns-failure')) {
+    // the include may sit in the part of the tree that could not be read: an outage is unknown, never a failure
+    out.push(
+      finding(
+        'spf-m365-include-unknown',
+        'unknown',
+        `include:${M365_SPF_INCLUDE} was not found, but part of the SPF tree of ${domain} could not be read; it may be there.`,
+        { domain },
+      ),
+    );
   } else {
     out.push(
       finding(
@@ -241,7 +251,14 @@ function nodeFindings(node: SpfNode, path: readonly string[]): Finding[] {
         );
         break;
       case 'too-deep':
-        out.push(finding('spf-include-too-deep', 'error', `The SPF tree nests too deeply${where(path)}.`, ev));
+        out.push(
+          finding(
+            'spf-include-too-deep',
+            'error',
+            `The SPF tree nests too deeply or is too big to read${where(path)}.`,
+            ev,
+          ),
+        );
         break;
       case 'ok':
         break;

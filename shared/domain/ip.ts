@@ -1,9 +1,11 @@
 /** Small, pure helpers over IP addresses and ranges written as text (validated config values). */
+import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /** Canonical text of an address: IPv4 dotted, IPv6 RFC 5952 compressed, IPv4-mapped IPv6 as IPv4. */
 export function canonicalIp(text: string): string | null {
-  if (!ipaddr.isValid(text)) return null;
+  // node:net accepts only the standard text forms; ipaddr.js alone would read "1.2.3" as 1.2.0.3 (inet_aton).
+  if (isIP(text) === 0) return null;
   const addr = ipaddr.process(text);
   return addr.toString();
 }

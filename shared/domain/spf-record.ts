@@ -103,13 +103,29 @@ export function checkMacroString(s: string, expLetters = false): string | null {
   return null;
 }
 
+/**
+ * Whether a valid macro-string ends in a macro-expand rather than a literal. Tokenised from the left: in "x%%{d}" the
+ * last token is the literal "{d}" (after "%%"), and in "x%%_" it is the literal "_".
+ */
+function endsWithMacroExpand(s: string): boolean {
+  let last = false;
+  for (let i = 0; i < s.length; i++) {
+    last = s[i] === '%';
+    if (!last) continue;
+    const end = s[i + 1] === '{' ? s.indexOf('}', i + 2) : i + 1;
+    if (end < 0) return false;
+    i = end;
+  }
+  return last;
+}
+
 /** domain-spec = macro-string domain-end (RFC 7208 §7.1); returns an error message or null. */
 export function checkDomainSpec(spec: string): string | null {
   if (spec.length === 0) return 'empty domain';
   const macroError = checkMacroString(spec);
   if (macroError) return macroError;
   // domain-end: a macro-expand, or "." toplabel ["."]
-  if (/%\{[^}]*\}$|%[%_-]$/.test(spec)) return null;
+  if (endsWithMacroExpand(spec)) return null;
   const trimmed = spec.endsWith('.') ? spec.slice(0, -1) : spec;
   const dot = trimmed.lastIndexOf('.');
   if (dot < 0) return `"${spec}" is not a fully qualified domain name`;
@@ -237,8 +253,9 @@ export function parseSpf(record: string): ParsedSpf {
       }
       case 'a':
       case 'mx': {
-        // [":" domain-spec] [ip4-cidr] ["/" ip6-cidr]
-        const dm = /^(?::([^/]*))?(?:\/([^/]*))?(?:\/\/(.*))?$/s.exec(arg);
+        // [":" domain-spec] [ip4-cidr] ["/" ip6-cidr]. A domain-spec may itself contain "/" (a macro-literal, or a
+        // macro delimiter as in %{l/}); a CIDR length is digits only, so only a trailing "/digits" is one.
+        const dm = /^(?::(.*?))?(?:\/(\d*))?(?:\/\/(\d*))?$/s.exec(arg);
         if (!dm || (arg.startsWith(':') && !dm[1])) {
           fail(`"${mech}" argument "${arg}" is malformed`);
           break;

@@ -41,6 +41,18 @@ class DnsLookupError extends Error {
   }
 }
 
+/**
+ * mailauth (lib/spf/macro.js) builds a RegExp character class from a macro's delimiters without escaping "-": with "-"
+ * between two others, "%{ir.-+}" throws (`Range out of order`, so temperror) and "%{i/-_}" becomes the range `[/-_]`,
+ * which splits on every digit and capital letter. The delimiters are a set (RFC 7208 §7.1), so moving "-" last means
+ * the same and mailauth reads it right. `%%` is skipped so that the literal in "%%{ir.-+}" stays as it is.
+ */
+export function withMailauthSafeDelimiters(text: string): string {
+  return text.replace(/%%|%\{([a-z]\d*r?)([.\-+,/_=]+)\}/gi, (whole: string, head?: string, delimiters?: string) =>
+    head !== undefined && delimiters?.includes('-') ? `%{${head}${delimiters.replaceAll('-', '')}-}` : whole,
+  );
+}
+
 /** Adapts a DnsResolver to the `dns.promises.resolve` shape mailauth calls. */
 export function toNodeStyleResolver(resolver: DnsResolver): (name: string, type: string) => Promise<unknown[]> {
   return async (name, rrtype) => {
@@ -61,7 +73,10 @@ export function toNodeStyleResolver(resolver: DnsResolver): (name: string, type:
     return r.records.map((rec) => {
       const d = rec.data;
       if (typeof d === 'string') return d;
-      if ('chunks' in d) return [...d.chunks];
+      if ('chunks' in d) {
+        const safe = withMailauthSafeDelimiters(d.text);
+        return safe === d.text ? [...d.chunks] : [safe];
+      }
       return { exchange: d.exchange, priority: d.priority };
     });
   };
