@@ -201,7 +201,10 @@ function syntaxFindings(node: SpfNode, parsed: ParsedSpf, path: readonly string[
     finding(
       'spf-syntax-error',
       'error',
-      `SPF record of ${node.domain}${where(path)} has a syntax error at column ${e.position} (${q(e.term)}): ${e.message}. Receivers return permerror.`,
+      `SPF record of ${node.domain}${where(path)} has a syntax error at column ${e.position} (${q(e.term)}): ${e.message}. ${
+        // RFC 7208 §12 itself allows empty and over-long labels; receivers then fail the lookup or return permerror.
+        /label/.test(e.message) ? 'Receivers may return permerror or skip the term.' : 'Receivers return permerror.'
+      }`,
       { domain: node.domain, position: e.position, term: e.term, record: parsed.text },
     ),
   );

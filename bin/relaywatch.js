@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The relaywatch command. In a checkout it runs the TypeScript sources directly (Node.js 24 strips types natively,
+// so there is no build step); installed as a package (under node_modules, where Node does not strip types) it runs
+// the compiled build from `npm run build`.
+import { existsSync } from 'node:fs';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    `relaywatch needs Node.js 24 or later; this is ${process.version}. Run it through npm (npm start / npm run relaywatch -- …), which uses the Node 24 pinned in node_modules, or install Node 24.\n`,
+  );
+  process.exit(3);
+}
+const compiled = new URL('../dist/shared/cli/main.js', import.meta.url);
+const source = new URL('../shared/cli/main.ts', import.meta.url);
+const installed = source.pathname.includes('/node_modules/');
+const { main } = await import(installed || !existsSync(source) ? compiled.href : source.href);
+await main();

@@ -1,0 +1,141 @@
+/**
+ * The JSON documents the CLI prints. This is a public contract (README, "JSON output"): fields are only ever added,
+ * never renamed or removed, within one `schema` version.
+ */
+import type { CheckOutcome, CheckStatus, Evidence, Finding } from '../domain/outcome.ts';
+import type { DnsStats } from '../ports/dns-resolver.ts';
+import type { SpfEvaluation } from '../ports/spf-evaluator.ts';
+import type { TenantReport } from '../use-cases/run-checks.ts';
+import { type CheckSummary, summarise } from './render.ts';
+
+export interface JsonFinding {
+  readonly code: string;
+  readonly severity: Finding['severity'];
+  readonly message: string;
+  readonly evidence: Evidence;
+}
+
+export interface JsonCheck {
+  readonly kind: CheckOutcome['kind'];
+  readonly subject: string;
+  readonly status: CheckStatus;
+  readonly findings: readonly JsonFinding[];
+  readonly details: Evidence;
+  readonly durationMs: number;
+}
+
+export interface JsonDns {
+  readonly resolvers: string;
+  readonly stats: DnsStats;
+}
+
+export interface CheckDocument {
+  readonly schema: 'relaywatch.check/v1';
+  readonly generatedAt: string;
+  readonly msp: string;
+  readonly config: string;
+  readonly status: CheckStatus;
+  readonly exitCode: number;
+  readonly summary: CheckSummary;
+  readonly notes: readonly string[];
+  readonly dns: JsonDns;
+  readonly durationMs: number;
+  readonly tenants: ReadonlyArray<{
+    readonly id: string;
+    readonly name: string;
+    readonly status: CheckStatus;
+    readonly domains: ReadonlyArray<{
+      readonly domain: string;
+      readonly status: CheckStatus;
+      readonly checks: JsonCheck[];
+    }>;
+  }>;
+}
+
+export function jsonCheck(c: CheckOutcome): JsonCheck {
+  return {
+    kind: c.kind,
+    subject: c.subject,
+    status: c.status,
+    findings: c.findings.map((f) => ({
+      code: f.code,
+      severity: f.severity,
+      message: f.message,
+      evidence: f.evidence ?? {},
+    })),
+    details: c.details ?? {},
+    durationMs: Math.round(c.durationMs),
+  };
+}
+
+export function checkDocument(args: {
+  generatedAt: string;
+  msp: string;
+  configPath: string;
+  status: CheckStatus;
+  exitCode: number;
+  tenants: readonly TenantReport[];
+  dns: JsonDns;
+  notes: readonly string[];
+  durationMs: number;
+}): CheckDocument {
+  return {
+    schema: 'relaywatch.check/v1',
+    generatedAt: args.generatedAt,
+    msp: args.msp,
+    config: args.configPath,
+    status: args.status,
+    exitCode: args.exitCode,
+    summary: summarise(args.tenants),
+    notes: args.notes,
+    dns: args.dns,
+    durationMs: args.durationMs,
+    tenants: args.tenants.map((t) => ({
+      id: t.id,
+      name: t.name,
+      status: t.status,
+      domains: t.domains.map((d) => ({ domain: d.domain, status: d.status, checks: d.checks.map(jsonCheck) })),
+    })),
+  };
+}
+
+export interface SpfDocument extends JsonCheck {
+  readonly schema: 'relaywatch.spf/v1';
+  readonly domain: string;
+  readonly results: ReadonlyArray<{
+    ip: string;
+    result: SpfEvaluation['result'];
+    comment: string;
+    explanation: string | null;
+  }>;
+  readonly dns: JsonDns;
+}
+
+export function spfDocument(
+  outcome: CheckOutcome,
+  results: readonly SpfEvaluation[],
+  resolvers: string,
+  stats: DnsStats,
+): SpfDocument {
+  return {
+    schema: 'relaywatch.spf/v1',
+    domain: outcome.subject,
+    ...jsonCheck(outcome),
+    results: results.map((r) => ({
+      ip: r.ip,
+      result: r.result,
+      comment: r.comment,
+      explanation: r.explanation ?? null,
+    })),
+    dns: { resolvers, stats },
+  };
+}
+
+export function outcomeDocument(outcome: CheckOutcome, resolvers: string, stats: DnsStats) {
+  return {
+    schema: `relaywatch.${outcome.kind}/v1`,
+    domain: outcome.subject,
+    ...jsonCheck(outcome),
+    dns: { resolvers, stats },
+  };
+}

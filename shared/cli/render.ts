@@ -1,0 +1,115 @@
+/**
+ * Human-readable reports for the terminal. Pure: strings in, strings out. Every piece of text that came from the
+ * outside world (TXT records, host names, tenant names from config) passes through `clean()` so a hostile record
+ * cannot move the cursor, recolour the terminal or forge lines of the report.
+ */
+import type { CheckOutcome, CheckStatus, Finding, Severity } from '../domain/outcome.ts';
+import type { DnsStats } from '../ports/dns-resolver.ts';
+import type { TenantReport } from '../use-cases/run-checks.ts';
+
+export interface RenderOptions {
+  readonly color: boolean;
+  /** Also show `info` findings (default: only what needs attention, plus one line per passing check). */
+  readonly verbose: boolean;
+}
+
+/** Replace control characters (C0, DEL, C1, and bidi overrides) with visible escapes. */
+export function clean(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+const STATUS_LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', unknown: 'UNKNOWN' };
+const STATUS_ICON: Record<CheckStatus, string> = { pass: '✔', warn: '!', fail: '✘', unknown: '?' };
+const SEVERITY_ICON: Record<Severity, string> = { info: '·', warning: '!', error: '✘', unknown: '?' };
+const COLOR: Record<CheckStatus, number> = { pass: 32, warn: 33, fail: 31, unknown: 35 };
+const SEVERITY_STATUS: Record<Severity, CheckStatus> = {
+  info: 'pass',
+  warning: 'warn',
+  error: 'fail',
+  unknown: 'unknown',
+};
+
+function paint(on: boolean, code: number, text: string): string {
+  return on ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+export function statusTag(status: CheckStatus, o: RenderOptions): string {
+  return paint(o.color, COLOR[status], `${STATUS_ICON[status]} ${STATUS_LABEL[status].padEnd(7)}`);
+}
+
+function findingLine(f: Finding, o: RenderOptions, indent: string): string {
+  const icon = paint(o.color, COLOR[SEVERITY_STATUS[f.severity]], SEVERITY_ICON[f.severity]);
+  return `${indent}${icon} ${clean(f.message)} ${paint(o.color, 2, `[${f.code}]`)}`;
+}
+
+export function renderCheck(c: CheckOutcome, o: RenderOptions, indent = '    '): string[] {
+  const lines: string[] = [];
+  const shown = c.findings.filter((f) => o.verbose || f.severity !== 'info');
+  let summary = '';
+  if (c.kind === 'mx' && typeof c.details?.relayEndpoint === 'string') {
+    summary = ` relay endpoint ${clean(c.details.relayEndpoint)}:25`;
+  }
+  if (c.kind === 'spf' && typeof c.details?.lookups === 'number' && c.status !== 'unknown') {
+    summary = ` ${c.details.lookups}/10 lookups`;
+  }
+  lines.push(`${indent}${statusTag(c.status, o)} ${c.kind.padEnd(4)}${summary}`);
+  for (const f of shown) lines.push(findingLine(f, o, `${indent}    `));
+  return lines;
+}
+
+export function renderDnsLine(resolvers: string, stats: DnsStats): string {
+  return `DNS: ${clean(resolvers)} — ${stats.questions} questions, ${stats.queriesSent} sent, ${stats.cacheHits} cache hits, ${stats.inflightJoins} joined in flight`;
+}
+
+export interface CheckSummary {
+  readonly tenants: number;
+  readonly domains: number;
+  readonly byStatus: Record<CheckStatus, number>;
+}
+
+export function summarise(tenants: readonly TenantReport[]): CheckSummary {
+  const byStatus: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, unknown: 0 };
+  let domains = 0;
+  for (const t of tenants) {
+    for (const d of t.domains) {
+      domains++;
+      byStatus[d.status]++;
+    }
+  }
+  return { tenants: tenants.length, domains, byStatus };
+}
+
+export function renderCheckReport(args: {
+  readonly msp: string;
+  readonly generatedAt: string;
+  readonly tenants: readonly TenantReport[];
+  readonly status: CheckStatus;
+  readonly exitCode: number;
+  readonly dnsLine: string;
+  readonly notes: readonly string[];
+  readonly o: RenderOptions;
+}): string {
+  const { o } = args;
+  const out: string[] = [];
+  out.push(`relaywatch check — ${clean(args.msp)} — ${args.generatedAt}`);
+  out.push(args.dnsLine);
+  for (const n of args.notes) out.push(paint(o.color, 35, `note: ${clean(n)}`));
+  for (const t of args.tenants) {
+    out.push('');
+    out.push(`${statusTag(t.status, o)} ${clean(t.id)} — ${clean(t.name)}`);
+    for (const d of t.domains) {
+      out.push(`  ${clean(d.domain)}`);
+      for (const c of d.checks) out.push(...renderCheck(c, o));
+    }
+  }
+  const s = summarise(args.tenants);
+  out.push('');
+  out.push(
+    `Summary: ${s.tenants} tenant(s), ${s.domains} domain(s): ${s.byStatus.pass} pass, ${s.byStatus.warn} warn, ${s.byStatus.fail} fail, ${s.byStatus.unknown} unknown → ${STATUS_LABEL[args.status]} (exit ${args.exitCode})`,
+  );
+  return `${out.join('\n')}\n`;
+}

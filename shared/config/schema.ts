@@ -1,0 +1,373 @@
+/**
+ * The relaywatch configuration file (`relaywatch.yaml`, version 1) as zod schemas, and the types they produce.
+ *
+ * Every object is strict: an unknown key is an error that names it (a typo such as `relayIP` must not silently drop
+ * a setting). Values are normalised on the way in: domain names lower-case A-labels without a trailing dot, relay
+ * entries canonical (`2001:db8::25`, `203.0.113.0/29`), domain entries always `{ name, expectedMx? }`.
+ *
+ * These schemas check one value at a time. Rules across values (duplicates, a domain in two tenants, probe
+ * recipients outside the tenant's domains…) and warnings live in `rules.ts`; `load.ts` runs both and maps every
+ * problem to its line. Reference: README.md, "Configuration reference".
+ *
+ * Messages never quote a value found where a secret belongs (a secret typed in plain text must not be echoed into a
+ * terminal, a CI log or an alert).
+ */
+import net from 'node:net';
+import { z } from 'zod';
+import { normaliseDomainName, normaliseMailbox } from './domain-name.ts';
+import { quote } from './problems.ts';
+import { parseRelayIp } from './relay-ip.ts';
+
+export const CONFIG_VERSION = 1;
+export const DEFAULT_RESOLVERS: readonly string[] = [
+  'doh:https://cloudflare-dns.com/dns-query',
+  'doh:https://dns.google/dns-query',
+];
+export const DEFAULT_DNS_TIMEOUT_MS = 2500;
+export const DEFAULT_DNS_CONCURRENCY = 32;
+export const DEFAULT_SUBMISSION_HOST = 'smtp.office365.com';
+export const DEFAULT_SUBMISSION_PORT = 587;
+/** The environment variable that names the secrets file (it takes precedence over `secrets.file`). */
+export const SECRETS_FILE_ENV = 'RELAYWATCH_SECRETS_FILE';
+
+/** List sizes accepted (beyond them a file is more likely generated wrong than real; they also bound the work). */
+export const LIMITS = {
+  tenants: 10_000,
+  domainsPerTenant: 500,
+  relayIpsPerTenant: 256,
+  probeRecipientsPerTenant: 20,
+  tagsPerTenant: 20,
+  resolvers: 16,
+} as const;
+
+function atMost(n: number, what: string): string {
+  return `must list at most ${n} ${what}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scalars
+
+/** A person-readable name: trimmed, 1..200 characters, no control characters. */
+function displayName(what: string) {
+  return (
+    z
+      .string()
+      .trim()
+      .min(1, `${what} must not be empty`)
+      .max(200, `${what} must be at most 200 characters`)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+      .refine((s) => !/[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(s), `${what} must not contain control characters`)
+  );
+}
+
+/** A domain name, normalised (see domain-name.ts). */
+export const DomainNameSchema = z.string().transform((s, ctx) => {
+  const r = normaliseDomainName(s);
+  if (r.ok) return r.value;
+  ctx.addIssue({ code: 'custom', message: `${quote(s)} is not a valid domain name${r.reason ? `: ${r.reason}` : ''}` });
+  return z.NEVER;
+});
+
+/** A host name (e.g. an MX host or an SMTP server): the same rules as a domain name. */
+export const HostNameSchema = z.string().transform((s, ctx) => {
+  const r = normaliseDomainName(s);
+  if (r.ok) return r.value;
+  ctx.addIssue({ code: 'custom', message: `${quote(s)} is not a valid host name${r.reason ? `: ${r.reason}` : ''}` });
+  return z.NEVER;
+});
+
+/** A mailbox address `local@domain`, the domain normalised. */
+export const MailboxSchema = z.string().transform((s, ctx) => {
+  const r = normaliseMailbox(s);
+  if (r.ok) return r.value;
+  ctx.addIssue({
+    code: 'custom',
+    message: `${quote(s)} is not a valid e-mail address${r.reason ? `: ${r.reason}` : ''}`,
+  });
+  return z.NEVER;
+});
+
+/** A relay address or small range, canonical (see relay-ip.ts for the decisions). */
+export const RelayIpSchema = z.string().transform((s, ctx) => {
+  const r = parseRelayIp(s);
+  if (r.ok) return r.value.text;
+  ctx.addIssue({ code: 'custom', message: `${quote(s)} ${r.reason}` });
+  return z.NEVER;
+});
+
+const SLUG = /^[a-z0-9][a-z0-9-]*$/;
+
+/** A tenant id: lower-case letters, digits and hyphens, 1..63 characters, starting with a letter or digit. */
+export const TenantIdSchema = z.string().refine((s) => s.length <= 63 && SLUG.test(s), {
+  error: (iss) =>
+    `${quote(String(iss.input))} is not a valid tenant id: use lower-case letters, digits and hyphens (1..63 characters, starting with a letter or digit)`,
+});
+
+/** A tag: like a tenant id, at most 32 characters. */
+export const TagSchema = z.string().refine((s) => s.length <= 32 && SLUG.test(s), {
+  error: (iss) =>
+    `${quote(String(iss.input))} is not a valid tag: use lower-case letters, digits and hyphens (1..32 characters, starting with a letter or digit)`,
+});
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A GUID such as an Entra application (client) ID, lower-cased. Not quoted in messages. */
+export const GuidSchema = z
+  .string()
+  .trim()
+  .refine((s) => GUID.test(s), 'must be a GUID (8-4-4-4-12 hexadecimal digits)')
+  .transform((s) => s.toLowerCase());
+
+/** The Entra tenant: its ID (a GUID) or one of its verified domains (e.g. contoso.onmicrosoft.com). */
+export const EntraTenantSchema = z
+  .string()
+  .trim()
+  .transform((s, ctx) => {
+    if (GUID.test(s)) return s.toLowerCase();
+    const d = normaliseDomainName(s);
+    if (d.ok) return d.value;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be the Entra tenant ID (a GUID) or one of its domains (e.g. contoso.onmicrosoft.com)',
+    });
+    return z.NEVER;
+  });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Secret references
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const SECRET_REF_HINT =
+  'use { env: NAME } (an environment variable) or { secret: name } (an entry of the secrets file)';
+
+/** A valid secrets-file entry name. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/**
+ * Where a secret comes from: `{ env: NAME }` or `{ secret: name }` (an entry of the secrets file). The secret itself
+ * never appears in the configuration; anything else in its place is an error that does not quote it.
+ */
+export const SecretRefSchema = z
+  .strictObject(
+    {
+      env: z
+        .string({ error: 'must be the name of an environment variable' })
+        .refine(
+          (s) => ENV_NAME.test(s),
+          'must be the name of an environment variable (letters, digits and _, not starting with a digit)',
+        )
+        .optional(),
+      secret: z
+        .string({ error: 'must be the name of an entry in the secrets file' })
+        .refine(
+          (s) => SECRET_NAME.test(s),
+          'must be the name of an entry in the secrets file (letters, digits, _, . and -, at most 128)',
+        )
+        .optional(),
+    },
+    {
+      error: (iss) =>
+        iss.code === 'invalid_type'
+          ? iss.input === undefined
+            ? `is required: ${SECRET_REF_HINT}`
+            : `must be a reference to a secret, not the secret itself: ${SECRET_REF_HINT}`
+          : undefined,
+    },
+  )
+  .superRefine((ref, ctx) => {
+    if ((ref.env === undefined) === (ref.secret === undefined)) {
+      ctx.addIssue({ code: 'custom', message: `needs exactly one of env or secret: ${SECRET_REF_HINT}` });
+    }
+  })
+  .transform((ref): SecretRef => (ref.env !== undefined ? { env: ref.env } : { secret: ref.secret ?? '' }));
+
+export type SecretRef = { readonly env: string } | { readonly secret: string };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sections
+
+export const ContactSchema = z.strictObject({
+  name: displayName('the contact name'),
+  email: MailboxSchema,
+  phone: z
+    .string()
+    .trim()
+    .refine(
+      (s) => /^\+?[0-9][0-9 ().-]{2,30}$/.test(s),
+      'must be a phone number (digits, spaces, ( ) . - and an optional leading +)',
+    )
+    .optional(),
+});
+
+export const MspSchema = z.strictObject({
+  name: displayName('the MSP name'),
+  contact: ContactSchema,
+});
+
+const RESOLVER_FORMS = 'use doh:https://host/path, https://host/path, udp://IP[:port] or tcp://IP[:port]';
+
+/**
+ * The shape of a resolver spec (the DNS adapters parse it for real): `doh:https://…`, `https://…`,
+ * `udp://IPv4[:port]`, `udp://[IPv6][:port]` and the same with `tcp://`. Plain DNS servers must be IP addresses.
+ * A DoH URL must not carry a user name or password (they would end up in logs). Not quoted in messages.
+ */
+export const ResolverSchema = z
+  .string()
+  .trim()
+  .superRefine((s, ctx) => {
+    const fail = (why: string) => ctx.addIssue({ code: 'custom', message: `${why}; ${RESOLVER_FORMS}` });
+    const lower = s.toLowerCase();
+    if (lower.startsWith('doh:') || lower.startsWith('https:') || lower.startsWith('http:')) {
+      const urlText = lower.startsWith('doh:') ? s.slice(4) : s;
+      if (!URL.canParse(urlText)) return fail('is not a valid DoH URL');
+      const url = new URL(urlText);
+      if (url.protocol !== 'https:') return fail('DNS over HTTPS needs an https:// URL');
+      if (url.hostname === '') return fail('the DoH URL has no host');
+      if (url.username !== '' || url.password !== '') {
+        return fail('the DoH URL must not contain a user name or password (they would appear in logs)');
+      }
+      if (url.hash !== '') return fail('the DoH URL must not have a #fragment');
+      return;
+    }
+    const plain = /^(udp|tcp):\/\/(?:\[([^\]]*)\]|([^:/[\]]*))(?::([0-9]{1,5}))?\/?$/i.exec(s);
+    if (!plain) return fail('is not a resolver');
+    const [, , v6, v4, port] = plain;
+    const okHost = v6 !== undefined ? net.isIPv6(v6) : net.isIPv4(v4 ?? '');
+    if (!okHost) return fail('a plain DNS server must be an IP address (a DNS server cannot be found by name)');
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return fail('the port must be 1..65535');
+  });
+
+export const DnsSchema = z.strictObject({
+  resolvers: z
+    .array(ResolverSchema)
+    .min(1, 'must list at least one resolver (or leave resolvers out for the defaults)')
+    .max(LIMITS.resolvers, atMost(LIMITS.resolvers, 'resolvers'))
+    .default(() => [...DEFAULT_RESOLVERS]),
+  timeoutMs: z.number().int().min(100).max(30_000).default(DEFAULT_DNS_TIMEOUT_MS),
+  concurrency: z.number().int().min(1).max(256).default(DEFAULT_DNS_CONCURRENCY),
+  caFile: z.string().trim().min(1).max(4096).optional(),
+});
+
+export const SecretsSchema = z.strictObject({
+  file: z.string().trim().min(1).max(4096),
+});
+
+/** A domain entry: a name, or `{ name, expectedMx }`. Always produced as an object. */
+export const DomainEntrySchema = z.union([
+  DomainNameSchema.transform((name) => ({ name })),
+  z.strictObject({
+    name: DomainNameSchema,
+    expectedMx: HostNameSchema.optional(),
+  }),
+]);
+
+const submissionCommon = {
+  mailbox: MailboxSchema,
+  host: HostNameSchema.default(DEFAULT_SUBMISSION_HOST),
+  port: z.number().int().min(1).max(65_535).default(DEFAULT_SUBMISSION_PORT),
+};
+
+function requiredFor(auth: string, what: string) {
+  return (iss: { input?: unknown }) =>
+    iss.input === undefined ? `is required for auth: ${auth} (${what})` : undefined;
+}
+
+export const OAuthSubmissionSchema = z.strictObject({
+  auth: z.literal('oauth'),
+  ...submissionCommon,
+  entraTenantId: z
+    .string({ error: requiredFor('oauth', 'the Entra tenant ID or one of its domains') })
+    .pipe(EntraTenantSchema),
+  clientId: z.string({ error: requiredFor('oauth', "the Entra application's client ID, a GUID") }).pipe(GuidSchema),
+  clientSecret: SecretRefSchema,
+});
+
+export const BasicSubmissionSchema = z.strictObject({
+  auth: z.literal('basic'),
+  ...submissionCommon,
+  password: SecretRefSchema,
+});
+
+/** Authenticated submission (SMTP AUTH) for the tenant; `auth` selects the variant. */
+export const SubmissionSchema = z.discriminatedUnion('auth', [OAuthSubmissionSchema, BasicSubmissionSchema], {
+  error: (iss) => {
+    if (iss.code !== 'invalid_union') return undefined;
+    const input: unknown = iss.input;
+    const missing = typeof input === 'object' && input !== null && !Object.hasOwn(input, 'auth');
+    return missing ? 'is required: oauth or basic' : 'must be oauth or basic';
+  },
+});
+
+export const TenantSchema = z.strictObject({
+  id: TenantIdSchema,
+  name: displayName('the tenant name'),
+  domains: z
+    .array(DomainEntrySchema)
+    .min(1, 'must list at least one domain')
+    .max(LIMITS.domainsPerTenant, atMost(LIMITS.domainsPerTenant, 'domains')),
+  relayIps: z
+    .array(RelayIpSchema)
+    .max(LIMITS.relayIpsPerTenant, atMost(LIMITS.relayIpsPerTenant, 'relay entries'))
+    .default(() => []),
+  submission: SubmissionSchema.optional(),
+  probeRecipients: z
+    .array(MailboxSchema)
+    .max(LIMITS.probeRecipientsPerTenant, atMost(LIMITS.probeRecipientsPerTenant, 'probe recipients'))
+    .optional(),
+  tags: z.array(TagSchema).max(LIMITS.tagsPerTenant, atMost(LIMITS.tagsPerTenant, 'tags')).optional(),
+});
+
+export const RelaywatchConfigSchema = z.strictObject({
+  version: z.literal(CONFIG_VERSION, {
+    error: (iss) =>
+      iss.input === undefined
+        ? `is required: this relaywatch reads version ${CONFIG_VERSION}`
+        : `must be ${CONFIG_VERSION}: this relaywatch reads configuration version ${CONFIG_VERSION}`,
+  }),
+  msp: MspSchema,
+  dns: DnsSchema.prefault({}),
+  secrets: SecretsSchema.optional(),
+  tenants: z
+    .array(TenantSchema)
+    .min(1, 'must list at least one tenant')
+    .max(LIMITS.tenants, atMost(LIMITS.tenants, 'tenants')),
+});
+
+/** A validated, normalised configuration. */
+export type RelaywatchConfig = z.output<typeof RelaywatchConfigSchema>;
+/** What a configuration file may contain (before defaults and normalisation). */
+export type RelaywatchConfigInput = z.input<typeof RelaywatchConfigSchema>;
+export type MspConfig = RelaywatchConfig['msp'];
+export type DnsConfig = RelaywatchConfig['dns'];
+export type TenantConfig = RelaywatchConfig['tenants'][number];
+export type DomainConfig = TenantConfig['domains'][number];
+export type SubmissionConfig = NonNullable<TenantConfig['submission']>;
+export type OAuthSubmissionConfig = Extract<SubmissionConfig, { auth: 'oauth' }>;
+export type BasicSubmissionConfig = Extract<SubmissionConfig, { auth: 'basic' }>;
+
+/** The keys each object schema allows, by path pattern (`tenants[].submission`), for "did you mean" hints. */
+export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  '': Object.keys(RelaywatchConfigSchema.shape),
+  msp: Object.keys(MspSchema.shape),
+  'msp.contact': Object.keys(ContactSchema.shape),
+  dns: Object.keys(DnsSchema.shape),
+  secrets: Object.keys(SecretsSchema.shape),
+  'tenants[]': Object.keys(TenantSchema.shape),
+  'tenants[].domains[]': ['name', 'expectedMx'],
+  'tenants[].submission': [
+    ...new Set([...Object.keys(OAuthSubmissionSchema.shape), ...Object.keys(BasicSubmissionSchema.shape)]),
+  ],
+  'tenants[].submission.clientSecret': ['env', 'secret'],
+  'tenants[].submission.password': ['env', 'secret'],
+};
+
+/** Keys that belong to one `auth` variant only, for "password is only used with auth: basic" hints. */
+export const AUTH_ONLY_KEYS: Readonly<Record<string, 'oauth' | 'basic'>> = {
+  entraTenantId: 'oauth',
+  clientId: 'oauth',
+  clientSecret: 'oauth',
+  password: 'basic',
+};

@@ -1,0 +1,248 @@
+/**
+ * Secrets: references in the configuration (`{ env: NAME }`, `{ secret: name }`) and the secrets file they point into.
+ *
+ * The configuration never holds a secret. A secrets file is a flat YAML (or JSON) mapping `name: value`, kept apart
+ * from the config so that the config can be committed, shared and attached to a support ticket. Its location is the
+ * environment variable RELAYWATCH_SECRETS_FILE, else `secrets.file` in the config (relative to the config's
+ * directory).
+ *
+ * Error contract: no message, reason, problem or `toJSON()`/`inspect` output of this module contains a secret value;
+ * they name the environment variable or the entry instead. `resolveSecret` returns a result, never throws;
+ * `parseSecretsFile`/`loadSecretsFile` throw `ConfigError` for a bad file.
+ */
+import { stat as fsStat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { decodeConfigBytes, readFileBounded, resolveConfigPath } from './load.ts';
+import { ConfigError, type ConfigProblem, formatPath, quote } from './problems.ts';
+import { isSecretName, type RelaywatchConfig, SECRETS_FILE_ENV, type SecretRef } from './schema.ts';
+import { readYaml } from './yaml-source.ts';
+
+export type { SecretRef };
+
+/** A secrets file is small; anything larger is the wrong file. */
+export const MAX_SECRETS_BYTES = 1024 * 1024;
+
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * The entries of a secrets file. Values are reachable only through `get()`: `JSON.stringify`, `console.log` and
+ * string conversion show the path and the names, never the values.
+ */
+export class SecretsFile {
+  readonly path: string;
+  readonly #values: ReadonlyMap<string, string>;
+
+  constructor(path: string, values: ReadonlyMap<string, string>) {
+    this.path = path;
+    this.#values = new Map(values);
+  }
+
+  has(name: string): boolean {
+    return this.#values.has(name);
+  }
+
+  get(name: string): string | undefined {
+    return this.#values.get(name);
+  }
+
+  names(): string[] {
+    return [...this.#values.keys()];
+  }
+
+  toJSON(): { path: string; names: string[] } {
+    return { path: this.path, names: this.names() };
+  }
+
+  toString(): string {
+    return `SecretsFile(${this.path}: ${this.names().join(', ')})`;
+  }
+
+  [inspectCustom](): string {
+    return this.toString();
+  }
+}
+
+export type SecretResult =
+  | { readonly ok: true; readonly value: string }
+  | { readonly ok: false; readonly reason: string };
+
+export interface SecretSources {
+  /** The environment to read `{ env }` references from (pass `process.env` at the edge). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The loaded secrets file, when there is one. */
+  readonly secretsFile?: SecretsFile | undefined;
+}
+
+/** `env RELAYWATCH_TAILSPIN_SECRET` or `secret "tailspin-oauth"`: what a reference points at, for messages. */
+export function describeSecretRef(ref: SecretRef): string {
+  return 'env' in ref ? `environment variable ${ref.env}` : `secret ${quote(ref.secret)}`;
+}
+
+/** Look a reference up. The reason on failure names the variable or the entry and the file, never a value. */
+export function resolveSecret(ref: SecretRef, sources: SecretSources): SecretResult {
+  if ('env' in ref) {
+    const value = Object.hasOwn(sources.env, ref.env) ? sources.env[ref.env] : undefined;
+    if (value === undefined) return { ok: false, reason: `environment variable ${ref.env} is not set` };
+    if (value === '') return { ok: false, reason: `environment variable ${ref.env} is empty` };
+    return { ok: true, value };
+  }
+  const file = sources.secretsFile;
+  if (!file) {
+    return {
+      ok: false,
+      reason: `secret ${quote(ref.secret)} is referenced but there is no secrets file (set secrets.file in the config or ${SECRETS_FILE_ENV})`,
+    };
+  }
+  const value = file.get(ref.secret);
+  if (value === undefined)
+    return { ok: false, reason: `secret ${quote(ref.secret)} is not in the secrets file ${file.path}` };
+  return { ok: true, value };
+}
+
+/** Every secret reference in a configuration, with its path (`tenants[2].submission.clientSecret`). */
+export function secretRefs(config: RelaywatchConfig): Array<{ readonly path: string; readonly ref: SecretRef }> {
+  const out: Array<{ path: string; ref: SecretRef }> = [];
+  config.tenants.forEach((t, i) => {
+    const s = t.submission;
+    if (!s) return;
+    const key = s.auth === 'oauth' ? 'clientSecret' : 'password';
+    const ref = s.auth === 'oauth' ? s.clientSecret : s.password;
+    out.push({ path: formatPath(['tenants', i, 'submission', key]), ref });
+  });
+  return out;
+}
+
+/** A problem (error) for every reference that does not resolve; empty when all do. Values are not kept. */
+export function checkSecretRefs(config: RelaywatchConfig, sources: SecretSources): ConfigProblem[] {
+  return secretRefs(config).flatMap(({ path, ref }) => {
+    const r = resolveSecret(ref, sources);
+    return r.ok ? [] : [{ path, message: r.reason, severity: 'error' as const }];
+  });
+}
+
+/**
+ * Where the secrets file is: RELAYWATCH_SECRETS_FILE (relative to the working directory) if set, else `secrets.file`
+ * relative to the config file's directory, else none.
+ */
+export function secretsFilePath(
+  config: RelaywatchConfig,
+  where: { readonly env: Readonly<Record<string, string | undefined>>; readonly configPath: string },
+): string | undefined {
+  const fromEnv = where.env[SECRETS_FILE_ENV];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return resolve(fromEnv.trim());
+  if (config.secrets) return resolveConfigPath(where.configPath, config.secrets.file);
+  return undefined;
+}
+
+/**
+ * Parse secrets-file text (pure): a mapping of names (letters, digits, `_`, `.`, `-`) to non-empty strings.
+ * Numbers and booleans are refused rather than converted (YAML reads `0123` as 123 and `yes` stays a string only in
+ * YAML 1.2; a password must be quoted to survive).
+ * @throws ConfigError naming each bad entry and its line, never its value.
+ */
+export function parseSecretsFile(text: string, sourceName: string): SecretsFile {
+  const heading = (n: number) => `invalid secrets file ${sourceName}: ${n} error${n === 1 ? '' : 's'}`;
+  const source = readYaml(text.startsWith('\uFEFF') ? text.slice(1) : text, { maxDepth: 4, maxAliases: 10 });
+  if (!source.usable) throw new ConfigError(sourceName, source.problems, { heading: heading(source.problems.length) });
+  const problems: ConfigProblem[] = [...source.problems];
+  const at = (path: (string | number)[], atKey = false) => {
+    const pos = source.locate(path, atKey);
+    return pos ? { line: pos.line, column: pos.column } : {};
+  };
+  const doc = source.value;
+  const values = new Map<string, string>();
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    problems.push({
+      path: '',
+      message:
+        doc === null
+          ? 'the secrets file is empty; it holds name: value pairs'
+          : 'the secrets file must be a mapping of name: value',
+      severity: 'error',
+      ...at([]),
+    });
+  } else {
+    for (const [name, value] of Object.entries(doc)) {
+      const path = formatPath([name]);
+      if (!isSecretName(name)) {
+        problems.push({
+          path,
+          message: `${quote(name, 40)} is not a valid secret name (letters, digits, _, . and -, at most 128)`,
+          severity: 'error',
+          ...at([name], true),
+        });
+      } else if (typeof value !== 'string') {
+        problems.push({
+          path,
+          message: 'must be a string; quote the value (a number or true/false loses its exact spelling)',
+          severity: 'error',
+          ...at([name]),
+        });
+      } else if (value === '') {
+        problems.push({ path, message: 'is empty', severity: 'error', ...at([name]) });
+      } else {
+        values.set(name, value);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(sourceName, problems, { heading: heading(problems.length) });
+  return new SecretsFile(sourceName, values);
+}
+
+export interface LoadSecretsOptions {
+  /** Reads a file, may stop after `limit` bytes (default: bounded `node:fs` read). */
+  readonly readFile?: (path: string, limit: number) => Promise<Uint8Array>;
+  /** File mode bits (default `fs.stat`); `undefined` skips the permission check. */
+  readonly mode?: (path: string) => Promise<number | undefined>;
+  /** Default `process.platform`; no permission check on win32 (its ACLs are not mode bits). */
+  readonly platform?: string;
+}
+
+/**
+ * Read a secrets file. A file other users can read or write comes back with a warning (the secrets are only as safe
+ * as the file).
+ * @throws ConfigError for a missing, unreadable, oversized or invalid file.
+ */
+export async function loadSecretsFile(
+  path: string,
+  options: LoadSecretsOptions = {},
+): Promise<{ readonly secrets: SecretsFile; readonly warnings: readonly ConfigProblem[] }> {
+  const failWith = (message: string, cause?: unknown): never => {
+    throw new ConfigError(path, [{ path: '', message, severity: 'error' }], {
+      heading: `invalid secrets file ${path}: 1 error`,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  };
+  let bytes: Uint8Array;
+  try {
+    bytes = await (options.readFile ?? readFileBounded)(path, MAX_SECRETS_BYTES);
+  } catch (cause) {
+    const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String(cause.code) : undefined;
+    return failWith(
+      code === 'ENOENT'
+        ? `secrets file not found: ${path} (from ${SECRETS_FILE_ENV} or secrets.file in the config)`
+        : `cannot read the secrets file ${path}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? 'read error')}`,
+      cause,
+    );
+  }
+  if (bytes.length > MAX_SECRETS_BYTES) failWith(`the secrets file is larger than ${MAX_SECRETS_BYTES} bytes`);
+  let text: string;
+  try {
+    text = decodeConfigBytes(bytes, path);
+  } catch (err) {
+    return failWith(err instanceof ConfigError ? (err.problems[0]?.message ?? 'unreadable') : 'unreadable', err);
+  }
+  const secrets = parseSecretsFile(text, path);
+  const warnings: ConfigProblem[] = [];
+  if ((options.platform ?? process.platform) !== 'win32') {
+    const mode = await (options.mode ?? (async (p: string) => (await fsStat(p)).mode))(path);
+    if (mode !== undefined && (mode & 0o006) !== 0) {
+      warnings.push({
+        path: '',
+        message: `the secrets file ${path} is ${mode & 0o002 ? 'writable' : 'readable'} by every user on this machine (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); restrict it: chmod 600 ${path}`,
+        severity: 'warning',
+      });
+    }
+  }
+  return { secrets, warnings };
+}

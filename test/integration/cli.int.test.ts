@@ -1,0 +1,201 @@
+/**
+ * The `relaywatch` command end to end: in-process through runCli() (stdout/stderr captured) and once as a real
+ * process, against unbound on loopback serving the DNS that examples/relaywatch.yaml describes.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckDocument } from '../../shared/cli/json.ts';
+import { runCli } from '../../shared/cli/main.ts';
+import { EXAMPLE_LOCAL_DATA, EXAMPLE_ZONES } from '../support/example-zone.ts';
+import { freePort, unboundAvailable, useUnbound } from '../support/unbound.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const EXAMPLE = join(root, 'examples/relaywatch.yaml');
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const chunks = { out: '', err: '' };
+  out.on('data', (c) => {
+    chunks.out += String(c);
+  });
+  err.on('data', (c) => {
+    chunks.err += String(c);
+  });
+  const code = await runCli(args, { stdout: out, stderr: err, env, now: () => new Date('2026-11-27T18:00:00Z') });
+  return { code, stdout: chunks.out, stderr: chunks.err };
+}
+
+const unbound = unboundAvailable();
+
+describe.skipIf(!unbound.ok)(
+  `relaywatch CLI against unbound${unbound.ok ? '' : ` (SKIPPED: ${unbound.reason})`}`,
+  () => {
+    const lab = useUnbound({ localZones: EXAMPLE_ZONES, localData: EXAMPLE_LOCAL_DATA, doh: false });
+    const dns = () => `udp://127.0.0.1:${lab().udpPort}`;
+
+    it('check --json: the healthy tenant passes, the known mistake fails with the reason, exit 2', async () => {
+      const r = await cli(['check', '--config', EXAMPLE, '--dns', dns(), '--json']);
+      expect(r.code).toBe(2);
+      const doc = JSON.parse(r.stdout) as CheckDocument;
+      expect(doc.schema).toBe('relaywatch.check/v1');
+      expect(doc.status).toBe('fail');
+      expect(doc.exitCode).toBe(2);
+      expect(doc.summary).toEqual({ tenants: 3, domains: 4, byStatus: { pass: 3, warn: 0, fail: 1, unknown: 0 } });
+      const byId = Object.fromEntries(doc.tenants.map((t) => [t.id, t]));
+      expect(byId.contoso?.status).toBe('pass');
+      expect(byId.tailspin?.status).toBe('pass');
+      const fabrikam = byId.fabrikam?.domains.find((d) => d.domain === 'fabrikam.example');
+      const spf = fabrikam?.checks.find((c) => c.kind === 'spf');
+      const notAuthorised = spf?.findings.filter((f) => f.code === 'spf-relay-ip-not-authorised');
+      expect(notAuthorised?.map((f) => f.evidence.ip)).toEqual(['198.51.100.23', '2001:db8:fab::25']);
+      expect(spf?.findings.find((f) => f.code === 'spf-ip-not-relay')?.evidence).toEqual({ ip: '198.51.100.7' });
+      const mx = byId.contoso?.domains[0]?.checks.find((c) => c.kind === 'mx');
+      expect(mx?.details.relayEndpoint).toBe('contoso-example.mail.protection.outlook.com');
+      expect(doc.dns.stats.queriesSent).toBeGreaterThan(0);
+      // spf.protection.outlook.com is shared by every domain but asked once
+      expect(doc.dns.stats.cacheHits + doc.dns.stats.inflightJoins).toBeGreaterThan(0);
+      // warnings go to stderr only in the human form; --json keeps stdout pure JSON
+      expect(r.stderr).toBe('');
+    });
+
+    it('check: a readable report grouped by tenant and domain, without colour when not a terminal', async () => {
+      const r = await cli(['check', '--config', EXAMPLE, '--dns', dns()]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).not.toContain('\u001b[');
+      expect(r.stdout).toMatch(/✘ FAIL\s+fabrikam — Fabrikam Inc/);
+      expect(r.stdout).toContain('Relay IP 198.51.100.23 does not pass SPF for fabrikam.example');
+      expect(r.stdout).toContain('relay endpoint contoso-example.mail.protection.outlook.com:25');
+      expect(r.stdout).toContain(
+        'Summary: 3 tenant(s), 4 domain(s): 3 pass, 0 warn, 1 fail, 0 unknown → FAIL (exit 2)',
+      );
+      expect(r.stderr).toContain('is a documentation address');
+    });
+
+    it('check --tenant limits the run; an unknown tenant is a usage error listing the known ones', async () => {
+      const one = await cli(['check', '--config', EXAMPLE, '--dns', dns(), '--json', '--tenant', 'contoso']);
+      expect(one.code).toBe(0);
+      expect((JSON.parse(one.stdout) as CheckDocument).tenants.map((t) => t.id)).toEqual(['contoso']);
+      const bad = await cli(['check', '--config', EXAMPLE, '--dns', dns(), '--tenant', 'nope']);
+      expect(bad.code).toBe(3);
+      expect(bad.stderr).toContain('unknown tenant "nope"; the config has: contoso, fabrikam, tailspin');
+    });
+
+    it('spf --ip gives the RFC 7208 result per address', async () => {
+      const r = await cli([
+        'spf',
+        'fabrikam.example',
+        '--ip',
+        '198.51.100.7',
+        '--ip',
+        '198.51.100.23',
+        '--dns',
+        dns(),
+        '--json',
+      ]);
+      expect(r.code).toBe(2);
+      const doc = JSON.parse(r.stdout) as { schema: string; results: { ip: string; result: string }[] };
+      expect(doc.schema).toBe('relaywatch.spf/v1');
+      expect(doc.results.map((x) => [x.ip, x.result])).toEqual([
+        ['198.51.100.7', 'pass'],
+        ['198.51.100.23', 'fail'],
+      ]);
+      const ok = await cli(['spf', 'contoso.example', '--ip', '203.0.113.10', '--dns', dns()]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/203\.0\.113\.10\s+pass/);
+    });
+
+    it('mx --json names the relay endpoint; an unknown domain fails', async () => {
+      const r = await cli(['mx', 'contoso.example', '--dns', dns(), '--json']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ schema: 'relaywatch.mx/v1', status: 'pass' });
+      const gone = await cli(['mx', 'gone.example', '--dns', dns()]);
+      expect(gone.code).toBe(2);
+      expect(gone.stdout).toContain('does not exist in DNS');
+    });
+  },
+);
+
+describe('relaywatch CLI without DNS servers', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'relaywatch-cli-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('reports every problem of a broken config with path and line, exit 3', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        'msp: { name: X, contact: { name: N, email: n@x.example } }',
+        'tenants:',
+        '  - id: a',
+        '    name: A',
+        '    domains: [contoso..com]',
+        '    relayIps: [10.0.0.5]',
+        '',
+      ].join('\n'),
+    );
+    const r = await cli(['check', '--config', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('tenants[0].domains[0]: "contoso..com" is not a valid domain name (line 6)');
+    expect(r.stderr).toMatch(/tenants\[0\]\.relayIps\[0\]: .*10\.0\.0\.5.*private.*\(line 7\)/);
+  });
+
+  it('a missing config file says how to try the example, exit 3', async () => {
+    const r = await cli(['check', '--config', join(dir, 'nope.yaml')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('relaywatch check --config examples/relaywatch.yaml');
+  });
+
+  it('rejects bad arguments with exit 3 and a clear message', async () => {
+    expect((await cli(['spf', 'not a domain'])).code).toBe(3);
+    const badIp = await cli(['spf', 'contoso.example', '--ip', '1.2.3']);
+    expect(badIp.code).toBe(3);
+    expect(badIp.stderr).toContain('--ip "1.2.3" is not an IPv4 or IPv6 address');
+    const badDns = await cli(['mx', 'contoso.example', '--dns', '8.8.8.8']);
+    expect(badDns.code).toBe(3);
+    expect(badDns.stderr).toContain('udp://8.8.8.8');
+    expect((await cli(['frobnicate'])).code).toBe(3);
+  });
+
+  it('--help teaches: commands, examples, exit statuses', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('check [options]');
+    expect(r.stdout).toContain('relaywatch spf contoso.com --ip 203.0.113.10');
+    expect(r.stdout).toContain('Exit status: 0 all pass');
+    const sub = await cli(['check', '--help']);
+    expect(sub.stdout).toContain('--tenant <id>');
+    expect(sub.stdout).toContain('spf  SPF record');
+  });
+
+  it('the real command finishes quickly with unknown verdicts when no resolver answers (npm start offline)', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(root, 'bin/relaywatch.js'),
+        'check',
+        '--config',
+        EXAMPLE,
+        '--dns',
+        `udp://127.0.0.1:${port}`,
+        '--dns-timeout',
+        '300',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status).toBe(3);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(r.stdout).toContain('note: no DNS resolver answered');
+    expect(r.stdout).toContain('0 pass, 0 warn, 0 fail, 4 unknown → UNKNOWN (exit 3)');
+  });
+});
