@@ -15,30 +15,11 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import { ConfigError, formatProblem, MAX_LISTED } from '../../../shared/config/problems.ts';
 import { parseRelayIp } from '../../../shared/config/relay-ip.ts';
 import { RelaywatchConfigSchema } from '../../../shared/config/schema.ts';
+import { caseSeed, hex, mulberry32 } from '../../support/prng.ts';
 import { EXAMPLE_TEXT, tenant, withTenants } from './helpers.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // seeded randomness (mulberry32; one independent seed per case)
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function caseSeed(base: number, index: number): number {
-  let h = (base + Math.imul(index + 1, 0x9e3779b9)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 class Rng {
   private readonly next: () => number;

@@ -1,5 +1,5 @@
 /** Runs seeded fuzz cases in batches and turns their failures into a report that says how to reproduce each one. */
-import { caseSeed, hex } from './prng.ts';
+import { caseSeed, hex } from '../../support/prng.ts';
 
 export interface CaseResult {
   readonly problems: readonly string[];

@@ -14,10 +14,10 @@ import { isM365Host, m365DomainKeys, mxCheck } from '../../../shared/checks/mx.t
 import type { CheckContext } from '../../../shared/checks/types.ts';
 import type { CheckOutcome } from '../../../shared/domain/outcome.ts';
 import { isFailure, type MxData, normaliseName } from '../../../shared/ports/dns-resolver.ts';
+import { fuzzSettings, hex, Rng } from '../../support/prng.ts';
 import { ZoneFake } from '../../support/zone-fake.ts';
 import { batchSeeds, type CaseResult, formatFailures, runCases } from './harness.ts';
 import { errorCodes, outcomeProblems } from './invariants.ts';
-import { fuzzSettings, hex, Rng } from './prng.ts';
 import { buildMxCase, describeZone, FuzzResolver, type MxCase, withTimeout, type Zone } from './zones.ts';
 
 const FILE = 'test/unit/fuzz/mx-fuzz.test.ts';

@@ -20,10 +20,10 @@ import type { CheckOutcome } from '../../../shared/domain/outcome.ts';
 import { isSpfRecord, parseSpf } from '../../../shared/domain/spf-record.ts';
 import { isFailure, normaliseName } from '../../../shared/ports/dns-resolver.ts';
 import { SPF_RESULTS } from '../../../shared/ports/spf-evaluator.ts';
+import { fuzzSettings, hex, Rng } from '../../support/prng.ts';
 import { ZoneFake } from '../../support/zone-fake.ts';
 import { batchSeeds, type CaseResult, formatFailures, runCases } from './harness.ts';
 import { errorCodes, outcomeProblems } from './invariants.ts';
-import { fuzzSettings, hex, Rng } from './prng.ts';
 import {
   chunked,
   type GrammarOptions,

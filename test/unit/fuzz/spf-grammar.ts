@@ -3,7 +3,7 @@
  * and modifier, valid and broken), mutations of real-world-like records (byte flips, truncation, duplicated terms,
  * splices) and random TXT character-string boundaries.
  */
-import type { Rng } from './prng.ts';
+import type { Rng } from '../../support/prng.ts';
 
 export interface GrammarOptions {
   /** Names the record may point at (include/redirect/a/mx/exists targets), so the zone can give them content. */

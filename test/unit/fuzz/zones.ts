@@ -15,8 +15,8 @@ import {
   normaliseName,
   type RecordType,
 } from '../../../shared/ports/dns-resolver.ts';
+import type { Rng } from '../../support/prng.ts';
 import { type FakeEntry, ZoneFake } from '../../support/zone-fake.ts';
-import type { Rng } from './prng.ts';
 import { chunked, type GrammarOptions, grammarRecord, hostname, mutate, seedRecord, testNetIp } from './spf-grammar.ts';
 
 export const M365_INCLUDE = 'spf.protection.outlook.com';
