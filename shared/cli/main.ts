@@ -123,6 +123,8 @@ when DNS cannot answer.`,
       if (!opts.json) for (const w of loaded.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       await withDns({ cli: opts, config: loaded.dns, baseDir: loaded.baseDir }, async (dns) => {
         const progress = new Progress(io.stderr, Boolean(io.stderr.isTTY) && !opts.json);
+        const domainCount = selected.reduce((n, t) => n + t.domains.length, 0);
+        progress.update(`checking ${domainCount} domain(s) of ${selected.length} tenant(s) via ${dns.description}…`);
         const tenants = await runChecks({
           tenants: selected,
           checks: ALL_DOMAIN_CHECKS,

@@ -13,7 +13,8 @@ export class Progress {
 
   update(text: string): void {
     if (!this.enabled) return;
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    // `columns` is 0 or missing when the terminal size is unknown (e.g. under `script`)
+    const width = Math.max(20, (this.stream.columns || 80) - 1);
     this.stream.write(`\r\u001b[2K${clean(text).slice(0, width)}`);
     this.drawn = true;
   }

@@ -13,10 +13,10 @@ export interface RenderOptions {
   readonly verbose: boolean;
 }
 
-/** Replace control characters (C0, DEL, C1, and bidi overrides) with visible escapes. */
+/** Replace control characters (C0 including CR and LF, DEL, C1) and bidi overrides with visible escapes; tabs stay. */
 export function clean(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
     const code = c.codePointAt(0) ?? 0;
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
