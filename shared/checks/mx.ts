@@ -62,9 +62,15 @@ export function matchesDefaultPattern(domain: string, host: string): boolean {
 
 type AddressState = 'resolves' | 'unresolvable' | 'unknown';
 
+/**
+ * Does an MX host have an address? A first; AAAA only when A has none (an IPv6-only host costs one more round trip,
+ * every other host one query less: a quarter of a monitoring cycle's queries).
+ */
 async function addressState(resolver: DnsResolver, host: string): Promise<{ state: AddressState; detail?: string }> {
-  const [a, aaaa] = await Promise.all([resolver.query(host, 'A'), resolver.query(host, 'AAAA')]);
-  if (a.kind === 'answer' || aaaa.kind === 'answer') return { state: 'resolves' };
+  const a = await resolver.query(host, 'A');
+  if (a.kind === 'answer') return { state: 'resolves' };
+  const aaaa = await resolver.query(host, 'AAAA');
+  if (aaaa.kind === 'answer') return { state: 'resolves' };
   if (isFailure(a)) return { state: 'unknown', detail: describeResult(a) };
   if (isFailure(aaaa)) return { state: 'unknown', detail: describeResult(aaaa) };
   return { state: 'unresolvable', detail: a.kind === 'nxdomain' ? 'NXDOMAIN' : 'no A/AAAA records' };
