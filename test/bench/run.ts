@@ -567,7 +567,7 @@ function interpretation(r: Report): string {
       `${Math.round(100 * l.medianLoopBusy)}% of the time (medians)`;
     if (l.medianLoopBusy > 0.6) {
       text +=
-        ': here the cycle is bound by CPU in this process (a new socket per UDP query, garbage collection, SPF ' +
+        ': here the cycle is bound by CPU in this process (garbage collection, SPF ' +
         'parsing and findings, mailauth), not by the network; answers wait in their sockets while the loop is busy, ' +
         'holding their slots.';
     } else {

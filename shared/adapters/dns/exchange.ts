@@ -1,14 +1,12 @@
 /**
- * One DNS message exchange over UDP (node:dgram) or TCP (node:net, RFC 1035 §4.2.2 two-byte length framing).
- * Only bytes move here; `wire.ts` gives them meaning.
+ * One DNS message exchange over TCP (node:net, RFC 1035 §4.2.2 two-byte length framing), and the types UDP shares
+ * (UDP exchanges go through the socket pool in `udp-pool.ts`). Only bytes move here; `wire.ts` gives them meaning.
  *
  * Error contract: the returned promise resolves with the answer bytes or with a `timeout`/`network-error` outcome;
  * it rejects only with `signal.reason` when the caller's signal aborts. Every socket and timer is released before
  * the promise settles.
  */
-import dgram from 'node:dgram';
 import net from 'node:net';
-import ipaddr from 'ipaddr.js';
 
 export type ExchangeOutcome =
   | { readonly ok: true; readonly bytes: Buffer }
@@ -34,82 +32,6 @@ export function errorDetail(err: unknown): string {
     return typeof code === 'string' ? code : err.message;
   }
   return String(err);
-}
-
-/** Canonical text of an IP address, to compare a datagram's source with the server we asked. */
-function canonicalIp(address: string): string {
-  try {
-    return ipaddr.process(address).toNormalizedString();
-  } catch {
-    return address.toLowerCase();
-  }
-}
-
-/**
- * Send `query` over UDP and wait for a datagram from the target whose first two bytes are `id`. Other datagrams are
- * ignored (anti-spoofing: keep waiting). With `attempts` > 1 the query is re-sent every `timeoutMs / attempts`;
- * the whole exchange gives up after `timeoutMs`. The socket is connected, so an ICMP port-unreachable surfaces as
- * `ECONNREFUSED`.
- */
-export function udpExchange(
-  target: ExchangeTarget,
-  query: Buffer,
-  id: number,
-  options: ExchangeOptions & { readonly attempts: number },
-): Promise<ExchangeOutcome> {
-  const { signal, timeoutMs, attempts, onSend } = options;
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const expected = canonicalIp(target.host);
-    const socket = dgram.createSocket(net.isIPv6(target.host) ? 'udp6' : 'udp4');
-    const timers: NodeJS.Timeout[] = [];
-    let settled = false;
-
-    const settle = (finish: () => void): void => {
-      if (settled) return;
-      settled = true;
-      for (const t of timers) clearTimeout(t);
-      signal?.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('message');
-      try {
-        socket.close();
-      } catch {
-        // already closed
-      }
-      finish();
-    };
-    const onAbort = (): void => settle(() => reject(signal?.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    // Errors after settling (e.g. a late ICMP error) must not become unhandled 'error' events.
-    socket.on('error', (err) => settle(() => resolve({ ok: false, kind: 'network-error', detail: errorDetail(err) })));
-    socket.on('message', (msg, rinfo) => {
-      if (rinfo.port !== target.port || canonicalIp(rinfo.address) !== expected) return;
-      if (msg.length < 2 || msg.readUInt16BE(0) !== id) return;
-      settle(() => resolve({ ok: true, bytes: msg }));
-    });
-
-    const send = (): void => {
-      if (settled) return;
-      onSend?.();
-      socket.send(query, (err) => {
-        if (err) settle(() => resolve({ ok: false, kind: 'network-error', detail: errorDetail(err) }));
-      });
-    };
-    socket.connect(target.port, target.host, () => {
-      send();
-      for (let i = 1; i < attempts; i++) timers.push(setTimeout(send, (i * timeoutMs) / attempts));
-    });
-    timers.push(
-      setTimeout(
-        () => settle(() => resolve({ ok: false, kind: 'timeout', detail: `no answer within ${timeoutMs} ms` })),
-        timeoutMs,
-      ),
-    );
-  });
 }
 
 /** Send `query` over a new TCP connection with two-byte length framing and read one framed answer. */

@@ -114,7 +114,7 @@ export interface CreateResolverOptions {
 export interface ResolverStack {
   /** The per-run resolver: cache in front of failover over the adapters. `stats()` counts real packets. */
   readonly resolver: CachingResolver;
-  /** Closes the DoH agents (HTTP/2 sessions keep a process alive otherwise). Idempotent. */
+  /** Closes the DoH agents (HTTP/2 sessions keep a process alive otherwise) and the UDP sockets. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -127,13 +127,21 @@ export function createResolver(options: CreateResolverOptions = {}): ResolverSta
   if (specs.length === 0) throw new DnsSpecError('', 'no resolvers given');
   const parsed = specs.map(parseDnsSpec);
   const dohs: DohResolver[] = [];
+  const udps: UdpResolver[] = [];
   const adapters: DnsResolver[] = parsed.map((spec) => {
     if (spec.kind === 'doh') {
       const doh = new DohResolver({ url: spec.url, timeoutMs: options.timeoutMs, ca: options.ca });
       dohs.push(doh);
       return doh;
     }
-    return new UdpResolver({ host: spec.host, port: spec.port, timeoutMs: options.timeoutMs, transport: spec.kind });
+    const udp = new UdpResolver({
+      host: spec.host,
+      port: spec.port,
+      timeoutMs: options.timeoutMs,
+      transport: spec.kind,
+    });
+    udps.push(udp);
+    return udp;
   });
   const resolver = new CachingResolver(new FailoverResolver(adapters), {
     maxConcurrent: options.maxConcurrent,
@@ -144,6 +152,7 @@ export function createResolver(options: CreateResolverOptions = {}): ResolverSta
   return {
     resolver,
     close: () => {
+      for (const u of udps) u.close();
       closed ??= Promise.all(dohs.map((d) => d.close())).then(() => undefined);
       return closed;
     },

@@ -8,8 +8,9 @@
  */
 import net from 'node:net';
 import type { DnsResolver, DnsResult, QueryOptions, RecordType } from '../../ports/dns-resolver.ts';
-import { tcpExchange, udpExchange } from './exchange.ts';
+import { tcpExchange } from './exchange.ts';
 import type { SentCounter } from './sent-counter.ts';
+import { UdpPool } from './udp-pool.ts';
 import { buildQuery, failure, parseResponse, readHeader } from './wire.ts';
 
 export interface UdpResolverOptions {
@@ -33,6 +34,7 @@ export class UdpResolver implements DnsResolver, SentCounter {
   readonly attempts: number;
   readonly transport: 'udp' | 'tcp';
   private readonly id: string;
+  private readonly pool: UdpPool;
   private sentCount = 0;
 
   /** @throws TypeError when `host` is not an IP address or a number option is out of range. */
@@ -53,6 +55,12 @@ export class UdpResolver implements DnsResolver, SentCounter {
     }
     const hostPart = net.isIPv6(host) ? `[${host}]` : host;
     this.id = `${this.transport}://${hostPart}:${this.port}`;
+    this.pool = new UdpPool({ host, port: this.port });
+  }
+
+  /** Close the pooled UDP sockets now (they also close after a short idle time and never hold the process open). */
+  close(): void {
+    this.pool.close();
   }
 
   describe(): string {
@@ -77,9 +85,9 @@ export class UdpResolver implements DnsResolver, SentCounter {
     };
 
     if (this.transport === 'udp') {
-      const udp = await udpExchange(target, q.bytes, q.id, { ...exchangeOptions, attempts: this.attempts });
+      const { outcome: udp, id } = await this.pool.exchange(q.bytes, { ...exchangeOptions, attempts: this.attempts });
       if (!udp.ok) return failure(udp.kind, q.name, type, this.id, udp.detail);
-      if (!readHeader(udp.bytes)?.truncated) return parseResponse(udp.bytes, q, this.id);
+      if (!readHeader(udp.bytes)?.truncated) return parseResponse(udp.bytes, { ...q, id }, this.id);
     }
 
     const tcp = await tcpExchange(target, q.bytes, exchangeOptions);
