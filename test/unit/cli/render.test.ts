@@ -60,7 +60,8 @@ describe('renderCheck', () => {
       notes: [],
       o: plain,
     });
-    expect(text).not.toMatch(/[\u001b\r]/);
+    expect(text).not.toContain('\u001b');
+    expect(text).not.toContain('\r');
     expect(text).toContain('Evil\\x0dCorp');
     expect(text).toContain('Summary: 1 tenant(s), 1 domain(s): 0 pass, 0 warn, 1 fail, 0 unknown → FAIL (exit 2)');
   });
