@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import { queryName, testPointName } from '../../../shared/blocklist/query-name.ts';
+import {
+  genericZone,
+  parseZoneRegistry,
+  ZONES,
+  type ZoneDefinition,
+  zoneById,
+  zoneDefinitionSchema,
+} from '../../../shared/blocklist/registry.ts';
+import {
+  classify,
+  healthVerdict,
+  isCustomerListing,
+  listingKind,
+  sanitiseReason,
+} from '../../../shared/blocklist/verdict.ts';
+import type { DnsResult } from '../../../shared/ports/dns-resolver.ts';
+
+function zone(id: string): ZoneDefinition {
+  const z = zoneById(id);
+  if (!z) throw new Error(`no zone ${id}`);
+  return z;
+}
+
+const base = { name: 'q.example', server: 'udp://127.0.0.1:53' };
+function a(...addrs: string[]): DnsResult<'A'> {
+  return {
+    ...base,
+    type: 'A',
+    kind: 'answer',
+    records: addrs.map((data) => ({ data, ttl: 60 })),
+    cnameChain: [],
+    ttl: 60,
+  };
+}
+function txt(...texts: string[]): DnsResult<'TXT'> {
+  return {
+    ...base,
+    type: 'TXT',
+    kind: 'answer',
+    records: texts.map((text) => ({ data: { text, chunks: [text] }, ttl: 60 })),
+    cnameChain: [],
+    ttl: 60,
+  };
+}
+const nx: DnsResult<'A'> = { ...base, type: 'A', kind: 'nxdomain', cnameChain: [], ttl: 60 };
+const nodata: DnsResult<'A'> = { ...base, type: 'A', kind: 'nodata', cnameChain: [], ttl: 60 };
+function fail(kind: 'servfail' | 'refused' | 'timeout' | 'network-error' | 'bad-response'): DnsResult<'A'> {
+  return { ...base, type: 'A', kind, detail: 'x' };
+}
+
+describe('zone registry', () => {
+  it('loads and every zone validates with the exported schema', () => {
+    expect(ZONES.length).toBeGreaterThanOrEqual(12);
+    for (const z of ZONES) expect(zoneDefinitionSchema.safeParse(z).success, z.id).toBe(true);
+  });
+
+  it.each([
+    ['spamhaus-zen', 'zen.spamhaus.org'],
+    ['spamhaus-zen-dqs', '{key}.zen.dq.spamhaus.net'],
+    ['spamcop', 'bl.spamcop.net'],
+    ['barracuda', 'b.barracudacentral.org'],
+    ['psbl', 'psbl.surriel.com'],
+    ['mailspike', 'bl.mailspike.net'],
+    ['uceprotect-1', 'dnsbl-1.uceprotect.net'],
+    ['uceprotect-2', 'dnsbl-2.uceprotect.net'],
+    ['uceprotect-3', 'dnsbl-3.uceprotect.net'],
+    ['s5h', 'all.s5h.net'],
+    ['dronebl', 'dnsbl.dronebl.org'],
+    ['spamrats', 'all.spamrats.com'],
+    ['abusix', '{key}.combined.mail.abusix.zone'],
+  ])('holds %s (%s)', (id, name) => {
+    expect(zone(id).name).toBe(name);
+  });
+
+  it('does not hold SORBS (closed in 2024)', () => {
+    expect(ZONES.some((z) => z.name.includes('sorbs'))).toBe(false);
+  });
+
+  it('marks UCEPROTECT 2/3 as neighbourhood, ZEN PBL as policy, key zones as keyed', () => {
+    expect(zone('uceprotect-2').kind).toBe('neighbourhood');
+    expect(zone('uceprotect-3').scope).toBe('asn');
+    expect(zone('spamhaus-zen').codes['127.0.0.10']?.kind).toBe('policy');
+    expect(zone('spamhaus-zen').publicResolvers).toBe('refused');
+    expect(zone('abusix').key).toEqual({ required: true, placement: 'label-prefix' });
+    expect(zone('barracuda').registrationRequired).toBe(true);
+  });
+
+  it('rejects a broken registry naming the path', () => {
+    const bad = { ...zone('psbl'), codes: { '127.0.0.2': { meaning: 'x', kind: 'nonsense' } } };
+    expect(() => parseZoneRegistry({ zones: [bad] }, 'test.yaml')).toThrow(/zones\[0\]\.codes\["127\.0\.0\.2"\]\.kind/);
+    expect(() => parseZoneRegistry({ zones: [zone('psbl'), zone('psbl')] }, 'test.yaml')).toThrow(/already used/);
+    const keyless = { ...zone('abusix'), key: null };
+    expect(() => parseZoneRegistry({ zones: [keyless] }, 'test.yaml')).toThrow(/zones\[0\]\.key/);
+  });
+
+  it('gives an unknown zone the generic RFC 5782 semantics', () => {
+    const g = genericZone('Custom.Example.');
+    expect(g.name).toBe('custom.example');
+    expect(g.ipv6).toBe(true);
+    expect(g.key).toBeNull();
+    expect(g.codes['127.0.0.2']?.meaning).toBe('listed (code 127.0.0.2)');
+    expect(g.codes['127.0.0.254']?.kind).toBe('abuse');
+    expect(g.codes['127.0.0.1']).toBeUndefined();
+    expect(zoneDefinitionSchema.safeParse(g).success).toBe(true);
+  });
+});
+
+describe('queryName', () => {
+  const s5h = zone('s5h');
+  const spamcop = zone('spamcop');
+  const abusix = zone('abusix');
+
+  it.each([
+    ['192.0.2.99', 'psbl', '99.2.0.192.psbl.surriel.com'],
+    ['::ffff:192.0.2.99', 'psbl', '99.2.0.192.psbl.surriel.com'],
+    [' 198.51.100.7 ', 'spamcop', '7.100.51.198.bl.spamcop.net'],
+    ['2001:db8::1', 's5h', '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.all.s5h.net'],
+    ['2001:DB8:0:0:1::ab', 's5h', 'b.a.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.all.s5h.net'],
+  ])('%s in %s → %s', (ip, id, name) => {
+    expect(queryName(ip, zone(id))).toEqual({ ok: true, name });
+  });
+
+  it('substitutes the key', () => {
+    expect(queryName('192.0.2.1', abusix, 'abc123')).toEqual({
+      ok: true,
+      name: '1.2.0.192.abc123.combined.mail.abusix.zone',
+    });
+  });
+
+  it('returns errors instead of throwing', () => {
+    expect(queryName('2001:db8::1', spamcop)).toMatchObject({ ok: false, reason: expect.stringMatching(/IPv6/) });
+    expect(queryName('192.0.2.1', abusix)).toMatchObject({ ok: false, reason: expect.stringMatching(/needs a key/) });
+    expect(queryName('192.0.2.1', abusix, 'a.b')).toMatchObject({ ok: false });
+    expect(queryName('1.2.3', s5h)).toMatchObject({ ok: false });
+  });
+
+  it('names the RFC 5782 test points, IPv6 ones in nibble form', () => {
+    expect(testPointName('ipv4', 'listed', s5h)).toEqual({ ok: true, name: '2.0.0.127.all.s5h.net' });
+    expect(testPointName('ipv4', 'notListed', s5h)).toEqual({ ok: true, name: '1.0.0.127.all.s5h.net' });
+    expect(testPointName('ipv6', 'listed', s5h)).toEqual({
+      ok: true,
+      name: '2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.all.s5h.net',
+    });
+    expect(testPointName('ipv6', 'listed', spamcop)).toMatchObject({ ok: false });
+  });
+});
+
+describe('classify', () => {
+  const zen = zone('spamhaus-zen');
+
+  it('NXDOMAIN is clean; NODATA is clean with a note', () => {
+    expect(classify(zen, nx)).toEqual({ status: 'clean' });
+    expect(classify(zen, nodata)).toMatchObject({ status: 'clean', note: expect.stringMatching(/NODATA/) });
+  });
+
+  it('decodes every code ZEN returns', () => {
+    expect(classify(zen, a('127.0.0.4', '127.0.0.2'))).toEqual({
+      status: 'listed',
+      codes: [
+        { code: '127.0.0.2', meaning: expect.stringMatching(/^SBL/), kind: 'abuse' },
+        { code: '127.0.0.4', meaning: expect.stringMatching(/^XBL/), kind: 'abuse' },
+      ],
+    });
+  });
+
+  it('reads PBL as a policy listing', () => {
+    const v = classify(zen, a('127.0.0.10'));
+    expect(v).toMatchObject({ status: 'listed', codes: [{ code: '127.0.0.10', kind: 'policy' }] });
+    expect(listingKind(v)).toBe('policy');
+  });
+
+  it('reads UCEPROTECT level 2 as neighbourhood, never a listing of the customer', () => {
+    const v = classify(zone('uceprotect-2'), a('127.0.0.2'));
+    expect(listingKind(v)).toBe('neighbourhood');
+    expect(isCustomerListing(v)).toBe(false);
+    expect(isCustomerListing(classify(zen, a('127.0.0.2', '127.0.0.10')))).toBe(true);
+    expect(listingKind(classify(zen, a('127.0.0.2', '127.0.0.10')))).toBe('abuse');
+  });
+
+  it.each([
+    ['127.255.255.254', /zone refused the query: query via a public\/open resolver/],
+    ['127.255.255.252', /typing error/],
+    ['127.255.255.1', /zone refused the query: error code 127\.255\.255\.1/],
+  ])('reports unknown and unusable when ZEN answers %s', (code, why) => {
+    expect(classify(zen, a(code))).toEqual({ status: 'unknown', why: expect.stringMatching(why), zoneUnusable: true });
+  });
+
+  it('treats an error code as unknown even mixed with a listing code', () => {
+    expect(classify(zen, a('127.0.0.2', '127.255.255.255'))).toMatchObject({ status: 'unknown', zoneUnusable: true });
+  });
+
+  it('treats 127.255.255.x as an error for zones that do not list it, and the generic zone', () => {
+    expect(classify(zone('psbl'), a('127.255.255.254'))).toMatchObject({ status: 'unknown', zoneUnusable: true });
+    expect(classify(genericZone('x.example'), a('127.255.255.3'))).toMatchObject({ status: 'unknown' });
+  });
+
+  it('reports a rewritten answer', () => {
+    expect(classify(zen, a('10.0.0.1'))).toEqual({
+      status: 'unknown',
+      why: expect.stringMatching(/^resolver rewrote the answer \("10\.0\.0\.1"/),
+      zoneUnusable: true,
+    });
+    expect(classify(zen, a('127.0.0.2', '192.0.2.1'))).toMatchObject({ status: 'unknown', zoneUnusable: true });
+  });
+
+  it.each(['servfail', 'refused', 'timeout', 'network-error', 'bad-response'] as const)(
+    'reports %s as unknown with the zone still usable',
+    (kind) => {
+      expect(classify(zen, fail(kind))).toMatchObject({ status: 'unknown', zoneUnusable: false });
+    },
+  );
+
+  it('decodes an undocumented 127/8 code as a listing', () => {
+    expect(classify(zone('psbl'), a('127.0.0.77'))).toEqual({
+      status: 'listed',
+      codes: [{ code: '127.0.0.77', meaning: 'unlisted code 127.0.0.77 (not in the registry)', kind: 'abuse' }],
+    });
+  });
+
+  it('does not read 127.0.0.1 as a listing', () => {
+    expect(classify(zone('psbl'), a('127.0.0.1'))).toMatchObject({ status: 'unknown', zoneUnusable: true });
+  });
+
+  it('uses the generic zone meanings', () => {
+    expect(classify(genericZone('bl.example'), a('127.0.0.5'))).toEqual({
+      status: 'listed',
+      codes: [{ code: '127.0.0.5', meaning: 'listed (code 127.0.0.5)', kind: 'abuse' }],
+    });
+  });
+
+  it('keeps the TXT reason as sanitised data', () => {
+    const v = classify(zone('spamcop'), a('127.0.0.2'), txt('Blocked \u001b[31m see\nhttps://x\u202e'));
+    expect(v).toMatchObject({ status: 'listed', reason: 'Blocked [31m see https://x' });
+    expect(sanitiseReason('a'.repeat(1000)).length).toBe(300);
+  });
+});
+
+describe('healthVerdict', () => {
+  const z = zone('spamcop');
+  it.each<[string, DnsResult<'A'>, DnsResult<'A'>, RegExp | null]>([
+    ['healthy', a('127.0.0.2'), nx, null],
+    ['wildcarded', a('127.0.0.2'), a('127.0.0.2'), /^lists 127\.0\.0\.1: the zone lists everything/],
+    ['answering 127.0.0.1 to 127.0.0.1', a('127.0.0.2'), a('127.0.0.1'), /^lists 127\.0\.0\.1/],
+    ['dead', nx, nx, /^does not list 127\.0\.0\.2$/],
+    ['refusing', a('127.255.255.254'), a('127.255.255.254'), /^refused: zone refused the query/],
+    ['rewritten', a('10.0.0.1'), nx, /^refused: resolver rewrote/],
+    ['REFUSED', fail('refused'), fail('refused'), /^refused: the resolver refused/],
+    ['timing out', fail('timeout'), nx, /^unknown: no answer in time/],
+  ])('%s', (_, tp2, tp1, reason) => {
+    const v = healthVerdict(z, tp2, tp1);
+    if (reason === null) expect(v).toEqual({ status: 'usable' });
+    else expect(v).toEqual({ status: 'unusable', reason: expect.stringMatching(reason) });
+  });
+
+  it('names the IPv6 test points', () => {
+    expect(healthVerdict(zone('s5h'), nx, nx, 'ipv6')).toEqual({
+      status: 'unusable',
+      reason: 'does not list ::ffff:7f00:2',
+    });
+  });
+});
