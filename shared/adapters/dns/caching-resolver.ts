@@ -16,7 +16,7 @@ import {
   type QueryOptions,
   type RecordType,
 } from '../../ports/dns-resolver.ts';
-import { Semaphore } from './semaphore.ts';
+import { Semaphore } from '../../domain/semaphore.ts';
 import { isSentCounter } from './sent-counter.ts';
 
 export interface CachingResolverOptions {
