@@ -433,6 +433,8 @@ export const spfCheck: DomainCheck = {
         voidLookups: tree.totalVoidLookups,
         tree: treeDetails(tree.root),
         evaluations: evaluations.map((e) => ({ ip: e.ip, result: e.result })),
+        /** Single addresses the domain's own records authorise (checked against blocklists). */
+        ownAddresses: tree.root.status === 'ok' ? ownSingleAddresses(tree) : [],
       },
       durationMs: ctx.now() - started,
     };

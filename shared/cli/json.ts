@@ -2,6 +2,7 @@
  * The JSON documents the CLI prints. This is a public contract (README, "JSON output"): fields are only ever added,
  * never renamed or removed, within one `schema` version.
  */
+import type { BlocklistRun, ZoneHealth } from '../blocklist/engine.ts';
 import type { CheckOutcome, CheckStatus, Evidence, Finding } from '../domain/outcome.ts';
 import type { DnsStats } from '../ports/dns-resolver.ts';
 import type { SpfEvaluation } from '../ports/spf-evaluator.ts';
@@ -49,7 +50,17 @@ export interface CheckDocument {
       readonly status: CheckStatus;
       readonly checks: JsonCheck[];
     }>;
+    /** Checks of the tenant as a whole: one `blocklist` check per sending IP. */
+    readonly checks: JsonCheck[];
   }>;
+  /** The blocklist stage: each zone's health for this run, and the questions it asked. Null when skipped. */
+  readonly blocklists: JsonBlocklists | null;
+}
+
+export interface JsonBlocklists {
+  readonly resolvers: string;
+  readonly questions: number;
+  readonly health: readonly ZoneHealth[];
 }
 
 export function jsonCheck(c: CheckOutcome): JsonCheck {
@@ -78,6 +89,7 @@ export function checkDocument(args: {
   dns: JsonDns;
   notes: readonly string[];
   durationMs: number;
+  blocklists: JsonBlocklists | null;
 }): CheckDocument {
   return {
     schema: 'relaywatch.check/v1',
@@ -95,7 +107,9 @@ export function checkDocument(args: {
       name: t.name,
       status: t.status,
       domains: t.domains.map((d) => ({ domain: d.domain, status: d.status, checks: d.checks.map(jsonCheck) })),
+      checks: t.checks.map(jsonCheck),
     })),
+    blocklists: args.blocklists,
   };
 }
 
@@ -138,4 +152,61 @@ export function outcomeDocument(outcome: CheckOutcome, resolvers: string, stats:
     ...jsonCheck(outcome),
     dns: { resolvers, stats },
   };
+}
+
+export function blocklistDocument(
+  run: BlocklistRun,
+  outcomes: readonly CheckOutcome[],
+  status: CheckStatus,
+  dns: JsonDns,
+): BlocklistDocument {
+  return {
+    schema: 'relaywatch.blocklist/v1',
+    status,
+    ips: run.ips.map((r, i) => ({
+      ip: r.ip,
+      status: outcomes[i]?.status ?? 'unknown',
+      zones: r.zones.map((z) => ({
+        zone: z.zoneId,
+        name: z.zone,
+        status: z.status,
+        codes: z.codes.map((c) => ({ code: c.code, meaning: c.meaning, kind: c.kind })),
+        kind: z.kind,
+        reason: z.reason,
+        why: z.why,
+        removalUrl: z.removalUrl,
+        lookupUrl: z.lookupUrl,
+      })),
+      skipped: r.skipped.map((s) => ({ zone: s.zoneId, why: s.why })),
+      findings: outcomes[i] ? jsonCheck(outcomes[i]).findings : [],
+    })),
+    health: run.health,
+    dns,
+    questions: run.questions,
+  };
+}
+
+export interface BlocklistDocument {
+  readonly schema: 'relaywatch.blocklist/v1';
+  readonly status: CheckStatus;
+  readonly ips: ReadonlyArray<{
+    readonly ip: string;
+    readonly status: CheckStatus;
+    readonly zones: ReadonlyArray<{
+      readonly zone: string;
+      readonly name: string;
+      readonly status: 'listed' | 'clean' | 'unknown';
+      readonly codes: ReadonlyArray<{ readonly code: string; readonly meaning: string; readonly kind: string }>;
+      readonly kind: string | null;
+      readonly reason: string | null;
+      readonly why: string | null;
+      readonly removalUrl: string | null;
+      readonly lookupUrl: string | null;
+    }>;
+    readonly skipped: ReadonlyArray<{ readonly zone: string; readonly why: string }>;
+    readonly findings: readonly JsonFinding[];
+  }>;
+  readonly health: readonly ZoneHealth[];
+  readonly dns: JsonDns;
+  readonly questions: number;
 }

@@ -5,6 +5,9 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { makeSpfEvaluator } from '../adapters/spf/mailauth-spf.ts';
+import { runBlocklists } from '../blocklist/engine.ts';
+import { ZONES } from '../blocklist/registry.ts';
+import { blocklistOutcome } from '../checks/blocklist.ts';
 import { mxCheck } from '../checks/mx.ts';
 import { ALL_DOMAIN_CHECKS } from '../checks/registry.ts';
 import { spfCheck } from '../checks/spf.ts';
@@ -12,8 +15,10 @@ import type { CheckContext } from '../checks/types.ts';
 import { canonicalIp } from '../domain/ip.ts';
 import { type CheckOutcome, type CheckStatus, exitCodeFor, worstStatus } from '../domain/outcome.ts';
 import type { DnsResolver, DnsStats } from '../ports/dns-resolver.ts';
+import { attachBlocklists } from '../use-cases/run-blocklists.ts';
 import { runChecks } from '../use-cases/run-checks.ts';
-import { checkDocument, outcomeDocument, spfDocument } from './json.ts';
+import { selectZones, withBlocklists } from './blocklist-wiring.ts';
+import { blocklistDocument, checkDocument, type JsonBlocklists, outcomeDocument, spfDocument } from './json.ts';
 import { Progress } from './progress.ts';
 import { clean, type RenderOptions, renderCheck, renderCheckReport, renderDnsLine } from './render.ts';
 import { UsageError, withDns } from './wiring.ts';
@@ -75,6 +80,31 @@ function dnsNotes(stats: DnsStats, resolvers: string): string[] {
   return [];
 }
 
+function zoneOption(): Option {
+  return new Option(
+    '--zone <zone>',
+    'blocklist to ask (repeatable): a registry id (spamcop), a zone name (bl.spamcop.net) or your own zone (RFC 5782 semantics); default: the config, else every zone on by default',
+  ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+}
+
+function blocklistDnsOption(): Option {
+  return new Option(
+    '--blocklist-dns <spec>',
+    'resolver for blocklist queries (repeatable), e.g. a private udp://… resolver that the lists accept; default: blocklists.resolvers, else the --dns resolvers',
+  ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+}
+
+/** One line per zone that could not be used in this run, so a report never hides why IPs are unknown. */
+function healthNotes(b: JsonBlocklists | null): string[] {
+  if (!b) return [];
+  return b.health
+    .filter((h) => h.status !== 'usable')
+    .map(
+      (h) =>
+        `blocklist ${h.zoneId} (${h.zone}): ${h.status === 'not-checked' ? h.reason : `unusable: ${h.reason}`}`,
+    );
+}
+
 function write(stream: NodeJS.WritableStream, text: string): void {
   stream.write(text);
 }
@@ -105,12 +135,17 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       ])
       .option('--json', 'print the JSON report (schema: README, "JSON output")')
       .option('-v, --verbose', 'also show informational findings')
-      .option('--no-color', 'no colours even on a terminal'),
+      .option('--no-color', 'no colours even on a terminal')
+      .option('--no-blocklists', 'skip the blocklist check of the sending IPs'),
   )
+    .addOption(zoneOption())
+    .addOption(blocklistDnsOption())
     .addHelpText(
       'after',
       `
 Checks per domain: ${ALL_DOMAIN_CHECKS.map((c) => `\n  ${c.kind.padEnd(4)} ${c.title}`).join('')}
+Checks per sending IP (relay IPs, every address of a relay range, single IPs the tenant's own SPF authorises):
+  blocklist  DNS blocklists, health-checked each run (RFC 5782 test points); see \`relaywatch blocklist --help\`
 
 A progress line is drawn on stderr when it is a terminal. Verdicts are unknown (never fail)
 when DNS cannot answer.`,
@@ -125,12 +160,45 @@ when DNS cannot answer.`,
         const progress = new Progress(io.stderr, Boolean(io.stderr.isTTY) && !opts.json);
         const domainCount = selected.reduce((n, t) => n + t.domains.length, 0);
         progress.update(`checking ${domainCount} domain(s) of ${selected.length} tenant(s) via ${dns.description}…`);
-        const tenants = await runChecks({
+        let tenants = await runChecks({
           tenants: selected,
           checks: ALL_DOMAIN_CHECKS,
           ctx: makeCtx(dns.resolver),
           onProgress: (p) => progress.update(`[${p.done}/${p.total}] ${p.tenantId} ${p.domain}`),
         });
+        let blocklists: JsonBlocklists | null = null;
+        if (opts.blocklists !== false) {
+          const { zones, explicit } = selectZones(opts.zone, loaded.blocklists?.zones);
+          progress.update(`checking sending IPs against ${zones.length} blocklist(s)…`);
+          await withBlocklists(
+            {
+              main: dns,
+              zones,
+              explicit,
+              blocklistDns: opts.blocklistDns ?? loaded.blocklists?.resolvers,
+              dnsConfig: loaded.dns,
+              baseDir: loaded.baseDir,
+              keys: loaded.blocklists?.keys ?? {},
+            },
+            async (setup) => {
+              const attached = await attachBlocklists(selected, tenants, {
+                plans: setup.plans,
+                ...(loaded.blocklists?.budget ? { budget: loaded.blocklists.budget } : {}),
+                ...(loaded.blocklists?.concurrency ? { maxConcurrent: loaded.blocklists.concurrency } : {}),
+                ...(loaded.blocklists?.perZoneConcurrency
+                  ? { perZoneConcurrency: loaded.blocklists.perZoneConcurrency }
+                  : {}),
+              });
+              tenants = attached.reports;
+              blocklists = {
+                resolvers: setup.description,
+                questions: attached.run.questions,
+                health: attached.run.health,
+              };
+            },
+          );
+          await loaded.blocklists?.flush?.();
+        }
         progress.done();
         const status = worstStatus(tenants.map((t) => t.status));
         const exitCode = exitCodeFor(status);
@@ -148,6 +216,7 @@ when DNS cannot answer.`,
             dns: { resolvers: dns.description, stats },
             notes,
             durationMs: Math.round(performance.now() - started),
+            blocklists,
           });
           write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
         } else {
@@ -160,7 +229,7 @@ when DNS cannot answer.`,
               status,
               exitCode,
               dnsLine: renderDnsLine(dns.description, stats),
-              notes,
+              notes: [...notes, ...healthNotes(blocklists)],
               o: r,
             }),
           );
@@ -226,6 +295,89 @@ Each --ip is treated as a relay address: anything but pass makes the command fai
           write(io.stdout, `${lines.join('\n')}\n`);
         }
         setExit(exitCodeFor(status));
+      });
+    });
+
+  dnsOptions(
+    program
+      .command('blocklist <ip...>')
+      .description('check IP addresses against DNS blocklists, health-checking every zone first')
+      .option('-c, --config <file>', "use this config's blocklist settings (zones, keys, private resolver, budget)")
+      .option('--json', 'print JSON (schema: README)')
+      .option('-v, --verbose', 'also list the zones where the IP is clean')
+      .option('--no-color', 'no colours even on a terminal'),
+  )
+    .addOption(zoneOption())
+    .addOption(blocklistDnsOption())
+    .addHelpText(
+      'after',
+      `
+Zones in the registry (* = asked by default):
+${ZONES.map((z) => `  ${z.defaultEnabled ? '*' : ' '} ${z.id.padEnd(17)} ${z.name.padEnd(36)} ${z.kind}${z.key ? ', needs a key' : ''}${z.publicResolvers === 'refused' ? ', refuses public resolvers' : ''}`).join('\n')}
+
+How answers are read: NXDOMAIN = clean; 127.0.0.x = listed (every code decoded);
+127.255.255.x and a zone's own error codes = unknown, zone unusable for the run;
+an answer outside 127/8 = unknown (the resolver rewrote it); SERVFAIL, REFUSED,
+timeout = unknown. Each zone is first asked for 127.0.0.2 (must be listed) and
+127.0.0.1 (must not be): a zone that fails is unusable for the run.
+Spamhaus refuses public resolvers and DoH: use --blocklist-dns udp://<your resolver>
+or a DQS key (config blocklists.keys). Exit: 2 listed (abuse), 1 policy listing
+only, 3 unknown, 0 clean.`,
+    )
+    .action(async (ipArgs: string[], opts) => {
+      const ips = ipArgs.map((ip) => {
+        const c = canonicalIp(ip.trim());
+        if (!c) throw new UsageError(`${JSON.stringify(ip)} is not an IPv4 or IPv6 address`);
+        return c;
+      });
+      const loaded = opts.config ? await loadConfigOrExit(opts.config) : undefined;
+      const baseDir = loaded?.baseDir ?? process.cwd();
+      await withDns({ cli: opts, config: loaded?.dns, baseDir }, async (dns) => {
+        const { zones, explicit } = selectZones(opts.zone, loaded?.blocklists?.zones);
+        await withBlocklists(
+          {
+            main: dns,
+            zones,
+            explicit,
+            blocklistDns: opts.blocklistDns ?? loaded?.blocklists?.resolvers,
+            dnsConfig: loaded?.dns,
+            baseDir,
+            keys: loaded?.blocklists?.keys ?? {},
+          },
+          async (setup) => {
+            const run = await runBlocklists({
+              ips,
+              plans: setup.plans,
+              ...(loaded?.blocklists?.budget ? { budget: loaded.blocklists.budget } : {}),
+              ...(loaded?.blocklists?.concurrency ? { maxConcurrent: loaded.blocklists.concurrency } : {}),
+              ...(loaded?.blocklists?.perZoneConcurrency
+                ? { perZoneConcurrency: loaded.blocklists.perZoneConcurrency }
+                : {}),
+            });
+            await loaded?.blocklists?.flush?.();
+            const outcomes = run.ips.map((r) => blocklistOutcome(r));
+            const status = worstStatus(outcomes.map((o) => o.status));
+            if (opts.json) {
+              const doc = blocklistDocument(run, outcomes, status, {
+                resolvers: setup.description,
+                stats: setup.resolver.stats(),
+              });
+              write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+            } else {
+              const r = renderOptions(io, opts);
+              const lines: string[] = [];
+              for (const o of outcomes) lines.push(...renderCheck(o, r, ''));
+              lines.push('', `Zones (via ${clean(setup.description)}):`);
+              for (const h of run.health) {
+                const v6 = h.ipv6 ? `; IPv6 ${h.ipv6.status}${h.ipv6.reason ? `: ${h.ipv6.reason}` : ''}` : '';
+                lines.push(`  ${h.zoneId.padEnd(17)} ${h.status}${h.reason ? `: ${clean(h.reason)}` : ''}${v6}`);
+              }
+              lines.push(renderDnsLine(setup.description, setup.resolver.stats()));
+              write(io.stdout, `${lines.join('\n')}\n`);
+            }
+            setExit(exitCodeFor(status));
+          },
+        );
       });
     });
 

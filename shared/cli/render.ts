@@ -50,13 +50,18 @@ export function renderCheck(c: CheckOutcome, o: RenderOptions, indent = '    '):
   const lines: string[] = [];
   const shown = c.findings.filter((f) => o.verbose || f.severity !== 'info');
   let summary = '';
-  if (c.kind === 'mx' && typeof c.details?.relayEndpoint === 'string') {
+  if (c.kind === 'blocklist') {
+    const zones = Array.isArray(c.details?.zones) ? c.details.zones : [];
+    const count = (status: string) =>
+      zones.filter((z) => z !== null && typeof z === 'object' && !Array.isArray(z) && z.status === status).length;
+    summary = ` ${clean(c.subject)}: ${count('listed')} listed, ${count('clean')} clean, ${count('unknown')} unknown`;
+  } else if (c.kind === 'mx' && typeof c.details?.relayEndpoint === 'string') {
     summary = ` relay endpoint ${clean(c.details.relayEndpoint)}:25`;
   }
   if (c.kind === 'spf' && typeof c.details?.lookups === 'number' && c.status !== 'unknown') {
     summary = ` ${c.details.lookups}/10 lookups`;
   }
-  lines.push(`${indent}${statusTag(c.status, o)} ${c.kind.padEnd(4)}${summary}`);
+  lines.push(`${indent}${statusTag(c.status, o)} ${c.kind.padEnd(c.kind === 'blocklist' ? 9 : 4)}${summary}`);
   for (const f of shown) lines.push(findingLine(f, o, `${indent}    `));
   return lines;
 }
@@ -68,19 +73,27 @@ export function renderDnsLine(resolvers: string, stats: DnsStats): string {
 export interface CheckSummary {
   readonly tenants: number;
   readonly domains: number;
+  /** Sending IPs checked against blocklists (per tenant: an IP two tenants share counts twice). */
+  readonly ips: number;
+  /** Domains and IPs by status. */
   readonly byStatus: Record<CheckStatus, number>;
 }
 
 export function summarise(tenants: readonly TenantReport[]): CheckSummary {
   const byStatus: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, unknown: 0 };
   let domains = 0;
+  let ips = 0;
   for (const t of tenants) {
     for (const d of t.domains) {
       domains++;
       byStatus[d.status]++;
     }
+    for (const c of t.checks) {
+      ips++;
+      byStatus[c.status]++;
+    }
   }
-  return { tenants: tenants.length, domains, byStatus };
+  return { tenants: tenants.length, domains, ips, byStatus };
 }
 
 export function renderCheckReport(args: {
@@ -105,11 +118,15 @@ export function renderCheckReport(args: {
       out.push(`  ${clean(d.domain)}`);
       for (const c of d.checks) out.push(...renderCheck(c, o));
     }
+    if (t.checks.length > 0) {
+      out.push('  sending IPs');
+      for (const c of t.checks) out.push(...renderCheck(c, o));
+    }
   }
   const s = summarise(args.tenants);
   out.push('');
   out.push(
-    `Summary: ${s.tenants} tenant(s), ${s.domains} domain(s): ${s.byStatus.pass} pass, ${s.byStatus.warn} warn, ${s.byStatus.fail} fail, ${s.byStatus.unknown} unknown → ${STATUS_LABEL[args.status]} (exit ${args.exitCode})`,
+    `Summary: ${s.tenants} tenant(s), ${s.domains} domain(s), ${s.ips} IP(s): ${s.byStatus.pass} pass, ${s.byStatus.warn} warn, ${s.byStatus.fail} fail, ${s.byStatus.unknown} unknown → ${STATUS_LABEL[args.status]} (exit ${args.exitCode})`,
   );
   return `${out.join('\n')}\n`;
 }

@@ -28,6 +28,8 @@ export interface DnsConfig {
 export interface DnsHandle {
   readonly resolver: CachingResolver;
   readonly description: string;
+  /** The resolver specs in use, in failover order. */
+  readonly specs: readonly string[];
 }
 
 /** Build the DNS stack (command line over config over defaults), run `fn`, and always release sockets and agents. */
@@ -64,7 +66,7 @@ export async function withDns<T>(
     throw err;
   }
   try {
-    return await fn({ resolver: built.resolver, description: built.resolver.describe() });
+    return await fn({ resolver: built.resolver, description: built.resolver.describe(), specs: [...specs] });
   } finally {
     await built.close();
   }

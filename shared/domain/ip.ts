@@ -56,3 +56,32 @@ export function ipInEntries(ip: string, entries: readonly string[]): boolean {
   }
   return false;
 }
+
+/** Every address of a relay entry: the address itself, or each address of a range (config caps ranges at 256). */
+export function expandEntry(entry: string, max = 256): string[] {
+  if (!entry.includes('/')) {
+    const c = canonicalIp(entry);
+    return c ? [c] : [];
+  }
+  const parsed = parseEntry(entry);
+  if (!parsed) return [];
+  const [addr, prefix] = parsed;
+  const bits = addr.kind() === 'ipv4' ? 32 : 128;
+  if (bits - prefix > Math.log2(max)) return representativeAddresses(entry);
+  const first = representativeAddresses(entry)[0];
+  if (!first) return [];
+  const bytes = ipaddr.parse(first).toByteArray();
+  const count = 2 ** (bits - prefix);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const b = [...bytes];
+    let carry = i;
+    for (let k = b.length - 1; k >= 0 && carry > 0; k--) {
+      const sum = (b[k] ?? 0) + (carry & 0xff);
+      b[k] = sum & 0xff;
+      carry = (carry >>> 8) + (sum >> 8);
+    }
+    out.push(ipaddr.fromByteArray(b).toString());
+  }
+  return out;
+}

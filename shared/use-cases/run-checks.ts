@@ -24,6 +24,8 @@ export interface TenantReport {
   readonly name: string;
   readonly status: CheckStatus;
   readonly domains: readonly DomainReport[];
+  /** Checks of the tenant as a whole, e.g. one `blocklist` check per sending IP. */
+  readonly checks: readonly CheckOutcome[];
 }
 
 export interface RunProgress {
@@ -79,7 +81,13 @@ export async function runChecks(input: RunChecksInput): Promise<TenantReport[]> 
           return { domain: d.name, status: worstStatus(checks.map((c) => c.status)), checks };
         }),
       );
-      return { id: tenant.id, name: tenant.name, status: worstStatus(domains.map((d) => d.status)), domains };
+      return {
+        id: tenant.id,
+        name: tenant.name,
+        status: worstStatus(domains.map((d) => d.status)),
+        domains,
+        checks: [],
+      };
     }),
   );
 }

@@ -39,13 +39,19 @@ describe.skipIf(!unbound.ok)(
     const dns = () => `udp://127.0.0.1:${lab().udpPort}`;
 
     it('check --json: the healthy tenant passes, the known mistake fails with the reason, exit 2', async () => {
-      const r = await cli(['check', '--config', EXAMPLE, '--dns', dns(), '--json']);
+      const r = await cli(['check', '--config', EXAMPLE, '--dns', dns(), '--json', '--no-blocklists']);
       expect(r.code).toBe(2);
       const doc = JSON.parse(r.stdout) as CheckDocument;
       expect(doc.schema).toBe('relaywatch.check/v1');
       expect(doc.status).toBe('fail');
       expect(doc.exitCode).toBe(2);
-      expect(doc.summary).toEqual({ tenants: 3, domains: 4, byStatus: { pass: 3, warn: 0, fail: 1, unknown: 0 } });
+      expect(doc.summary).toEqual({
+        tenants: 3,
+        domains: 4,
+        ips: 0,
+        byStatus: { pass: 3, warn: 0, fail: 1, unknown: 0 },
+      });
+      expect(doc.blocklists).toBeNull();
       const byId = Object.fromEntries(doc.tenants.map((t) => [t.id, t]));
       expect(byId.contoso?.status).toBe('pass');
       expect(byId.tailspin?.status).toBe('pass');
@@ -64,20 +70,30 @@ describe.skipIf(!unbound.ok)(
     });
 
     it('check: a readable report grouped by tenant and domain, without colour when not a terminal', async () => {
-      const r = await cli(['check', '--config', EXAMPLE, '--dns', dns()]);
+      const r = await cli(['check', '--config', EXAMPLE, '--dns', dns(), '--no-blocklists']);
       expect(r.code).toBe(2);
       expect(r.stdout).not.toContain('\u001b[');
       expect(r.stdout).toMatch(/✘ FAIL\s+fabrikam — Fabrikam Inc/);
       expect(r.stdout).toContain('Relay IP 198.51.100.23 does not pass SPF for fabrikam.example');
       expect(r.stdout).toContain('relay endpoint contoso-example.mail.protection.outlook.com:25');
       expect(r.stdout).toContain(
-        'Summary: 3 tenant(s), 4 domain(s): 3 pass, 0 warn, 1 fail, 0 unknown → FAIL (exit 2)',
+        'Summary: 3 tenant(s), 4 domain(s), 0 IP(s): 3 pass, 0 warn, 1 fail, 0 unknown → FAIL (exit 2)',
       );
       expect(r.stderr).toContain('is a documentation address');
     });
 
     it('check --tenant limits the run; an unknown tenant is a usage error listing the known ones', async () => {
-      const one = await cli(['check', '--config', EXAMPLE, '--dns', dns(), '--json', '--tenant', 'contoso']);
+      const one = await cli([
+        'check',
+        '--config',
+        EXAMPLE,
+        '--dns',
+        dns(),
+        '--json',
+        '--tenant',
+        'contoso',
+        '--no-blocklists',
+      ]);
       expect(one.code).toBe(0);
       expect((JSON.parse(one.stdout) as CheckDocument).tenants.map((t) => t.id)).toEqual(['contoso']);
       const bad = await cli(['check', '--config', EXAMPLE, '--dns', dns(), '--tenant', 'nope']);
@@ -196,6 +212,8 @@ describe('relaywatch CLI without DNS servers', () => {
     expect(r.status).toBe(3);
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(r.stdout).toContain('note: no DNS resolver answered');
-    expect(r.stdout).toContain('0 pass, 0 warn, 0 fail, 4 unknown → UNKNOWN (exit 3)');
+    expect(r.stdout).toContain(
+      'Summary: 3 tenant(s), 4 domain(s), 3 IP(s): 0 pass, 0 warn, 0 fail, 7 unknown → UNKNOWN (exit 3)',
+    );
   });
 });

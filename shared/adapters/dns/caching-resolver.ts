@@ -7,6 +7,8 @@
  * that caller aborts; the shared inner query is aborted only when every caller waiting for it has aborted.
  * Programming errors of the inner resolver (e.g. an unsupported type) reject every caller waiting for that query.
  */
+
+import { Semaphore } from '../../domain/semaphore.ts';
 import {
   type DnsResolver,
   type DnsResult,
@@ -16,7 +18,6 @@ import {
   type QueryOptions,
   type RecordType,
 } from '../../ports/dns-resolver.ts';
-import { Semaphore } from '../../domain/semaphore.ts';
 import { isSentCounter } from './sent-counter.ts';
 
 export interface CachingResolverOptions {

@@ -1,0 +1,115 @@
+/**
+ * The blocklist check of one IP: the engine's per-zone results turned into an outcome with findings (pure).
+ * An abuse listing of the address fails the check; a policy listing (e.g. Spamhaus PBL "dynamic IP space") warns;
+ * neighbourhood information (UCEPROTECT levels 2/3) is only context and never counts as a listing of the customer;
+ * a zone that could not answer makes the check unknown. Finding codes are stable (README: "Blocklist findings").
+ */
+import type { IpResult, ZoneResult } from '../blocklist/engine.ts';
+import { type CheckOutcome, type Finding, finding, statusOf } from '../domain/outcome.ts';
+
+function codesText(z: ZoneResult): string {
+  return z.codes.map((c) => `${c.code} ${c.meaning}`).join('; ');
+}
+
+function where(z: ZoneResult): string {
+  const url = z.removalUrl ?? z.lookupUrl;
+  return url ? ` Removal: ${url}` : '';
+}
+
+function zoneLabel(z: ZoneResult): string {
+  return `${z.operator} (${z.zone})`;
+}
+
+export function blocklistFindings(result: IpResult): Finding[] {
+  const out: Finding[] = [];
+  const ip = result.ip;
+  for (const z of result.zones) {
+    const evidence = {
+      ip,
+      zone: z.zoneId,
+      codes: z.codes.map((c) => ({ code: c.code, meaning: c.meaning, kind: c.kind })),
+      reason: z.reason,
+      removalUrl: z.removalUrl,
+    };
+    if (z.status === 'listed') {
+      const reason = z.reason ? ` Reason given: ${JSON.stringify(z.reason)}.` : '';
+      if (z.kind === 'abuse') {
+        out.push(
+          finding(
+            'blocklist-listed',
+            'error',
+            `${ip} is listed by ${zoneLabel(z)}: ${codesText(z)}.${reason} Receivers that use this list reject or junk mail from it.${where(z)}`,
+            evidence,
+          ),
+        );
+      } else if (z.kind === 'policy') {
+        out.push(
+          finding(
+            'blocklist-policy-listed',
+            'warning',
+            `${ip} is in a policy list of ${zoneLabel(z)}: ${codesText(z)}. This says the address space should not send mail directly (not that it sent spam); ask the ISP to mark the static IP as a mail sender, or relay through Exchange Online.${where(z)}`,
+            evidence,
+          ),
+        );
+      } else {
+        out.push(
+          finding(
+            'blocklist-neighbourhood',
+            'info',
+            `The network around ${ip} is listed by ${zoneLabel(z)} (${codesText(z)}): neighbourhood information, not a listing of this address.`,
+            evidence,
+          ),
+        );
+      }
+    } else if (z.status === 'unknown') {
+      out.push(
+        finding('blocklist-unknown', 'unknown', `${ip} could not be checked against ${zoneLabel(z)}: ${z.why}.`, {
+          ip,
+          zone: z.zoneId,
+          why: z.why,
+        }),
+      );
+    }
+  }
+  const clean = result.zones.filter((z) => z.status === 'clean').map((z) => z.zoneId);
+  if (clean.length > 0) {
+    out.push(
+      finding('blocklist-clean', 'info', `${ip} is not listed by ${clean.length} blocklist(s).`, { ip, zones: clean }),
+    );
+  }
+  if (result.zones.length === 0) {
+    out.push(
+      finding('blocklist-none-checked', 'info', `${ip} was not checked against any blocklist (none applies).`, {
+        ip,
+        skipped: result.skipped.map((s) => ({ zone: s.zoneId, why: s.why })),
+      }),
+    );
+  }
+  return out;
+}
+
+export function blocklistOutcome(result: IpResult, durationMs = 0): CheckOutcome {
+  const findings = blocklistFindings(result);
+  return {
+    kind: 'blocklist',
+    subject: result.ip,
+    status: statusOf(findings),
+    findings,
+    details: {
+      ip: result.ip,
+      zones: result.zones.map((z) => ({
+        zone: z.zoneId,
+        name: z.zone,
+        status: z.status,
+        codes: z.codes.map((c) => ({ code: c.code, meaning: c.meaning, kind: c.kind })),
+        kind: z.kind,
+        reason: z.reason,
+        why: z.why,
+        removalUrl: z.removalUrl,
+        lookupUrl: z.lookupUrl,
+      })),
+      skipped: result.skipped.map((s) => ({ zone: s.zoneId, why: s.why })),
+    },
+    durationMs,
+  };
+}

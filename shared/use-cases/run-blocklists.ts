@@ -1,0 +1,72 @@
+/**
+ * The blocklist stage of a monitoring cycle: gather each tenant's sending IPs (its relay entries, every address of a
+ * range, and the single addresses its own SPF records authorise: not Microsoft's or other providers' includes), ask
+ * every zone once per unique IP however many tenants share it, and attach a `blocklist` check per IP to every tenant
+ * that uses the IP.
+ */
+import { type BlocklistRun, type QueryBudget, runBlocklists, type ZonePlan } from '../blocklist/engine.ts';
+import { blocklistOutcome } from '../checks/blocklist.ts';
+import { expandEntry } from '../domain/ip.ts';
+import { worstStatus } from '../domain/outcome.ts';
+import type { TenantReport, TenantToCheck } from './run-checks.ts';
+
+export interface BlocklistStage {
+  readonly plans: readonly ZonePlan[];
+  readonly budget?: QueryBudget;
+  readonly maxConcurrent?: number;
+  readonly perZoneConcurrency?: number;
+}
+
+/** The addresses a tenant sends from, in a stable order without duplicates. */
+export function sendingIps(tenant: TenantToCheck, report: TenantReport | undefined): string[] {
+  const out = new Set<string>();
+  for (const entry of tenant.relayIps) for (const ip of expandEntry(entry)) out.add(ip);
+  for (const d of report?.domains ?? []) {
+    for (const c of d.checks) {
+      const own = c.kind === 'spf' ? c.details?.ownAddresses : undefined;
+      if (Array.isArray(own)) for (const ip of own) if (typeof ip === 'string') out.add(ip);
+    }
+  }
+  return [...out];
+}
+
+export async function attachBlocklists(
+  tenants: readonly TenantToCheck[],
+  reports: readonly TenantReport[],
+  stage: BlocklistStage,
+): Promise<{ reports: TenantReport[]; run: BlocklistRun }> {
+  const byTenant = new Map(
+    tenants.map((t) => [
+      t.id,
+      sendingIps(
+        t,
+        reports.find((r) => r.id === t.id),
+      ),
+    ]),
+  );
+  const all = [...new Set([...byTenant.values()].flat())];
+  const started = performance.now();
+  const run = await runBlocklists({
+    ips: all,
+    plans: stage.plans,
+    ...(stage.budget ? { budget: stage.budget } : {}),
+    ...(stage.maxConcurrent ? { maxConcurrent: stage.maxConcurrent } : {}),
+    ...(stage.perZoneConcurrency ? { perZoneConcurrency: stage.perZoneConcurrency } : {}),
+  });
+  const elapsed = performance.now() - started;
+  const byIp = new Map(run.ips.map((r) => [r.ip, r]));
+  const out = reports.map((report): TenantReport => {
+    const ips = byTenant.get(report.id) ?? [];
+    const checks = ips.flatMap((ip) => {
+      const r = byIp.get(ip);
+      return r ? [blocklistOutcome(r, elapsed)] : [];
+    });
+    const all = [...report.checks, ...checks];
+    return {
+      ...report,
+      checks: all,
+      status: worstStatus([...report.domains.map((d) => d.status), ...all.map((c) => c.status)]),
+    };
+  });
+  return { reports: out, run };
+}
