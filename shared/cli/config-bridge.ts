@@ -1,9 +1,13 @@
 /** Loads the configuration for the CLI and maps it to what the use cases take. */
 import { dirname } from 'node:path';
+import { type FileBudget, fileBudget } from '../adapters/budget/file-budget.ts';
 import type { QueryBudget } from '../blocklist/engine.ts';
 import type { ZoneDefinition } from '../blocklist/registry.ts';
+import { blocklistZones } from '../config/blocklists.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatProblem } from '../config/problems.ts';
+import type { RelaywatchConfig } from '../config/schema.ts';
+import { loadSecretsFile, resolveBlocklistKeys, secretsFilePath } from '../config/secrets.ts';
 import type { TenantToCheck } from '../use-cases/run-checks.ts';
 import type { DnsConfig } from './wiring.ts';
 
@@ -29,13 +33,52 @@ export interface CliBlocklists {
   readonly perZoneConcurrency?: number;
   /** Persist budget counters. */
   readonly flush?: () => Promise<void>;
+  /** The zone ids a tenant's IPs are judged on (its own `blocklists.disable` applied). */
+  readonly zonesFor?: (tenantId: string) => ReadonlySet<string> | undefined;
+}
+
+/** The blocklist settings: zones (per tenant too), keys from their secret references, the daily budget. */
+async function blocklistSettings(
+  c: RelaywatchConfig,
+  configPath: string,
+  env: Readonly<Record<string, string | undefined>>,
+  warnings: string[],
+): Promise<CliBlocklists | undefined> {
+  const bl = c.blocklists;
+  if (!bl) return undefined;
+  const secretsPath = secretsFilePath(c, { env, configPath });
+  const secretsFile = secretsPath ? (await loadSecretsFile(secretsPath)).secrets : undefined;
+  const resolved = resolveBlocklistKeys(c, { env, ...(secretsFile ? { secretsFile } : {}) });
+  for (const w of resolved.warnings) warnings.push(formatProblem(w).replace(/^warning:\s*/, ''));
+  const limits = bl.dailyBudget ?? {};
+  let budget: FileBudget | undefined;
+  if (Object.keys(limits).length > 0) {
+    budget = await fileBudget({ limits });
+    for (const w of budget.warnings) warnings.push(w);
+  }
+  const perTenant = new Map(c.tenants.map((t) => [t.id, new Set(blocklistZones(c, t.id).map((z) => z.id))]));
+  return {
+    zones: blocklistZones(c),
+    zonesFor: (tenantId) => perTenant.get(tenantId),
+    ...(bl.resolvers ? { resolvers: bl.resolvers } : {}),
+    keys: Object.fromEntries(resolved.keys),
+    ...(budget ? { budget, flush: () => budget.flush() } : {}),
+    concurrency: bl.concurrency,
+    perZoneConcurrency: bl.perZoneConcurrency,
+  };
 }
 
 /** @throws ConfigError (exit status 3 in the CLI) listing every problem with its path and line. */
-export async function loadForCli(path: string): Promise<CliConfig> {
+export async function loadForCli(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<CliConfig> {
   const loaded = await loadConfig(path);
   const c = loaded.config;
+  const warnings = loaded.warnings.map((w) => formatProblem(w).replace(/^warning:\s*/, ''));
+  const blocklists = await blocklistSettings(c, loaded.path, env, warnings);
   return {
+    blocklists,
     path: loaded.path,
     baseDir: dirname(loaded.path),
     mspName: c.msp.name,
@@ -46,6 +89,6 @@ export async function loadForCli(path: string): Promise<CliConfig> {
       relayIps: t.relayIps,
     })),
     dns: c.dns,
-    warnings: loaded.warnings.map((w) => formatProblem(w).replace(/^warning:\s*/, '')),
+    warnings,
   };
 }

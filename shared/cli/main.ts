@@ -100,8 +100,7 @@ function healthNotes(b: JsonBlocklists | null): string[] {
   return b.health
     .filter((h) => h.status !== 'usable')
     .map(
-      (h) =>
-        `blocklist ${h.zoneId} (${h.zone}): ${h.status === 'not-checked' ? h.reason : `unusable: ${h.reason}`}`,
+      (h) => `blocklist ${h.zoneId} (${h.zone}): ${h.status === 'not-checked' ? h.reason : `unusable: ${h.reason}`}`,
     );
 }
 
@@ -152,7 +151,7 @@ when DNS cannot answer.`,
     )
     .action(async (opts) => {
       const started = performance.now();
-      const loaded = await loadConfigOrExit(opts.config);
+      const loaded = await loadConfigOrExit(opts.config, io.env);
       const selected = selectTenants(loaded.tenants, opts.tenant);
       const r = renderOptions(io, opts);
       if (!opts.json) for (const w of loaded.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
@@ -188,6 +187,7 @@ when DNS cannot answer.`,
                 ...(loaded.blocklists?.perZoneConcurrency
                   ? { perZoneConcurrency: loaded.blocklists.perZoneConcurrency }
                   : {}),
+                ...(loaded.blocklists?.zonesFor && !explicit ? { zonesFor: loaded.blocklists.zonesFor } : {}),
               });
               tenants = attached.reports;
               blocklists = {
@@ -330,7 +330,7 @@ only, 3 unknown, 0 clean.`,
         if (!c) throw new UsageError(`${JSON.stringify(ip)} is not an IPv4 or IPv6 address`);
         return c;
       });
-      const loaded = opts.config ? await loadConfigOrExit(opts.config) : undefined;
+      const loaded = opts.config ? await loadConfigOrExit(opts.config, io.env) : undefined;
       const baseDir = loaded?.baseDir ?? process.cwd();
       await withDns({ cli: opts, config: loaded?.dns, baseDir }, async (dns) => {
         const { zones, explicit } = selectZones(opts.zone, loaded?.blocklists?.zones);
@@ -427,9 +427,9 @@ function validDomainOrThrow(input: string): string {
 }
 
 // Config loading is imported lazily so `spf`/`mx` work without touching the config module.
-async function loadConfigOrExit(path: string) {
+async function loadConfigOrExit(path: string, env: NodeJS.ProcessEnv) {
   const { loadForCli } = await import('./config-bridge.ts');
-  return loadForCli(path);
+  return loadForCli(path, env);
 }
 
 function selectTenants<T extends { id: string }>(all: readonly T[], wanted: readonly string[] | undefined): T[] {

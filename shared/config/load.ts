@@ -12,6 +12,7 @@
 import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import { checkBlocklistRules, customZoneIds, hiddenKeyPath, REGISTRY_ZONE_IDS } from './blocklists.ts';
 import { ConfigError, type ConfigProblem, formatPath, type PathSegment, quote, sortProblems } from './problems.ts';
 import { checkRules } from './rules.ts';
 import {
@@ -90,6 +91,7 @@ function describeInput(input: unknown): string {
 
 const EXPECTED: Record<string, string> = {
   object: 'a mapping (key: value)',
+  record: 'a mapping (key: value)',
   array: 'a list',
   string: 'a string',
   number: 'a number',
@@ -170,7 +172,8 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * The path of the secret reference a path is inside (`tenants[2].submission.clientSecret`), if any. Keys found there
+ * The path of the secret reference a path is inside (`tenants[2].submission.clientSecret`,
+ * `blocklists.keys.abusix`), if any. Keys found there
  * that are not `env`/`secret` may be the secret itself (`password: {hunter2}` is a mapping with the key "hunter2"),
  * so problems about them name the key neither in the message nor in the path.
  */
@@ -184,6 +187,7 @@ export function secretRefRoot(path: readonly PathSegment[]): readonly PathSegmen
   ) {
     return path.slice(0, 4);
   }
+  if (path[0] === 'blocklists' && path[1] === 'keys' && typeof path[2] === 'string') return path.slice(0, 3);
   return undefined;
 }
 
@@ -191,7 +195,11 @@ const SECRET_REF_KEYS = new Set(['env', 'secret']);
 
 function unknownKeyMessage(parent: readonly PathSegment[], key: string, input: unknown): string {
   const shown = quote(key, 64);
-  const where = pattern(parent);
+  // A custom zone's codes are keyed by address: `blocklists.custom[].codes.*`.
+  const where =
+    parent.length === 5 && parent[0] === 'blocklists' && parent[1] === 'custom' && parent[3] === 'codes'
+      ? 'blocklists.custom[].codes.*'
+      : pattern(parent);
   const known = KNOWN_KEYS[where] ?? [];
   if (where === 'tenants[].submission' && key in AUTH_ONLY_KEYS && isRecord(input)) {
     const auth = input.auth;
@@ -257,6 +265,11 @@ function issueProblems(
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      // A record key (a custom zone's code): its own messages, pointing at the key.
+      for (const inner of issue.issues) out.push({ path, message: inner.message, severity: 'error', atKey: true });
+      continue;
+    }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // A branch whose issues are not "wrong type at the top" is the one the value meant (string vs mapping).
       const meant = issue.errors.filter(
@@ -279,22 +292,39 @@ function issueProblems(
 // ---------------------------------------------------------------------------------------------------------------
 // parse
 
+const REGISTRY_IDS: ReadonlySet<string> = new Set(REGISTRY_ZONE_IDS);
+
 /** For the YAML reader: where a key must not be shown (inside a secret reference, anything but env/secret). */
 function sensitiveKey(parent: readonly PathSegment[], key: string): readonly PathSegment[] | undefined {
+  // Under blocklists.keys, only registry zone ids are shown before the document is read (custom ids are not known yet).
+  const hidden = hiddenKeyPath([...parent, key].slice(0, 3), REGISTRY_IDS);
+  if (hidden) return hidden;
+  if (parent.length === 2 && parent[0] === 'blocklists' && parent[1] === 'keys') return undefined;
   const root = secretRefRoot([...parent, key]);
   if (!root) return undefined;
   return parent.length === root.length && SECRET_REF_KEYS.has(key) ? undefined : root;
 }
 
-function toProblems(raw: readonly RawProblem[], source: YamlSource): ConfigProblem[] {
+const NO_IDS: ReadonlySet<string> = new Set();
+
+/**
+ * Problems with their lines. `customIds`: the custom zone ids of the document; a path under `blocklists.keys.<k>`
+ * whose `<k>` is no zone id is shown as `blocklists.keys` (the key may be a secret), still located at `<k>`.
+ */
+function toProblems(
+  raw: readonly RawProblem[],
+  source: YamlSource,
+  customIds: ReadonlySet<string> = NO_IDS,
+): ConfigProblem[] {
   const seen = new Set<string>();
   const out: ConfigProblem[] = [];
   for (const p of raw) {
-    const path = formatPath(p.path);
-    const key = `${p.severity}\u0000${path}\u0000${p.message}`;
+    const path = formatPath(hiddenKeyPath(p.path, customIds) ?? p.path);
+    const hiddenKey = p.path.length === 3 && hiddenKeyPath(p.path, customIds) !== undefined;
+    const pos = source.locate(p.path, p.atKey === true || hiddenKey);
+    const key = `${p.severity}\u0000${path}\u0000${pos?.line ?? ''}\u0000${p.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const pos = source.locate(p.path, p.atKey);
     out.push({
       path,
       message: p.message,
@@ -348,8 +378,9 @@ export function parseConfig(text: string, sourceName: string, options: ParseConf
   const raw: RawProblem[] = [
     ...(parsed.success ? [] : preciseOnly(issueProblems(parsed.error.issues, doc))),
     ...checkRules(doc, lineOf),
+    ...checkBlocklistRules(doc, lineOf),
   ];
-  const problems = sortProblems([...source.problems, ...toProblems(raw, source)]);
+  const problems = sortProblems([...source.problems, ...toProblems(raw, source, customZoneIds(doc))]);
   if (!parsed.success || problems.some((p) => p.severity === 'error')) throw new ConfigError(sourceName, problems);
   return { config: parsed.data, warnings: problems, path: sourceName };
 }

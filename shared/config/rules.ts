@@ -29,6 +29,8 @@ export interface RuleProblem {
   readonly path: readonly PathSegment[];
   readonly message: string;
   readonly severity: ProblemSeverity;
+  /** Point at the key rather than the value (a problem about a whole section). */
+  readonly atKey?: boolean;
 }
 
 /** The line of a path in the source, when known (for messages that point at another place). */

@@ -14,6 +14,7 @@
  */
 import net from 'node:net';
 import { z } from 'zod';
+import { zoneDefinitionSchema } from '../blocklist/registry.ts';
 import { normaliseDomainName, normaliseMailbox } from './domain-name.ts';
 import { quote } from './problems.ts';
 import { parseRelayIp } from './relay-ip.ts';
@@ -38,7 +39,12 @@ export const LIMITS = {
   probeRecipientsPerTenant: 20,
   tagsPerTenant: 20,
   resolvers: 16,
+  customZones: 64,
+  zoneIds: 256,
 } as const;
+
+export const DEFAULT_BLOCKLIST_CONCURRENCY = 64;
+export const DEFAULT_BLOCKLIST_PER_ZONE_CONCURRENCY = 16;
 
 function atMost(n: number, what: string): string {
   return `must list at most ${n} ${what}`;
@@ -251,6 +257,62 @@ export const DnsSchema = z.strictObject({
   caFile: z.string().trim().min(1).max(4096).optional(),
 });
 
+// ---------------------------------------------------------------------------------------------------------------
+// DNS blocklists
+
+const ZONE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * A blocklist zone id as written in the configuration (kebab-case, like the registry's). Whether it names a zone
+ * (registry or custom) is a rule across values (`blocklists.ts`).
+ */
+export const ZoneIdSchema = z.string().refine((s) => s.length <= 63 && ZONE_ID.test(s), {
+  error: (iss) =>
+    typeof iss.input === 'string'
+      ? `${quote(iss.input, 64)} is not a zone id: zone ids are kebab-case (a-z, 0-9, -), as in the blocklist registry`
+      : undefined,
+});
+
+const zoneIdList = z
+  .array(ZoneIdSchema)
+  .max(LIMITS.zoneIds, atMost(LIMITS.zoneIds, 'zone ids'))
+  .default(() => []);
+
+export const BlocklistZonesSchema = z.strictObject({
+  enable: zoneIdList,
+  disable: zoneIdList,
+});
+
+/**
+ * Per zone id, a secret reference to the zone's key (`{ env }` / `{ secret }`). A mapping key that names no zone is
+ * never quoted (it may be the key itself, typed in the wrong place).
+ */
+export const BlocklistKeysSchema = z.record(z.string(), SecretRefSchema);
+
+export const BlocklistsSchema = z.strictObject({
+  resolvers: z
+    .array(ResolverSchema)
+    .min(1, 'must list at least one resolver (or leave resolvers out to use dns.resolvers)')
+    .max(LIMITS.resolvers, atMost(LIMITS.resolvers, 'resolvers'))
+    .optional(),
+  zones: BlocklistZonesSchema.prefault({}),
+  custom: z
+    .array(zoneDefinitionSchema)
+    .max(LIMITS.customZones, atMost(LIMITS.customZones, 'custom zones'))
+    .default(() => []),
+  keys: BlocklistKeysSchema.default(() => ({})),
+  dailyBudget: z
+    .record(z.string(), z.number().int().min(1, 'must be at least 1 (to stop querying a zone, disable it)').max(1e9))
+    .default(() => ({})),
+  concurrency: z.number().int().min(1).max(256).default(DEFAULT_BLOCKLIST_CONCURRENCY),
+  perZoneConcurrency: z.number().int().min(1).max(64).default(DEFAULT_BLOCKLIST_PER_ZONE_CONCURRENCY),
+});
+
+/** Per tenant: zones not to query for this tenant's addresses. */
+export const TenantBlocklistsSchema = z.strictObject({
+  disable: zoneIdList,
+});
+
 export const SecretsSchema = z.strictObject({
   file: z.string().trim().min(1).max(4096),
 });
@@ -318,6 +380,7 @@ export const TenantSchema = z.strictObject({
     .max(LIMITS.probeRecipientsPerTenant, atMost(LIMITS.probeRecipientsPerTenant, 'probe recipients'))
     .optional(),
   tags: z.array(TagSchema).max(LIMITS.tagsPerTenant, atMost(LIMITS.tagsPerTenant, 'tags')).optional(),
+  blocklists: TenantBlocklistsSchema.optional(),
 });
 
 export const RelaywatchConfigSchema = z.strictObject({
@@ -330,6 +393,7 @@ export const RelaywatchConfigSchema = z.strictObject({
   msp: MspSchema,
   dns: DnsSchema.prefault({}),
   secrets: SecretsSchema.optional(),
+  blocklists: BlocklistsSchema.optional(),
   tenants: z
     .array(TenantSchema)
     .min(1, 'must list at least one tenant')
@@ -347,6 +411,7 @@ export type DomainConfig = TenantConfig['domains'][number];
 export type SubmissionConfig = NonNullable<TenantConfig['submission']>;
 export type OAuthSubmissionConfig = Extract<SubmissionConfig, { auth: 'oauth' }>;
 export type BasicSubmissionConfig = Extract<SubmissionConfig, { auth: 'basic' }>;
+export type BlocklistsConfig = NonNullable<RelaywatchConfig['blocklists']>;
 
 /** The keys each object schema allows, by path pattern (`tenants[].submission`), for "did you mean" hints. */
 export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -362,6 +427,12 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   ],
   'tenants[].submission.clientSecret': ['env', 'secret'],
   'tenants[].submission.password': ['env', 'secret'],
+  'tenants[].blocklists': Object.keys(TenantBlocklistsSchema.shape),
+  blocklists: Object.keys(BlocklistsSchema.shape),
+  'blocklists.zones': Object.keys(BlocklistZonesSchema.shape),
+  'blocklists.custom[]': Object.keys(zoneDefinitionSchema.shape),
+  'blocklists.custom[].codes.*': ['meaning', 'kind'],
+  'blocklists.custom[].key': ['required', 'placement'],
 };
 
 /** Keys that belong to one `auth` variant only, for "password is only used with auth: basic" hints. */

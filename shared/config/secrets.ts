@@ -99,7 +99,10 @@ export function resolveSecret(ref: SecretRef, sources: SecretSources): SecretRes
   return { ok: true, value };
 }
 
-/** Every secret reference in a configuration, with its path (`tenants[2].submission.clientSecret`). */
+/**
+ * Every submission secret reference in a configuration, with its path (`tenants[2].submission.clientSecret`).
+ * Blocklist zone keys are not among them: see `resolveBlocklistKeys` (an unresolved key is a warning, not an error).
+ */
 export function secretRefs(config: RelaywatchConfig): Array<{ readonly path: string; readonly ref: SecretRef }> {
   const out: Array<{ path: string; ref: SecretRef }> = [];
   config.tenants.forEach((t, i) => {
@@ -110,6 +113,30 @@ export function secretRefs(config: RelaywatchConfig): Array<{ readonly path: str
     out.push({ path: formatPath(['tenants', i, 'submission', key]), ref });
   });
   return out;
+}
+
+/**
+ * The keys of the blocklist zones that have one (`blocklists.keys`), resolved. A reference that does not resolve is a
+ * warning, not an error: the zone is reported as not checked (the engine's `planZone`) and the other checks run.
+ * Reasons name the variable or the entry, never a value.
+ */
+export function resolveBlocklistKeys(
+  config: RelaywatchConfig,
+  sources: SecretSources,
+): { readonly keys: ReadonlyMap<string, string>; readonly warnings: readonly ConfigProblem[] } {
+  const keys = new Map<string, string>();
+  const warnings: ConfigProblem[] = [];
+  for (const [id, ref] of Object.entries(config.blocklists?.keys ?? {})) {
+    const r = resolveSecret(ref, sources);
+    if (r.ok) keys.set(id, r.value);
+    else
+      warnings.push({
+        path: formatPath(['blocklists', 'keys', id]),
+        message: `${r.reason}; zone ${quote(id)} will be reported as not checked`,
+        severity: 'warning',
+      });
+  }
+  return { keys, warnings };
 }
 
 /** A problem (error) for every reference that does not resolve; empty when all do. Values are not kept. */

@@ -15,6 +15,8 @@ export interface BlocklistStage {
   readonly budget?: QueryBudget;
   readonly maxConcurrent?: number;
   readonly perZoneConcurrency?: number;
+  /** The zone ids a tenant's IPs are judged on (a tenant may switch zones off); all zones when undefined. */
+  readonly zonesFor?: (tenantId: string) => ReadonlySet<string> | undefined;
 }
 
 /** The addresses a tenant sends from, in a stable order without duplicates. */
@@ -57,9 +59,12 @@ export async function attachBlocklists(
   const byIp = new Map(run.ips.map((r) => [r.ip, r]));
   const out = reports.map((report): TenantReport => {
     const ips = byTenant.get(report.id) ?? [];
+    const allowed = stage.zonesFor?.(report.id);
     const checks = ips.flatMap((ip) => {
       const r = byIp.get(ip);
-      return r ? [blocklistOutcome(r, elapsed)] : [];
+      if (!r) return [];
+      const mine = allowed ? { ...r, zones: r.zones.filter((z) => allowed.has(z.zoneId)) } : r;
+      return [blocklistOutcome(mine, elapsed)];
     });
     const all = [...report.checks, ...checks];
     return {

@@ -52,8 +52,56 @@ const CASES: Record<string, string> = {
   ),
 };
 
+/** A config with a `blocklists.keys` section whose entries are `lines` (4-space indented). */
+function blocklistKeys(lines: string, extra = ''): string {
+  return `version: 1
+msp:
+  name: N
+  contact: { name: NOC, email: noc@n.example }
+blocklists:
+  keys:
+${lines}${extra}tenants:
+  - id: t
+    name: T
+    domains: [t.example]
+`;
+}
+
+const BLOCKLIST_CASES: Record<string, string> = {
+  'plain string as a zone key': blocklistKeys(`    spamhaus-zen-dqs: ${SECRET}\n`),
+  'quoted string as a zone key': blocklistKeys(`    abusix: "${SECRET}"\n`),
+  'number as a zone key': blocklistKeys(`    abusix: ${NUMERIC}\n`),
+  'block scalar as a zone key': blocklistKeys(`    abusix: |\n      ${SECRET}\n`),
+  'list as a zone key': blocklistKeys(`    abusix: [${SECRET}]\n`),
+  'the key as the zone id': blocklistKeys(`    ${SECRET}: { env: X }\n`),
+  'the key as a zone id without value': blocklistKeys(`    ${SECRET}:\n`),
+  'the key as a flow-mapping key': `version: 1
+msp:
+  name: N
+  contact: { name: NOC, email: noc@n.example }
+blocklists:
+  keys: {${SECRET}}
+tenants:
+  - id: t
+    name: T
+    domains: [t.example]
+`,
+  'the key twice as a zone id': blocklistKeys(`    ${SECRET}: { env: X }\n    ${SECRET}: { env: Y }\n`),
+  'the key under an unknown key of a reference': blocklistKeys(`    abusix: { value: ${SECRET} }\n`),
+  'the key as a key of a reference': blocklistKeys(`    abusix: { ${SECRET}: x }\n`),
+  'the key as a nested key': blocklistKeys(`    abusix:\n      ${SECRET}:\n        x: 1\n`),
+  'the key beside env': blocklistKeys(`    abusix: { env: K, secret: "${SECRET}!" }\n`),
+  'the key as an env name': blocklistKeys(`    abusix: { env: "${SECRET}!" }\n`),
+  'the key with a YAML tag': blocklistKeys(`    abusix: !vault ${SECRET}\n`),
+  'the key in an unclosed quote': blocklistKeys(`    abusix: "${SECRET}\n`),
+  'the key as a zone id beside a custom zone': blocklistKeys(
+    `    ${SECRET}: { env: X }\n`,
+    '  custom: [{ id: msp-private }]\n',
+  ),
+};
+
 describe('secret values never appear in errors', () => {
-  it.each(Object.entries(CASES))('%s', (_name, text) => {
+  it.each(Object.entries({ ...CASES, ...BLOCKLIST_CASES }))('%s', (_name, text) => {
     let err: unknown;
     try {
       parseConfig(text, 'leak.yaml');
@@ -84,6 +132,39 @@ describe('secret values never appear in errors', () => {
           severity: 'error',
         },
       ]);
+    }
+  });
+
+  it('says to use env or the secrets file when a plain zone key is given', () => {
+    try {
+      parseConfig(BLOCKLIST_CASES['plain string as a zone key'] ?? '', 'leak.yaml');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems.filter((p) => p.severity === 'error')).toEqual([
+        {
+          path: 'blocklists.keys.spamhaus-zen-dqs',
+          message:
+            'must be a reference to a secret, not the secret itself: use { env: NAME } (an environment variable) or { secret: name } (an entry of the secrets file)',
+          line: 7,
+          column: 23,
+          severity: 'error',
+        },
+      ]);
+    }
+  });
+
+  it('hides a zone id that names no zone, in the message and in the path', () => {
+    try {
+      parseConfig(BLOCKLIST_CASES['the key twice as a zone id'] ?? '', 'leak.yaml');
+      expect.unreachable();
+    } catch (e) {
+      const problems = (e as ConfigError).problems.filter((p) => p.severity === 'error');
+      expect(problems.map((p) => [p.path, p.line])).toEqual([
+        ['blocklists.keys', 7],
+        ['blocklists.keys', 8],
+      ]);
+      expect(problems[0]?.message).toMatch(/^a key names no zone \(not shown: it may be the key itself\)/);
+      expect(problems[1]?.message).toMatch(/^duplicate key \(not shown: it may be a secret\) \(first at line 7\)/);
     }
   });
 
