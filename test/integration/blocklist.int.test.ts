@@ -5,6 +5,8 @@
  * everything, and a zone whose server never answers.
  */
 import dgram from 'node:dgram';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,6 +210,48 @@ describe.skipIf(!rbldnsd.ok || !unbound.ok)(
       ]);
       expect(human.stdout).toContain('192.0.2.1 is listed by unknown (custom zone) (zen.bl.test)');
       expect(human.stdout).toMatch(/zen-bl-test\s+usable/);
+    });
+
+    it('check follows the config: a custom zone through blocklists.resolvers, a zone a tenant switched off', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'relaywatch-bl-'));
+      try {
+        const file = join(dir, 'relaywatch.yaml');
+        await writeFile(
+          file,
+          [
+            'version: 1',
+            'msp: { name: Lab, contact: { name: NOC, email: noc@lab.example } }',
+            'blocklists:',
+            `  resolvers: ["udp://127.0.0.1:${bl().port}"]`,
+            '  zones: { disable: [spamcop, psbl, mailspike, uceprotect-1, uceprotect-2, uceprotect-3, s5h, dronebl, spamrats, spamhaus-zen-dqs, abusix] }',
+            '  custom:',
+            '    - { id: lab-zen, name: zen.bl.test, operator: Lab NOC, scope: ip, kind: abuse, codes: { 127.0.0.2: { meaning: "listed by the lab", kind: abuse }, 127.0.0.4: { meaning: "infected", kind: abuse } }, errorCodes: {}, ipv6: false, key: null, publicResolvers: refused, terms: lab, lookupUrl: null, removalUrl: "https://lab.example/remove?ip={ip}", defaultEnabled: true }',
+            '    - { id: lab-pbl, name: pbl.bl.test, operator: Lab NOC, scope: ip, kind: policy, codes: { 127.0.0.10: { meaning: "dynamic", kind: policy } }, errorCodes: {}, ipv6: false, key: null, publicResolvers: works, terms: lab, lookupUrl: null, removalUrl: null, defaultEnabled: true }',
+            'tenants:',
+            '  - { id: listed, name: Listed, domains: [contoso.example], relayIps: [192.0.2.1] }',
+            '  - { id: dynamic, name: Dynamic, domains: [tailspin.example], relayIps: [192.0.2.99], blocklists: { disable: [lab-pbl] } }',
+            '',
+          ].join('\n'),
+        );
+        const r = await cli(['check', '--config', file, '--dns', `udp://127.0.0.1:${lab().udpPort}`, '--json']);
+        const doc = JSON.parse(r.stdout) as CheckDocument;
+        expect(doc.blocklists?.resolvers).toBe(`udp://127.0.0.1:${bl().port}`);
+        expect(doc.blocklists?.health.map((h) => [h.zoneId, h.status])).toEqual([
+          ['lab-zen', 'usable'],
+          ['lab-pbl', 'usable'],
+        ]);
+        const listed = doc.tenants.find((t) => t.id === 'listed')?.checks[0];
+        expect(listed?.status).toBe('fail');
+        expect(listed?.findings.find((f) => f.code === 'blocklist-listed')?.message).toContain(
+          'https://lab.example/remove?ip=192.0.2.1',
+        );
+        // the policy listing of 192.0.2.99 is not judged for the tenant that switched lab-pbl off
+        const dynamic = doc.tenants.find((t) => t.id === 'dynamic')?.checks[0];
+        expect(dynamic?.status).toBe('pass');
+        expect(dynamic?.details.zones).toEqual([expect.objectContaining({ zone: 'lab-zen', status: 'clean' })]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('check attaches a blocklist check per sending IP to each tenant, IPs from SPF included', async () => {
