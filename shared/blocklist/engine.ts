@@ -172,7 +172,7 @@ interface ZoneState {
 
 /** Run the health checks, then every (IP, zone) pair. */
 export async function runBlocklists(input: BlocklistRunInput): Promise<BlocklistRun> {
-  const overall = new Semaphore(input.maxConcurrent ?? 64);
+  const overallLimit = input.maxConcurrent ?? 64;
   const perZone = input.perZoneConcurrency ?? 16;
   const ips = [...new Set(input.ips.map((ip) => ip.trim()))];
   const anyIpv6 = ips.some((ip) => familyOf(ip) === 'ipv6');
@@ -189,14 +189,18 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
     family?: TestPointFamily,
   ): Promise<DnsResult<T> | 'budget' | 'blocked'> => {
     const releaseZone = await state.semaphore.acquire();
-    const release = await overall.acquire();
     try {
       if (family !== undefined && state.unusable[family] !== undefined) return 'blocked';
       if (input.budget && !input.budget.take(state.plan.zone.id)) return 'budget';
       questions++;
-      return await state.plan.resolver.query(name, type);
+      const result = await state.plan.resolver.query(name, type);
+      if (family !== undefined && result.kind === 'answer' && type === 'A') {
+        // Mark the zone before the slot is released, so pairs waiting for it are not sent to a refusing zone.
+        const v = classify(state.plan.zone, result as DnsResult<'A'>);
+        if (v.status === 'unknown' && v.zoneUnusable) state.unusable[family] ??= `zone unusable for this run: ${v.why}`;
+      }
+      return result;
     } finally {
-      release();
       releaseZone();
     }
   };
@@ -244,67 +248,84 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
       }),
   );
 
-  // 2. Every (IP, zone) pair.
-  const results = await Promise.all(
-    ips.map(async (ip): Promise<IpResult> => {
-      const skipped: { zoneId: string; why: string }[] = [];
-      const zones = await Promise.all(
-        states.map(async (s): Promise<ZoneResult | null> => {
-          const zone = s.plan.zone;
-          const base = {
-            zoneId: zone.id,
-            zone: zone.name,
-            operator: zone.operator,
-            lookupUrl: fill(zone.lookupUrl, ip),
-            removalUrl: fill(zone.removalUrl, ip),
-          };
-          const unknown = (why: string): ZoneResult => ({
-            ...base,
-            status: 'unknown',
-            codes: [],
-            kind: null,
-            reason: null,
-            why,
-          });
-          if (s.plan.notChecked) {
-            if (s.plan.explicit) return unknown(s.plan.notChecked);
-            skipped.push({ zoneId: zone.id, why: s.plan.notChecked });
-            return null;
-          }
-          const name = queryName(ip, zone, s.plan.key);
-          if (!name.ok) {
-            skipped.push({ zoneId: zone.id, why: name.reason });
-            return null;
-          }
-          const family = familyOf(ip);
-          const a = await ask(s, name.name, 'A', family);
-          if (a === 'blocked') return unknown(s.unusable[family] ?? 'zone unusable for this run');
-          if (a === 'budget') return unknown(budgetWhy(zone));
-          let verdict = classify(zone, a);
-          if (verdict.status === 'listed' && zone.txt) {
-            const txt = await ask(s, name.name, 'TXT');
-            if (typeof txt !== 'string') verdict = classify(zone, a, txt);
-          }
-          if (verdict.status === 'unknown') {
-            if (verdict.zoneUnusable) s.unusable[family] ??= `zone unusable for this run: ${verdict.why}`;
-            return unknown(verdict.why);
-          }
-          if (verdict.status === 'clean') {
-            return { ...base, status: 'clean', codes: [], kind: null, reason: null, why: null };
-          }
-          return {
-            ...base,
-            status: 'listed',
-            codes: verdict.codes,
-            kind: listingKind(verdict),
-            reason: verdict.reason ?? null,
-            why: null,
-          };
-        }),
-      );
-      return { ip, zones: zones.filter((z): z is ZoneResult => z !== null), skipped };
-    }),
-  );
+  // 2. Every (IP, zone) pair, pulled from one list by a fixed number of workers (the overall concurrency): starting
+  // every pair at once would queue thousands of promises on the semaphores for nothing (BENCHMARKS.md).
+  const pairResult = async (ip: string, s: ZoneState, skipped: { zoneId: string; why: string }[]) => {
+    const zone = s.plan.zone;
+    const base = {
+      zoneId: zone.id,
+      zone: zone.name,
+      operator: zone.operator,
+      lookupUrl: fill(zone.lookupUrl, ip),
+      removalUrl: fill(zone.removalUrl, ip),
+    };
+    const unknown = (why: string): ZoneResult => ({
+      ...base,
+      status: 'unknown',
+      codes: [],
+      kind: null,
+      reason: null,
+      why,
+    });
+    if (s.plan.notChecked) {
+      if (s.plan.explicit) return unknown(s.plan.notChecked);
+      skipped.push({ zoneId: zone.id, why: s.plan.notChecked });
+      return null;
+    }
+    const name = queryName(ip, zone, s.plan.key);
+    if (!name.ok) {
+      skipped.push({ zoneId: zone.id, why: name.reason });
+      return null;
+    }
+    const family = familyOf(ip);
+    const a = await ask(s, name.name, 'A', family);
+    if (a === 'blocked') return unknown(s.unusable[family] ?? 'zone unusable for this run');
+    if (a === 'budget') return unknown(budgetWhy(zone));
+    let verdict = classify(zone, a);
+    if (verdict.status === 'listed' && zone.txt) {
+      const txt = await ask(s, name.name, 'TXT');
+      if (typeof txt !== 'string') verdict = classify(zone, a, txt);
+    }
+    if (verdict.status === 'unknown') {
+      if (verdict.zoneUnusable) s.unusable[family] ??= `zone unusable for this run: ${verdict.why}`;
+      return unknown(verdict.why);
+    }
+    if (verdict.status === 'clean') {
+      return { ...base, status: 'clean' as const, codes: [], kind: null, reason: null, why: null };
+    }
+    return {
+      ...base,
+      status: 'listed' as const,
+      codes: verdict.codes,
+      kind: listingKind(verdict),
+      reason: verdict.reason ?? null,
+      why: null,
+    };
+  };
+
+  const slots: Array<Array<ZoneResult | null>> = ips.map(() => states.map(() => null));
+  const skippedByIp: Array<{ zoneId: string; why: string }[]> = ips.map(() => []);
+  const total = ips.length * states.length;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < total) {
+      const n = next++;
+      const i = Math.floor(n / states.length);
+      const z = n % states.length;
+      const row = slots[i]!;
+      row[z] = await pairResult(ips[i]!, states[z]!, skippedByIp[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(overallLimit, Math.max(total, 1)) }, worker));
+  const results: IpResult[] = ips.map((ip, i) => ({
+    ip,
+    zones: slots[i]!.filter((z): z is ZoneResult => z !== null),
+    // in zone order, whatever order the workers finished in
+    skipped: [...skippedByIp[i]!].sort(
+      (a, b) =>
+        states.findIndex((s) => s.plan.zone.id === a.zoneId) - states.findIndex((s) => s.plan.zone.id === b.zoneId),
+    ),
+  }));
 
   return { ips: results, health: states.map((s) => s.health), questions };
 }

@@ -42,7 +42,8 @@ interface CacheEntry {
 
 interface Flight {
   readonly key: string;
-  readonly controller: AbortController;
+  /** Only for a flight started by a caller with a signal: a caller without one never leaves, so nothing aborts it. */
+  readonly controller: AbortController | undefined;
   readonly promise: Promise<AnyResult>;
   /** Callers waiting; only callers with a signal ever leave early. */
   waiters: number;
@@ -115,7 +116,7 @@ export class CachingResolver implements DnsResolver {
     }
 
     let flight = this.inflight.get(key);
-    if (flight === undefined) flight = this.start(key, name, type);
+    if (flight === undefined) flight = this.start(key, name, type, signal !== undefined);
     else this.counters.inflightJoins++;
     return this.counted(await this.wait(flight, signal)) as DnsResult<T>;
   }
@@ -125,13 +126,15 @@ export class CachingResolver implements DnsResolver {
     return result;
   }
 
-  private start(key: string, name: string, type: RecordType): Flight {
-    const controller = new AbortController();
+  private start(key: string, name: string, type: RecordType, abortable: boolean): Flight {
+    // An AbortController per query costs measurable CPU in a blocklist sweep: make one only when it can be used.
+    const controller = abortable ? new AbortController() : undefined;
+    const options = controller ? { signal: controller.signal } : {};
     const run = async (): Promise<AnyResult> => {
-      const release = await this.semaphore.acquire(controller.signal);
+      const release = await this.semaphore.acquire(controller?.signal);
       try {
         this.innerQueries++;
-        const result = await this.inner.query(name, type, { signal: controller.signal });
+        const result = await this.inner.query(name, type, options);
         this.store(key, result);
         return result;
       } finally {
@@ -157,7 +160,7 @@ export class CachingResolver implements DnsResolver {
         if (flight.waiters === 0) {
           // Nobody wants this answer any more: stop it, and let a later ask start afresh.
           if (this.inflight.get(flight.key) === flight) this.inflight.delete(flight.key);
-          flight.controller.abort(signal.reason);
+          flight.controller?.abort(signal.reason);
         }
         reject(signal.reason);
       };

@@ -11,10 +11,10 @@
  * socket, and cannot be told apart per query) ends every query waiting on that socket with `network-error`, and the
  * socket is replaced. Idle sockets are closed after `idleMs`; sockets never keep the process alive.
  */
-import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { type ExchangeOptions, type ExchangeOutcome, type ExchangeTarget, errorDetail } from './exchange.ts';
+import { randomId } from './wire.ts';
 
 interface Pending {
   readonly resolve: (outcome: ExchangeOutcome) => void;
@@ -72,18 +72,19 @@ export class UdpPool {
     signal?.throwIfAborted();
     clearTimeout(this.idleTimer);
     const pooled = this.pick();
-    let id = randomInt(0, 0x10000);
-    while (pooled.pending.has(id)) id = randomInt(0, 0x10000);
+    let id = randomId();
+    while (pooled.pending.has(id)) id = randomId();
     const message = Buffer.from(query);
     message.writeUInt16BE(id, 0);
 
     const outcome = await new Promise<ExchangeOutcome>((resolve, reject) => {
-      const timers: NodeJS.Timeout[] = [];
+      // One timer at a time: each attempt schedules the next (re-send) and the last one the timeout.
+      let timer: NodeJS.Timeout | undefined;
       let settled = false;
       const settle = (finish: () => void): void => {
         if (settled) return;
         settled = true;
-        for (const t of timers) clearTimeout(t);
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (pooled.pending.get(id) === entry) pooled.pending.delete(id);
         finish();
@@ -100,18 +101,26 @@ export class UdpPool {
           if (err) entry.resolve({ ok: false, kind: 'network-error', detail: errorDetail(err) });
         });
       };
+      let sentCount = 0;
+      const tick = (): void => {
+        if (settled) return;
+        if (sentCount < attempts) {
+          sentCount++;
+          send();
+          timer = setTimeout(tick, timeoutMs / attempts);
+        } else {
+          entry.resolve({ ok: false, kind: 'timeout', detail: `no answer within ${timeoutMs} ms` });
+        }
+      };
+      const started = performance.now();
       pooled.ready.then(
         () => {
-          send();
-          for (let i = 1; i < attempts; i++) timers.push(setTimeout(send, (i * timeoutMs) / attempts));
+          // the socket connects once; a query that waited for it keeps its overall budget
+          if (performance.now() - started >= timeoutMs) {
+            entry.resolve({ ok: false, kind: 'timeout', detail: `no answer within ${timeoutMs} ms` });
+          } else tick();
         },
         (err: unknown) => entry.resolve({ ok: false, kind: 'network-error', detail: errorDetail(err) }),
-      );
-      timers.push(
-        setTimeout(
-          () => entry.resolve({ ok: false, kind: 'timeout', detail: `no answer within ${timeoutMs} ms` }),
-          timeoutMs,
-        ),
       );
     });
     this.scheduleIdleClose();

@@ -6,7 +6,7 @@
  * question, an unexpected rcode, a CNAME loop) is a `bad-response` value. `buildQuery()` throws only for programming
  * errors: a type outside `RECORD_TYPES` (TypeError) or a name that cannot be put on the wire (RangeError).
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import {
   type DnsFailure,
@@ -75,27 +75,59 @@ export function buildQuery<T extends RecordType>(rawName: string, type: T, optio
   if (!(RECORD_TYPES as readonly string[]).includes(type)) throw new TypeError(`unsupported record type ${type}`);
   const name = normaliseName(rawName);
   assertEncodableName(name);
-  const id = options.id ?? randomInt(0, 0x10000);
+  const id = options.id ?? randomId();
   if (!Number.isInteger(id) || id < 0 || id > 0xffff) throw new RangeError(`DNS id out of range: ${id}`);
-  const bytes = dnsPacket.encode({
-    type: 'query',
-    id,
-    flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ name: name === '' ? '.' : name, type, class: 'IN' }],
-    additionals: [
-      {
-        type: 'OPT',
-        name: '.',
-        udpPayloadSize: EDNS_UDP_PAYLOAD_SIZE,
-        extendedRcode: 0,
-        ednsVersion: 0,
-        flags: 0,
-        flag_do: false,
-        options: [],
-      },
-    ],
-  });
+  const bytes = encodeQuery(id, name, QTYPE[type]);
   return { id, name, type, bytes };
+}
+
+const QTYPE: Record<RecordType, number> = { A: 1, AAAA: 28, TXT: 16, MX: 15, PTR: 12, CNAME: 5 };
+
+/**
+ * A query message written directly (RFC 1035 §4.1, RFC 6891 §6.1.2): header with RD, one question (class IN), and an
+ * OPT record advertising EDNS_UDP_PAYLOAD_SIZE. The same bytes dns-packet writes, at a fraction of its cost per query
+ * (a blocklist sweep sends tens of thousands); `wire.test.ts` checks they decode to the same message.
+ */
+function encodeQuery(id: number, name: string, qtype: number): Buffer {
+  const labels = name === '' ? [] : name.split('.').map((l) => Buffer.from(l, 'utf8'));
+  const nameLength = labels.reduce((n, l) => n + 1 + l.length, 1);
+  const buf = Buffer.alloc(12 + nameLength + 4 + 11);
+  buf.writeUInt16BE(id, 0);
+  buf.writeUInt16BE(0x0100, 2); // RD
+  buf.writeUInt16BE(1, 4); // QDCOUNT
+  buf.writeUInt16BE(1, 10); // ARCOUNT (OPT)
+  let o = 12;
+  for (const l of labels) {
+    if (l.length > 63) throw new RangeError(`DNS label longer than 63 bytes in ${JSON.stringify(name)}`);
+    buf[o++] = l.length;
+    l.copy(buf, o);
+    o += l.length;
+  }
+  buf[o++] = 0;
+  buf.writeUInt16BE(qtype, o);
+  buf.writeUInt16BE(1, o + 2); // IN
+  o += 4;
+  // OPT: root name, type 41, class = UDP payload size, TTL 0 (extended rcode, version, flags), no options
+  buf[o++] = 0;
+  buf.writeUInt16BE(41, o);
+  buf.writeUInt16BE(EDNS_UDP_PAYLOAD_SIZE, o + 2);
+  return buf;
+}
+
+let idBytes = Buffer.alloc(0);
+let idOffset = 0;
+/**
+ * A random 16-bit query id, cut from a buffer of cryptographically random bytes refilled as needed (one
+ * `crypto.randomInt` call per query cost more CPU than building the query).
+ */
+export function randomId(): number {
+  if (idOffset + 2 > idBytes.length) {
+    idBytes = randomBytes(4096);
+    idOffset = 0;
+  }
+  const id = idBytes.readUInt16BE(idOffset);
+  idOffset += 2;
+  return id;
 }
 
 function assertEncodableName(name: string): void {

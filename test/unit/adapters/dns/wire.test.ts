@@ -308,3 +308,43 @@ describe('parseResponse', () => {
     expect(parseResponse(full, q, SERVER).kind).toBe('answer');
   });
 });
+
+describe('buildQuery (hand-written encoder)', () => {
+  it.each([
+    ['contoso.com', 'A'],
+    ['_spf.contoso.com', 'TXT'],
+    ['contoso.com', 'MX'],
+    ['10.113.0.203.zen.spamhaus.org', 'A'],
+    ['2.0.0.127.bl.test', 'TXT'],
+    ['mail.contoso.com', 'AAAA'],
+    ['1.0.0.127.in-addr.arpa', 'PTR'],
+    ['www.contoso.com', 'CNAME'],
+    ['', 'A'],
+  ] as const)('writes the bytes dns-packet writes for %s %s', (name, type) => {
+    const q = buildQuery(name, type, { id: 0x1234 });
+    const reference = dnsPacket.encode({
+      type: 'query',
+      id: 0x1234,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name: name === '' ? '.' : name, type, class: 'IN' }],
+      additionals: [
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 1232,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: 0,
+          flag_do: false,
+          options: [],
+        },
+      ],
+    });
+    expect(q.bytes.equals(reference)).toBe(true);
+  });
+
+  it('gives each query a random id', () => {
+    const ids = new Set(Array.from({ length: 2000 }, () => buildQuery('contoso.com', 'A').id));
+    expect(ids.size).toBeGreaterThan(1900);
+  });
+});
