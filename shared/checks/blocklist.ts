@@ -7,6 +7,9 @@
 import type { IpResult, ZoneResult } from '../blocklist/engine.ts';
 import { type CheckOutcome, type Finding, finding, statusOf } from '../domain/outcome.ts';
 
+/** The engine's reason prefix for pairs of a zone it stopped trusting for the run. */
+const UNUSABLE = 'zone unusable for this run';
+
 function codesText(z: ZoneResult): string {
   return z.codes.map((c) => `${c.code} ${c.meaning}`).join('; ');
 }
@@ -61,7 +64,7 @@ export function blocklistFindings(result: IpResult): Finding[] {
           ),
         );
       }
-    } else if (z.status === 'unknown') {
+    } else if (z.status === 'unknown' && !z.why?.startsWith(UNUSABLE)) {
       out.push(
         finding('blocklist-unknown', 'unknown', `${ip} could not be checked against ${zoneLabel(z)}: ${z.why}.`, {
           ip,
@@ -70,6 +73,19 @@ export function blocklistFindings(result: IpResult): Finding[] {
         }),
       );
     }
+  }
+  // Zones unusable for the whole run (failed health check, refusing, dead) are one finding per IP, not one per zone:
+  // the zone health in the report says why each is unusable.
+  const unusable = result.zones.filter((z) => z.status === 'unknown' && z.why?.startsWith(UNUSABLE));
+  if (unusable.length > 0) {
+    out.push(
+      finding(
+        'blocklist-unknown',
+        'unknown',
+        `${ip} could not be checked against ${unusable.length} blocklist(s) unusable in this run (${unusable.map((z) => z.zoneId).join(', ')}); the zone health says why.`,
+        { ip, zones: unusable.map((z) => ({ zone: z.zoneId, why: z.why })) },
+      ),
+    );
   }
   const clean = result.zones.filter((z) => z.status === 'clean').map((z) => z.zoneId);
   if (clean.length > 0) {
