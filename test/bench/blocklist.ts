@@ -21,7 +21,7 @@
  * BENCH_RUNS timed runs per checker straight to rbldnsd, alternating (ours, peer, ours, peer…), each run of ours with
  * a fresh resolver stack. Every run (counting and timed) is checked against the truth table.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { batch, type DnsblBatchItem } from 'dnsbl';
@@ -33,6 +33,7 @@ import { classify, healthVerdict } from '../../shared/blocklist/verdict.ts';
 import { mulberry32 } from '../support/prng.ts';
 import { type RbldnsdServer, type RbldnsdZone, startRbldnsd } from '../support/rbldnsd.ts';
 import { type DelayRelayProcess, type RelayCounts, startDelayRelayProcess } from './delay-relay.ts';
+import { median, table, writeBenchmarksSection } from './report.ts';
 
 const SEED = 0x00b1_0c45;
 const IP_COUNT = 2000;
@@ -440,22 +441,8 @@ async function runPeer(data: Dataset, port: number): Promise<CheckerRun> {
 // ---------------------------------------------------------------------------------------------------------------
 // Reporting
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 const ms = (v: number): string => `${Math.round(v)}`;
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
-
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
 
 interface Machine {
   readonly cpu: string;
@@ -816,27 +803,6 @@ function section(r: Report): string {
   ].join('\n');
 }
 
-function writeBenchmarksMd(text: string): void {
-  let current: string;
-  try {
-    current = readFileSync(BENCHMARKS_MD, 'utf8');
-  } catch {
-    current =
-      '# Benchmarks\n\n' +
-      'Each benchmark writes its own section between `<!-- bench:<name>:start -->` and `<!-- bench:<name>:end -->` ' +
-      'markers and replaces only that section when it runs again; text outside the markers is kept. Add a new ' +
-      'benchmark as a new section with its own markers.\n';
-  }
-  const start = current.indexOf(`<!-- bench:${SECTION}:start`);
-  const endMarker = `<!-- bench:${SECTION}:end -->`;
-  const end = current.indexOf(endMarker);
-  const next =
-    start >= 0 && end > start
-      ? `${current.slice(0, start)}${text}${current.slice(end + endMarker.length)}`
-      : `${current.trimEnd()}\n\n${text}\n`;
-  writeFileSync(BENCHMARKS_MD, next);
-}
-
 function describe(label: string, run: CheckerRun, relay?: RelayCounts): string {
   const s = run.score;
   const misses = MISS_KINDS.filter((k) => s.misses[k] > 0)
@@ -958,7 +924,7 @@ async function main(): Promise<number> {
     const text = section(report);
     console.log(`\n${text}\n`);
     if (write) {
-      writeBenchmarksMd(text);
+      writeBenchmarksSection(SECTION, text);
       console.log(`written to ${BENCHMARKS_MD}`);
     }
     const t = targets(report);

@@ -19,7 +19,7 @@
  * of this process over all timed runs is shown beside it.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
@@ -30,6 +30,7 @@ import { normaliseName, type RecordType } from '../../shared/ports/dns-resolver.
 import { startUnbound, type UnboundServer } from '../support/unbound.ts';
 import { benchMsp, type ChildCycleMessage, type CycleResult, MSP_SHAPE, runCycle, TIMEOUT_MS } from './cycle.ts';
 import { type DelayRelayProcess, type RelayCounts, startDelayRelayProcess } from './delay-relay.ts';
+import { median, table, writeBenchmarksSection } from './report.ts';
 import type { SyntheticMsp } from './synthetic-msp.ts';
 
 const DELAY_MS = 20;
@@ -235,12 +236,6 @@ async function measureRtt(port: number, samples: number): Promise<number> {
   return median(times);
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 /** Peak resident set of another process (VmHWM), in MB, or undefined when it cannot be read. */
 function peakRssOf(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
@@ -374,14 +369,6 @@ interface Report {
 const ms = (v: number): string => `${Math.round(v)}`;
 const mb = (v: number | undefined): string => (v === undefined ? 'n/a' : `${Math.round(v)} MB`);
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
-
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
 
 /** "No name queried twice": every count of questions on the wire equals the distinct questions asked. */
 function noRepeats(r: Run): boolean {
@@ -645,27 +632,6 @@ function section(r: Report): string {
   ].join('\n');
 }
 
-function writeBenchmarksMd(text: string): void {
-  let current: string;
-  try {
-    current = readFileSync(BENCHMARKS_MD, 'utf8');
-  } catch {
-    current =
-      '# Benchmarks\n\n' +
-      'Each benchmark writes its own section between `<!-- bench:<name>:start -->` and `<!-- bench:<name>:end -->` ' +
-      'markers and replaces only that section when it runs again; text outside the markers is kept. Add a new ' +
-      'benchmark as a new section with its own markers.\n';
-  }
-  const start = current.indexOf(`<!-- bench:${SECTION}:start`);
-  const endMarker = `<!-- bench:${SECTION}:end -->`;
-  const end = current.indexOf(endMarker);
-  const next =
-    start >= 0 && end > start
-      ? `${current.slice(0, start)}${text}${current.slice(end + endMarker.length)}`
-      : `${current.trimEnd()}\n\n${text}\n`;
-  writeFileSync(BENCHMARKS_MD, next);
-}
-
 function describeRun(label: string, run: Run): string {
   const c = run.cycle;
   const lines = [
@@ -813,7 +779,7 @@ async function main(): Promise<number> {
     const text = section(final);
     console.log(`\n${text}\n`);
     if (write) {
-      writeBenchmarksMd(text);
+      writeBenchmarksSection(SECTION, text);
       console.log(`written to ${BENCHMARKS_MD}`);
     }
     const met = allMet(targets(final));
