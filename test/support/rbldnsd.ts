@@ -41,10 +41,10 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { UdpResolver } from '../../shared/adapters/dns/udp-resolver.ts';
 import type { Availability } from './unbound.ts';
 import { freePort } from './unbound.ts';
+import { useServer } from './use-server.ts';
 
 export type { Availability } from './unbound.ts';
 
@@ -306,25 +306,5 @@ export async function startRbldnsd(options: RbldnsdOptions): Promise<RbldnsdServ
 export function useRbldnsd(
   options: RbldnsdOptions | (() => RbldnsdOptions | Promise<RbldnsdOptions>),
 ): () => RbldnsdServer {
-  let server: RbldnsdServer | undefined;
-  let skipReason: string | undefined;
-  beforeAll(async () => {
-    try {
-      server = await startRbldnsd(typeof options === 'function' ? await options() : options);
-    } catch (err) {
-      if (process.env.CI) throw err;
-      skipReason = `rbldnsd did not start: ${(err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 400)}`;
-      console.warn(`[rbldnsd] integration tests SKIPPED: ${skipReason}`);
-    }
-  });
-  beforeEach((ctx) => {
-    if (skipReason !== undefined) ctx.skip(skipReason);
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  return () => {
-    if (server === undefined) throw new Error('rbldnsd is not running (used outside a test?)');
-    return server;
-  };
+  return useServer('rbldnsd', startRbldnsd, options);
 }

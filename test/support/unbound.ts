@@ -25,11 +25,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { DohResolver } from '../../shared/adapters/dns/doh-resolver.ts';
 import { UdpResolver } from '../../shared/adapters/dns/udp-resolver.ts';
 import { isFailure } from '../../shared/ports/dns-resolver.ts';
 import { makeSelfSignedCert } from './tls-cert.ts';
+import { useServer } from './use-server.ts';
 
 export interface UnboundOptions {
   /** Raw `local-data` RRs, e.g. `example.test. 300 IN TXT "part one" "part two"` (no single quotes inside). */
@@ -305,25 +305,5 @@ export async function startUnbound(options: UnboundOptions): Promise<UnboundServ
 export function useUnbound(
   options: UnboundOptions | (() => UnboundOptions | Promise<UnboundOptions>),
 ): () => UnboundServer {
-  let server: UnboundServer | undefined;
-  let skipReason: string | undefined;
-  beforeAll(async () => {
-    try {
-      server = await startUnbound(typeof options === 'function' ? await options() : options);
-    } catch (err) {
-      if (process.env.CI) throw err;
-      skipReason = `unbound did not start: ${(err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 400)}`;
-      console.warn(`[unbound] integration tests SKIPPED: ${skipReason}`);
-    }
-  });
-  beforeEach((ctx) => {
-    if (skipReason !== undefined) ctx.skip(skipReason);
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-  return () => {
-    if (server === undefined) throw new Error('unbound is not running (used outside a test?)');
-    return server;
-  };
+  return useServer('unbound', startUnbound, options);
 }
