@@ -42,7 +42,13 @@ function build(
   keepMapped: boolean,
 ): QueryNameResult {
   const text = ip.trim();
-  if (isIP(text) === 0) return { ok: false, reason: `${JSON.stringify(text.slice(0, 60))} is not an IP address` };
+  const family = isIP(text);
+  if (family === 0) return { ok: false, reason: `${JSON.stringify(text.slice(0, 60))} is not an IP address` };
+  if (family === 4) {
+    // the common case, without parsing (node:net accepts only plain dotted quads, no leading zeros)
+    const z = zonePart(zone, key);
+    return z.ok ? { ok: true, name: `${text.split('.').reverse().join('.')}.${z.name}` } : z;
+  }
   let addr: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.parse(text);
   if (!keepMapped && addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress())
     addr = (addr as ipaddr.IPv6).toIPv4Address();

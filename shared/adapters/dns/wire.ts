@@ -98,7 +98,7 @@ function encodeQuery(id: number, name: string, qtype: number): Buffer {
   buf.writeUInt16BE(1, 10); // ARCOUNT (OPT)
   let o = 12;
   for (const l of labels) {
-    if (l.length > 63) throw new RangeError(`DNS label longer than 63 bytes in ${JSON.stringify(name)}`);
+    if (l.length > 63 || l.length === 0) throw new RangeError(`invalid DNS label in ${JSON.stringify(name)}`);
     buf[o++] = l.length;
     l.copy(buf, o);
     o += l.length;
@@ -133,10 +133,8 @@ export function randomId(): number {
 function assertEncodableName(name: string): void {
   if (name === '') return;
   if (name.length > 253) throw new RangeError(`DNS name longer than 253 characters: ${JSON.stringify(name)}`);
-  for (const label of name.split('.')) {
-    const size = Buffer.byteLength(label);
-    if (size === 0 || size > 63) throw new RangeError(`invalid DNS label in ${JSON.stringify(name)}`);
-  }
+  // label sizes are checked while encoding (encodeQuery); here only what the encoder does not see
+  if (name.startsWith('.') || name.includes('..')) throw new RangeError(`invalid DNS label in ${JSON.stringify(name)}`);
 }
 
 /** The header of a DNS message, or null when there are fewer than 12 bytes. Never throws. */
