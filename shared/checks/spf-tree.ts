@@ -39,7 +39,15 @@ export interface VoidLookup {
   readonly term: string;
   readonly target: string;
   readonly result: 'nxdomain' | 'nodata';
+  /**
+   * Whose evaluation counts it: an `a` term asks A for an IPv4 client and AAAA for an IPv6 one (RFC 7208 §5.3), so its
+   * void lookups are per family; `mx` and `exists` ask the same for every client ('any').
+   */
+  readonly family: 'ipv4' | 'ipv6' | 'any';
 }
+
+/** The client address families whose evaluations the tree is counted for (the tenant's relay IPs). */
+export type Families = { readonly ipv4: boolean; readonly ipv6: boolean };
 
 export interface SpfNode {
   readonly domain: string;
@@ -98,7 +106,7 @@ async function fetchRecord(
   return { status: 'ok', record: selected.record, ttl: r.ttl };
 }
 
-function isVoid(r: DnsResult<'A' | 'MX'>): 'nxdomain' | 'nodata' | null {
+function isVoid(r: DnsResult<'A' | 'AAAA' | 'MX'>): 'nxdomain' | 'nodata' | null {
   return r.kind === 'nxdomain' ? 'nxdomain' : r.kind === 'nodata' ? 'nodata' : null;
 }
 
@@ -119,6 +127,7 @@ async function walk(
   via: SpfNode['via'],
   path: readonly string[],
   budget: Budget,
+  families: Families,
 ): Promise<SpfNode | null> {
   const base = {
     domain,
@@ -162,27 +171,37 @@ async function walk(
     // A target with a syntax error is reported as such and never asked: it may not even be encodable in DNS.
     if (m.value && checkDomainSpec(m.value) !== null) continue;
     if (m.name === 'include' && m.value && !hasMacro(m.value)) {
-      childJobs.push(walk(resolver, normaliseName(m.value), 'include', nextPath, budget));
+      childJobs.push(walk(resolver, normaliseName(m.value), 'include', nextPath, budget, families));
     } else if ((m.name === 'a' || m.name === 'mx' || m.name === 'exists') && !(m.value && hasMacro(m.value))) {
       const target = normaliseName(m.value ?? domain);
-      const type = m.name === 'mx' ? 'MX' : 'A';
-      probeJobs.push(
-        resolver.query(target, type).then((r) => {
-          if (isFailure(r)) {
-            unknownLookups.push(`${m.raw}: ${describeResult(r)}`);
-            return;
-          }
-          const v = isVoid(r);
-          if (v) voidLookups.push({ term: m.raw, target, result: v });
-          if (r.kind === 'answer' && m.name === 'mx' && r.records.length > 10) {
-            mxOverLimit.push({ term: m.raw, count: r.records.length });
-          }
-        }),
-      );
+      const asks: Array<{ type: 'A' | 'AAAA' | 'MX'; family: VoidLookup['family'] }> =
+        m.name === 'mx'
+          ? [{ type: 'MX', family: 'any' }]
+          : m.name === 'exists'
+            ? [{ type: 'A', family: 'any' }]
+            : [
+                ...(families.ipv4 || !families.ipv6 ? [{ type: 'A' as const, family: 'ipv4' as const }] : []),
+                ...(families.ipv6 ? [{ type: 'AAAA' as const, family: 'ipv6' as const }] : []),
+              ];
+      for (const { type, family } of asks) {
+        probeJobs.push(
+          resolver.query(target, type).then((r) => {
+            if (isFailure(r)) {
+              unknownLookups.push(`${m.raw}: ${describeResult(r)}`);
+              return;
+            }
+            const v = isVoid(r);
+            if (v) voidLookups.push({ term: m.raw, target, result: v, family });
+            if (r.kind === 'answer' && m.name === 'mx' && r.records.length > 10) {
+              mxOverLimit.push({ term: m.raw, count: r.records.length });
+            }
+          }),
+        );
+      }
     }
   }
   if (redirect && !redirectIgnored && !hasMacro(redirect.value) && checkDomainSpec(redirect.value) === null) {
-    childJobs.push(walk(resolver, normaliseName(redirect.value), 'redirect', nextPath, budget));
+    childJobs.push(walk(resolver, normaliseName(redirect.value), 'redirect', nextPath, budget, families));
   }
   const [children] = await Promise.all([Promise.all(childJobs), Promise.all(probeJobs)]);
   return {
@@ -214,13 +233,27 @@ function findM365(node: SpfNode): string[] | null {
 }
 
 /** Build the SPF tree of `domain`. Never rejects: DNS failures are recorded on the nodes. */
-export async function buildSpfTree(resolver: DnsResolver, domain: string): Promise<SpfTree> {
+export async function buildSpfTree(
+  resolver: DnsResolver,
+  domain: string,
+  families: Families = { ipv4: true, ipv6: false },
+): Promise<SpfTree> {
   // the root is always read: the budget starts above zero
-  const root = (await walk(resolver, normaliseName(domain), 'root', [], { left: MAX_NODES, truncated: false }))!;
+  const root = (await walk(
+    resolver,
+    normaliseName(domain),
+    'root',
+    [],
+    { left: MAX_NODES, truncated: false },
+    families,
+  ))!;
+  const voids = (family: 'ipv4' | 'ipv6') =>
+    sum(root, (n) => n.voidLookups.filter((v) => v.family === 'any' || v.family === family).length);
   return {
     root,
     totalLookups: sum(root, (n) => n.lookups),
-    totalVoidLookups: sum(root, (n) => n.voidLookups.length),
+    // the worst evaluation: each client family counts its own `a` lookups plus the shared ones
+    totalVoidLookups: Math.max(voids('ipv4'), voids('ipv6')),
     m365Path: findM365(root),
   };
 }

@@ -309,8 +309,8 @@ function nodeFindings(node: SpfNode, path: readonly string[]): Finding[] {
       finding(
         'spf-void-lookup',
         'warning',
-        `"${v.term}" in the SPF of ${node.domain} looks up ${v.target}, which returns nothing (${v.result === 'nxdomain' ? 'NXDOMAIN' : 'no records'}); it counts toward the limit of ${SPF_VOID_LIMIT} void lookups.`,
-        { domain: node.domain, term: v.term, target: v.target },
+        `"${v.term}" in the SPF of ${node.domain} looks up ${v.target}, which returns nothing${v.family === 'ipv6' ? ' for IPv6 senders' : v.family === 'ipv4' ? ' for IPv4 senders' : ''} (${v.result === 'nxdomain' ? 'NXDOMAIN' : v.family === 'ipv6' ? 'no AAAA records' : 'no records'}); it counts toward the limit of ${SPF_VOID_LIMIT} void lookups.`,
+        { domain: node.domain, term: v.term, target: v.target, family: v.family },
       ),
     );
   }
@@ -413,7 +413,11 @@ export const spfCheck: DomainCheck = {
   title: 'SPF record, include tree, RFC 7208 limits and an SPF evaluation of every relay IP',
   async run(target: DomainTarget, ctx: CheckContext): Promise<CheckOutcome> {
     const started = ctx.now();
-    const tree = await buildSpfTree(ctx.resolver, target.domain);
+    const relayFamilies = target.relayIps.map((ip) => (ip.includes(':') ? 'ipv6' : 'ipv4'));
+    const tree = await buildSpfTree(ctx.resolver, target.domain, {
+      ipv4: relayFamilies.length === 0 || relayFamilies.includes('ipv4'),
+      ipv6: relayFamilies.includes('ipv6'),
+    });
     const findings = treeFindings(tree);
     let evaluations: SpfEvaluation[] = [];
     if (tree.root.status === 'ok') {

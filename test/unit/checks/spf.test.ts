@@ -200,3 +200,25 @@ describe('spf check', () => {
     expect(ctx.fake.log.filter((l) => l.name === 'contoso.example').length).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('spf check for IPv6 relays', () => {
+  it('counts void AAAA lookups of a terms, which is why an IPv6 relay gets permerror', async () => {
+    const ctx = ctxFor({
+      'six.example': [
+        {
+          TXT: 'v=spf1 a:h1.six.example a:h2.six.example a:h3.six.example ip6:2001:db8::25 include:spf.protection.outlook.com -all',
+        },
+      ],
+      'h1.six.example': [{ A: '192.0.2.1' }],
+      'h2.six.example': [{ A: '192.0.2.2' }],
+      'h3.six.example': [{ A: '192.0.2.3' }],
+    });
+    const v4 = await spfCheck.run({ domain: 'six.example', relayIps: ['192.0.2.1'] }, ctx);
+    expect(v4.details).toMatchObject({ voidLookups: 0 });
+    expect(v4.status).toBe('pass');
+    const v6 = await spfCheck.run({ domain: 'six.example', relayIps: ['2001:db8::25'] }, ctx);
+    expect(v6.details).toMatchObject({ voidLookups: 3, evaluations: [{ ip: '2001:db8::25', result: 'permerror' }] });
+    expect(codes(v6.findings)).toEqual(expect.arrayContaining(['spf-void-limit', 'spf-relay-ip-not-authorised']));
+    expect(findingOf(v6.findings, 'spf-void-lookup').message).toContain('for IPv6 senders (no AAAA records)');
+  });
+});
