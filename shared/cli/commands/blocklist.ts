@@ -1,0 +1,105 @@
+/** `relaywatch blocklist`. */
+import type { Command } from 'commander';
+import { runBlocklists } from '../../blocklist/engine.ts';
+import { ZONES } from '../../blocklist/registry.ts';
+import { blocklistOutcome } from '../../checks/blocklist.ts';
+import { canonicalIp } from '../../domain/ip.ts';
+import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
+import { selectZones, withBlocklists } from '../blocklist-wiring.ts';
+import {
+  blocklistDnsOption,
+  type CliIo,
+  dnsOptions,
+  loadConfigOrExit,
+  renderOptions,
+  write,
+  zoneOption,
+} from '../common.ts';
+import { blocklistDocument } from '../json.ts';
+import { clean, renderCheck, renderDnsLine } from '../render.ts';
+import { UsageError, withDns } from '../wiring.ts';
+
+export function registerBlocklist(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  dnsOptions(
+    program
+      .command('blocklist <ip...>')
+      .description('check IP addresses against DNS blocklists, health-checking every zone first')
+      .option('-c, --config <file>', "use this config's blocklist settings (zones, keys, private resolver, budget)")
+      .option('--json', 'print JSON (schema: README)')
+      .option('-v, --verbose', 'also list the zones where the IP is clean')
+      .option('--no-color', 'no colours even on a terminal'),
+  )
+    .addOption(zoneOption())
+    .addOption(blocklistDnsOption())
+    .addHelpText(
+      'after',
+      `
+Zones in the registry (* = asked by default):
+${ZONES.map((z) => `  ${z.defaultEnabled ? '*' : ' '} ${z.id.padEnd(17)} ${z.name.padEnd(36)} ${z.kind}${z.key ? ', needs a key' : ''}${z.publicResolvers === 'refused' ? ', refuses public resolvers' : ''}`).join('\n')}
+
+How answers are read: NXDOMAIN = clean; 127.0.0.x = listed (every code decoded);
+127.255.255.x and a zone's own error codes = unknown, zone unusable for the run;
+an answer outside 127/8 = unknown (the resolver rewrote it); SERVFAIL, REFUSED,
+timeout = unknown. Each zone is first asked for 127.0.0.2 (must be listed) and
+127.0.0.1 (must not be): a zone that fails is unusable for the run.
+Spamhaus refuses public resolvers and DoH: use --blocklist-dns udp://<your resolver>
+or a DQS key (config blocklists.keys). Exit: 2 listed (abuse), 1 policy listing
+only, 3 unknown, 0 clean.`,
+    )
+    .action(async (ipArgs: string[], opts) => {
+      const ips = ipArgs.map((ip) => {
+        const c = canonicalIp(ip.trim());
+        if (!c) throw new UsageError(`${JSON.stringify(ip)} is not an IPv4 or IPv6 address`);
+        return c;
+      });
+      const loaded = opts.config ? await loadConfigOrExit(opts.config, io.env) : undefined;
+      const baseDir = loaded?.baseDir ?? process.cwd();
+      await withDns({ cli: opts, config: loaded?.dns, baseDir }, async (dns) => {
+        const { zones, explicit } = selectZones(opts.zone, loaded?.blocklists?.zones);
+        await withBlocklists(
+          {
+            main: dns,
+            zones,
+            explicit,
+            blocklistDns: opts.blocklistDns ?? loaded?.blocklists?.resolvers,
+            dnsConfig: loaded?.dns,
+            baseDir,
+            keys: loaded?.blocklists?.keys ?? {},
+          },
+          async (setup) => {
+            const run = await runBlocklists({
+              ips,
+              plans: setup.plans,
+              ...(loaded?.blocklists?.budget ? { budget: loaded.blocklists.budget } : {}),
+              ...(loaded?.blocklists?.concurrency ? { maxConcurrent: loaded.blocklists.concurrency } : {}),
+              ...(loaded?.blocklists?.perZoneConcurrency
+                ? { perZoneConcurrency: loaded.blocklists.perZoneConcurrency }
+                : {}),
+            });
+            await loaded?.blocklists?.flush?.();
+            const outcomes = run.ips.map((r) => blocklistOutcome(r));
+            const status = worstStatus(outcomes.map((o) => o.status));
+            if (opts.json) {
+              const doc = blocklistDocument(run, outcomes, status, {
+                resolvers: setup.description,
+                stats: setup.resolver.stats(),
+              });
+              write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+            } else {
+              const r = renderOptions(io, opts);
+              const lines: string[] = [];
+              for (const o of outcomes) lines.push(...renderCheck(o, r, ''));
+              lines.push('', `Zones (via ${clean(setup.description)}):`);
+              for (const h of run.health) {
+                const v6 = h.ipv6 ? `; IPv6 ${h.ipv6.status}${h.ipv6.reason ? `: ${h.ipv6.reason}` : ''}` : '';
+                lines.push(`  ${h.zoneId.padEnd(17)} ${h.status}${h.reason ? `: ${clean(h.reason)}` : ''}${v6}`);
+              }
+              lines.push(renderDnsLine(setup.description, setup.resolver.stats()));
+              write(io.stdout, `${lines.join('\n')}\n`);
+            }
+            setExit(exitCodeFor(status));
+          },
+        );
+      });
+    });
+}

@@ -1,0 +1,141 @@
+/** `relaywatch check`. */
+import type { Command } from 'commander';
+import { ALL_DOMAIN_CHECKS } from '../../checks/registry.ts';
+import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
+import { attachBlocklists } from '../../use-cases/run-blocklists.ts';
+import { runChecks } from '../../use-cases/run-checks.ts';
+import { selectZones, withBlocklists } from '../blocklist-wiring.ts';
+import {
+  blocklistDnsOption,
+  type CliIo,
+  dnsNotes,
+  dnsOptions,
+  healthNotes,
+  loadConfigOrExit,
+  makeCtx,
+  renderOptions,
+  selectTenants,
+  write,
+  zoneOption,
+} from '../common.ts';
+import { checkDocument, type JsonBlocklists } from '../json.ts';
+import { Progress } from '../progress.ts';
+import { clean, renderCheckReport, renderDnsLine } from '../render.ts';
+import { withDns } from '../wiring.ts';
+
+export function registerCheck(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  dnsOptions(
+    program
+      .command('check')
+      .description('run every check for every tenant and domain in the config (one monitoring cycle)')
+      .option('-c, --config <file>', 'configuration file', 'relaywatch.yaml')
+      .option('-t, --tenant <id>', 'only this tenant (repeatable)', (v: string, prev: string[] | undefined) => [
+        ...(prev ?? []),
+        v,
+      ])
+      .option('--json', 'print the JSON report (schema: README, "JSON output")')
+      .option('-v, --verbose', 'also show informational findings')
+      .option('--no-color', 'no colours even on a terminal')
+      .option('--no-blocklists', 'skip the blocklist check of the sending IPs'),
+  )
+    .addOption(zoneOption())
+    .addOption(blocklistDnsOption())
+    .addHelpText(
+      'after',
+      `
+Checks per domain: ${ALL_DOMAIN_CHECKS.map((c) => `\n  ${c.kind.padEnd(4)} ${c.title}`).join('')}
+Checks per sending IP (relay IPs, every address of a relay range, single IPs the tenant's own SPF authorises):
+  blocklist  DNS blocklists, health-checked each run (RFC 5782 test points); see \`relaywatch blocklist --help\`
+
+A progress line is drawn on stderr when it is a terminal. Verdicts are unknown (never fail)
+when DNS cannot answer.`,
+    )
+    .action(async (opts) => {
+      const started = performance.now();
+      const loaded = await loadConfigOrExit(opts.config, io.env);
+      const selected = selectTenants(loaded.tenants, opts.tenant);
+      const r = renderOptions(io, opts);
+      if (!opts.json) for (const w of loaded.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      await withDns({ cli: opts, config: loaded.dns, baseDir: loaded.baseDir }, async (dns) => {
+        const progress = new Progress(io.stderr, Boolean(io.stderr.isTTY) && !opts.json);
+        const domainCount = selected.reduce((n, t) => n + t.domains.length, 0);
+        progress.update(`checking ${domainCount} domain(s) of ${selected.length} tenant(s) via ${dns.description}…`);
+        let tenants = await runChecks({
+          tenants: selected,
+          checks: ALL_DOMAIN_CHECKS,
+          ctx: makeCtx(dns.resolver),
+          onProgress: (p) => progress.update(`[${p.done}/${p.total}] ${p.tenantId} ${p.domain}`),
+        });
+        let blocklists: JsonBlocklists | null = null;
+        if (opts.blocklists !== false) {
+          const { zones, explicit } = selectZones(opts.zone, loaded.blocklists?.zones);
+          progress.update(`checking sending IPs against ${zones.length} blocklist(s)…`);
+          await withBlocklists(
+            {
+              main: dns,
+              zones,
+              explicit,
+              blocklistDns: opts.blocklistDns ?? loaded.blocklists?.resolvers,
+              dnsConfig: loaded.dns,
+              baseDir: loaded.baseDir,
+              keys: loaded.blocklists?.keys ?? {},
+            },
+            async (setup) => {
+              const attached = await attachBlocklists(selected, tenants, {
+                plans: setup.plans,
+                ...(loaded.blocklists?.budget ? { budget: loaded.blocklists.budget } : {}),
+                ...(loaded.blocklists?.concurrency ? { maxConcurrent: loaded.blocklists.concurrency } : {}),
+                ...(loaded.blocklists?.perZoneConcurrency
+                  ? { perZoneConcurrency: loaded.blocklists.perZoneConcurrency }
+                  : {}),
+                ...(loaded.blocklists?.zonesFor && !explicit ? { zonesFor: loaded.blocklists.zonesFor } : {}),
+              });
+              tenants = attached.reports;
+              blocklists = {
+                resolvers: setup.description,
+                questions: attached.run.questions,
+                health: attached.run.health,
+              };
+            },
+          );
+          await loaded.blocklists?.flush?.();
+        }
+        progress.done();
+        const status = worstStatus(tenants.map((t) => t.status));
+        const exitCode = exitCodeFor(status);
+        const stats = dns.resolver.stats();
+        const notes = dnsNotes(stats, dns.description);
+        const generatedAt = io.now().toISOString();
+        if (opts.json) {
+          const doc = checkDocument({
+            generatedAt,
+            msp: loaded.mspName,
+            configPath: loaded.path,
+            status,
+            exitCode,
+            tenants,
+            dns: { resolvers: dns.description, stats },
+            notes,
+            durationMs: Math.round(performance.now() - started),
+            blocklists,
+          });
+          write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+        } else {
+          write(
+            io.stdout,
+            renderCheckReport({
+              msp: loaded.mspName,
+              generatedAt,
+              tenants,
+              status,
+              exitCode,
+              dnsLine: renderDnsLine(dns.description, stats),
+              notes: [...notes, ...healthNotes(blocklists)],
+              o: r,
+            }),
+          );
+        }
+        setExit(exitCode);
+      });
+    });
+}
