@@ -120,7 +120,7 @@ describe('renderMicrosoftDelist: the .eml', () => {
     expect(mail.text).toContain(
       '> Remote Server returned:\n>\n> 550 5.7.606 Access denied, banned sending IP [203.0.113.10].\n> from . line\n',
     );
-    expect(mail.text).toContain('the device's sending address at contoso.com, contoso.co.uk');
+    expect(mail.text).toContain("the device's sending address at contoso.com, contoso.co.uk");
   });
 
   it('has an HTML alternative with every untrusted string escaped', async () => {
