@@ -62,7 +62,18 @@ async function blocklistSettings(
     zonesFor: (tenantId) => perTenant.get(tenantId),
     ...(bl.resolvers ? { resolvers: bl.resolvers } : {}),
     keys: Object.fromEntries(resolved.keys),
-    ...(budget ? { budget, flush: () => budget.flush() } : {}),
+    ...(budget
+      ? {
+          budget,
+          // A budget file that cannot be written must not cost the run its results: say so and go on.
+          flush: () =>
+            budget.flush().catch((err: unknown) => {
+              process.stderr.write(
+                `warning: cannot write the blocklist budget file ${budget.path}: ${err instanceof Error ? err.message : String(err)}\n`,
+              );
+            }),
+        }
+      : {}),
     concurrency: bl.concurrency,
     perZoneConcurrency: bl.perZoneConcurrency,
   };
