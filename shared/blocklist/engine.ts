@@ -193,7 +193,8 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
       if (family !== undefined && state.unusable[family] !== undefined) return 'blocked';
       if (input.budget && !input.budget.take(state.plan.zone.id)) return 'budget';
       questions++;
-      const result = await state.plan.resolver.query(name, type);
+      // pair names are unique in a run (each address once per zone): no need to cache them
+      const result = await state.plan.resolver.query(name, type, family !== undefined ? { once: true } : {});
       if (family !== undefined && result.kind === 'answer' && type === 'A') {
         // Mark the zone before the slot is released, so pairs waiting for it are not sent to a refusing zone.
         const v = classify(state.plan.zone, result as DnsResult<'A'>);

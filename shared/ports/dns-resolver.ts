@@ -92,6 +92,11 @@ export const FAILURE_KINDS: readonly DnsFailureKind[] = [
 
 export interface QueryOptions {
   readonly signal?: AbortSignal;
+  /**
+   * A question asked once per run (e.g. a DNSBL name for one address and zone): a caching resolver neither looks it up
+   * nor stores it, which saves its bookkeeping. Resolvers without a cache ignore it.
+   */
+  readonly once?: boolean;
 }
 
 export interface DnsResolver {

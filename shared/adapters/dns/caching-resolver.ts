@@ -104,6 +104,7 @@ export class CachingResolver implements DnsResolver {
     const { signal } = options;
     signal?.throwIfAborted();
     this.counters.questions++;
+    if (options.once && signal === undefined) return this.counted(await this.direct(name, type)) as DnsResult<T>;
     const key = `${normaliseName(name)}/${type}`;
 
     const cached = this.cache.get(key);
@@ -119,6 +120,17 @@ export class CachingResolver implements DnsResolver {
     if (flight === undefined) flight = this.start(key, name, type, signal !== undefined);
     else this.counters.inflightJoins++;
     return this.counted(await this.wait(flight, signal)) as DnsResult<T>;
+  }
+
+  /** A question that will not be asked again: no cache, no flight bookkeeping, still within the concurrency limit. */
+  private async direct(name: string, type: RecordType): Promise<AnyResult> {
+    const release = await this.semaphore.acquire();
+    try {
+      this.innerQueries++;
+      return await this.inner.query(name, type);
+    } finally {
+      release();
+    }
   }
 
   private counted(result: AnyResult): AnyResult {

@@ -245,3 +245,23 @@ describe('CachingResolver', () => {
 async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
+
+describe('CachingResolver once-questions', () => {
+  it('asks a once-question straight through, within the concurrency limit, without caching it', async () => {
+    const inner = new ScriptedResolver('s', (c) => answerOf<'A'>(c, ['192.0.2.1'], 300));
+    const cache = new CachingResolver(inner, { maxConcurrent: 2 });
+    const a = await cache.query('x.bl.test', 'A', { once: true });
+    const b = await cache.query('x.bl.test', 'A', { once: true });
+    expect(a.kind).toBe('answer');
+    expect(b.kind).toBe('answer');
+    expect(inner.calls).toHaveLength(2);
+    const s = cache.stats();
+    expect(s.questions).toBe(2);
+    expect(s.cacheHits).toBe(0);
+    expect(s.queriesSent).toBe(2);
+    expect(s.byKind.answer).toBe(2);
+    // an ordinary question for the same name is not answered from a once-question
+    await cache.query('x.bl.test', 'A');
+    expect(inner.calls).toHaveLength(3);
+  });
+});
