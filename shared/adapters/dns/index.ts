@@ -143,7 +143,9 @@ export function createResolver(options: CreateResolverOptions = {}): ResolverSta
     udps.push(udp);
     return udp;
   });
-  const resolver = new CachingResolver(new FailoverResolver(adapters), {
+  // one resolver needs no failover layer (it would only pass its answers through)
+  const inner = adapters.length === 1 && adapters[0] ? adapters[0] : new FailoverResolver(adapters);
+  const resolver = new CachingResolver(inner, {
     maxConcurrent: options.maxConcurrent,
     failureTtlSec: options.failureTtlSec,
     now: options.now,
