@@ -41,6 +41,8 @@ export const DIAGNOSIS_IDS = [
   'timeout',
   'tls-handshake-failed',
   'certificate-invalid',
+  'starttls-not-offered',
+  'protocol-error',
   'unclassified',
 ] as const;
 
@@ -435,6 +437,32 @@ export const CATALOGUE: { readonly [K in DiagnosisId]: CatalogueEntry } = {
     retryable: false,
     summary: 'The server certificate did not validate (wrong host name or TLS interception).',
   },
+  'starttls-not-offered': {
+    severity: 'error',
+    title: 'STARTTLS not offered',
+    explanation:
+      'The server did not advertise STARTTLS, which this probe requires. Exchange Online always offers it, so something between the site and Microsoft (an SMTP-inspecting firewall, a wrong host or port) is answering instead.',
+    remediation: [
+      'Check that the probe (and the device) connect to the tenant MX host or smtp.office365.com, port 25 or 587.',
+      'Turn off SMTP inspection ("ESMTP fixup", "mailguard") on the site firewall: it strips STARTTLS from the EHLO reply.',
+    ],
+    delistable: false,
+    retryable: false,
+    summary: 'The server did not offer STARTTLS (an SMTP-inspecting firewall or the wrong host is in the path).',
+  },
+  'protocol-error': {
+    severity: 'error',
+    title: 'SMTP protocol error',
+    explanation:
+      'The server broke the SMTP conversation: it closed the connection mid-session, or sent an oversized or garbled reply.',
+    remediation: [
+      'Retry; if it persists, check for a firewall or proxy that interferes with SMTP between the site and Microsoft.',
+      'Confirm the host and port are the Exchange Online endpoint.',
+    ],
+    delistable: false,
+    retryable: true,
+    summary: 'The server closed the connection mid-session or sent an oversized or garbled reply.',
+  },
   unclassified: {
     severity: 'error',
     title: 'Unrecognised reply',
@@ -494,6 +522,8 @@ export const RULES: readonly Rule[] = [
   { id: 'timeout', failure: 'timeout' },
   { id: 'tls-handshake-failed', failure: 'tls-handshake' },
   { id: 'certificate-invalid', failure: 'certificate' },
+  { id: 'starttls-not-offered', failure: 'starttls-not-offered' },
+  { id: 'protocol-error', failure: 'protocol' },
 
   // Positive replies.
   { id: 'ok', code: [200, 399], ownCodeOnly: true },

@@ -18,7 +18,16 @@ import {
 export { DIAGNOSIS_IDS, type DiagnosisId } from './diagnosis-table.ts';
 
 export type ProbeStage = 'connect' | 'banner' | 'ehlo' | 'starttls' | 'auth' | 'mail' | 'rcpt' | 'data' | 'data-end';
-export type TransportFailure = 'dns' | 'refused' | 'timeout' | 'tls-handshake' | 'certificate';
+export type TransportFailure =
+  | 'dns'
+  | 'refused'
+  | 'timeout'
+  | 'tls-handshake'
+  | 'certificate'
+  /** STARTTLS is required by the probe but the server did not offer it. */
+  | 'starttls-not-offered'
+  /** The server broke the protocol: closed the connection mid-session, an oversized or garbled reply. */
+  | 'protocol';
 export type DiagnosisSeverity = 'info' | 'warning' | 'error';
 
 export const PROBE_STAGES: readonly ProbeStage[] = [

@@ -124,6 +124,8 @@ const FAILURES: ReadonlyArray<readonly [TransportFailure, DiagnosisId]> = [
   ['timeout', 'timeout'],
   ['tls-handshake', 'tls-handshake-failed'],
   ['certificate', 'certificate-invalid'],
+  ['starttls-not-offered', 'starttls-not-offered'],
+  ['protocol', 'protocol-error'],
 ];
 
 function ids(): Set<string> {
@@ -172,7 +174,9 @@ describe('DIAGNOSIS_IDS', () => {
       'certificate-invalid',
       'unclassified',
     ];
-    expect([...DIAGNOSIS_IDS].sort()).toEqual([...required].sort());
+    // every id the requirement names, plus the ones added since (ids are only ever added)
+    const added = ['starttls-not-offered', 'protocol-error'];
+    expect([...DIAGNOSIS_IDS].sort()).toEqual([...required, ...added].sort());
   });
 
   it('has a test reply or failure for every id', () => {
