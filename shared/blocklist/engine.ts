@@ -188,7 +188,7 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
     type: T,
     family?: TestPointFamily,
   ): Promise<DnsResult<T> | 'budget' | 'blocked'> => {
-    const releaseZone = await state.semaphore.acquire();
+    const releaseZone = state.semaphore.tryAcquire() ?? (await state.semaphore.acquire());
     try {
       if (family !== undefined && state.unusable[family] !== undefined) return 'blocked';
       if (input.budget && !input.budget.take(state.plan.zone.id)) return 'budget';

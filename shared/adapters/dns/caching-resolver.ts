@@ -124,7 +124,7 @@ export class CachingResolver implements DnsResolver {
 
   /** A question that will not be asked again: no cache, no flight bookkeeping, still within the concurrency limit. */
   private async direct(name: string, type: RecordType): Promise<AnyResult> {
-    const release = await this.semaphore.acquire();
+    const release = this.semaphore.tryAcquire() ?? (await this.semaphore.acquire());
     try {
       this.innerQueries++;
       return await this.inner.query(name, type);
