@@ -15,6 +15,10 @@ export interface CliConfig {
   readonly path: string;
   readonly baseDir: string;
   readonly mspName: string;
+  readonly msp: {
+    readonly name: string;
+    readonly contact: { readonly name: string; readonly email: string; readonly phone?: string };
+  };
   readonly tenants: readonly TenantToCheck[];
   readonly dns: DnsConfig;
   /** Formatted warnings (`warning: tenants[0].relayIps[0]: … (line 12)`). */
@@ -93,6 +97,14 @@ export async function loadForCli(
     path: loaded.path,
     baseDir: dirname(loaded.path),
     mspName: c.msp.name,
+    msp: {
+      name: c.msp.name,
+      contact: {
+        name: c.msp.contact.name,
+        email: c.msp.contact.email,
+        ...(c.msp.contact.phone ? { phone: c.msp.contact.phone } : {}),
+      },
+    },
     tenants: c.tenants.map((t) => ({
       id: t.id,
       name: t.name,

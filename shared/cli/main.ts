@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
+import { registerDelist } from './commands/delist.ts';
 import { registerMx } from './commands/mx.ts';
 import { registerSpf } from './commands/spf.ts';
 import { type CliIo, write } from './common.ts';
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerSpf(program, io, setExit);
   registerBlocklist(program, io, setExit);
   registerMx(program, io, setExit);
+  registerDelist(program, io, setExit);
   return program;
 }
 
@@ -61,6 +63,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return 3;
     }
     if (err instanceof UsageError) {
+      io.stderr.write(`relaywatch: ${err.message}\n`);
+      return 3;
+    }
+    if (err instanceof Error && err.name === 'DelistInputError') {
       io.stderr.write(`relaywatch: ${err.message}\n`);
       return 3;
     }

@@ -3,10 +3,11 @@
  * process, against unbound on loopback serving the DNS that examples/relaywatch.yaml describes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckDocument } from '../../shared/cli/json.ts';
 import { runCli } from '../../shared/cli/main.ts';
@@ -123,6 +124,64 @@ describe.skipIf(!unbound.ok)(
       const ok = await cli(['spf', 'contoso.example', '--ip', '203.0.113.10', '--dns', dns()]);
       expect(ok.code).toBe(0);
       expect(ok.stdout).toMatch(/203\.0\.113\.10\s+pass/);
+    });
+
+    it('delist writes the request as .eml with the SPF evidence of every tenant domain', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'relaywatch-delist-'));
+      try {
+        const ndr = join(dir, 'ndr.txt');
+        await writeFile(
+          ndr,
+          '550 5.7.606 Access denied, banned sending IP [198.51.100.23]. To request removal from this list please visit https://sender.office.com/ and follow the directions.',
+        );
+        const out = join(dir, 'req.eml');
+        const r = await cli([
+          'delist',
+          '--config',
+          EXAMPLE,
+          '--ip',
+          '198.51.100.23',
+          '--tenant',
+          'fabrikam',
+          '--reply-file',
+          ndr,
+          '--remediation',
+          'Replaced the compromised NAS',
+          '--out',
+          out,
+          '--dns',
+          dns(),
+          '--json',
+        ]);
+        expect(r.code).toBe(0);
+        const doc = JSON.parse(r.stdout) as {
+          to: string;
+          code: string;
+          spf: { domain: string; resultForIp: string }[];
+        };
+        expect(doc.to).toBe('delist@messaging.microsoft.com');
+        expect(doc.code).toBe('5.7.606');
+        expect(doc.spf.map((e) => [e.domain, e.resultForIp])).toEqual([
+          ['fabrikam.example', 'fail'],
+          ['fabrikam-mail.example', 'pass'],
+        ]);
+        const mail = await simpleParser(await readFile(out));
+        expect(mail.subject).toBe(
+          'Delisting request for 198.51.100.23 (Fabrikam Inc, fabrikam.example, fabrikam-mail.example)',
+        );
+        expect(mail.text).toContain('Replaced the compromised NAS');
+        expect(mail.text).toContain('banned sending IP [198.51.100.23]');
+        expect(mail.from?.text).toContain('noc@northwind.example');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('delist refuses an unknown tenant and a bad IP, exit 3', async () => {
+      expect((await cli(['delist', '--config', EXAMPLE, '--ip', '1.2.3', '--tenant', 'fabrikam'])).code).toBe(3);
+      const r = await cli(['delist', '--config', EXAMPLE, '--ip', '198.51.100.23', '--tenant', 'nope']);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('unknown tenant "nope"');
     });
 
     it('mx --json names the relay endpoint; an unknown domain fails', async () => {
