@@ -104,6 +104,21 @@ export function blocklistFindings(result: IpResult): Finding[] {
   return out;
 }
 
+/** One zone's verdict for one IP as reports show it (the `zones[]` of the JSON contracts). */
+export function zoneReport(z: ZoneResult) {
+  return {
+    zone: z.zoneId,
+    name: z.zone,
+    status: z.status,
+    codes: z.codes.map((c) => ({ code: c.code, meaning: c.meaning, kind: c.kind })),
+    kind: z.kind,
+    reason: z.reason,
+    why: z.why,
+    removalUrl: z.removalUrl,
+    lookupUrl: z.lookupUrl,
+  };
+}
+
 export function blocklistOutcome(result: IpResult, durationMs = 0): CheckOutcome {
   const findings = blocklistFindings(result);
   return {
@@ -113,17 +128,7 @@ export function blocklistOutcome(result: IpResult, durationMs = 0): CheckOutcome
     findings,
     details: {
       ip: result.ip,
-      zones: result.zones.map((z) => ({
-        zone: z.zoneId,
-        name: z.zone,
-        status: z.status,
-        codes: z.codes.map((c) => ({ code: c.code, meaning: c.meaning, kind: c.kind })),
-        kind: z.kind,
-        reason: z.reason,
-        why: z.why,
-        removalUrl: z.removalUrl,
-        lookupUrl: z.lookupUrl,
-      })),
+      zones: result.zones.map(zoneReport),
       skipped: result.skipped.map((s) => ({ zone: s.zoneId, why: s.why })),
     },
     durationMs,

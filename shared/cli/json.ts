@@ -3,6 +3,7 @@
  * never renamed or removed, within one `schema` version.
  */
 import type { BlocklistRun, ZoneHealth } from '../blocklist/engine.ts';
+import { zoneReport } from '../checks/blocklist.ts';
 import type { CheckOutcome, CheckStatus, Evidence, Finding } from '../domain/outcome.ts';
 import type { DnsStats } from '../ports/dns-resolver.ts';
 import type { SpfEvaluation } from '../ports/spf-evaluator.ts';
@@ -166,17 +167,7 @@ export function blocklistDocument(
     ips: run.ips.map((r, i) => ({
       ip: r.ip,
       status: outcomes[i]?.status ?? 'unknown',
-      zones: r.zones.map((z) => ({
-        zone: z.zoneId,
-        name: z.zone,
-        status: z.status,
-        codes: z.codes.map((c) => ({ code: c.code, meaning: c.meaning, kind: c.kind })),
-        kind: z.kind,
-        reason: z.reason,
-        why: z.why,
-        removalUrl: z.removalUrl,
-        lookupUrl: z.lookupUrl,
-      })),
+      zones: r.zones.map(zoneReport),
       skipped: r.skipped.map((s) => ({ zone: s.zoneId, why: s.why })),
       findings: outcomes[i] ? jsonCheck(outcomes[i]).findings : [],
     })),
