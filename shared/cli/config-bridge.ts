@@ -110,6 +110,16 @@ export async function loadForCli(
       name: t.name,
       domains: t.domains.map((d) => ({ name: d.name, expectedMx: 'expectedMx' in d ? d.expectedMx : undefined })),
       relayIps: t.relayIps,
+      ...(t.submission
+        ? {
+            submission: {
+              auth: t.submission.auth,
+              mailbox: t.submission.mailbox,
+              host: t.submission.host,
+              port: t.submission.port,
+            },
+          }
+        : {}),
     })),
     dns: c.dns,
     warnings,

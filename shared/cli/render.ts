@@ -75,7 +75,7 @@ export interface CheckSummary {
   readonly domains: number;
   /** Sending IPs checked against blocklists (per tenant: an IP two tenants share counts twice). */
   readonly ips: number;
-  /** Domains and IPs by status. */
+  /** Domains and tenant-level checks (sending IPs, submission settings) by status. */
   readonly byStatus: Record<CheckStatus, number>;
 }
 
@@ -89,7 +89,7 @@ export function summarise(tenants: readonly TenantReport[]): CheckSummary {
       byStatus[d.status]++;
     }
     for (const c of t.checks) {
-      ips++;
+      if (c.kind === 'blocklist') ips++;
       byStatus[c.status]++;
     }
   }
@@ -118,9 +118,15 @@ export function renderCheckReport(args: {
       out.push(`  ${clean(d.domain)}`);
       for (const c of d.checks) out.push(...renderCheck(c, o));
     }
-    if (t.checks.length > 0) {
+    const submission = t.checks.filter((c) => c.kind === 'submission');
+    if (submission.length > 0) {
+      out.push('  submission (SMTP AUTH)');
+      for (const c of submission) out.push(...renderCheck(c, o));
+    }
+    const ips = t.checks.filter((c) => c.kind === 'blocklist');
+    if (ips.length > 0) {
       out.push('  sending IPs');
-      for (const c of t.checks) out.push(...renderCheck(c, o));
+      for (const c of ips) out.push(...renderCheck(c, o));
     }
   }
   const s = summarise(args.tenants);

@@ -3,6 +3,7 @@
  * real concurrency and de-duplicates shared names such as spf.protection.outlook.com). Pure orchestration: it stores
  * and sends nothing; the caller decides what to do with the report.
  */
+import { type SubmissionSettings, submissionConfigOutcome } from '../checks/submission-config.ts';
 import type { CheckContext, DomainCheck } from '../checks/types.ts';
 import { type CheckOutcome, type CheckStatus, finding, worstStatus } from '../domain/outcome.ts';
 
@@ -11,6 +12,8 @@ export interface TenantToCheck {
   readonly name: string;
   readonly domains: readonly { readonly name: string; readonly expectedMx?: string | undefined }[];
   readonly relayIps: readonly string[];
+  /** Authenticated submission settings, when the tenant uses SMTP AUTH. */
+  readonly submission?: SubmissionSettings | undefined;
 }
 
 export interface DomainReport {
@@ -40,6 +43,8 @@ export interface RunChecksInput {
   readonly checks: readonly DomainCheck[];
   readonly ctx: CheckContext;
   readonly onProgress?: (p: RunProgress) => void;
+  /** The date the configuration is judged at (Microsoft's Basic-auth timeline); default: now. */
+  readonly today?: Date;
 }
 
 /** Run a check, turning a bug (a thrown error) into an `unknown` outcome so one broken check cannot sink the cycle. */
@@ -81,12 +86,14 @@ export async function runChecks(input: RunChecksInput): Promise<TenantReport[]> 
           return { domain: d.name, status: worstStatus(checks.map((c) => c.status)), checks };
         }),
       );
+      const submission = submissionConfigOutcome(tenant.name, tenant.submission, input.today ?? new Date());
+      const checks = submission ? [submission] : [];
       return {
         id: tenant.id,
         name: tenant.name,
-        status: worstStatus(domains.map((d) => d.status)),
+        status: worstStatus([...domains.map((d) => d.status), ...checks.map((c) => c.status)]),
         domains,
-        checks: [],
+        checks,
       };
     }),
   );

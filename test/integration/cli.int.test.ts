@@ -50,12 +50,15 @@ describe.skipIf(!unbound.ok)(
         tenants: 3,
         domains: 4,
         ips: 0,
-        byStatus: { pass: 3, warn: 0, fail: 1, unknown: 0 },
+        byStatus: { pass: 4, warn: 0, fail: 1, unknown: 0 },
       });
       expect(doc.blocklists).toBeNull();
       const byId = Object.fromEntries(doc.tenants.map((t) => [t.id, t]));
       expect(byId.contoso?.status).toBe('pass');
       expect(byId.tailspin?.status).toBe('pass');
+      expect(byId.tailspin?.checks.map((c) => [c.kind, c.findings[0]?.code])).toEqual([
+        ['submission', 'submission-oauth'],
+      ]);
       const fabrikam = byId.fabrikam?.domains.find((d) => d.domain === 'fabrikam.example');
       const spf = fabrikam?.checks.find((c) => c.kind === 'spf');
       const notAuthorised = spf?.findings.filter((f) => f.code === 'spf-relay-ip-not-authorised');
@@ -78,7 +81,7 @@ describe.skipIf(!unbound.ok)(
       expect(r.stdout).toContain('Relay IP 198.51.100.23 does not pass SPF for fabrikam.example');
       expect(r.stdout).toContain('relay endpoint contoso-example.mail.protection.outlook.com:25');
       expect(r.stdout).toContain(
-        'Summary: 3 tenant(s), 4 domain(s), 0 IP(s): 3 pass, 0 warn, 1 fail, 0 unknown → FAIL (exit 2)',
+        'Summary: 3 tenant(s), 4 domain(s), 0 IP(s): 4 pass, 0 warn, 1 fail, 0 unknown → FAIL (exit 2)',
       );
       expect(r.stderr).toContain('is a documentation address');
     });
@@ -272,7 +275,7 @@ describe('relaywatch CLI without DNS servers', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(r.stdout).toContain('note: no DNS resolver answered');
     expect(r.stdout).toContain(
-      'Summary: 3 tenant(s), 4 domain(s), 3 IP(s): 0 pass, 0 warn, 0 fail, 7 unknown → UNKNOWN (exit 3)',
+      'Summary: 3 tenant(s), 4 domain(s), 3 IP(s): 1 pass, 0 warn, 0 fail, 7 unknown → UNKNOWN (exit 3)',
     );
   });
 });

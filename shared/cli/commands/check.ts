@@ -64,6 +64,7 @@ when DNS cannot answer.`,
           tenants: selected,
           checks: ALL_DOMAIN_CHECKS,
           ctx: makeCtx(dns.resolver),
+          today: io.now(),
           onProgress: (p) => progress.update(`[${p.done}/${p.total}] ${p.tenantId} ${p.domain}`),
         });
         let blocklists: JsonBlocklists | null = null;
