@@ -180,6 +180,24 @@ describe.skipIf(!unbound.ok)(
       }
     });
 
+    it('delist says which --out it cannot write, exit 3', async () => {
+      const r = await cli([
+        'delist',
+        '--config',
+        EXAMPLE,
+        '--ip',
+        '198.51.100.23',
+        '--tenant',
+        'fabrikam',
+        '--out',
+        '/nonexistent-dir/req.eml',
+        '--dns',
+        dns(),
+      ]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('cannot write "/nonexistent-dir/req.eml"');
+    });
+
     it('delist refuses an unknown tenant and a bad IP, exit 3', async () => {
       expect((await cli(['delist', '--config', EXAMPLE, '--ip', '1.2.3', '--tenant', 'fabrikam'])).code).toBe(3);
       const r = await cli(['delist', '--config', EXAMPLE, '--ip', '198.51.100.23', '--tenant', 'nope']);

@@ -95,7 +95,11 @@ Example:
           { now: io.now() },
         );
         const out = opts.out ?? `delist-${ip.replaceAll(':', '_')}-${tenant.id}.eml`;
-        await writeFile(out, packet.eml);
+        try {
+          await writeFile(out, packet.eml);
+        } catch (err) {
+          throw new UsageError(`cannot write ${JSON.stringify(out)}: ${(err as Error).message}`, { cause: err });
+        }
         if (opts.json) {
           write(
             io.stdout,
