@@ -28,6 +28,7 @@ export const DEFAULT_DNS_TIMEOUT_MS = 2500;
 export const DEFAULT_DNS_CONCURRENCY = 32;
 export const DEFAULT_SUBMISSION_HOST = 'smtp.office365.com';
 export const DEFAULT_SUBMISSION_PORT = 587;
+export const DEFAULT_RELAY_PORT = 25;
 /** The environment variable that names the secrets file (it takes precedence over `secrets.file`). */
 export const SECRETS_FILE_ENV = 'RELAYWATCH_SECRETS_FILE';
 
@@ -353,6 +354,17 @@ export const BasicSubmissionSchema = z.strictObject({
   password: SecretRefSchema,
 });
 
+/** How the site's devices relay: the relay probe (`relaywatch probe relay`, the site agent) sends the same way. */
+export const RelayProbeSchema = z.strictObject({
+  /** The device's sender address (its From and envelope sender); its domain must be an accepted domain of the tenant. */
+  sender: MailboxSchema,
+  /** The relay endpoint. Default: the tenant's Microsoft 365 MX host (the sender domain's expectedMx, else its MX). */
+  host: HostNameSchema.optional(),
+  port: z.number().int().min(1).max(65_535).default(DEFAULT_RELAY_PORT),
+  /** `if-offered` (the default, what devices do) or `required` (the probe fails when STARTTLS is not offered). */
+  tls: z.enum(['if-offered', 'required']).default('if-offered'),
+});
+
 /** Authenticated submission (SMTP AUTH) for the tenant; `auth` selects the variant. */
 export const SubmissionSchema = z.discriminatedUnion('auth', [OAuthSubmissionSchema, BasicSubmissionSchema], {
   error: (iss) => {
@@ -374,6 +386,7 @@ export const TenantSchema = z.strictObject({
     .array(RelayIpSchema)
     .max(LIMITS.relayIpsPerTenant, atMost(LIMITS.relayIpsPerTenant, 'relay entries'))
     .default(() => []),
+  relay: RelayProbeSchema.optional(),
   submission: SubmissionSchema.optional(),
   probeRecipients: z
     .array(MailboxSchema)
@@ -409,6 +422,7 @@ export type DnsConfig = RelaywatchConfig['dns'];
 export type TenantConfig = RelaywatchConfig['tenants'][number];
 export type DomainConfig = TenantConfig['domains'][number];
 export type SubmissionConfig = NonNullable<TenantConfig['submission']>;
+export type RelayProbeConfig = NonNullable<TenantConfig['relay']>;
 export type OAuthSubmissionConfig = Extract<SubmissionConfig, { auth: 'oauth' }>;
 export type BasicSubmissionConfig = Extract<SubmissionConfig, { auth: 'basic' }>;
 export type BlocklistsConfig = NonNullable<RelaywatchConfig['blocklists']>;
@@ -425,6 +439,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   'tenants[].submission': [
     ...new Set([...Object.keys(OAuthSubmissionSchema.shape), ...Object.keys(BasicSubmissionSchema.shape)]),
   ],
+  'tenants[].relay': Object.keys(RelayProbeSchema.shape),
   'tenants[].submission.clientSecret': ['env', 'secret'],
   'tenants[].submission.password': ['env', 'secret'],
   'tenants[].blocklists': Object.keys(TenantBlocklistsSchema.shape),

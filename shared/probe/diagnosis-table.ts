@@ -43,6 +43,7 @@ export const DIAGNOSIS_IDS = [
   'certificate-invalid',
   'starttls-not-offered',
   'protocol-error',
+  'oauth-token-failed',
   'unclassified',
 ] as const;
 
@@ -325,6 +326,20 @@ export const CATALOGUE: { readonly [K in DiagnosisId]: CatalogueEntry } = {
     retryable: false,
     summary: 'Credentials or token rejected (535, other 5.7.139 texts, 5.7.3 Authentication unsuccessful).',
   },
+  'oauth-token-failed': {
+    severity: 'error',
+    title: 'OAuth token could not be obtained',
+    explanation:
+      'Entra ID did not issue an access token for SMTP AUTH (client credentials), so the probe never connected to the submission endpoint. The detail names the reason and the AADSTS code when Entra gave one.',
+    remediation: [
+      'Check the Entra application: the client ID, a client secret that has not expired (Certificates & secrets), and the tenant ID or domain in the configuration.',
+      'Check that the app has Office 365 Exchange Online → SMTP.SendAsApp (application permission) with admin consent.',
+      'If the reason is a network error or a timeout, check that login.microsoftonline.com is reachable from where relaywatch runs; the next run retries.',
+    ],
+    delistable: false,
+    retryable: false,
+    summary: 'The OAuth 2.0 client-credentials token request to Entra ID failed (before any SMTP connection).',
+  },
   'spf-fail': {
     severity: 'error',
     title: 'SPF failed',
@@ -524,6 +539,7 @@ export const RULES: readonly Rule[] = [
   { id: 'certificate-invalid', failure: 'certificate' },
   { id: 'starttls-not-offered', failure: 'starttls-not-offered' },
   { id: 'protocol-error', failure: 'protocol' },
+  { id: 'oauth-token-failed', failure: 'token' },
 
   // Positive replies.
   { id: 'ok', code: [200, 399], ownCodeOnly: true },

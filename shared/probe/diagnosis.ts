@@ -27,7 +27,9 @@ export type TransportFailure =
   /** STARTTLS is required by the probe but the server did not offer it. */
   | 'starttls-not-offered'
   /** The server broke the protocol: closed the connection mid-session, an oversized or garbled reply. */
-  | 'protocol';
+  | 'protocol'
+  /** No OAuth access token could be obtained (submission with XOAUTH2), so no connection was made. */
+  | 'token';
 export type DiagnosisSeverity = 'info' | 'warning' | 'error';
 
 export const PROBE_STAGES: readonly ProbeStage[] = [

@@ -126,6 +126,7 @@ const FAILURES: ReadonlyArray<readonly [TransportFailure, DiagnosisId]> = [
   ['certificate', 'certificate-invalid'],
   ['starttls-not-offered', 'starttls-not-offered'],
   ['protocol', 'protocol-error'],
+  ['token', 'oauth-token-failed'],
 ];
 
 function ids(): Set<string> {
@@ -175,7 +176,7 @@ describe('DIAGNOSIS_IDS', () => {
       'unclassified',
     ];
     // every id the requirement names, plus the ones added since (ids are only ever added)
-    const added = ['starttls-not-offered', 'protocol-error'];
+    const added = ['starttls-not-offered', 'protocol-error', 'oauth-token-failed'];
     expect([...DIAGNOSIS_IDS].sort()).toEqual([...required, ...added].sort());
   });
 
