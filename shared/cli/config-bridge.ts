@@ -7,8 +7,16 @@ import { blocklistZones } from '../config/blocklists.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatProblem } from '../config/problems.ts';
 import type { RelaywatchConfig } from '../config/schema.ts';
-import { loadSecretsFile, resolveBlocklistKeys, secretsFilePath } from '../config/secrets.ts';
+import {
+  loadSecretsFile,
+  resolveBlocklistKeys,
+  resolveSecret,
+  type SecretSources,
+  type SecretsFile,
+  secretsFilePath,
+} from '../config/secrets.ts';
 import type { TenantToCheck } from '../use-cases/run-checks.ts';
+import type { ProbeTenant } from '../use-cases/run-probe.ts';
 import type { DnsConfig } from './wiring.ts';
 
 export interface CliConfig {
@@ -124,4 +132,74 @@ export async function loadForCli(
     dns: c.dns,
     warnings,
   };
+}
+
+/** The configuration as the probes need it: every tenant with its relay and submission settings. */
+export interface ProbeConfig {
+  readonly path: string;
+  readonly baseDir: string;
+  readonly tenants: readonly ProbeTenant[];
+  readonly dns: DnsConfig;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Loads the configuration for `relaywatch probe` and the agent. Secret references are resolved only when a probe needs
+ * them (a tenant without submission never touches the secrets file); a reference that does not resolve is a
+ * `ProbeSetupError` naming the variable or the entry, never a value.
+ * @throws ConfigError (exit status 3) listing every problem with its path and line.
+ */
+export async function loadProbeConfig(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<ProbeConfig> {
+  const loaded = await loadConfig(path);
+  const c = loaded.config;
+  const warnings = loaded.warnings.map((w) => formatProblem(w).replace(/^warning:\s*/, ''));
+  const secretsPath = secretsFilePath(c, { env, configPath: loaded.path });
+  let secretsFile: Promise<SecretsFile | undefined> | undefined;
+  const sources = async (): Promise<SecretSources> => {
+    secretsFile ??= secretsPath ? loadSecretsFile(secretsPath).then((r) => r.secrets) : Promise.resolve(undefined);
+    const file = await secretsFile;
+    return { env, ...(file ? { secretsFile: file } : {}) };
+  };
+  const tenants = await Promise.all(
+    c.tenants.map(async (t): Promise<ProbeTenant> => {
+      const s = t.submission;
+      // Only tenants that authenticate need the secrets file (loaded once, when first needed).
+      const src = s ? await sources() : { env };
+      return {
+        id: t.id,
+        name: t.name,
+        domains: t.domains.map((d) => ({ name: d.name, expectedMx: 'expectedMx' in d ? d.expectedMx : undefined })),
+        probeRecipients: t.probeRecipients ?? [],
+        ...(t.relay
+          ? { relay: { sender: t.relay.sender, host: t.relay.host, port: t.relay.port, tls: t.relay.tls } }
+          : {}),
+        ...(s
+          ? {
+              submission:
+                s.auth === 'oauth'
+                  ? {
+                      auth: 'oauth' as const,
+                      mailbox: s.mailbox,
+                      host: s.host,
+                      port: s.port,
+                      entraTenantId: s.entraTenantId,
+                      clientId: s.clientId,
+                      clientSecret: () => resolveSecret(s.clientSecret, src),
+                    }
+                  : {
+                      auth: 'basic' as const,
+                      mailbox: s.mailbox,
+                      host: s.host,
+                      port: s.port,
+                      password: () => resolveSecret(s.password, src),
+                    },
+            }
+          : {}),
+      };
+    }),
+  );
+  return { path: loaded.path, baseDir: dirname(loaded.path), tenants, dns: c.dns, warnings };
 }

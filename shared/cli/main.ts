@@ -8,6 +8,7 @@ import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerDelist } from './commands/delist.ts';
 import { registerMx } from './commands/mx.ts';
+import { registerProbe } from './commands/probe.ts';
 import { registerSpf } from './commands/spf.ts';
 import { type CliIo, write } from './common.ts';
 import { UsageError } from './wiring.ts';
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerBlocklist(program, io, setExit);
   registerMx(program, io, setExit);
   registerDelist(program, io, setExit);
+  registerProbe(program, io, setExit);
   return program;
 }
 

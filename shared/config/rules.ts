@@ -50,12 +50,8 @@ interface TenantView {
   readonly tags: readonly Item<string>[];
   readonly mailbox: string | undefined;
   readonly port: unknown;
-  readonly hasSubmission: boolean;
   /** The relay probe's sender, when `relay` is configured with a valid one. */
   readonly relaySender: string | undefined;
-  readonly hasRelay: boolean;
-  /** Whether `probeRecipients` is present at all (valid or not). */
-  readonly hasRecipients: boolean;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -108,12 +104,8 @@ function view(raw: unknown, index: number): TenantView | undefined {
   const mailbox = isRecord(submission) ? MailboxSchema.safeParse(own(submission, 'mailbox')) : undefined;
   const relay = own(raw, 'relay');
   const sender = isRecord(relay) ? MailboxSchema.safeParse(own(relay, 'sender')) : undefined;
-  const recipients = own(raw, 'probeRecipients');
   return {
-    hasSubmission: isRecord(submission),
-    hasRelay: isRecord(relay),
     relaySender: sender?.success ? sender.data : undefined,
-    hasRecipients: Array.isArray(recipients) && recipients.length > 0,
     index,
     id: id.success ? id.data : undefined,
     domains: domainNames(own(raw, 'domains')),
@@ -295,13 +287,6 @@ export function checkRules(doc: unknown, lineOf: LineOf): RuleProblem[] {
       out.push({
         path: T(t, 'relay', 'sender'),
         message: `the sender's domain ${quote(mailboxDomain(t.relaySender))} is not among the tenant's domains; Exchange Online relays only for accepted domains, and the relay endpoint is taken from the sender domain's MX: list it under domains (or correct the sender)`,
-        severity: 'warning',
-      });
-    }
-    if ((t.hasRelay || t.hasSubmission) && !t.hasRecipients) {
-      out.push({
-        path: T(t, 'probeRecipients'),
-        message: `is empty: the ${t.hasRelay ? (t.hasSubmission ? 'relay and submission probes' : 'relay probe') : 'submission probe'} need a recipient in the tenant's domains (e.g. probeRecipients: [probe@${t.domains[0]?.value ?? 'example.com'}]); the probes are skipped until one is listed`,
         severity: 'warning',
       });
     }

@@ -106,7 +106,7 @@ ${'    # padding\n'.repeat(14)}    domains:
       column: 5,
     });
     expect(problemAt(problems, 'tenants[0].colour').message).toBe(
-      'unknown key "colour" (allowed here: id, name, domains, relayIps, submission, probeRecipients, tags, blocklists)',
+      'unknown key "colour" (allowed here: id, name, domains, relayIps, relay, submission, probeRecipients, tags, blocklists)',
     );
   });
 
@@ -419,6 +419,40 @@ describe('relayIps', () => {
       'warning: tenants[1].relayIps[0]: 8.8.8.5 is also a relay address of tenant "contoso" (8.8.8.0/29 at tenants[0].relayIps[0] on line 11): fine for a shared building or hosted relay, but a block-listing of it affects each of these tenants (line 15)',
       'warning: tenants[2].relayIps[0]: 8.8.8.5 is also a relay address of tenant "contoso" (8.8.8.0/29 at tenants[0].relayIps[0] on line 11), tenant "fabrikam" (8.8.8.5 at tenants[1].relayIps[0] on line 15): fine for a shared building or hosted relay, but a block-listing of it affects each of these tenants (line 19)',
     ]);
+  });
+});
+
+describe('relay (the relay probe)', () => {
+  it('defaults to port 25 and STARTTLS when offered; host stays unset (the MX decides at run time)', () => {
+    const text = withTenants(`  - id: t
+    name: T
+    domains: [t.example]
+    relay: { sender: Scanner@T.example }
+    probeRecipients: [probe@t.example]
+`);
+    const { config, warnings } = accepted(text);
+    expect(warnings).toEqual([]);
+    expect(config.tenants[0]?.relay).toEqual({ sender: 'Scanner@t.example', port: 25, tls: 'if-offered' });
+  });
+
+  it('warns when the sender domain is not a tenant domain, and rejects unknown keys and bad values', () => {
+    const warn = withTenants(`  - id: t
+    name: T
+    domains: [t.example]
+    relay: { sender: scanner@other.example, host: relay.t.example, port: 2525, tls: required }
+`);
+    expect(lines(accepted(warn).warnings)).toEqual([
+      `warning: tenants[0].relay.sender: the sender's domain "other.example" is not among the tenant's domains; Exchange Online relays only for accepted domains, and the relay endpoint is taken from the sender domain's MX: list it under domains (or correct the sender) (line 11)`,
+    ]);
+    const bad = withTenants(`  - id: t
+    name: T
+    domains: [t.example]
+    relay: { sender: not-an-address, tls: sometimes, prot: 25 }
+`);
+    const problems = problemsOf(bad);
+    expect(problemAt(problems, 'tenants[0].relay.sender').severity).toBe('error');
+    expect(problemAt(problems, 'tenants[0].relay.tls').message).toMatch(/if-offered|required/);
+    expect(problemAt(problems, 'tenants[0].relay.prot').message).toMatch(/unknown key "prot".*did you mean "port"/);
   });
 });
 
