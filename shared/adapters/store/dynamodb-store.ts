@@ -1,0 +1,519 @@
+/**
+ * The AWS store: one DynamoDB table (single-table design) through `@aws-sdk/lib-dynamodb`.
+ *
+ * Key design (every variable key part is escaped with {@link escapeKeyPart}: `%` → `%25`, `#` → `%23`, so a '#'
+ * inside a subject or id can never be read as a separator and two different records never share a key):
+ *
+ * | entity   | PK             | SK                                | GSI1 (sparse)                          | GSI2 (time order)                                | TTL       |
+ * |----------|----------------|-----------------------------------|----------------------------------------|--------------------------------------------------|-----------|
+ * | check    | `T#<tenant>`   | `C#<runId>#<check>#<subject>`     | –                                      | `T#<tenant>#C` / `<at>#<runId>#<check>#<subject>` | expiresAt |
+ * | event    | `T#<tenant>`   | `E#<eventId>`                     | –                                      | `T#<tenant>#E` / `<at>#<eventId>`                 | expiresAt |
+ * | state    | `T#<tenant>`   | `S#<check>#<subject>`             | –                                      | –                                                | –         |
+ * | incident | `T#<tenant>`   | `I#<id>`                          | `OPEN` / `<openedAt>#<tenant>#<id>` while open | –                                        | –         |
+ * | run      | `R#<runId>`    | `R`                               | –                                      | `RUNS` / `<startedAt>#<runId>`                   | –         |
+ *
+ * Why checks and events are keyed by identity and ordered through GSI2 (instead of `C#<at>#…` in the base key): the
+ * idempotency key of a check is (tenant, run, check, subject) and of an event (tenant, eventId). If `at` were in the
+ * base key, a retried Lambda (SQS redelivery) that re-ran a check a few seconds later would write a second item.
+ * With the identity as the key, one `attribute_not_exists(PK)` conditional put makes the write idempotent, and GSI2
+ * (projection ALL, eventually consistent) serves the newest-first history. A GSI also has no 10 GB item-collection
+ * limit per tenant, which an LSI would have.
+ *
+ * Writes: checks and events are conditional `Put`s (first write wins, like SQLite's INSERT OR IGNORE), sent with
+ * bounded concurrency ({@link WRITE_CONCURRENCY}); a `ConditionalCheckFailedException` there means "already stored"
+ * and is success. Not BatchWriteItem: it cannot be conditional. Not TransactWriteItems: one already-stored item fails
+ * the whole transaction (exactly the retry case), and transactions cost twice the write capacity. States and incidents
+ * are conditional puts on `version` (`attribute_not_exists(PK)` to create); a failed condition is a ConflictError.
+ *
+ * Items stay far below DynamoDB's 400 KB: a check's detail is bounded to 32 KiB of JSON (stored as the JSON string
+ * `detailJson`, which also avoids DynamoDB's 32-level nesting limit), the summary to 500 characters, and states and
+ * incidents to 64 KiB. Nothing stored is a secret.
+ */
+import {
+  CreateTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type CheckRecord,
+  ConflictError,
+  DEFAULT_RETENTION_DAYS,
+  type EventQuery,
+  type EventRecord,
+  type HistoryQuery,
+  type IncidentQuery,
+  type IncidentRecord,
+  type IncidentStore,
+  InvalidCursorError,
+  type Page,
+  type PageRequest,
+  type PruneResult,
+  type ResultStore,
+  type RunRecord,
+  type StateStore,
+  type Store,
+  type SubjectState,
+} from '../../ports/stores.ts';
+import {
+  checkSchema,
+  decodeCursor,
+  encodeCursor,
+  eventSchema,
+  incidentSchema,
+  normaliseBound,
+  pageLimit,
+  parseStored,
+  prepareCheck,
+  prepareEvent,
+  prepareIncident,
+  prepareRun,
+  prepareState,
+  requireExpectedVersion,
+  runSchema,
+  stateSchema,
+} from './records.ts';
+
+/** Concurrent conditional puts per batch: enough to write a run's checks quickly, few enough not to burst-throttle. */
+export const WRITE_CONCURRENCY = 16;
+export const GSI1 = 'GSI1';
+export const GSI2 = 'GSI2';
+export const TTL_ATTRIBUTE = 'expiresAt';
+const DAY_SECONDS = 86_400;
+
+type Item = Record<string, unknown>;
+type Key = Record<string, string>;
+
+/** Escape a variable key part so it cannot contain the '#' separator. */
+export function escapeKeyPart(value: string): string {
+  return value.replaceAll('%', '%25').replaceAll('#', '%23');
+}
+
+const e = escapeKeyPart;
+export const tenantPk = (tenantId: string): string => `T#${e(tenantId)}`;
+
+export function checkKey(r: Pick<CheckRecord, 'tenantId' | 'runId' | 'check' | 'subject'>): Key {
+  return { PK: tenantPk(r.tenantId), SK: `C#${e(r.runId)}#${e(r.check)}#${e(r.subject)}` };
+}
+export function eventKey(r: Pick<EventRecord, 'tenantId' | 'eventId'>): Key {
+  return { PK: tenantPk(r.tenantId), SK: `E#${e(r.eventId)}` };
+}
+export function stateKey(r: Pick<SubjectState, 'tenantId' | 'check' | 'subject'>): Key {
+  return { PK: tenantPk(r.tenantId), SK: `S#${e(r.check)}#${e(r.subject)}` };
+}
+export function incidentKey(tenantId: string, id: string): Key {
+  return { PK: tenantPk(tenantId), SK: `I#${e(id)}` };
+}
+export function runKey(runId: string): Key {
+  return { PK: `R#${e(runId)}`, SK: 'R' };
+}
+
+export interface DynamoDbStoreOptions {
+  readonly tableName: string;
+  /** A client to use (not destroyed by close()); else one is built from endpoint/region/credentials. */
+  readonly client?: DynamoDBClient;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly retentionDays?: number;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function cursorKey(position: unknown): Key {
+  if (typeof position !== 'object' || position === null || Array.isArray(position)) throw new InvalidCursorError();
+  const entries = Object.entries(position);
+  if (entries.length === 0 || entries.length > 6 || !entries.every(([, v]) => typeof v === 'string')) {
+    throw new InvalidCursorError();
+  }
+  return Object.fromEntries(entries) as Key;
+}
+
+export class DynamoDbStore implements Store {
+  readonly results: ResultStore;
+  readonly states: StateStore;
+  readonly incidents: IncidentStore;
+  readonly tableName: string;
+  readonly #client: DynamoDBClient;
+  readonly #ownsClient: boolean;
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #retentionSeconds: number;
+
+  constructor(options: DynamoDbStoreOptions) {
+    this.tableName = options.tableName;
+    this.#ownsClient = options.client === undefined;
+    this.#client =
+      options.client ??
+      new DynamoDBClient({
+        ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+        ...(options.region !== undefined ? { region: options.region } : {}),
+        ...(options.credentials !== undefined ? { credentials: { ...options.credentials } } : {}),
+        maxAttempts: 5,
+      });
+    this.#doc = DynamoDBDocumentClient.from(this.#client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#retentionSeconds = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_SECONDS;
+    this.results = {
+      putRun: (run) => this.#putRun(run),
+      putChecks: (records) => this.#putChecks(records),
+      history: (tenantId, query) => this.#history(tenantId, query ?? {}),
+      putEvents: (events) => this.#putEvents(events),
+      events: (tenantId, query) => this.#events(tenantId, query ?? {}),
+      runs: (query) => this.#runs(query ?? {}),
+    };
+    this.states = {
+      list: (tenantId) => this.#listStates(tenantId),
+      put: (state, expectedVersion) => this.#putState(state, expectedVersion),
+    };
+    this.incidents = {
+      get: (tenantId, id) => this.#getIncident(tenantId, id),
+      put: (incident, expectedVersion) => this.#putIncident(incident, expectedVersion),
+      listOpen: (query) => this.#listOpen(query ?? {}),
+      list: (tenantId, query) => this.#listIncidents(tenantId, query ?? {}),
+    };
+  }
+
+  /**
+   * Create the table (PAY_PER_REQUEST, GSI1, GSI2) if it does not exist, wait until it is ACTIVE, and enable TTL on
+   * `expiresAt`. Idempotent. For tests and local use; production tables come from the CDK data stack.
+   */
+  async createTable(): Promise<void> {
+    const keys = (pk: string, sk: string) => [
+      { AttributeName: pk, KeyType: 'HASH' as const },
+      { AttributeName: sk, KeyType: 'RANGE' as const },
+    ];
+    try {
+      await this.#client.send(
+        new CreateTableCommand({
+          TableName: this.tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'].map((name) => ({
+            AttributeName: name,
+            AttributeType: 'S' as const,
+          })),
+          KeySchema: keys('PK', 'SK'),
+          GlobalSecondaryIndexes: [
+            { IndexName: GSI1, KeySchema: keys('GSI1PK', 'GSI1SK'), Projection: { ProjectionType: 'ALL' } },
+            { IndexName: GSI2, KeySchema: keys('GSI2PK', 'GSI2SK'), Projection: { ProjectionType: 'ALL' } },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'ResourceInUseException')) throw err;
+    }
+    await waitUntilTableExists({ client: this.#client, maxWaitTime: 120 }, { TableName: this.tableName });
+    const ttl = await this.#client.send(new DescribeTimeToLiveCommand({ TableName: this.tableName }));
+    const ttlStatus = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+    if (ttlStatus !== 'ENABLED' && ttlStatus !== 'ENABLING') {
+      await this.#client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: this.tableName,
+          TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        }),
+      );
+    }
+  }
+
+  /** DynamoDB expires checks and events itself (TTL on `expiresAt`); nothing to do here. */
+  async prune(_now: Date): Promise<PruneResult> {
+    return { checks: 0, events: 0 };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsClient) this.#client.destroy();
+  }
+
+  #expiresAt(at: string): number {
+    return Math.floor(Date.parse(at) / 1000) + this.#retentionSeconds;
+  }
+
+  async #putIfAbsent(item: Item): Promise<void> {
+    try {
+      await this.#doc.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  /** Conditional put on `version`; returns false when the condition failed. */
+  async #putVersioned(item: Item, expectedVersion: number | null): Promise<boolean> {
+    try {
+      await this.#doc.send(
+        new PutCommand(
+          expectedVersion === null
+            ? { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }
+            : {
+                TableName: this.tableName,
+                Item: item,
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': expectedVersion },
+              },
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * One page of a query. With a filter, DynamoDB applies `Limit` before filtering, so this keeps querying (asking
+   * each time for no more than the items still missing) until the page is full or the partition is exhausted; the
+   * cursor is then exactly where the last query stopped.
+   */
+  async #page<T>(
+    tag: string,
+    input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+    request: PageRequest,
+    parse: (item: Item) => T,
+  ): Promise<Page<T>> {
+    const limit = pageLimit(request.limit);
+    let startKey: Key | undefined = request.cursor ? cursorKey(decodeCursor(tag, request.cursor)) : undefined;
+    const items: T[] = [];
+    do {
+      const output = await this.#doc.send(
+        new QueryCommand({
+          ...input,
+          TableName: this.tableName,
+          Limit: limit - items.length,
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of output.Items ?? []) items.push(parse(item));
+      startKey = output.LastEvaluatedKey === undefined ? undefined : cursorKey(output.LastEvaluatedKey);
+    } while (startKey !== undefined && items.length < limit);
+    return { items, cursor: startKey === undefined ? null : encodeCursor(tag, startKey) };
+  }
+
+  async #putRun(run: RunRecord): Promise<void> {
+    const r = prepareRun(run);
+    await this.#doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...runKey(r.runId), GSI2PK: 'RUNS', GSI2SK: `${r.startedAt}#${e(r.runId)}`, ...r },
+      }),
+    );
+  }
+
+  async #putChecks(records: readonly CheckRecord[]): Promise<void> {
+    const prepared = records.map(prepareCheck);
+    await forEachLimited(prepared, WRITE_CONCURRENCY, async (r) => {
+      const { detail, ...rest } = r;
+      await this.#putIfAbsent({
+        ...checkKey(r),
+        GSI2PK: `${tenantPk(r.tenantId)}#C`,
+        GSI2SK: `${r.at}#${e(r.runId)}#${e(r.check)}#${e(r.subject)}`,
+        [TTL_ATTRIBUTE]: this.#expiresAt(r.at),
+        ...rest,
+        detailJson: detail === null ? null : JSON.stringify(detail),
+      });
+    });
+  }
+
+  async #history(tenantId: string, query: HistoryQuery): Promise<Page<CheckRecord>> {
+    const since = query.since === undefined ? undefined : normaliseBound(query.since, 'since');
+    const until = query.until === undefined ? undefined : normaliseBound(query.until, 'until');
+    // GSI2SK is `<at>#…`: since ≤ at ⇔ GSI2SK ≥ since, and at < until ⇔ GSI2SK ≤ until (`<until>#…` sorts after `<until>`).
+    const range =
+      since !== undefined && until !== undefined
+        ? ' AND GSI2SK BETWEEN :since AND :until'
+        : since !== undefined
+          ? ' AND GSI2SK >= :since'
+          : until !== undefined
+            ? ' AND GSI2SK < :until'
+            : '';
+    if (since !== undefined && until !== undefined && since > until) return { items: [], cursor: null };
+    return this.#page(
+      'history',
+      {
+        IndexName: GSI2,
+        KeyConditionExpression: `GSI2PK = :pk${range}`,
+        ...(query.check !== undefined
+          ? { FilterExpression: '#check = :check', ExpressionAttributeNames: { '#check': 'check' } }
+          : {}),
+        ExpressionAttributeValues: {
+          ':pk': `${tenantPk(tenantId)}#C`,
+          ...(since !== undefined ? { ':since': since } : {}),
+          ...(until !== undefined ? { ':until': until } : {}),
+          ...(query.check !== undefined ? { ':check': query.check } : {}),
+        },
+        ScanIndexForward: false,
+      },
+      query,
+      (item) => {
+        const detailJson = item.detailJson;
+        const detail: unknown = typeof detailJson === 'string' ? JSON.parse(detailJson) : null;
+        return parseStored(checkSchema, { ...item, detail }, 'check');
+      },
+    );
+  }
+
+  async #putEvents(events: readonly EventRecord[]): Promise<void> {
+    const prepared = events.map(prepareEvent);
+    await forEachLimited(prepared, WRITE_CONCURRENCY, (ev) =>
+      this.#putIfAbsent({
+        ...eventKey(ev),
+        GSI2PK: `${tenantPk(ev.tenantId)}#E`,
+        GSI2SK: `${ev.at}#${e(ev.eventId)}`,
+        [TTL_ATTRIBUTE]: this.#expiresAt(ev.at),
+        ...ev,
+      }),
+    );
+  }
+
+  async #events(tenantId: string, query: EventQuery): Promise<Page<EventRecord>> {
+    const since = query.since === undefined ? undefined : normaliseBound(query.since, 'since');
+    return this.#page(
+      'events',
+      {
+        IndexName: GSI2,
+        KeyConditionExpression: `GSI2PK = :pk${since !== undefined ? ' AND GSI2SK >= :since' : ''}`,
+        ExpressionAttributeValues: {
+          ':pk': `${tenantPk(tenantId)}#E`,
+          ...(since !== undefined ? { ':since': since } : {}),
+        },
+        ScanIndexForward: false,
+      },
+      query,
+      (item) => parseStored(eventSchema, item, 'event'),
+    );
+  }
+
+  async #runs(query: PageRequest): Promise<Page<RunRecord>> {
+    return this.#page(
+      'runs',
+      {
+        IndexName: GSI2,
+        KeyConditionExpression: 'GSI2PK = :pk',
+        ExpressionAttributeValues: { ':pk': 'RUNS' },
+        ScanIndexForward: false,
+      },
+      query,
+      (item) => parseStored(runSchema, item, 'run'),
+    );
+  }
+
+  async #listStates(tenantId: string): Promise<readonly SubjectState[]> {
+    const states: SubjectState[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.#doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': 'S#' },
+          ConsistentRead: true,
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of output.Items ?? []) states.push(parseStored(stateSchema, item, 'state'));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return states;
+  }
+
+  async #putState(state: SubjectState, expectedVersion: number | null): Promise<SubjectState> {
+    requireExpectedVersion(expectedVersion);
+    const prepared = prepareState(state, expectedVersion === null ? 1 : expectedVersion + 1);
+    if (!(await this.#putVersioned({ ...stateKey(prepared), ...prepared }, expectedVersion))) {
+      throw new ConflictError('state', `${prepared.tenantId}/${prepared.check}/${prepared.subject}`, expectedVersion);
+    }
+    return prepared;
+  }
+
+  async #getIncident(tenantId: string, id: string): Promise<IncidentRecord | null> {
+    const output = await this.#doc.send(
+      new GetCommand({ TableName: this.tableName, Key: incidentKey(tenantId, id), ConsistentRead: true }),
+    );
+    return output.Item === undefined ? null : parseStored(incidentSchema, output.Item, 'incident');
+  }
+
+  async #putIncident(incident: IncidentRecord, expectedVersion: number | null): Promise<IncidentRecord> {
+    requireExpectedVersion(expectedVersion);
+    const prepared = prepareIncident(incident, expectedVersion === null ? 1 : expectedVersion + 1);
+    const item: Item = { ...incidentKey(prepared.tenantId, prepared.id), ...prepared };
+    // Sparse index: only open incidents carry GSI1 keys, so resolving one (a full Put without them) drops it from GSI1.
+    if (prepared.status === 'open') {
+      item.GSI1PK = 'OPEN';
+      item.GSI1SK = `${prepared.openedAt}#${e(prepared.tenantId)}#${e(prepared.id)}`;
+    }
+    if (!(await this.#putVersioned(item, expectedVersion))) {
+      throw new ConflictError('incident', `${prepared.tenantId}/${prepared.id}`, expectedVersion);
+    }
+    return prepared;
+  }
+
+  async #listOpen(query: PageRequest): Promise<Page<IncidentRecord>> {
+    return this.#page(
+      'open-incidents',
+      {
+        IndexName: GSI1,
+        KeyConditionExpression: 'GSI1PK = :open',
+        ExpressionAttributeValues: { ':open': 'OPEN' },
+        ScanIndexForward: true,
+      },
+      query,
+      (item) => parseStored(incidentSchema, item, 'incident'),
+    );
+  }
+
+  async #listIncidents(tenantId: string, query: IncidentQuery): Promise<Page<IncidentRecord>> {
+    return this.#page(
+      'incidents',
+      {
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ...(query.status !== undefined
+          ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } }
+          : {}),
+        ExpressionAttributeValues: {
+          ':pk': tenantPk(tenantId),
+          ':prefix': 'I#',
+          ...(query.status !== undefined ? { ':status': query.status } : {}),
+        },
+        ConsistentRead: true,
+      },
+      query,
+      (item) => parseStored(incidentSchema, item, 'incident'),
+    );
+  }
+}
+
+/** Build a DynamoDB store; with `createTable` the table is created (idempotently) first. */
+export async function openDynamoDbStore(
+  options: DynamoDbStoreOptions & { readonly createTable?: boolean },
+): Promise<DynamoDbStore> {
+  const store = new DynamoDbStore(options);
+  if (options.createTable) {
+    try {
+      await store.createTable();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
+}

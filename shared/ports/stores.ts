@@ -1,0 +1,247 @@
+/**
+ * The persistence ports: raw results (runs, checks, events), per-subject state, and incidents. Two adapters implement
+ * them (`shared/adapters/store/sqlite-store.ts` for the CLI, `shared/adapters/store/dynamodb-store.ts` for Lambda); one
+ * contract suite (`test/contracts/stores.contract.ts`) runs against both.
+ *
+ * Record rules (both adapters enforce them on write):
+ * - Times are ISO 8601 UTC strings exactly as `Date.prototype.toISOString()` prints them (`2026-11-27T18:00:00.000Z`);
+ *   anything else is rejected with a `TypeError` (stored times are compared as strings, so the format must be fixed).
+ *   Query bounds (`since`, `until`) may be any string `Date` parses; they are normalised.
+ * - A `CheckRecord.detail` whose JSON exceeds {@link DETAIL_MAX_BYTES} (UTF-8) is stored as `{ truncated: true, bytes }`;
+ *   a `summary` longer than {@link SUMMARY_MAX_CHARS} is cut to that length (ending in `…`). Any other record whose
+ *   JSON exceeds 64 KiB (a check after bounding its detail, an event, a state, an incident) is refused with a
+ *   `RangeError`: records are small by design, and this keeps every DynamoDB item far below its 400 KB limit.
+ * - Nothing stored may hold a secret (passwords, tokens): records carry verdicts and evidence only.
+ *
+ * Error contract: methods reject with {@link ConflictError} when a conditional write loses (states, incidents), with
+ * {@link InvalidCursorError} for a cursor that this adapter and query did not produce, with `TypeError`/`RangeError` for
+ * an invalid record, and with the backend's own error for infrastructure failures (disk, network, throttling after the
+ * SDK's retries). Idempotent writes (`putChecks`, `putEvents`) never fail because the record already exists.
+ *
+ * Pagination: `limit` defaults to {@link DEFAULT_PAGE_LIMIT} and is clamped to 1..{@link MAX_PAGE_LIMIT}. `cursor` is
+ * opaque (base64url); pass the `cursor` of the previous page to get the next one. `cursor: null` means there is nothing
+ * more; a non-null cursor may (rarely) lead to an empty last page.
+ */
+import type { CheckStatus, JsonValue } from '../domain/outcome.ts';
+
+export type { CheckStatus, JsonValue };
+
+/** Bigger details are replaced by `{ truncated: true, bytes }` (keeps a DynamoDB item far below its 400 KB limit). */
+export const DETAIL_MAX_BYTES = 32 * 1024;
+export const SUMMARY_MAX_CHARS = 500;
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 1000;
+/** Default retention of raw results (checks and events); states, incidents and runs are kept. */
+export const DEFAULT_RETENTION_DAYS = 400;
+
+export type RunSource = 'cli' | 'lambda' | 'agent';
+export type IncidentStatus = 'open' | 'resolved';
+export type IncidentSeverity = 'critical' | 'warning' | 'info';
+
+export interface StatusCounts {
+  readonly pass: number;
+  readonly warn: number;
+  readonly fail: number;
+  readonly unknown: number;
+}
+
+/** One monitoring cycle. Identified by `runId`; `startedAt` must not change for a run. Writing it again replaces it. */
+export interface RunRecord {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly source: RunSource;
+  readonly counts: StatusCounts;
+}
+
+/** One check's verdict in one run. Identified by (tenantId, runId, check, subject): the first write wins. */
+export interface CheckRecord {
+  readonly tenantId: string;
+  readonly runId: string;
+  readonly at: string;
+  /** 'spf' | 'mx' | 'blocklist' | 'probe-relay' | 'probe-submission' | 'submission' | … (an open set). */
+  readonly check: string;
+  /** A domain, an IP, 'ip@zone', 'relay', …: any printable text, '#' included. */
+  readonly subject: string;
+  readonly status: CheckStatus;
+  /** Finding codes, or the probe's diagnosis id. */
+  readonly codes: readonly string[];
+  /** At most {@link SUMMARY_MAX_CHARS} characters. */
+  readonly summary: string;
+  readonly fingerprint: string | null;
+  /** At most {@link DETAIL_MAX_BYTES} of JSON, else `{ truncated: true, bytes }`. */
+  readonly detail: JsonValue | null;
+}
+
+/** The latest known state of one (tenant, check, subject); written with optimistic concurrency on `version`. */
+export interface SubjectState {
+  readonly tenantId: string;
+  readonly check: string;
+  readonly subject: string;
+  readonly lastStatus: CheckStatus;
+  readonly lastAt: string;
+  readonly lastRunId: string;
+  readonly consecutiveFails: number;
+  readonly consecutivePasses: number;
+  readonly fingerprint: string | null;
+  /** What the fingerprint stands for (the SPF record text, the sorted MX list), to show drift before/after. */
+  readonly fingerprintValue: string | null;
+  /** Set by the store: 1 on creation, +1 on every successful put. The value passed in is ignored. */
+  readonly version: number;
+}
+
+/** What one notification route has done for an incident. */
+export interface DeliveryState {
+  readonly opened: string | null;
+  readonly lastReminder: string | null;
+  readonly resolved: string | null;
+  readonly failures: number;
+  readonly lastError: string | null;
+}
+
+export interface IncidentRecord {
+  readonly tenantId: string;
+  /** Short, given by the caller; unique within the tenant. */
+  readonly id: string;
+  readonly check: string;
+  readonly subject: string;
+  readonly problem: string;
+  readonly status: IncidentStatus;
+  readonly severity: IncidentSeverity;
+  readonly title: string;
+  readonly openedAt: string;
+  readonly updatedAt: string;
+  readonly resolvedAt: string | null;
+  readonly lastDetail: string;
+  /** By route id. */
+  readonly deliveries: { readonly [routeId: string]: DeliveryState };
+  /** Recent open/resolve times, bounded by the caller. */
+  readonly flaps: readonly string[];
+  /** Set by the store, as for {@link SubjectState.version}. */
+  readonly version: number;
+}
+
+/** Something that changed (SPF text, MX set, an incident opened…). Identified by (tenantId, eventId): first write wins. */
+export interface EventRecord {
+  readonly tenantId: string;
+  /** Deterministic, given by the caller (so a retried run writes the same id). */
+  readonly eventId: string;
+  readonly at: string;
+  /** 'spf-changed' | 'mx-changed' | 'incident-opened' | … (an open set). */
+  readonly kind: string;
+  readonly subject: string;
+  readonly before: string | null;
+  readonly after: string | null;
+  readonly runId: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Opaque (base64url); null when there is nothing more. */
+  readonly cursor: string | null;
+}
+
+export interface PageRequest {
+  readonly limit?: number;
+  readonly cursor?: string | null;
+}
+
+export interface HistoryQuery extends PageRequest {
+  /** Inclusive lower bound on `at`. */
+  readonly since?: string;
+  /** Exclusive upper bound on `at`. */
+  readonly until?: string;
+  /** Only this check kind. */
+  readonly check?: string;
+}
+
+export interface EventQuery extends PageRequest {
+  /** Inclusive lower bound on `at`. */
+  readonly since?: string;
+}
+
+export interface IncidentQuery extends PageRequest {
+  readonly status?: IncidentStatus;
+}
+
+/** Raw results: append-only, idempotent, pruned after the retention period. */
+export interface ResultStore {
+  /** Insert or replace the run (keyed by `runId`). */
+  putRun(run: RunRecord): Promise<void>;
+  /** Idempotent batch insert: a record whose (tenantId, runId, check, subject) exists already is skipped. */
+  putChecks(records: readonly CheckRecord[]): Promise<void>;
+  /** A tenant's check records, newest `at` first (ties in a stable, adapter-defined order). */
+  history(tenantId: string, query?: HistoryQuery): Promise<Page<CheckRecord>>;
+  /** Idempotent batch insert keyed by (tenantId, eventId). */
+  putEvents(events: readonly EventRecord[]): Promise<void>;
+  /** A tenant's events, newest `at` first. */
+  events(tenantId: string, query?: EventQuery): Promise<Page<EventRecord>>;
+  /** All runs, newest `startedAt` first. */
+  runs(query?: PageRequest): Promise<Page<RunRecord>>;
+}
+
+export interface StateStore {
+  /** Every state of the tenant (the store paginates internally), ordered by (check, subject). */
+  list(tenantId: string): Promise<readonly SubjectState[]>;
+  /**
+   * Conditional write: `expectedVersion` null means "must not exist yet", a number means "the stored version must
+   * equal it". Returns the state as stored (version = expectedVersion + 1, or 1).
+   * @throws ConflictError when the condition does not hold.
+   */
+  put(state: SubjectState, expectedVersion: number | null): Promise<SubjectState>;
+}
+
+export interface IncidentStore {
+  get(tenantId: string, id: string): Promise<IncidentRecord | null>;
+  /** Conditional write, same rule as {@link StateStore.put}. @throws ConflictError */
+  put(incident: IncidentRecord, expectedVersion: number | null): Promise<IncidentRecord>;
+  /** Open incidents of every tenant, oldest `openedAt` first. May lag a write by up to a second on DynamoDB (GSI). */
+  listOpen(query?: PageRequest): Promise<Page<IncidentRecord>>;
+  /** A tenant's incidents, optionally of one status, ordered by id. */
+  list(tenantId: string, query?: IncidentQuery): Promise<Page<IncidentRecord>>;
+}
+
+export interface PruneResult {
+  readonly checks: number;
+  readonly events: number;
+}
+
+export interface Store {
+  readonly results: ResultStore;
+  readonly states: StateStore;
+  readonly incidents: IncidentStore;
+  /**
+   * Delete checks and events whose `at` is older than `now` minus the retention period. SQLite deletes here (call it
+   * once per run); DynamoDB expires them by TTL (`expiresAt`) and returns zeros.
+   */
+  prune(now: Date): Promise<PruneResult>;
+  /** Release the connection. The store is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/** A conditional write lost: the item exists (create) or its stored version is not the expected one (update). */
+export class ConflictError extends Error {
+  readonly entity: 'state' | 'incident';
+  readonly key: string;
+  readonly expectedVersion: number | null;
+  constructor(entity: 'state' | 'incident', key: string, expectedVersion: number | null, options?: ErrorOptions) {
+    super(
+      expectedVersion === null
+        ? `${entity} ${key} already exists (expected to create it)`
+        : `${entity} ${key} is not at version ${expectedVersion} (changed by another writer, or gone)`,
+      options,
+    );
+    this.name = 'ConflictError';
+    this.entity = entity;
+    this.key = key;
+    this.expectedVersion = expectedVersion;
+  }
+}
+
+/** A cursor that this store and query did not produce (tampered, truncated, or from another query or backend). */
+export class InvalidCursorError extends Error {
+  constructor(message = 'invalid page cursor', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidCursorError';
+  }
+}

@@ -1,0 +1,138 @@
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import {
+  checkKey,
+  DynamoDbStore,
+  escapeKeyPart,
+  GSI1,
+  GSI2,
+  openDynamoDbStore,
+  TTL_ATTRIBUTE,
+  tenantPk,
+} from '../../shared/adapters/store/dynamodb-store.ts';
+import { openStore, StoreSpecError } from '../../shared/adapters/store/open-store.ts';
+import {
+  checkRecord,
+  describeStoreContract,
+  eventRecord,
+  incidentRecord,
+  iso,
+  runRecord,
+  stateRecord,
+} from '../contracts/stores.contract.ts';
+import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
+
+/** Table names unique to this file (and process), so files sharing one DynamoDB Local never collide. */
+let tables = 0;
+const tableName = (purpose: string) => `store-dynamodb-${purpose}-${process.pid}-${++tables}`;
+
+describe('DynamoDB store (DynamoDB Local)', () => {
+  const ddb = useDynamoDbLocal();
+
+  it('started DynamoDB Local', () => {
+    console.info(`[dynamodb-local] ready in ${ddb().startupMs} ms at ${ddb().endpoint}`);
+    expect(ddb().startupMs).toBeGreaterThan(0);
+  });
+
+  describeStoreContract('DynamoDB', async () => {
+    const store = await openDynamoDbStore({
+      tableName: tableName('contract'),
+      ...ddb().clientOptions,
+      createTable: true,
+    });
+    return { store, cleanup: () => store.close() };
+  });
+
+  describe('DynamoDB specifics', () => {
+    it('sets the TTL attribute on checks and events only', async () => {
+      const store = await openDynamoDbStore({
+        tableName: tableName('ttl'),
+        ...ddb().clientOptions,
+        retentionDays: 10,
+        createTable: true,
+      });
+      await store.results.putChecks([checkRecord()]);
+      await store.results.putEvents([eventRecord()]);
+      await store.states.put(stateRecord(), null);
+      await store.incidents.put(incidentRecord(), null);
+      await store.results.putRun(runRecord());
+      const doc = DynamoDBDocumentClient.from(ddb().client);
+      const items =
+        (
+          await doc.send(
+            new QueryCommand({
+              TableName: store.tableName,
+              KeyConditionExpression: 'PK = :pk',
+              ExpressionAttributeValues: { ':pk': tenantPk('contoso') },
+            }),
+          )
+        ).Items ?? [];
+      const bySkPrefix = new Map(items.map((item) => [String(item.SK).slice(0, 2), item]));
+      const expected = Math.floor(Date.parse(iso(0)) / 1000) + 10 * 86_400;
+      expect(bySkPrefix.get('C#')?.[TTL_ATTRIBUTE]).toBe(expected);
+      expect(bySkPrefix.get('E#')?.[TTL_ATTRIBUTE]).toBe(expected);
+      expect(bySkPrefix.get('S#')).toBeDefined();
+      expect(bySkPrefix.get('S#')?.[TTL_ATTRIBUTE]).toBeUndefined();
+      expect(bySkPrefix.get('I#')).toBeDefined();
+      expect(bySkPrefix.get('I#')?.[TTL_ATTRIBUTE]).toBeUndefined();
+      expect(bySkPrefix.get('I#')?.GSI1PK).toBe('OPEN');
+      expect(items).toHaveLength(4);
+      const ttl = await ddb().client.send(new DescribeTimeToLiveCommand({ TableName: store.tableName }));
+      expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: TTL_ATTRIBUTE, TimeToLiveStatus: 'ENABLED' });
+      expect(await store.prune(new Date())).toEqual({ checks: 0, events: 0 });
+      await store.close();
+    });
+
+    it('keys checks by identity, escaped, and stores the detail as a JSON string', async () => {
+      expect(escapeKeyPart('a#b%c')).toBe('a%23b%25c');
+      expect(checkKey({ tenantId: 't#1', runId: 'r', check: 'spf', subject: 'x#y' })).toEqual({
+        PK: 'T#t%231',
+        SK: 'C#r#spf#x%23y',
+      });
+      const store = await openDynamoDbStore({
+        tableName: tableName('keys'),
+        ...ddb().clientOptions,
+        createTable: true,
+      });
+      await store.results.putChecks([checkRecord({ subject: 'x#y' })]);
+      const doc = DynamoDBDocumentClient.from(ddb().client);
+      const [item] =
+        (
+          await doc.send(
+            new QueryCommand({
+              TableName: store.tableName,
+              KeyConditionExpression: 'PK = :pk',
+              ExpressionAttributeValues: { ':pk': tenantPk('contoso') },
+            }),
+          )
+        ).Items ?? [];
+      expect(item?.SK).toBe('C#run-1#spf#x%23y');
+      expect(item?.GSI2SK).toBe(`${iso(0)}#run-1#spf#x%23y`);
+      expect(typeof item?.detailJson).toBe('string');
+      await store.close();
+    });
+
+    it('creates the table idempotently, with both indexes, on demand billing', async () => {
+      const name = tableName('create');
+      const store = new DynamoDbStore({ tableName: name, ...ddb().clientOptions });
+      await store.createTable();
+      await store.createTable();
+      await Promise.all([store.createTable(), store.createTable()]);
+      const { Table } = await ddb().client.send(new DescribeTableCommand({ TableName: name }));
+      expect(Table?.TableStatus).toBe('ACTIVE');
+      expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual([GSI1, GSI2]);
+      await store.close();
+    });
+
+    it('opens through openStore with a dynamodb: spec', async () => {
+      const store = await openStore(`dynamodb:${tableName('open')}`, { ...ddb().clientOptions, createTable: true });
+      expect(store).toBeInstanceOf(DynamoDbStore);
+      await store.results.putRun(runRecord());
+      expect((await store.results.runs()).items).toEqual([runRecord()]);
+      await store.close();
+      await expect(openStore('dynamodb:x', ddb().clientOptions)).rejects.toThrow(StoreSpecError);
+    });
+  });
+});
