@@ -1,0 +1,160 @@
+/**
+ * The alert model every notifier renders, the notifier contract, and the helpers the senders share.
+ *
+ * Every `Alert` field except `incidentId` and `tenant.id` is display text that may come from outside relaywatch
+ * (tenant names from config, SMTP replies, DNSBL TXT records): builders escape it for their medium, never trust it.
+ */
+
+export type AlertKind = 'opened' | 'reminder' | 'escalated' | 'resolved' | 'flapping' | 'test';
+export type AlertSeverity = 'critical' | 'warning' | 'info';
+export type Channel = 'slack' | 'teams' | 'email' | 'webhook';
+
+export const ALERT_KINDS: readonly AlertKind[] = ['opened', 'reminder', 'escalated', 'resolved', 'flapping', 'test'];
+
+export interface AlertLink {
+  readonly label: string;
+  readonly url: string;
+}
+
+/** A rendered delisting request (see `shared/delist/packet.ts`). */
+export interface AlertPacket {
+  readonly filename: string;
+  /** The RFC 5322 message, as text. */
+  readonly eml: string;
+  readonly text: string;
+  readonly markdown: string;
+}
+
+export interface Alert {
+  readonly kind: AlertKind;
+  /** Short id, e.g. `k3m9q2p7`. */
+  readonly incidentId: string;
+  readonly tenant: { readonly id: string; readonly name: string };
+  readonly severity: AlertSeverity;
+  /** `blocklist`, `probe-relay`, `spf`, … */
+  readonly check: string;
+  /** What the check is about: `203.0.113.10 on Spamhaus ZEN`, a domain, … */
+  readonly subject: string;
+  readonly title: string;
+  readonly what: string;
+  readonly why: string;
+  readonly remediation: readonly string[];
+  readonly links: readonly AlertLink[];
+  /** Raw SMTP reply, TXT record…: UNTRUSTED. */
+  readonly evidence: string | null;
+  /** ISO 8601. */
+  readonly openedAt: string;
+  /** ISO 8601: when this alert's event happened (resolution time for `resolved`). */
+  readonly at: string;
+  /** The delisting request, for listings. */
+  readonly packet: AlertPacket | null;
+}
+
+export type SendResult =
+  | { readonly ok: true; readonly detail?: string }
+  | {
+      readonly ok: false;
+      readonly retryable: boolean;
+      /** Never contains a webhook URL's path or query, a token or a password. */
+      readonly error: string;
+    };
+
+export interface Notifier {
+  readonly channel: Channel;
+  /** Never throws: every failure is a `SendResult` with `ok: false`. */
+  send(alert: Alert): Promise<SendResult>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x1f || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** The URL when it is an absolute http(s) URL without credentials or white space, else null. */
+export function safeHttpUrl(url: string): string | null {
+  if (typeof url !== 'string' || url.length > 2000 || /[\s<>"'`\\]/.test(url) || hasControl(url)) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  if (parsed.username !== '' || parsed.password !== '' || parsed.hostname === '') return null;
+  return parsed.href;
+}
+
+/** Only scheme and host (and port) of a URL: what error messages may show of a secret webhook URL. */
+export function endpointLabel(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return '(non-http URL)';
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** `3h 12m`, `2d 4h`, `45m`, `20s`; null when either time is invalid or `to` is before `from`. */
+export function formatDuration(fromIso: string, toIso: string): string | null {
+  const from = Date.parse(fromIso);
+  const to = Date.parse(toIso);
+  if (Number.isNaN(from) || Number.isNaN(to) || to < from) return null;
+  const totalSeconds = Math.floor((to - from) / 1000);
+  const days = Math.floor(totalSeconds / 86_400);
+  const hours = Math.floor((totalSeconds % 86_400) / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  if (days > 0) return hours > 0 ? `${days}d ${hours}h` : `${days}d`;
+  if (hours > 0) return minutes > 0 ? `${hours}h ${minutes}m` : `${hours}h`;
+  if (minutes > 0) return `${minutes}m`;
+  return `${totalSeconds}s`;
+}
+
+/** The one-line status every medium puts first: `RESOLVED`, `CRITICAL`, `FLAPPING`, `TEST`… */
+export function statusWord(alert: Pick<Alert, 'kind' | 'severity'>): string {
+  switch (alert.kind) {
+    case 'resolved':
+      return 'RESOLVED';
+    case 'flapping':
+      return 'FLAPPING';
+    case 'test':
+      return 'TEST';
+    default:
+      return alert.severity.toUpperCase();
+  }
+}
+
+/** A human phrase for the kind, used in summaries. */
+export function kindPhrase(alert: Pick<Alert, 'kind' | 'openedAt' | 'at'>): string {
+  switch (alert.kind) {
+    case 'opened':
+      return 'New incident';
+    case 'reminder':
+      return 'Reminder: still open';
+    case 'escalated':
+      return 'Escalated';
+    case 'resolved': {
+      const took = formatDuration(alert.openedAt, alert.at);
+      return took === null ? 'Resolved' : `Resolved after ${took}`;
+    }
+    case 'flapping':
+      return 'Flapping: opening and resolving repeatedly';
+    case 'test':
+      return 'Test alert: no action needed';
+  }
+}
+
+/** The title as shown: reminders get a `Reminder: ` prefix. */
+export function displayTitle(alert: Pick<Alert, 'kind' | 'title'>): string {
+  return alert.kind === 'reminder' ? `Reminder: ${alert.title}` : alert.title;
+}
+
+/** Status classes for HTTP notifiers: 2xx ok; 408, 429 and 5xx retryable; other 4xx (and 1xx/3xx) not. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
