@@ -6,11 +6,12 @@ import type { ZoneDefinition } from '../blocklist/registry.ts';
 import { blocklistZones } from '../config/blocklists.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatProblem } from '../config/problems.ts';
-import type { RelaywatchConfig } from '../config/schema.ts';
+import type { AgentConfig, RelaywatchConfig } from '../config/schema.ts';
 import {
   loadSecretsFile,
   resolveBlocklistKeys,
   resolveSecret,
+  type SecretResult,
   type SecretSources,
   type SecretsFile,
   secretsFilePath,
@@ -141,6 +142,8 @@ export interface ProbeConfig {
   readonly tenants: readonly ProbeTenant[];
   readonly dns: DnsConfig;
   readonly warnings: readonly string[];
+  /** The site agent's section, when the file has one; `secret()` resolves its HMAC secret when called. */
+  readonly agent?: (Omit<AgentConfig, 'secret'> & { readonly secret: (() => SecretResult) | null }) | undefined;
 }
 
 /**
@@ -173,6 +176,7 @@ export async function loadProbeConfig(
         name: t.name,
         domains: t.domains.map((d) => ({ name: d.name, expectedMx: 'expectedMx' in d ? d.expectedMx : undefined })),
         probeRecipients: t.probeRecipients ?? [],
+        relayIps: t.relayIps,
         ...(t.relay
           ? { relay: { sender: t.relay.sender, host: t.relay.host, port: t.relay.port, tls: t.relay.tls } }
           : {}),
@@ -201,5 +205,11 @@ export async function loadProbeConfig(
       };
     }),
   );
-  return { path: loaded.path, baseDir: dirname(loaded.path), tenants, dns: c.dns, warnings };
+  let agent: ProbeConfig['agent'];
+  if (c.agent) {
+    const ref = c.agent.secret;
+    const src = ref ? await sources() : undefined;
+    agent = { ...c.agent, secret: ref && src ? () => resolveSecret(ref, src) : null };
+  }
+  return { path: loaded.path, baseDir: dirname(loaded.path), tenants, dns: c.dns, warnings, agent };
 }

@@ -4,6 +4,7 @@
  * 0 all pass, 1 any warn, 2 any fail, 3 unknown or a usage/configuration error.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAgent } from './commands/agent.ts';
 import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerDelist } from './commands/delist.ts';
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerMx(program, io, setExit);
   registerDelist(program, io, setExit);
   registerProbe(program, io, setExit);
+  registerAgent(program, io, setExit);
   return program;
 }
 

@@ -396,6 +396,52 @@ export const TenantSchema = z.strictObject({
   blocklists: TenantBlocklistsSchema.optional(),
 });
 
+/** Agent ids: what the ingest knows the agent by (letters, digits, `.`, `_`, `:`, `-`). */
+const AgentIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1..128 letters, digits and . _ : - (e.g. contoso-hq)');
+
+const HttpUrlSchema = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((s) => {
+      if (!URL.canParse(s)) return false;
+      const u = new URL(s);
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '';
+    }, `must be an https:// URL (${what})`);
+
+/** One way to discover the site's public IP: a DNS name asked at the service's own server, or an HTTPS URL. */
+export const EgressMethodSchema = z.union([
+  z.strictObject({
+    dns: HostNameSchema,
+    type: z.enum(['A', 'AAAA', 'TXT']).default('A'),
+    server: z
+      .string()
+      .trim()
+      .regex(
+        /^(?:udp|tcp):\/\/(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/,
+        "must be udp://IP[:port] or tcp://IP[:port]: the service's own server (a recursive resolver would answer with its own address)",
+      ),
+  }),
+  z.strictObject({ https: HttpUrlSchema('one whose whole answer is the caller’s IP, e.g. https://api.ipify.org') }),
+]);
+
+/** The site agent (`relaywatch agent`): who it is, where it reports, how it finds the site's public IP. */
+export const AgentSchema = z.strictObject({
+  id: AgentIdSchema,
+  /** The tenant this site belongs to; may be left out when the file has one tenant. */
+  tenant: TenantIdSchema.optional(),
+  /** Where results are posted (the ingest endpoint). Without it the agent prints its results. */
+  ingestUrl: HttpUrlSchema('the ingest endpoint of your relaywatch deployment').optional(),
+  /** The per-agent HMAC secret shared with the ingest; required with ingestUrl. */
+  secret: SecretRefSchema.optional(),
+  /** Public-IP discovery, tried in order. Default: OpenDNS (myip.opendns.com), then Google (o-o.myaddr.l.google.com). */
+  egress: z.array(EgressMethodSchema).min(1).max(8).optional(),
+  intervalMinutes: z.number().min(1).max(1440).default(15),
+  jitterSeconds: z.number().int().min(0).max(3600).default(60),
+});
+
 export const RelaywatchConfigSchema = z.strictObject({
   version: z.literal(CONFIG_VERSION, {
     error: (iss) =>
@@ -407,6 +453,7 @@ export const RelaywatchConfigSchema = z.strictObject({
   dns: DnsSchema.prefault({}),
   secrets: SecretsSchema.optional(),
   blocklists: BlocklistsSchema.optional(),
+  agent: AgentSchema.optional(),
   tenants: z
     .array(TenantSchema)
     .min(1, 'must list at least one tenant')
@@ -426,6 +473,7 @@ export type RelayProbeConfig = NonNullable<TenantConfig['relay']>;
 export type OAuthSubmissionConfig = Extract<SubmissionConfig, { auth: 'oauth' }>;
 export type BasicSubmissionConfig = Extract<SubmissionConfig, { auth: 'basic' }>;
 export type BlocklistsConfig = NonNullable<RelaywatchConfig['blocklists']>;
+export type AgentConfig = NonNullable<RelaywatchConfig['agent']>;
 
 /** The keys each object schema allows, by path pattern (`tenants[].submission`), for "did you mean" hints. */
 export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -443,6 +491,8 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   'tenants[].submission.clientSecret': ['env', 'secret'],
   'tenants[].submission.password': ['env', 'secret'],
   'tenants[].blocklists': Object.keys(TenantBlocklistsSchema.shape),
+  agent: Object.keys(AgentSchema.shape),
+  'agent.secret': ['env', 'secret'],
   blocklists: Object.keys(BlocklistsSchema.shape),
   'blocklists.zones': Object.keys(BlocklistZonesSchema.shape),
   'blocklists.custom[]': Object.keys(zoneDefinitionSchema.shape),

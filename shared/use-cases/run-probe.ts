@@ -65,6 +65,8 @@ export interface ProbeTenant {
   readonly name: string;
   readonly domains: readonly { readonly name: string; readonly expectedMx?: string | undefined }[];
   readonly probeRecipients: readonly string[];
+  /** The configured public relay addresses (single IPs or small ranges); the agent compares its egress IP with them. */
+  readonly relayIps?: readonly string[] | undefined;
   readonly relay?:
     | {
         readonly sender: string;

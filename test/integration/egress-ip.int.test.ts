@@ -2,10 +2,8 @@
  * Egress IP discovery against scripted UDP DNS servers and a plain HTTP server on 127.0.0.1, through the production
  * resolver wiring (`defaultResolverFor`: a non-caching UdpResolver per spec).
  */
-import dgram from 'node:dgram';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_EGRESS_METHODS,
@@ -14,49 +12,8 @@ import {
   type EgressMethod,
   methodLabel,
 } from '../../shared/agent/egress-ip.ts';
+import { type Answer, dnsServer } from '../support/answer-dns.ts';
 import { freePort } from '../support/unbound.ts';
-
-type Answer =
-  | { type: 'A'; data: string }
-  | { type: 'AAAA'; data: string }
-  | { type: 'TXT'; data: Array<string | Buffer> };
-
-interface DnsServer {
-  readonly port: number;
-  readonly spec: string;
-  readonly questions: string[];
-  close(): Promise<void>;
-}
-
-/** Answers every question with `answers` (each record typed as given) under the question's name. */
-async function dnsServer(answers: readonly Answer[]): Promise<DnsServer> {
-  const socket = dgram.createSocket('udp4');
-  const questions: string[] = [];
-  socket.on('message', (msg, rinfo) => {
-    const q = dnsPacket.decode(msg);
-    const question = q.questions?.[0];
-    if (!question) return;
-    questions.push(`${question.name} ${question.type}`);
-    const response = dnsPacket.encode({
-      id: q.id,
-      type: 'response',
-      flags: dnsPacket.AUTHORITATIVE_ANSWER,
-      questions: q.questions,
-      answers: answers
-        .filter((a) => a.type === question.type)
-        .map((a) => ({ ...a, name: question.name, ttl: 0 }) as dnsPacket.Answer),
-    });
-    socket.send(response, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  const port = socket.address().port;
-  return {
-    port,
-    spec: `udp://127.0.0.1:${port}`,
-    questions,
-    close: () => new Promise<void>((r) => socket.close(() => r())),
-  };
-}
 
 const deps = { resolverFor: (spec: string) => defaultResolverFor(spec, 1000), timeoutMs: 2000 };
 

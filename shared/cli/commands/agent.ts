@@ -1,0 +1,250 @@
+/**
+ * `relaywatch agent`: the site agent. Runs at the customer site (Windows Server, a Linux box, a NAS), because the relay
+ * connector trusts the site's public IP and AWS blocks port 25: find the public egress IP, run the relay probe for the
+ * site's tenant, post the signed report to the ingest endpoint (or print it), and repeat with jitter.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import {
+  DEFAULT_EGRESS_METHODS,
+  defaultResolverFor,
+  discoverEgressIp,
+  type EgressMethod,
+} from '../../agent/egress-ip.ts';
+import { postSigned } from '../../agent/poster.ts';
+import { runSchedule } from '../../agent/schedule.ts';
+import { DEFAULT_PROBE_TIMEOUTS } from '../../ports/smtp-prober.ts';
+import { type AgentReport, agentCycle } from '../../use-cases/agent-cycle.ts';
+import { ProbeSetupError, type ProbeTenant, runProbe } from '../../use-cases/run-probe.ts';
+import { type CliIo, dnsOptions, positiveInt, write } from '../common.ts';
+import type { ProbeConfig } from '../config-bridge.ts';
+import { type ProbeDocument, probeDocument, probeExitCode } from '../probe-render.ts';
+import { clean } from '../render.ts';
+import { UsageError, withDns } from '../wiring.ts';
+import { defaultEhloName } from './probe.ts';
+
+type AgentDocument = AgentReport<ProbeDocument>;
+
+function positiveNumber(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${name} must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The site's tenant: `agent.tenant`, `--tenant`, or the only tenant of the file. */
+function siteTenant(config: ProbeConfig, wanted: string | undefined): ProbeTenant {
+  const id = wanted ?? config.agent?.tenant;
+  if (id === undefined) {
+    if (config.tenants.length === 1) return config.tenants[0]!;
+    throw new UsageError(
+      `the config has ${config.tenants.length} tenants: say which one this site belongs to with agent.tenant or --tenant (${config.tenants.map((t) => t.id).join(', ')})`,
+    );
+  }
+  const t = config.tenants.find((x) => x.id === id);
+  if (!t)
+    throw new UsageError(
+      `unknown tenant ${JSON.stringify(id)}; the config has: ${config.tenants.map((x) => x.id).join(', ')}`,
+    );
+  return t;
+}
+
+function egressMethods(config: ProbeConfig): readonly EgressMethod[] {
+  const configured = config.agent?.egress;
+  if (!configured) return DEFAULT_EGRESS_METHODS;
+  return configured.map((m) =>
+    'dns' in m ? { kind: 'dns', name: m.dns, type: m.type, server: m.server } : { kind: 'https', url: m.https },
+  );
+}
+
+function summaryLine(doc: AgentDocument, posted: string): string {
+  const d = doc.probe.diagnosis;
+  const egress = doc.egress.ok ? `${doc.egress.ip} (${doc.egress.method})` : 'unknown';
+  const warn = doc.findings.filter((f) => f.severity === 'warning').map((f) => `\n  ! ${f.code}: ${clean(f.message)}`);
+  return `${doc.at} ${clean(doc.tenant.id)} egress ${egress} · relay probe to ${clean(doc.probe.target.host)}:${doc.probe.target.port}: ${d.id}${d.id === 'ok' ? '' : ` (${clean(d.title)})`} · ${posted}${warn.join('')}\n`;
+}
+
+export function registerAgent(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  dnsOptions(
+    program
+      .command('agent')
+      .description("the site agent: discover the site's public IP, run the relay probe, report it signed to the ingest")
+      .option(
+        '-c, --config <file>',
+        'configuration file (a site file with the agent section and the site’s tenant)',
+        'relaywatch.yaml',
+      )
+      .option('-t, --tenant <id>', 'the tenant of this site (default: agent.tenant, else the only tenant in the file)')
+      .option('--once', 'one cycle, then exit with its status (for cron or Task Scheduler)')
+      .option('--json', 'print the relaywatch.agent-report/v1 document (one line per cycle in loop mode)')
+      .option('--no-post', 'do not post to agent.ingestUrl even when it is set')
+      .option('--interval <minutes>', 'minutes between cycles (default agent.intervalMinutes, 15)', (v) =>
+        positiveNumber(v, '--interval'),
+      )
+      .option('--host <host>', 'probe this relay host instead of the tenant MX endpoint (a lab, a local smart host)')
+      .option('--port <port>', 'the relay port (default relay.port, 25)', (v) => positiveInt(v, '--port'))
+      .option('--ehlo <name>', 'the EHLO name (default: this host’s FQDN, else the sender domain)')
+      .option('--timeout <seconds>', 'the whole probe at most (default 120)', (v) => positiveInt(v, '--timeout'))
+      .option('--ca <file>', 'PEM file of an extra CA to trust (STARTTLS of a lab relay, a private ingest endpoint)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Each cycle: find the site's public IP (agent.egress, default OpenDNS's myip.opendns.com,
+then Google's o-o.myaddr.l.google.com), run the relay probe of the site's tenant, and POST
+the report to agent.ingestUrl, signed with HMAC-SHA256 over the timestamp and the body
+(headers x-relaywatch-agent, x-relaywatch-timestamp, x-relaywatch-signature: v1=<hex>) with
+the agent's secret (agent.secret, an env variable or a secrets-file entry). Failed posts are
+retried with backoff. Without ingestUrl (or with --no-post) the report is printed.
+A public IP that is not among the tenant's relayIps is reported (agent-egress-ip-changed):
+that is how an ISP's address change shows before the connector starts refusing mail.
+
+Exit status with --once: 0 delivered, 1 a temporary refusal or a warning (e.g. the IP
+changed), 2 the probe failed, 3 the report could not be posted or a configuration error.
+In loop mode the agent runs until SIGINT/SIGTERM (Ctrl+C, service stop).
+
+Examples:
+  $ relaywatch agent --config site.yaml --once --json      # try it
+  $ relaywatch agent --config site.yaml                    # run as a service`,
+    )
+    .action(async (opts) => {
+      const { loadProbeConfig } = await import('../config-bridge.ts');
+      const config = await loadProbeConfig(opts.config, io.env);
+      for (const w of config.warnings) write(io.stderr, `warning: ${w}\n`);
+      if (!config.agent) {
+        throw new UsageError(
+          `${opts.config} has no agent section: add agent: { id: <site name>, ingestUrl: <your ingest URL>, secret: { env: RELAYWATCH_AGENT_SECRET } } (see the README, "Site agent")`,
+        );
+      }
+      const agent = config.agent;
+      const tenant = siteTenant(config, opts.tenant);
+      if (!tenant.relay) {
+        throw new UsageError(
+          `tenant ${tenant.id} has no relay section: add relay: { sender: <the device's sender address> }`,
+        );
+      }
+      const post = opts.post !== false && agent.ingestUrl !== undefined;
+      let secret: string | undefined;
+      if (post) {
+        if (!agent.secret)
+          throw new UsageError(
+            'agent.ingestUrl is set but agent.secret is not: the ingest accepts only signed reports',
+          );
+        const s = agent.secret();
+        if (!s.ok) throw new UsageError(`agent.secret: ${s.reason}`);
+        secret = s.value;
+      }
+      let ca: string | undefined;
+      if (opts.ca) {
+        try {
+          ca = await readFile(opts.ca, 'utf8');
+        } catch (err) {
+          throw new UsageError(`cannot read --ca ${JSON.stringify(opts.ca)}: ${(err as Error).message}`);
+        }
+      }
+      const methods = egressMethods(config);
+      const { NodemailerProber } = await import('../../adapters/smtp/nodemailer-prober.ts');
+      const prober = new NodemailerProber();
+      const tokens = {
+        getToken: async () =>
+          ({
+            ok: false,
+            reason: 'other',
+            aadsts: null,
+            message: 'the agent does not authenticate',
+            retryable: false,
+          }) as const,
+      };
+      const timeouts = {
+        stepMs: DEFAULT_PROBE_TIMEOUTS.stepMs,
+        totalMs: (opts.timeout ?? DEFAULT_PROBE_TIMEOUTS.totalMs / 1000) * 1000,
+      };
+      const ehloName = opts.ehlo ?? defaultEhloName(tenant.relay.sender);
+
+      const abort = new AbortController();
+      const stop = () => abort.abort();
+      let worst = 0;
+      const cycle = async (): Promise<void> => {
+        const report = await withDns({ cli: opts, config: config.dns, baseDir: config.baseDir }, (dns) =>
+          agentCycle(
+            agent,
+            { id: tenant.id, name: tenant.name, relayIps: tenant.relayIps ?? [] },
+            {
+              now: io.now,
+              discoverEgress: () => discoverEgressIp(methods, { resolverFor: (spec) => defaultResolverFor(spec) }),
+              probe: () =>
+                runProbe(
+                  'relay',
+                  tenant,
+                  { ehloName, timeouts, ca, host: opts.host, port: opts.port },
+                  { prober, resolver: dns.resolver, tokens, now: io.now },
+                ).catch((err: unknown) => {
+                  if (err instanceof ProbeSetupError) throw new UsageError(err.message);
+                  throw err;
+                }),
+            },
+          ),
+        );
+        const doc: AgentDocument = { ...report, probe: probeDocument(report.probe) };
+        const body = JSON.stringify(doc);
+        let posted = 'not posted (no ingestUrl)';
+        let code: number = probeExitCode(report.probe.result.diagnosis);
+        if (code === 0 && doc.findings.some((f) => f.severity === 'warning')) code = 1;
+        if (post && agent.ingestUrl && secret) {
+          const r = await postSigned({
+            url: agent.ingestUrl,
+            body,
+            agentId: agent.id,
+            secret,
+            signal: abort.signal,
+            ...(ca ? { ca } : {}),
+          });
+          if (r.ok) posted = `posted (HTTP ${r.status}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`;
+          else {
+            posted = `NOT posted: ${r.message}`;
+            write(
+              io.stderr,
+              `relaywatch agent: the report was not posted after ${r.attempts} attempt(s): ${r.message}\n`,
+            );
+            code = 3;
+          }
+        } else if (opts.post === false) posted = 'not posted (--no-post)';
+        worst = Math.max(worst, code);
+        if (opts.json) write(io.stdout, opts.once ? `${JSON.stringify(doc, null, 2)}\n` : `${body}\n`);
+        else write(io.stdout, summaryLine(doc, posted));
+      };
+
+      if (opts.once) {
+        await cycle();
+        setExit(worst);
+        return;
+      }
+      let fatal: UsageError | undefined;
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const intervalMs = (opts.interval ?? agent.intervalMinutes) * 60_000;
+        await runSchedule({
+          intervalMs,
+          jitterMs: Math.min(agent.jitterSeconds * 1000, intervalMs / 2),
+          once: false,
+          task: cycle,
+          signal: abort.signal,
+          onError: (err) => {
+            // A configuration problem will not go away by itself: stop and exit 3 instead of failing every cycle.
+            if (err instanceof UsageError) {
+              fatal = err;
+              abort.abort();
+              return;
+            }
+            write(io.stderr, `relaywatch agent: cycle failed: ${err instanceof Error ? err.message : String(err)}\n`);
+          },
+        });
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+      if (fatal) throw fatal;
+      setExit(0);
+    });
+}

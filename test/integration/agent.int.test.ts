@@ -1,0 +1,280 @@
+/**
+ * `relaywatch agent` end to end on loopback: a scripted "what is my IP" DNS server, a scripted SMTP relay
+ * (smtp-server), and an ingest receiver that verifies every request with the shared verification function
+ * (`verifyRequest`, what the ingest Lambda uses). In-process through runCli() for --once, and as a real process for
+ * the loop (stopped with SIGTERM).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../shared/cli/main.ts';
+import type { ProbeDocument } from '../../shared/cli/probe-render.ts';
+import { MemoryReplayGuard, verifyRequest } from '../../shared/ingest/signature.ts';
+import type { AgentReport } from '../../shared/use-cases/agent-cycle.ts';
+import { type DnsServer, dnsServer } from '../support/answer-dns.ts';
+import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
+import { makeSelfSignedCert } from '../support/tls-cert.ts';
+
+const SECRET = 'CANARY-agent-secret-3d9f0b';
+const root = new URL('../../', import.meta.url).pathname;
+
+interface Receiver {
+  readonly url: string;
+  readonly accepted: string[];
+  readonly acceptedHeaders: Record<string, string>[];
+  readonly rejected: string[];
+  status: number;
+  close(): Promise<void>;
+}
+
+async function receiver(): Promise<Receiver> {
+  const replay = new MemoryReplayGuard();
+  const state = {
+    accepted: [] as string[],
+    acceptedHeaders: [] as Record<string, string>[],
+    rejected: [] as string[],
+    status: 202,
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const v = await verifyRequest({
+        headers: req.headers as Record<string, string>,
+        body,
+        secretsFor: async (id) => (id === 'contoso-hq' ? [SECRET] : []),
+        replay,
+      });
+      if (!v.ok) {
+        state.rejected.push(v.reason);
+        res.writeHead(401).end(v.message);
+        return;
+      }
+      if (state.status >= 300) {
+        res.writeHead(state.status).end('no');
+        return;
+      }
+      state.accepted.push(body);
+      state.acceptedHeaders.push(
+        Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-relaywatch-'))) as Record<
+          string,
+          string
+        >,
+      );
+      res.writeHead(state.status).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}/ingest`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  });
+}
+
+let dir: string;
+let dns: DnsServer;
+let lab: SmtpLab;
+let ingest: Receiver;
+
+function config(opts: { relayIps: string; ingest?: boolean; secret?: boolean; agent?: boolean }): string {
+  return `
+version: 1
+msp:
+  name: Lab MSP
+  contact: { name: Lab NOC, email: noc@msp.example }
+dns:
+  resolvers: [udp://127.0.0.1:9]
+  timeoutMs: 300
+${
+  opts.agent === false
+    ? ''
+    : `agent:
+  id: contoso-hq
+  tenant: contoso
+${opts.ingest === false ? '' : `  ingestUrl: ${ingest.url}\n`}${opts.secret === false ? '' : '  secret: { env: LAB_AGENT_SECRET }\n'}  egress:
+    - { dns: myip.opendns.com, type: A, server: "${dns.spec}" }
+  intervalMinutes: 15
+  jitterSeconds: 0
+`
+}tenants:
+  - id: contoso
+    name: Contoso Ltd
+    domains: [contoso.example]
+    relayIps: [${opts.relayIps}]
+    relay: { sender: scanner@contoso.example }
+    probeRecipients: [probe@contoso.example]
+`;
+}
+
+async function siteFile(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = { LAB_AGENT_SECRET: SECRET }) {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const chunks = { out: '', err: '' };
+  out.on('data', (c) => {
+    chunks.out += String(c);
+  });
+  err.on('data', (c) => {
+    chunks.err += String(c);
+  });
+  const code = await runCli(args, { stdout: out, stderr: err, env, now: () => new Date('2026-11-27T18:00:00Z') });
+  return { code, stdout: chunks.out, stderr: chunks.err };
+}
+
+/** The test addresses are documentation addresses, which the config loader rightly warns about. */
+function withoutDocWarnings(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => l !== '' && !/^warning: tenants\[0\]\.relayIps\[0\]: .* is a documentation address/.test(l))
+    .join('\n');
+}
+
+const labArgs = () => ['--host', '127.0.0.1', '--port', String(lab.port)];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rw-agent-'));
+  const cert = await makeSelfSignedCert(dir);
+  dns = await dnsServer([{ type: 'A', data: '198.51.100.77' }]);
+  lab = await startSmtpLab({ starttls: false }, cert);
+  ingest = await receiver();
+});
+afterAll(async () => {
+  await lab?.stop();
+  await dns?.close();
+  await ingest?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('relaywatch agent --once', () => {
+  it('--json without posting: the egress IP, the relay probe and a finding that the IP is the configured one', async () => {
+    const path = await siteFile('print.yaml', config({ relayIps: '198.51.100.77', ingest: false, secret: false }));
+    const before = lab.received.length;
+    const r = await cli(['agent', '--config', path, '--once', '--json', ...labArgs()]);
+    expect(withoutDocWarnings(r.stderr)).toBe('');
+    const doc = JSON.parse(r.stdout) as AgentReport<ProbeDocument>;
+    expect(doc.probe.diagnosis.detail ?? doc.probe.diagnosis.id).toBe('ok');
+    expect(r.code).toBe(0);
+    expect(doc.schema).toBe('relaywatch.agent-report/v1');
+    expect(doc.agentId).toBe('contoso-hq');
+    expect(doc.tenant).toEqual({ id: 'contoso', name: 'Contoso Ltd' });
+    expect(doc.egress).toMatchObject({
+      ok: true,
+      ip: '198.51.100.77',
+      method: `dns:myip.opendns.com@127.0.0.1:${dns.port}`,
+    });
+    expect(doc.findings.map((f) => f.code)).toEqual(['agent-egress-ip-ok']);
+    expect(doc.probe.diagnosis.id).toBe('ok');
+    expect(doc.probe.kind).toBe('relay');
+    expect(lab.received.length).toBe(before + 1);
+    expect(dns.questions).toContain('myip.opendns.com A');
+  });
+
+  it('posts the report signed; the receiver verifies it; a replay of the same request is rejected', async () => {
+    const path = await siteFile('post.yaml', config({ relayIps: '198.51.100.77' }));
+    const accepted = ingest.accepted.length;
+    const r = await cli(['agent', '--config', path, '--once', ...labArgs()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /contoso egress 198\.51\.100\.77 .* relay probe to 127\.0\.0\.1:\d+: ok · posted \(HTTP 202, 1 attempt\)/,
+    );
+    expect(ingest.accepted.length).toBe(accepted + 1);
+    const body = ingest.accepted.at(-1)!;
+    const doc = JSON.parse(body) as AgentReport<ProbeDocument>;
+    expect(doc.probe.diagnosis.id).toBe('ok');
+    for (const text of [body, r.stdout, r.stderr]) expect(text).not.toContain(SECRET);
+    // the same signed request sent again (a captured packet replayed) is refused
+    const replayed = await fetch(ingest.url, { method: 'POST', headers: ingest.acceptedHeaders.at(-1), body });
+    expect(replayed.status).toBe(401);
+    expect(ingest.rejected.at(-1)).toBe('replayed');
+    expect(ingest.accepted.length).toBe(accepted + 1);
+  });
+
+  it("an ISP address change: the site's IP is not a relay IP → agent-egress-ip-changed, exit 1", async () => {
+    const path = await siteFile('changed.yaml', config({ relayIps: '203.0.113.10', ingest: false, secret: false }));
+    const r = await cli(['agent', '--config', path, '--once', '--json', ...labArgs()]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as AgentReport<ProbeDocument>;
+    expect(doc.findings).toEqual([
+      expect.objectContaining({
+        code: 'agent-egress-ip-changed',
+        severity: 'warning',
+        evidence: { ip: '198.51.100.77', configured: ['203.0.113.10'] },
+      }),
+    ]);
+  });
+
+  it('an ingest that refuses the signature: not retried, exit 3 with the reason on stderr', async () => {
+    const path = await siteFile('wrong-secret.yaml', config({ relayIps: '198.51.100.77' }));
+    const r = await cli(['agent', '--config', path, '--once', ...labArgs()], { LAB_AGENT_SECRET: 'not-the-secret' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/not posted after 1 attempt\(s\): .*401/);
+    expect(ingest.rejected.at(-1)).toBe('bad-signature');
+    expect(r.stderr).not.toContain('not-the-secret');
+  });
+
+  it('configuration gaps are exit 3 with what to add', async () => {
+    const none = await cli([
+      'agent',
+      '--config',
+      await siteFile('none.yaml', config({ relayIps: '198.51.100.77', agent: false })),
+      '--once',
+    ]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/has no agent section: add agent: \{ id:/);
+    const noSecret = await cli([
+      'agent',
+      '--config',
+      await siteFile('nosecret.yaml', config({ relayIps: '198.51.100.77', secret: false })),
+      '--once',
+    ]);
+    expect(noSecret.code).toBe(3);
+    expect(noSecret.stderr).toMatch(/agent\.ingestUrl is set but agent\.secret is not/);
+    const unset = await cli(
+      ['agent', '--config', await siteFile('unset.yaml', config({ relayIps: '198.51.100.77' })), '--once'],
+      {},
+    );
+    expect(unset.code).toBe(3);
+    expect(unset.stderr).toMatch(/agent\.secret: environment variable LAB_AGENT_SECRET is not set/);
+  });
+});
+
+describe('relaywatch agent (loop mode, a real process)', () => {
+  it('runs cycle after cycle, posting each, and stops cleanly on SIGTERM', async () => {
+    const path = await siteFile('loop.yaml', config({ relayIps: '198.51.100.77' }));
+    const before = ingest.accepted.length;
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bin/relaywatch.js'), 'agent', '--config', path, '--interval', '0.005', ...labArgs()],
+      { env: { ...process.env, LAB_AGENT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (c) => {
+      stdout += String(c);
+    });
+    let stderr = '';
+    child.stderr.on('data', (c) => {
+      stderr += String(c);
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const deadline = Date.now() + 20_000;
+    while (ingest.accepted.length < before + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    const code = await exited;
+    expect(withoutDocWarnings(stderr)).toBe('');
+    expect(ingest.accepted.length).toBeGreaterThanOrEqual(before + 3);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n').length).toBeGreaterThanOrEqual(3);
+  });
+});
