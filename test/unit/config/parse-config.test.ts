@@ -127,7 +127,7 @@ tenants:
 `;
     const problems = problemsOf(text);
     expect(lines(problems)).toEqual([
-      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, tenants) (line 2)',
+      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, tenants) (line 2)',
       'msp.nmae: unknown key "nmae" (did you mean "name"?) (line 5)',
       'msp.contact.fax: unknown key "fax" (allowed here: name, email, phone) (line 6)',
       'dns.timeout: unknown key "timeout" (did you mean "timeoutMs"?) (line 7)',
@@ -419,6 +419,47 @@ describe('relayIps', () => {
       'warning: tenants[1].relayIps[0]: 8.8.8.5 is also a relay address of tenant "contoso" (8.8.8.0/29 at tenants[0].relayIps[0] on line 11): fine for a shared building or hosted relay, but a block-listing of it affects each of these tenants (line 15)',
       'warning: tenants[2].relayIps[0]: 8.8.8.5 is also a relay address of tenant "contoso" (8.8.8.0/29 at tenants[0].relayIps[0] on line 11), tenant "fabrikam" (8.8.8.5 at tenants[1].relayIps[0] on line 15): fine for a shared building or hosted relay, but a block-listing of it affects each of these tenants (line 19)',
     ]);
+  });
+});
+
+describe('agent (the site agent)', () => {
+  it('takes an id, an ingest URL, a secret reference and egress methods, with defaults for the schedule', () => {
+    const text = `${withTenants(tenant('t'))}agent:
+  id: t-hq
+  ingestUrl: https://ingest.example/agent
+  secret: { env: T_AGENT_SECRET }
+  egress:
+    - { dns: myip.opendns.com, server: "udp://208.67.222.222" }
+    - { https: "https://api.ipify.org" }
+`;
+    const { config } = accepted(text);
+    expect(config.agent).toEqual({
+      id: 't-hq',
+      ingestUrl: 'https://ingest.example/agent',
+      secret: { env: 'T_AGENT_SECRET' },
+      egress: [
+        { dns: 'myip.opendns.com', type: 'A', server: 'udp://208.67.222.222' },
+        { https: 'https://api.ipify.org' },
+      ],
+      intervalMinutes: 15,
+      jitterSeconds: 60,
+    });
+  });
+
+  it('rejects a recursive-resolver name as the egress server, a plain secret, and unknown keys', () => {
+    const text = `${withTenants(tenant('t'))}agent:
+  id: "bad id"
+  secret: hunter2-plain
+  egress:
+    - { dns: myip.opendns.com, server: resolver1.opendns.com }
+  intervall: 5
+`;
+    const problems = problemsOf(text);
+    expect(problemAt(problems, 'agent.id').message).toMatch(/letters, digits/);
+    expect(problemAt(problems, 'agent.secret').message).toMatch(/must be a reference to a secret/);
+    expect(problemAt(problems, 'agent.egress[0].server').message).toMatch(/udp:\/\/IP/);
+    expect(problemAt(problems, 'agent.intervall').message).toMatch(/unknown key "intervall"/);
+    expect(JSON.stringify(problems)).not.toContain('hunter2-plain');
   });
 });
 
@@ -792,7 +833,7 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
   it('treats __proto__ as an ordinary (unknown) key', () => {
     const text = withTenants(tenant('t')).replace('version: 1', 'version: 1\n__proto__: { polluted: true }');
     expect(lines(problemsOf(text))).toEqual([
-      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, tenants) (line 2)',
+      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, tenants) (line 2)',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
