@@ -12,6 +12,7 @@
 import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import { checkAlertRules } from './alerts.ts';
 import { checkBlocklistRules, customZoneIds, hiddenKeyPath, REGISTRY_ZONE_IDS } from './blocklists.ts';
 import { ConfigError, type ConfigProblem, formatPath, type PathSegment, quote, sortProblems } from './problems.ts';
 import { checkRules } from './rules.ts';
@@ -188,6 +189,14 @@ export function secretRefRoot(path: readonly PathSegment[]): readonly PathSegmen
     return path.slice(0, 4);
   }
   if (path[0] === 'blocklists' && path[1] === 'keys' && typeof path[2] === 'string') return path.slice(0, 3);
+  if (path[0] === 'agent' && path[1] === 'secret') return path.slice(0, 2);
+  // alerts.routes[i].slack.webhookUrl, .teams.webhookUrl, .webhook.url/.secret, .email.smtp.password
+  const [a, r, n, channel, field, sub] = path;
+  if (a === 'alerts' && r === 'routes' && typeof n === 'number') {
+    if ((channel === 'slack' || channel === 'teams') && field === 'webhookUrl') return path.slice(0, 5);
+    if (channel === 'webhook' && (field === 'url' || field === 'secret')) return path.slice(0, 5);
+    if (channel === 'email' && field === 'smtp' && sub === 'password') return path.slice(0, 6);
+  }
   return undefined;
 }
 
@@ -379,6 +388,7 @@ export function parseConfig(text: string, sourceName: string, options: ParseConf
     ...(parsed.success ? [] : preciseOnly(issueProblems(parsed.error.issues, doc))),
     ...checkRules(doc, lineOf),
     ...checkBlocklistRules(doc, lineOf),
+    ...checkAlertRules(doc, lineOf),
   ];
   const problems = sortProblems([...source.problems, ...toProblems(raw, source, customZoneIds(doc))]);
   if (!parsed.success || problems.some((p) => p.severity === 'error')) throw new ConfigError(sourceName, problems);

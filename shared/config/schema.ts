@@ -375,6 +375,160 @@ export const SubmissionSchema = z.discriminatedUnion('auth', [OAuthSubmissionSch
   },
 });
 
+// ---------------------------------------------------------------------------------------------------------------
+// State, incidents and alerts
+
+/** Where results, state and incidents are kept (the CLI's `--store` wins). */
+export const StateSchema = z.strictObject({
+  store: z
+    .string()
+    .trim()
+    .regex(/^(?:sqlite(?::.*)?|dynamodb:[A-Za-z0-9_.-]{3,255})$/, 'must be sqlite:PATH or dynamodb:TABLE')
+    .optional(),
+  /** Raw results (checks, events) are kept this long; incidents and state are kept. */
+  retentionDays: z.number().int().min(1).max(3650).default(400),
+});
+
+const SeverityNameSchema = z.enum(['info', 'warning', 'critical']);
+const RouteIdSchema = TenantIdSchema;
+
+const EmailRouteSchema = z.strictObject({
+  from: MailboxSchema,
+  to: z.array(MailboxSchema).min(1).max(20),
+  replyTo: MailboxSchema.optional(),
+  smtp: z
+    .strictObject({
+      host: HostNameSchema,
+      port: z.number().int().min(1).max(65_535).default(587),
+      secure: z.boolean().default(false),
+      requireTLS: z.boolean().default(true),
+      user: z.string().min(1).max(256).optional(),
+      password: SecretRefSchema.optional(),
+    })
+    .optional(),
+  ses: z
+    .strictObject({ region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, 'must be an AWS region, e.g. eu-west-2') })
+    .optional(),
+});
+
+/** One alert route: exactly one channel, plus the lowest severity it takes. */
+export const AlertRouteSchema = z
+  .strictObject({
+    id: RouteIdSchema,
+    minSeverity: SeverityNameSchema.default('warning'),
+    slack: z.strictObject({ webhookUrl: SecretRefSchema }).optional(),
+    teams: z.strictObject({ webhookUrl: SecretRefSchema }).optional(),
+    email: EmailRouteSchema.optional(),
+    webhook: z.strictObject({ url: SecretRefSchema, secret: SecretRefSchema }).optional(),
+  })
+  .superRefine((r, ctx) => {
+    const channels = (['slack', 'teams', 'email', 'webhook'] as const).filter((c) => r[c] !== undefined);
+    if (channels.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          channels.length === 0
+            ? 'needs one channel: slack, teams, email or webhook'
+            : `has ${channels.join(' and ')}: one channel per route (make one route per channel)`,
+      });
+    }
+    if (r.email && (r.email.smtp === undefined) === (r.email.ses === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['email'], message: 'needs exactly one of smtp or ses' });
+    }
+  });
+
+export const AlertsSchema = z.strictObject({
+  routes: z
+    .array(AlertRouteSchema)
+    .max(50)
+    .default(() => []),
+  /** Routes every tenant gets unless it says `alerts.inheritDefault: false`. */
+  default: z
+    .array(RouteIdSchema)
+    .max(50)
+    .default(() => []),
+});
+
+const HoursSchema = z
+  .number()
+  .min(0)
+  .max(24 * 365);
+const IncidentPolicySettingsSchema = z.strictObject({
+  openAfter: z.number().int().min(1).max(100).optional(),
+  resolveAfter: z.number().int().min(1).max(100).optional(),
+  remindEveryHours: HoursSchema.optional(),
+  escalateAfterHours: HoursSchema.nullable().optional(),
+  flapping: z
+    .strictObject({ transitions: z.number().int().min(2).max(10).optional(), withinHours: HoursSchema.optional() })
+    .nullable()
+    .optional(),
+});
+export const IncidentsSchema = IncidentPolicySettingsSchema.extend({
+  checks: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'must be a check kind such as blocklist or spf'),
+      IncidentPolicySettingsSchema,
+    )
+    .optional(),
+});
+
+const CLOCK = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
+const isoInstant = z
+  .string()
+  .refine(
+    (v) =>
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)$/.test(v) && Number.isFinite(Date.parse(v)),
+    {
+      message: 'must be an ISO 8601 time with Z or an offset, e.g. 2026-11-28T08:00:00+00:00',
+    },
+  );
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as Europe/London' },
+);
+export const MaintenanceWindowSchema = z.union([
+  z.strictObject({
+    days: z
+      .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+      .min(1)
+      .max(7),
+    start: z.string().regex(CLOCK, 'must be HH:MM (24-hour)'),
+    end: z.string().regex(CLOCK, 'must be HH:MM (24-hour)'),
+    timeZone,
+    checks: z.array(z.string().max(40)).max(20).optional(),
+    note: z.string().max(200).optional(),
+  }),
+  z.strictObject({
+    from: isoInstant,
+    until: isoInstant,
+    checks: z.array(z.string().max(40)).max(20).optional(),
+    note: z.string().max(200).optional(),
+  }),
+]);
+export const MuteSchema = z.strictObject({
+  until: isoInstant,
+  check: z.string().max(40).optional(),
+  subject: z.string().max(300).optional(),
+  reason: z.string().max(200).optional(),
+});
+export const TenantAlertsSchema = z.strictObject({
+  routes: z
+    .array(RouteIdSchema)
+    .max(20)
+    .default(() => []),
+  /** Also send to `alerts.default` (default true). */
+  inheritDefault: z.boolean().default(true),
+  /** Only incidents at or above this severity, for this tenant. */
+  minSeverity: SeverityNameSchema.optional(),
+});
+
 export const TenantSchema = z.strictObject({
   id: TenantIdSchema,
   name: displayName('the tenant name'),
@@ -394,6 +548,9 @@ export const TenantSchema = z.strictObject({
     .optional(),
   tags: z.array(TagSchema).max(LIMITS.tagsPerTenant, atMost(LIMITS.tagsPerTenant, 'tags')).optional(),
   blocklists: TenantBlocklistsSchema.optional(),
+  alerts: TenantAlertsSchema.optional(),
+  maintenance: z.array(MaintenanceWindowSchema).max(20).optional(),
+  mutes: z.array(MuteSchema).max(50).optional(),
 });
 
 /** Agent ids: what the ingest knows the agent by (letters, digits, `.`, `_`, `:`, `-`). */
@@ -454,6 +611,9 @@ export const RelaywatchConfigSchema = z.strictObject({
   secrets: SecretsSchema.optional(),
   blocklists: BlocklistsSchema.optional(),
   agent: AgentSchema.optional(),
+  state: StateSchema.prefault({}),
+  incidents: IncidentsSchema.optional(),
+  alerts: AlertsSchema.optional(),
   tenants: z
     .array(TenantSchema)
     .min(1, 'must list at least one tenant')
@@ -474,6 +634,9 @@ export type OAuthSubmissionConfig = Extract<SubmissionConfig, { auth: 'oauth' }>
 export type BasicSubmissionConfig = Extract<SubmissionConfig, { auth: 'basic' }>;
 export type BlocklistsConfig = NonNullable<RelaywatchConfig['blocklists']>;
 export type AgentConfig = NonNullable<RelaywatchConfig['agent']>;
+export type AlertsConfig = NonNullable<RelaywatchConfig['alerts']>;
+export type AlertRouteConfig = AlertsConfig['routes'][number];
+export type IncidentsConfig = NonNullable<RelaywatchConfig['incidents']>;
 
 /** The keys each object schema allows, by path pattern (`tenants[].submission`), for "did you mean" hints. */
 export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -492,6 +655,11 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   'tenants[].submission.password': ['env', 'secret'],
   'tenants[].blocklists': Object.keys(TenantBlocklistsSchema.shape),
   agent: Object.keys(AgentSchema.shape),
+  state: Object.keys(StateSchema.shape),
+  alerts: Object.keys(AlertsSchema.shape),
+  incidents: Object.keys(IncidentsSchema.shape),
+  'tenants[].alerts': Object.keys(TenantAlertsSchema.shape),
+  'tenants[].mutes[]': Object.keys(MuteSchema.shape),
   'agent.secret': ['env', 'secret'],
   blocklists: Object.keys(BlocklistsSchema.shape),
   'blocklists.zones': Object.keys(BlocklistZonesSchema.shape),

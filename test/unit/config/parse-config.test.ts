@@ -106,7 +106,7 @@ ${'    # padding\n'.repeat(14)}    domains:
       column: 5,
     });
     expect(problemAt(problems, 'tenants[0].colour').message).toBe(
-      'unknown key "colour" (allowed here: id, name, domains, relayIps, relay, submission, probeRecipients, tags, blocklists)',
+      'unknown key "colour" (allowed here: id, name, domains, relayIps, relay, submission, probeRecipients, tags, blocklists, alerts, maintenance, mutes)',
     );
   });
 
@@ -127,7 +127,7 @@ tenants:
 `;
     const problems = problemsOf(text);
     expect(lines(problems)).toEqual([
-      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, tenants) (line 2)',
+      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, tenants) (line 2)',
       'msp.nmae: unknown key "nmae" (did you mean "name"?) (line 5)',
       'msp.contact.fax: unknown key "fax" (allowed here: name, email, phone) (line 6)',
       'dns.timeout: unknown key "timeout" (did you mean "timeoutMs"?) (line 7)',
@@ -419,6 +419,74 @@ describe('relayIps', () => {
       'warning: tenants[1].relayIps[0]: 8.8.8.5 is also a relay address of tenant "contoso" (8.8.8.0/29 at tenants[0].relayIps[0] on line 11): fine for a shared building or hosted relay, but a block-listing of it affects each of these tenants (line 15)',
       'warning: tenants[2].relayIps[0]: 8.8.8.5 is also a relay address of tenant "contoso" (8.8.8.0/29 at tenants[0].relayIps[0] on line 11), tenant "fabrikam" (8.8.8.5 at tenants[1].relayIps[0] on line 15): fine for a shared building or hosted relay, but a block-listing of it affects each of these tenants (line 19)',
     ]);
+  });
+});
+
+describe('alerts, incidents, maintenance and mutes', () => {
+  const routes = `alerts:
+  routes:
+    - id: noc-slack
+      slack: { webhookUrl: { env: SLACK_URL } }
+    - id: psa
+      minSeverity: critical
+      email: { from: relaywatch@msp.example, to: [help@psa.example], ses: { region: eu-west-2 } }
+  default: [noc-slack]
+`;
+  it('accepts routes, defaults and per-tenant routing, maintenance and mutes', () => {
+    const text = `${withTenants(`  - id: t
+    name: T
+    domains: [t.example]
+    alerts: { routes: [psa] }
+    maintenance:
+      - { days: [sat], start: "22:00", end: "06:00", timeZone: Europe/London }
+      - { from: "2026-11-28T08:00:00+00:00", until: "2026-11-28T14:00:00+00:00" }
+    mutes:
+      - { until: "2026-12-01T00:00:00Z", check: blocklist, reason: delisting requested }
+`)}${routes}incidents:
+  remindEveryHours: 12
+  checks: { probe-relay: { openAfter: 3 } }
+`;
+    const { config } = accepted(text);
+    expect(config.alerts?.routes.map((r) => [r.id, r.minSeverity])).toEqual([
+      ['noc-slack', 'warning'],
+      ['psa', 'critical'],
+    ]);
+    expect(config.tenants[0]?.alerts).toEqual({ routes: ['psa'], inheritDefault: true });
+    expect(config.tenants[0]?.maintenance).toHaveLength(2);
+    expect(config.incidents?.checks?.['probe-relay']).toEqual({ openAfter: 3 });
+    expect(config.state).toEqual({ retentionDays: 400 });
+  });
+
+  it('rejects unknown routes, two channels in one route, a window that ends before it starts, a plain webhook URL', () => {
+    const text = `${withTenants(`  - id: t
+    name: T
+    domains: [t.example]
+    alerts: { routes: [pager] }
+    maintenance:
+      - { from: "2026-11-28T14:00:00Z", until: "2026-11-28T08:00:00Z" }
+      - { days: [someday], start: "25:00", end: "06:00", timeZone: Mars/Olympus }
+`)}alerts:
+  routes:
+    - id: both
+      slack: { webhookUrl: { env: A } }
+      teams: { webhookUrl: { env: B } }
+    - id: hook
+      webhook: { url: "https://hooks.example/T0SECRETPATH", secret: { env: C } }
+    - id: mail
+      email: { from: a@msp.example, to: [b@msp.example] }
+  default: [nope]
+`;
+    const problems = problemsOf(text);
+    expect(problemAt(problems, 'tenants[0].alerts.routes[0]').message).toMatch(
+      /names no route "pager" \(routes: both, hook, mail\)/,
+    );
+    expect(problemAt(problems, 'alerts.default[0]').message).toMatch(/names no route "nope"/);
+    expect(problemAt(problems, 'alerts.routes[0]').message).toMatch(/one channel per route/);
+    expect(problemAt(problems, 'alerts.routes[2].email').message).toMatch(/exactly one of smtp or ses/);
+    expect(problemAt(problems, 'tenants[0].maintenance[0].until').message).toBe('must be after from');
+    expect(problemAt(problems, 'alerts.routes[1].webhook.url').message).toMatch(/must be a reference to a secret/);
+    expect(JSON.stringify(problems)).not.toContain('T0SECRETPATH');
+    expect(problems.some((p) => p.path.startsWith('tenants[0].maintenance[1]'))).toBe(true);
   });
 });
 
@@ -833,7 +901,7 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
   it('treats __proto__ as an ordinary (unknown) key', () => {
     const text = withTenants(tenant('t')).replace('version: 1', 'version: 1\n__proto__: { polluted: true }');
     expect(lines(problemsOf(text))).toEqual([
-      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, tenants) (line 2)',
+      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, tenants) (line 2)',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
