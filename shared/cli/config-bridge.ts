@@ -34,6 +34,10 @@ export interface CliConfig {
   readonly warnings: readonly string[];
   /** The blocklist settings, when the config has any. */
   readonly blocklists?: CliBlocklists | undefined;
+  /** The whole validated configuration (state, incidents, alerts). */
+  readonly config: RelaywatchConfig;
+  /** The environment and the secrets file (loaded when first asked for), for the alert routes' secrets. */
+  readonly secretSources: () => Promise<SecretSources>;
 }
 
 export interface CliBlocklists {
@@ -101,7 +105,16 @@ export async function loadForCli(
   const c = loaded.config;
   const warnings = loaded.warnings.map((w) => formatProblem(w).replace(/^warning:\s*/, ''));
   const blocklists = await blocklistSettings(c, loaded.path, env, warnings);
+  const secretsPath = secretsFilePath(c, { env, configPath: loaded.path });
+  let secretsFile: Promise<SecretsFile | undefined> | undefined;
+  const secretSources = async (): Promise<SecretSources> => {
+    secretsFile ??= secretsPath ? loadSecretsFile(secretsPath).then((r) => r.secrets) : Promise.resolve(undefined);
+    const file = await secretsFile;
+    return { env, ...(file ? { secretsFile: file } : {}) };
+  };
   return {
+    config: c,
+    secretSources,
     blocklists,
     path: loaded.path,
     baseDir: dirname(loaded.path),

@@ -65,7 +65,12 @@ async function cli(args: string[]) {
   err.on('data', (c) => {
     stderr += String(c);
   });
-  const code = await runCli(args, { stdout: out, stderr: err, env: {}, now: () => new Date('2026-11-27T18:00:00Z') });
+  // These tests are about the report; the state stage has its own tests (state.int.test.ts).
+  const argv =
+    args[0] === 'check' && !args.some((a) => a === '--no-store' || a.startsWith('--store'))
+      ? [...args, '--no-store']
+      : args;
+  const code = await runCli(argv, { stdout: out, stderr: err, env: {}, now: () => new Date('2026-11-27T18:00:00Z') });
   return { code, stdout, stderr };
 }
 

@@ -27,7 +27,12 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   err.on('data', (c) => {
     chunks.err += String(c);
   });
-  const code = await runCli(args, { stdout: out, stderr: err, env, now: () => new Date('2026-11-27T18:00:00Z') });
+  // These tests are about the report; the state stage has its own tests (state.int.test.ts).
+  const argv =
+    args[0] === 'check' && !args.some((a) => a === '--no-store' || a.startsWith('--store'))
+      ? [...args, '--no-store']
+      : args;
+  const code = await runCli(argv, { stdout: out, stderr: err, env, now: () => new Date('2026-11-27T18:00:00Z') });
   return { code, stdout: chunks.out, stderr: chunks.err };
 }
 
@@ -287,9 +292,12 @@ describe('relaywatch CLI without DNS servers', () => {
         '--dns-timeout',
         '300',
       ],
-      { encoding: 'utf8', timeout: 60_000 },
+      // in a directory of its own: the default store (.relaywatch/state.db) is created there
+      { encoding: 'utf8', timeout: 60_000, cwd: await mkdtemp(join(tmpdir(), 'rw-start-')) },
     );
     expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/State: \d+ result\(s\) stored in sqlite:\.relaywatch\/state\.db/);
+    expect(r.stdout).toContain('open incidents: 0');
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(r.stdout).toContain('note: no DNS resolver answered');
     expect(r.stdout).toContain(

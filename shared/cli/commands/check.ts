@@ -21,6 +21,7 @@ import {
 import { checkDocument, type JsonBlocklists } from '../json.ts';
 import { Progress } from '../progress.ts';
 import { clean, renderCheckReport, renderDnsLine } from '../render.ts';
+import { renderState, runStateStage, type StateStageResult, stateDocument } from '../state-stage.ts';
 import { withDns } from '../wiring.ts';
 
 export function registerCheck(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -36,7 +37,17 @@ export function registerCheck(program: Command, io: CliIo, setExit: (code: numbe
       .option('--json', 'print the JSON report (schema: README, "JSON output")')
       .option('-v, --verbose', 'also show informational findings')
       .option('--no-color', 'no colours even on a terminal')
-      .option('--no-blocklists', 'skip the blocklist check of the sending IPs'),
+      .option('--no-blocklists', 'skip the blocklist check of the sending IPs')
+      .option(
+        '--store <spec>',
+        'where results, state and incidents are kept: sqlite:PATH or dynamodb:TABLE (default: state.store, else sqlite:.relaywatch/state.db)',
+      )
+      .option(
+        '--endpoint <url>',
+        'DynamoDB endpoint for --store dynamodb:TABLE (DynamoDB Local: http://127.0.0.1:8000)',
+      )
+      .option('--no-store', 'do not record results, decide incidents or send alerts (a stateless check)')
+      .option('--dry-run', 'record results and decide incidents, but print the alerts instead of sending them'),
   )
     .addOption(zoneOption())
     .addOption(blocklistDnsOption())
@@ -47,11 +58,18 @@ Checks per domain: ${ALL_DOMAIN_CHECKS.map((c) => `\n  ${c.kind.padEnd(4)} ${c.t
 Checks per sending IP (relay IPs, every address of a relay range, single IPs the tenant's own SPF authorises):
   blocklist  DNS blocklists, health-checked each run (RFC 5782 test points); see \`relaywatch blocklist --help\`
 
+Every run is recorded in the store (see --store): results, SPF/MX changes (drift) and
+incidents. An incident opens after the configured number of consecutive failures (2 for SPF
+and MX, 1 for a blocklist listing), alerts go to the routes of alerts: in the config, and a
+RESOLVED follows when it recovers. Unknown verdicts never open or resolve anything.
+--dry-run prints the alerts instead of sending them (they stay due for the next real run).
+
 A progress line is drawn on stderr when it is a terminal. Verdicts are unknown (never fail)
 when DNS cannot answer.`,
     )
     .action(async (opts) => {
       const started = performance.now();
+      const startedAt = io.now();
       const loaded = await loadConfigOrExit(opts.config, io.env);
       const selected = selectTenants(loaded.tenants, opts.tenant);
       const r = renderOptions(io, opts);
@@ -102,24 +120,40 @@ when DNS cannot answer.`,
           await loaded.blocklists?.flush?.();
         }
         progress.done();
+        let state: StateStageResult | null = null;
+        if (opts.store !== false) {
+          progress.update('recording results and deciding incidents…');
+          state = await runStateStage({
+            reports: tenants,
+            config: loaded,
+            opts: { store: opts.store, endpoint: opts.endpoint, dryRun: opts.dryRun },
+            env: io.env,
+            now: io.now,
+            startedAt,
+          });
+          progress.done();
+        }
         const status = worstStatus(tenants.map((t) => t.status));
         const exitCode = exitCodeFor(status);
         const stats = dns.resolver.stats();
         const notes = dnsNotes(stats, dns.description);
         const generatedAt = io.now().toISOString();
         if (opts.json) {
-          const doc = checkDocument({
-            generatedAt,
-            msp: loaded.mspName,
-            configPath: loaded.path,
-            status,
-            exitCode,
-            tenants,
-            dns: { resolvers: dns.description, stats },
-            notes,
-            durationMs: Math.round(performance.now() - started),
-            blocklists,
-          });
+          const doc = {
+            ...checkDocument({
+              generatedAt,
+              msp: loaded.mspName,
+              configPath: loaded.path,
+              status,
+              exitCode,
+              tenants,
+              dns: { resolvers: dns.description, stats },
+              notes,
+              durationMs: Math.round(performance.now() - started),
+              blocklists,
+            }),
+            state: state ? await stateDocument(state) : null,
+          };
           write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
         } else {
           write(
@@ -135,6 +169,7 @@ when DNS cannot answer.`,
               o: r,
             }),
           );
+          if (state) write(io.stdout, await renderState(state));
         }
         setExit(exitCode);
       });

@@ -1,0 +1,139 @@
+/**
+ * Alert routes from the configuration: which routes each tenant's incidents go to (with the severity floors), and
+ * the notifier behind each route, built on first use with its secrets resolved then. A route whose secret does not
+ * resolve is not an error of the run: its sends fail with the reason (naming the variable, never a value) and stay
+ * pending, so they go out once the secret is set.
+ */
+import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
+import { resolveSecret, type SecretSources } from '../config/secrets.ts';
+import type { Notifier } from '../notify/alert.ts';
+import type { IncidentSeverity } from '../ports/stores.ts';
+import type { TenantAlerting } from '../use-cases/record-cycle.ts';
+
+const RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
+
+export function channelOf(route: AlertRouteConfig): 'slack' | 'teams' | 'email' | 'webhook' {
+  if (route.slack) return 'slack';
+  if (route.teams) return 'teams';
+  if (route.email) return 'email';
+  return 'webhook';
+}
+
+/** Each tenant's routes: its own plus the defaults (unless `inheritDefault: false`), with the stricter floor. */
+export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
+  const routes = new Map((config.alerts?.routes ?? []).map((r) => [r.id, r]));
+  return config.tenants.map((t) => {
+    const ids = [
+      ...(t.alerts?.routes ?? []),
+      ...(t.alerts?.inheritDefault === false ? [] : (config.alerts?.default ?? [])),
+    ];
+    const floor = t.alerts?.minSeverity;
+    return {
+      id: t.id,
+      name: t.name,
+      routes: [...new Set(ids)].flatMap((id) => {
+        const r = routes.get(id);
+        if (!r) return [];
+        const min = floor && RANK[floor] > RANK[r.minSeverity] ? floor : r.minSeverity;
+        return [{ id, minSeverity: min }];
+      }),
+      suppression: { maintenance: t.maintenance ?? [], mutes: t.mutes ?? [] },
+    };
+  });
+}
+
+export interface RouteNotifiers {
+  notifierFor(routeId: string): Notifier | { readonly error: string };
+  describe(routeId: string): string;
+}
+
+/** Notifiers per route, built when first asked for (secrets resolved then), cached for the run. */
+export function routeNotifiers(
+  config: RelaywatchConfig,
+  sources: SecretSources,
+  options: { readonly smtpCa?: string | undefined; readonly sesEndpoint?: string | undefined } = {},
+): RouteNotifiers {
+  const routes = new Map((config.alerts?.routes ?? []).map((r) => [r.id, r]));
+  const built = new Map<string, Notifier | { readonly error: string }>();
+  const secret = (route: string, what: string, ref: Parameters<typeof resolveSecret>[0]) => {
+    const r = resolveSecret(ref, sources);
+    if (!r.ok) throw new Error(`route ${route}: ${what}: ${r.reason}`);
+    return r.value;
+  };
+  const build = async (route: AlertRouteConfig): Promise<Notifier> => {
+    if (route.slack) {
+      const { SlackNotifier } = await import('../notify/slack.ts');
+      return new SlackNotifier({ webhookUrl: secret(route.id, 'slack.webhookUrl', route.slack.webhookUrl) });
+    }
+    if (route.teams) {
+      const { TeamsNotifier } = await import('../notify/teams.ts');
+      return new TeamsNotifier({ webhookUrl: secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl) });
+    }
+    if (route.webhook) {
+      const { WebhookNotifier } = await import('../notify/webhook.ts');
+      return new WebhookNotifier({
+        url: secret(route.id, 'webhook.url', route.webhook.url),
+        secret: secret(route.id, 'webhook.secret', route.webhook.secret),
+      });
+    }
+    const email = route.email;
+    if (!email) throw new Error(`route ${route.id} has no channel`);
+    const { EmailNotifier } = await import('../notify/email.ts');
+    const addressing = { from: email.from, to: email.to, ...(email.replyTo ? { replyTo: email.replyTo } : {}) };
+    if (email.ses) {
+      return new EmailNotifier({
+        ...addressing,
+        transport: {
+          kind: 'ses',
+          region: email.ses.region,
+          ...(options.sesEndpoint ? { endpoint: options.sesEndpoint } : {}),
+        },
+      });
+    }
+    const smtp = email.smtp;
+    if (!smtp) throw new Error(`route ${route.id}: email needs smtp or ses`);
+    const pass = smtp.password ? secret(route.id, 'email.smtp.password', smtp.password) : undefined;
+    return new EmailNotifier({
+      ...addressing,
+      transport: {
+        kind: 'smtp',
+        host: smtp.host,
+        port: smtp.port,
+        secure: smtp.secure,
+        requireTLS: smtp.requireTLS,
+        ...(smtp.user && pass ? { auth: { user: smtp.user, pass } } : {}),
+        ...(options.smtpCa ? { ca: options.smtpCa } : {}),
+      },
+    });
+  };
+  return {
+    describe: (id) => {
+      const r = routes.get(id);
+      return r ? `${id} (${channelOf(r)})` : id;
+    },
+    notifierFor: (id) => {
+      const cached = built.get(id);
+      if (cached) return cached;
+      const route = routes.get(id);
+      if (!route) return { error: `route ${id} is not configured` };
+      // Building is async (channels load lazily); wrap it so the caller gets a Notifier at once.
+      let pending: Promise<Notifier> | undefined;
+      const notifier: Notifier = {
+        channel: channelOf(route),
+        send: async (alert) => {
+          pending ??= build(route);
+          let n: Notifier;
+          try {
+            n = await pending;
+          } catch (err) {
+            pending = undefined;
+            return { ok: false, retryable: true, error: err instanceof Error ? err.message : String(err) };
+          }
+          return n.send(alert);
+        },
+      };
+      built.set(id, notifier);
+      return notifier;
+    },
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * The CLI's state stage: open the store `--store` (or `state.store`, or `sqlite:.relaywatch/state.db`) names, record
+ * the cycle, decide incidents, send alerts (or, with `--dry-run`, show them), and render what happened.
+ */
+import { randomUUID } from 'node:crypto';
+import { zoneById } from '../blocklist/registry.ts';
+import { alertFor } from '../monitor/alerts.ts';
+import type { Alert } from '../notify/alert.ts';
+import type { Store } from '../ports/stores.ts';
+import { type CycleResult, recordCycle } from '../use-cases/record-cycle.ts';
+import type { TenantReport } from '../use-cases/run-checks.ts';
+import { routeNotifiers, tenantAlerting } from './alert-wiring.ts';
+import type { CliConfig } from './config-bridge.ts';
+import { clean } from './render.ts';
+import { UsageError } from './wiring.ts';
+
+export const DEFAULT_STORE = 'sqlite:.relaywatch/state.db';
+
+export interface StoreCliOptions {
+  /** `--store SPEC`, or false for `--no-store`. */
+  readonly store?: string | boolean;
+  readonly endpoint?: string;
+}
+
+/** Which store a command uses: `--store`, else `state.store` from the config, else the embedded default. */
+export function storeSpec(opts: StoreCliOptions, config: CliConfig | undefined): string {
+  if (typeof opts.store === 'string') return opts.store;
+  return config?.config.state.store ?? DEFAULT_STORE;
+}
+
+/** Open a store for the CLI; DynamoDB Local (`--endpoint`) gets dummy credentials when none are set. */
+export async function openCliStore(
+  spec: string,
+  opts: StoreCliOptions,
+  env: NodeJS.ProcessEnv,
+  retentionDays?: number,
+): Promise<Store> {
+  const { openStore, StoreSpecError } = await import('../adapters/store/open-store.ts');
+  const local = opts.endpoint !== undefined;
+  try {
+    return await openStore(spec, {
+      ...(retentionDays !== undefined ? { retentionDays } : {}),
+      ...(local
+        ? {
+            endpoint: opts.endpoint,
+            region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+            createTable: true,
+            ...(env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+          }
+        : {}),
+    });
+  } catch (err) {
+    if (err instanceof StoreSpecError) throw new UsageError(err.message);
+    if (err instanceof Error && err.name === 'StoreSchemaError') throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export function newRunId(now: Date): string {
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface StateStageResult {
+  readonly store: string;
+  readonly dryRun: boolean;
+  readonly cycle: CycleResult;
+}
+
+export async function runStateStage(args: {
+  readonly reports: readonly TenantReport[];
+  readonly config: CliConfig;
+  readonly opts: StoreCliOptions & { readonly dryRun?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: () => Date;
+  readonly startedAt: Date;
+}): Promise<StateStageResult> {
+  const spec = storeSpec(args.opts, args.config);
+  const store = await openCliStore(spec, args.opts, args.env, args.config.config.state.retentionDays);
+  try {
+    const sources = await args.config.secretSources();
+    const notifiers = routeNotifiers(args.config.config, sources, {
+      sesEndpoint: args.env.RELAYWATCH_SES_ENDPOINT,
+    });
+    const reported = new Set(args.reports.map((r) => r.id));
+    const cycle = await recordCycle({
+      reports: args.reports,
+      // Only the tenants of this run: `--tenant contoso` must not send another tenant's reminders.
+      tenants: tenantAlerting(args.config.config).filter((t) => reported.has(t.id)),
+      incidents: args.config.config.incidents,
+      store,
+      runId: newRunId(args.startedAt),
+      source: 'cli',
+      startedAt: args.startedAt,
+      now: args.now,
+      notifierFor: (id) => notifiers.notifierFor(id),
+      alertFor: (incident, kind, tenantName, at) =>
+        alertFor(incident, kind, tenantName, at, {
+          msp: args.config.msp,
+          operatorOf: (zoneId) => zoneById(zoneId)?.operator,
+        }),
+      dryRun: args.opts.dryRun === true,
+    });
+    await store.prune(args.now());
+    return { store: spec, dryRun: args.opts.dryRun === true, cycle };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The e-mail subject a PSA parses (the same as the e-mail notifier's). */
+async function subjectOf(alert: Alert): Promise<string> {
+  const { alertSubject } = await import('../notify/email.ts');
+  return alertSubject(alert);
+}
+
+export interface StateDocument {
+  readonly store: string;
+  readonly runId: string;
+  readonly dryRun: boolean;
+  readonly stored: number;
+  readonly events: ReadonlyArray<{
+    kind: string;
+    tenant: string;
+    subject: string;
+    before: string | null;
+    after: string | null;
+  }>;
+  readonly opened: ReadonlyArray<{
+    id: string;
+    tenant: string;
+    check: string;
+    subject: string;
+    title: string;
+    severity: string;
+  }>;
+  readonly resolved: ReadonlyArray<{ id: string; tenant: string; title: string }>;
+  readonly open: number;
+  readonly notifications: ReadonlyArray<{
+    route: string;
+    kind: string;
+    incident: string;
+    tenant: string;
+    subject: string;
+    sent: boolean | null;
+    error: string | null;
+  }>;
+  readonly held: ReadonlyArray<{ incident: string; reason: string }>;
+}
+
+export async function stateDocument(r: StateStageResult): Promise<StateDocument> {
+  const c = r.cycle;
+  return {
+    store: r.store,
+    runId: c.runId,
+    dryRun: r.dryRun,
+    stored: c.stored,
+    events: c.events
+      .filter((e) => !e.kind.startsWith('incident-'))
+      .map((e) => ({ kind: e.kind, tenant: e.tenantId, subject: e.subject, before: e.before, after: e.after })),
+    opened: c.opened.map((i) => ({
+      id: i.id,
+      tenant: i.tenantId,
+      check: i.check,
+      subject: i.subject,
+      title: i.title,
+      severity: i.severity,
+    })),
+    resolved: c.resolved.map((i) => ({ id: i.id, tenant: i.tenantId, title: i.title })),
+    open: c.open.length,
+    notifications: await Promise.all(
+      c.dispatches.map(async (d) => ({
+        route: d.route,
+        kind: d.kind,
+        incident: d.incidentId,
+        tenant: d.tenantId,
+        subject: await subjectOf(d.alert),
+        sent: d.ok,
+        error: d.error,
+      })),
+    ),
+    held: c.held.map((h) => ({ incident: h.incidentId, reason: h.reason })),
+  };
+}
+
+function oneLine(text: string, max = 160): string {
+  const flat = clean(text.replace(/\s+/g, ' '));
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+export async function renderState(r: StateStageResult): Promise<string> {
+  const d = await stateDocument(r);
+  const lines: string[] = ['', `State: ${d.stored} result(s) stored in ${clean(d.store)} (run ${d.runId})`];
+  for (const e of d.events) {
+    lines.push(
+      `  changed: ${e.kind.replace(/-changed$/, '').toUpperCase()} of ${clean(e.subject)} (${clean(e.tenant)}): ${oneLine(e.before ?? '(none)', 100)} → ${oneLine(e.after ?? '(none)', 100)}`,
+    );
+  }
+  for (const i of d.opened)
+    lines.push(`  incident opened   #${i.id} [${clean(i.tenant)}] ${i.severity.toUpperCase()}: ${oneLine(i.title)}`);
+  for (const i of d.resolved) lines.push(`  incident resolved #${i.id} [${clean(i.tenant)}] ${oneLine(i.title)}`);
+  lines.push(`  open incidents: ${d.open}`);
+  for (const n of d.notifications) {
+    const verb = n.sent === null ? 'would send' : n.sent ? 'sent' : 'NOT sent';
+    lines.push(
+      `  ${verb} ${n.kind} #${n.incident} to ${clean(n.route)}: ${oneLine(n.subject, 120)}${n.error ? ` (${oneLine(n.error, 200)}; retried next run)` : ''}`,
+    );
+  }
+  for (const h of d.held) lines.push(`  held back #${h.incident}: ${oneLine(h.reason)}`);
+  if (d.dryRun && d.notifications.length > 0) {
+    lines.push('', 'Dry run: the messages above were not sent and nothing was marked delivered. Messages:');
+    for (const disp of r.cycle.dispatches) {
+      const a = disp.alert;
+      lines.push(
+        '',
+        `--- ${clean(disp.route)} · ${disp.kind} · #${a.incidentId}`,
+        `Subject: ${oneLine(await subjectOf(a), 300)}`,
+        `What: ${oneLine(a.what, 600)}`,
+        ...(a.why ? [`Why: ${oneLine(a.why, 600)}`] : []),
+        ...a.remediation.map((s, i) => `  ${i + 1}. ${oneLine(s, 300)}`),
+        ...a.links.map((l) => `Link: ${oneLine(l.label, 80)} <${oneLine(l.url, 300)}>`),
+        ...(a.packet ? [`Attachment: ${oneLine(a.packet.filename, 120)} (delisting request)`] : []),
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,101 @@
+/**
+ * An incident's notification as an `Alert` for the notifiers: the content kept with the incident, the tenant, and, for
+ * a blocklist listing, the prepared delisting request (the list's removal guidance as text and Markdown, and the same
+ * as a ready-to-forward `.eml` draft addressed to the MSP's own contact, because DNSBL removals go through web forms).
+ */
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { renderDnsblDelist } from '../delist/packet.ts';
+import type { NotificationKind } from '../incidents/deliveries.ts';
+import type { Alert, AlertPacket } from '../notify/alert.ts';
+import type { IncidentRecord } from '../ports/stores.ts';
+import { decodeContent, type ListingContent } from './observe.ts';
+
+export interface AlertContext {
+  readonly msp: {
+    readonly name: string;
+    readonly contact: { readonly name: string; readonly email: string; readonly phone?: string | undefined };
+  };
+  /** Operator names for registry zones, by zone id (for the packet). */
+  readonly operatorOf?: (zoneId: string) => string | undefined;
+}
+
+async function dnsblPacket(
+  listing: ListingContent,
+  tenant: { id: string; name: string },
+  ctx: AlertContext,
+  at: Date,
+): Promise<AlertPacket | null> {
+  try {
+    const contact = {
+      name: ctx.msp.contact.name,
+      email: ctx.msp.contact.email,
+      ...(ctx.msp.contact.phone ? { phone: ctx.msp.contact.phone } : {}),
+    };
+    const packet = renderDnsblDelist({
+      ip: listing.ip,
+      tenant,
+      msp: { name: ctx.msp.name, contact },
+      listings: [
+        {
+          zoneId: listing.zoneId,
+          zone: listing.zone,
+          operator: ctx.operatorOf?.(listing.zoneId) ?? listing.zone,
+          codes: listing.codes,
+          reason: listing.reason,
+          removalUrl: listing.removalUrl,
+          lookupUrl: listing.lookupUrl,
+        },
+      ],
+    });
+    const eml = await new MailComposer({
+      from: { name: `relaywatch (${ctx.msp.name})`, address: ctx.msp.contact.email },
+      to: { name: ctx.msp.contact.name, address: ctx.msp.contact.email },
+      subject: `Delisting request prepared: ${listing.ip} on ${listing.zone} (${tenant.name})`,
+      date: at,
+      headers: { 'X-Relaywatch-Tenant': tenant.id, 'X-Relaywatch-Listed-IP': listing.ip },
+      text: packet.text,
+    })
+      .compile()
+      .build();
+    return {
+      filename: `delist-${listing.ip.replaceAll(':', '-')}-${listing.zoneId}.eml`,
+      eml: eml.toString('utf8'),
+      text: packet.text,
+      markdown: packet.markdown,
+    };
+  } catch {
+    // A listing the packet renderer refuses (an odd custom zone) still gets its alert, without the packet.
+    return null;
+  }
+}
+
+/** The alert for one pending notification of an incident. */
+export async function alertFor(
+  incident: IncidentRecord,
+  kind: NotificationKind,
+  tenantName: string,
+  at: Date,
+  ctx: AlertContext,
+): Promise<Alert> {
+  const content = decodeContent(incident.lastDetail);
+  const tenant = { id: incident.tenantId, name: tenantName };
+  const packet = content.listing && kind !== 'resolved' ? await dnsblPacket(content.listing, tenant, ctx, at) : null;
+  const subject = content.listing ? `${content.listing.ip} on ${content.listing.zone}` : incident.subject;
+  return {
+    kind,
+    incidentId: incident.id,
+    tenant,
+    severity: incident.severity,
+    check: incident.check,
+    subject,
+    title: incident.title,
+    what: content.what,
+    why: content.why,
+    remediation: content.remediation,
+    links: content.links,
+    evidence: content.evidence,
+    openedAt: incident.openedAt,
+    at: (kind === 'resolved' && incident.resolvedAt) || at.toISOString(),
+    packet,
+  };
+}

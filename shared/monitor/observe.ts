@@ -1,0 +1,301 @@
+/**
+ * A monitoring cycle's reports as the state layer sees them (pure): one stored `CheckRecord` per check, and one
+ * incident `Observation` per thing that can break on its own: a domain's SPF, a domain's MX, an IP on one blocklist.
+ *
+ * - SPF and MX: failing when the check fails; the problem is the first error finding's code (so a different mistake
+ *   is a different incident); the fingerprint of the published record / MX set feeds drift detection.
+ * - Blocklists: one subject per (IP, zone), `<ip>@<zone>`: an abuse listing is critical, a policy listing (e.g. PBL)
+ *   a warning, a neighbourhood listing is not a listing of the address; a zone that could not answer is unknown.
+ * - The submission settings check is stored but opens nothing (it reads the configuration).
+ *
+ * What an alert needs later (a reminder days after the run, a RESOLVED) travels in the observation's `detail` as
+ * JSON (`AlertContent`), bounded so it always fits the incident record.
+ */
+import { createHash } from 'node:crypto';
+import type { CheckOutcome, CheckStatus, Finding, JsonValue } from '../domain/outcome.ts';
+import type { Observation } from '../incidents/policy.ts';
+import type { CheckRecord, IncidentSeverity } from '../ports/stores.ts';
+import type { TenantReport } from '../use-cases/run-checks.ts';
+
+/** A blocklist listing, enough to render the removal guidance at alert time. */
+export interface ListingContent {
+  readonly ip: string;
+  readonly zoneId: string;
+  readonly zone: string;
+  readonly codes: ReadonlyArray<{ readonly code: string; readonly meaning: string; readonly kind?: string }>;
+  readonly reason: string | null;
+  readonly removalUrl: string | null;
+  readonly lookupUrl: string | null;
+}
+
+export interface AlertContent {
+  readonly what: string;
+  readonly why: string;
+  readonly remediation: readonly string[];
+  readonly links: readonly { readonly label: string; readonly url: string }[];
+  /** Untrusted text (a TXT record, a list's reason). */
+  readonly evidence: string | null;
+  readonly listing?: ListingContent;
+}
+
+/** Incident records keep at most 4,000 characters of detail: the content is cut to fit, field by field. */
+const DETAIL_BUDGET = 3900;
+
+function cap(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export function encodeContent(c: AlertContent): string {
+  let limit = 1200;
+  for (;;) {
+    const bounded: AlertContent = {
+      what: cap(c.what, limit),
+      why: cap(c.why, limit / 2),
+      remediation: c.remediation.slice(0, 6).map((r) => cap(r, limit / 4)),
+      links: c.links.slice(0, 4).map((l) => ({ label: cap(l.label, 80), url: cap(l.url, 300) })),
+      evidence: c.evidence === null ? null : cap(c.evidence, limit / 2),
+      ...(c.listing
+        ? {
+            listing: {
+              ...c.listing,
+              codes: c.listing.codes.slice(0, 6).map((x) => ({ ...x, meaning: cap(x.meaning, 160) })),
+              reason: c.listing.reason === null ? null : cap(c.listing.reason, 300),
+            },
+          }
+        : {}),
+    };
+    const json = JSON.stringify(bounded);
+    if (json.length <= DETAIL_BUDGET || limit < 100) return json.slice(0, DETAIL_BUDGET);
+    limit = Math.floor(limit / 2);
+  }
+}
+
+/** The content of an incident's `lastDetail`; a detail that is not ours becomes plain text. */
+export function decodeContent(detail: string): AlertContent {
+  try {
+    const v: unknown = JSON.parse(detail);
+    if (v && typeof v === 'object' && 'what' in v && typeof v.what === 'string') return v as AlertContent;
+  } catch {
+    // plain text below
+  }
+  return { what: detail, why: '', remediation: [], links: [], evidence: null };
+}
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+const CHECK_LABEL: Record<string, string> = { spf: 'SPF', mx: 'MX', blocklist: 'Blocklist', submission: 'Submission' };
+
+function isObject(v: JsonValue | undefined): v is { readonly [key: string]: JsonValue } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The published value a domain check saw (SPF record text, sorted MX list), for drift: null when DNS did not say. */
+export function fingerprintOf(c: CheckOutcome): { fingerprint: string; value: string } | null {
+  if (c.status === 'unknown') return null;
+  if (c.kind === 'spf') {
+    const record = c.details?.record;
+    const value = typeof record === 'string' ? record : '(no SPF record)';
+    return { fingerprint: `spf:${sha(value)}`, value };
+  }
+  if (c.kind === 'mx') {
+    const records = Array.isArray(c.details?.records) ? c.details.records : [];
+    const lines = records
+      .filter(isObject)
+      .map((r) => `${String(r.priority)} ${String(r.exchange) || '.'}`)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    const value = lines.length > 0 ? lines.join('\n') : '(no MX records)';
+    return { fingerprint: `mx:${sha(value)}`, value };
+  }
+  return null;
+}
+
+function firstError(findings: readonly Finding[]): Finding | undefined {
+  return findings.find((f) => f.severity === 'error');
+}
+
+function summaryOf(c: CheckOutcome): string {
+  const f = c.findings.find((x) => x.severity !== 'info') ?? c.findings[0];
+  return cap(f ? f.message : `${CHECK_LABEL[c.kind] ?? c.kind}: ${c.status}`, 500);
+}
+
+const DOMAIN_REMEDIATION: Record<string, readonly string[]> = {
+  spf: [
+    'Correct the TXT record as the finding says: every public IP the site relays from as ip4:/ip6:, include:spf.protection.outlook.com, one record, at most 10 DNS lookups.',
+    'Run `relaywatch spf <domain> --ip <relay IP>` until every relay IP evaluates to pass.',
+  ],
+  mx: [
+    'Point the MX record at the tenant’s Exchange Online endpoint shown in the Microsoft 365 admin centre (Settings → Domains).',
+    'Run `relaywatch mx <domain>` to confirm.',
+  ],
+};
+
+function domainObservation(
+  tenantId: string,
+  domain: string,
+  c: CheckOutcome,
+  run: { runId: string; at: string },
+): Observation {
+  const err = firstError(c.findings);
+  const fp = fingerprintOf(c);
+  const label = CHECK_LABEL[c.kind] ?? c.kind;
+  const content: AlertContent = {
+    what:
+      c.findings
+        .filter((f) => f.severity === 'error')
+        .map((f) => f.message)
+        .join(' ') || summaryOf(c),
+    why:
+      c.kind === 'spf'
+        ? 'Exchange Online and other receivers check SPF for mail relayed from the site: a relay IP the record does not authorise fails SPF, and mail is rejected or junked.'
+        : 'Devices relay to the MX endpoint, and mail to the domain is routed by MX: a wrong MX breaks both.',
+    remediation: DOMAIN_REMEDIATION[c.kind] ?? [],
+    links: [],
+    evidence: typeof c.details?.record === 'string' ? c.details.record : null,
+  };
+  return {
+    tenantId,
+    check: c.kind,
+    subject: domain,
+    status: c.status,
+    problem: err?.code ?? 'ok',
+    severity: 'critical',
+    title: cap(`${label} of ${domain}: ${err ? err.code : c.status}`, 200),
+    detail: encodeContent(content),
+    runId: run.runId,
+    at: run.at,
+    ...(fp ? { fingerprint: fp.fingerprint, fingerprintValue: fp.value } : {}),
+  };
+}
+
+interface ZoneJson {
+  readonly zone: string;
+  readonly name: string;
+  readonly status: string;
+  readonly kind: string | null;
+  readonly codes: ReadonlyArray<{ readonly code: string; readonly meaning: string; readonly kind?: string }>;
+  readonly reason: string | null;
+  readonly removalUrl: string | null;
+  readonly lookupUrl: string | null;
+}
+
+function zonesOf(c: CheckOutcome): ZoneJson[] {
+  const zones = c.details?.zones;
+  if (!Array.isArray(zones)) return [];
+  return zones.filter(isObject).flatMap((z) => {
+    if (typeof z.zone !== 'string' || typeof z.status !== 'string') return [];
+    const codes = Array.isArray(z.codes)
+      ? z.codes.filter(isObject).map((x) => ({
+          code: String(x.code),
+          meaning: String(x.meaning),
+          ...(typeof x.kind === 'string' ? { kind: x.kind } : {}),
+        }))
+      : [];
+    return [
+      {
+        zone: z.zone,
+        name: typeof z.name === 'string' ? z.name : z.zone,
+        status: z.status,
+        kind: typeof z.kind === 'string' ? z.kind : null,
+        codes,
+        reason: typeof z.reason === 'string' ? z.reason : null,
+        removalUrl: typeof z.removalUrl === 'string' ? z.removalUrl : null,
+        lookupUrl: typeof z.lookupUrl === 'string' ? z.lookupUrl : null,
+      },
+    ];
+  });
+}
+
+function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: string; at: string }): Observation[] {
+  const ip = c.subject;
+  return zonesOf(c).map((z): Observation => {
+    const listed = z.status === 'listed' && (z.kind === 'abuse' || z.kind === 'policy' || z.kind === 'mixed');
+    const status: CheckStatus = z.status === 'unknown' ? 'unknown' : listed ? 'fail' : 'pass';
+    const severity: IncidentSeverity = z.kind === 'policy' ? 'warning' : 'critical';
+    const meanings = z.codes.map((x) => `${x.code} ${x.meaning}`).join('; ');
+    const links = [
+      ...(z.removalUrl ? [{ label: `Removal (${z.name})`, url: z.removalUrl }] : []),
+      ...(z.lookupUrl ? [{ label: `Lookup (${z.name})`, url: z.lookupUrl }] : []),
+    ];
+    const content: AlertContent = {
+      what: `${ip} is listed by ${z.name}${meanings ? `: ${meanings}` : ''}.`,
+      why:
+        z.kind === 'policy'
+          ? 'A policy listing says the address space should not send mail directly (not that it sent spam); receivers that use the list refuse direct mail from it.'
+          : 'Receivers that use this list reject or junk mail from the address: the customer’s devices and apps stop reaching people outside the tenant.',
+      remediation: [
+        'Find and fix the cause first (a compromised account or device, an open relay, malware on the site network).',
+        z.removalUrl
+          ? `Request removal at ${z.removalUrl} (the prepared request is attached).`
+          : 'Request removal through the list’s own process (the prepared request is attached).',
+      ],
+      links,
+      evidence: z.reason,
+      listing: {
+        ip,
+        zoneId: z.zone,
+        zone: z.name,
+        codes: z.codes,
+        reason: z.reason,
+        removalUrl: z.removalUrl,
+        lookupUrl: z.lookupUrl,
+      },
+    };
+    return {
+      tenantId,
+      check: 'blocklist',
+      subject: `${ip}@${z.zone}`,
+      status,
+      problem: `listed:${z.zone}`,
+      severity,
+      title: cap(`${ip} listed by ${z.name}`, 200),
+      detail: encodeContent(content),
+      runId: run.runId,
+      at: run.at,
+    };
+  });
+}
+
+function checkRecord(
+  tenantId: string,
+  subject: string,
+  c: CheckOutcome,
+  run: { runId: string; at: string },
+): CheckRecord {
+  const fp = fingerprintOf(c);
+  return {
+    tenantId,
+    runId: run.runId,
+    at: run.at,
+    check: c.kind,
+    subject,
+    status: c.status,
+    codes: [...new Set(c.findings.map((f) => f.code))],
+    summary: summaryOf(c),
+    fingerprint: fp?.fingerprint ?? null,
+    detail: (c.details as JsonValue | undefined) ?? null,
+  };
+}
+
+/** Records and observations of one cycle, in report order. */
+export function observe(
+  reports: readonly TenantReport[],
+  run: { readonly runId: string; readonly at: string },
+): { checks: CheckRecord[]; observations: Observation[] } {
+  const checks: CheckRecord[] = [];
+  const observations: Observation[] = [];
+  for (const t of reports) {
+    for (const d of t.domains) {
+      for (const c of d.checks) {
+        checks.push(checkRecord(t.id, d.domain, c, run));
+        if (c.kind === 'spf' || c.kind === 'mx') observations.push(domainObservation(t.id, d.domain, c, run));
+      }
+    }
+    for (const c of t.checks) {
+      checks.push(checkRecord(t.id, c.subject, c, run));
+      if (c.kind === 'blocklist') observations.push(...blocklistObservations(t.id, c, run));
+    }
+  }
+  return { checks, observations };
+}

@@ -1,0 +1,294 @@
+/**
+ * After a monitoring cycle: remember every result, notice drift, decide incidents, and tell the right routes once.
+ *
+ * 1. Every check result is stored (idempotent per run: a retried run writes nothing twice).
+ * 2. For each observation (a domain's SPF or MX, an IP on one blocklist) the subject's state and incidents are read,
+ *    a change of the published SPF record or MX set becomes an event (`spf-changed`, `mx-changed`) with before/after,
+ *    and the pure incident policy decides; state and incidents are written with optimistic concurrency.
+ * 3. Every incident of the configured tenants that owes a route something (opened, reminder, escalated, flapping,
+ *    resolved) is sent now, unless a maintenance window or a mute holds it back. A delivery is recorded only after
+ *    the send succeeded; a failed send stays pending and is retried on the next cycle, so nothing is lost.
+ *
+ * `dryRun` does all of it except the sends: the messages are returned instead and nothing is marked delivered, so a
+ * later real run still sends them. Secrets never reach stored items: check details and incident texts carry none.
+ */
+import { createHash } from 'node:crypto';
+import type { IncidentsSettings } from '../incidents/config.ts';
+import { policyFor } from '../incidents/config.ts';
+import { type PendingNotification, pendingNotifications, recordDelivery } from '../incidents/deliveries.ts';
+import { decide, type Observation } from '../incidents/policy.ts';
+import { isSuppressed, type TenantSuppression } from '../incidents/suppression.ts';
+import { observe } from '../monitor/observe.ts';
+import type { Alert, Notifier } from '../notify/alert.ts';
+import {
+  ConflictError,
+  type EventRecord,
+  type IncidentRecord,
+  type IncidentSeverity,
+  type RunSource,
+  type StatusCounts,
+  type Store,
+} from '../ports/stores.ts';
+import type { TenantReport } from './run-checks.ts';
+
+/** A tenant's routing and quiet times, from the configuration. */
+export interface TenantAlerting {
+  readonly id: string;
+  readonly name: string;
+  /** Route ids with the lowest severity each takes (tenant floor applied). */
+  readonly routes: readonly { readonly id: string; readonly minSeverity: IncidentSeverity }[];
+  readonly suppression?: TenantSuppression | undefined;
+}
+
+export interface Dispatch {
+  readonly route: string;
+  readonly kind: PendingNotification['kind'];
+  readonly incidentId: string;
+  readonly tenantId: string;
+  readonly alert: Alert;
+  /** null in a dry run. */
+  readonly ok: boolean | null;
+  readonly error: string | null;
+}
+
+export interface CycleResult {
+  readonly runId: string;
+  readonly stored: number;
+  readonly events: readonly EventRecord[];
+  readonly opened: readonly IncidentRecord[];
+  readonly resolved: readonly IncidentRecord[];
+  readonly open: readonly IncidentRecord[];
+  readonly dispatches: readonly Dispatch[];
+  /** Suppressed notifications, with why (maintenance, mute). */
+  readonly held: readonly { readonly incidentId: string; readonly reason: string }[];
+  readonly conflicts: number;
+}
+
+export interface CycleInput {
+  readonly reports: readonly TenantReport[];
+  readonly tenants: readonly TenantAlerting[];
+  readonly incidents?: IncidentsSettings | undefined;
+  readonly store: Store;
+  readonly runId: string;
+  readonly source: RunSource;
+  readonly startedAt: Date;
+  readonly now: () => Date;
+  /** The notifier for a route id, or a reason it cannot send (e.g. its webhook URL secret is not set). */
+  readonly notifierFor: (routeId: string) => Notifier | { readonly error: string };
+  /** Builds the alert for a notification (content, packet). */
+  readonly alertFor: (
+    incident: IncidentRecord,
+    kind: PendingNotification['kind'],
+    tenantName: string,
+    at: Date,
+  ) => Promise<Alert>;
+  readonly dryRun?: boolean;
+}
+
+const EVENT_KIND: Record<string, string> = {
+  open: 'incident-opened',
+  reopen: 'incident-reopened',
+  resolve: 'incident-resolved',
+  escalate: 'incident-escalated',
+  flapping: 'incident-flapping',
+};
+
+const SEVERITY_RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
+
+function eventId(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
+}
+
+async function allIncidents(store: Store, tenantId: string): Promise<IncidentRecord[]> {
+  const out: IncidentRecord[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.incidents.list(tenantId, { limit: 500, ...(cursor ? { cursor } : {}) });
+    out.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor !== null);
+  return out;
+}
+
+function counts(reports: readonly TenantReport[]): StatusCounts {
+  const c = { pass: 0, warn: 0, fail: 0, unknown: 0 };
+  for (const t of reports) {
+    for (const d of t.domains) for (const x of d.checks) c[x.status]++;
+    for (const x of t.checks) c[x.status]++;
+  }
+  return c;
+}
+
+/** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
+const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
+
+export async function recordCycle(input: CycleInput): Promise<CycleResult> {
+  const { store } = input;
+  const at = input.startedAt.toISOString();
+  const { checks, observations } = observe(input.reports, { runId: input.runId, at });
+  await store.results.putChecks(checks);
+
+  const events: EventRecord[] = [];
+  const opened: IncidentRecord[] = [];
+  const resolved: IncidentRecord[] = [];
+  let conflicts = 0;
+  const byTenant = new Map<string, Observation[]>();
+  for (const o of observations) byTenant.set(o.tenantId, [...(byTenant.get(o.tenantId) ?? []), o]);
+
+  const incidentsByTenant = new Map<string, Map<string, IncidentRecord>>();
+  for (const tenant of input.tenants) {
+    const states = new Map((await store.states.list(tenant.id)).map((s) => [`${s.check}\0${s.subject}`, s]));
+    const incidents = new Map((await allIncidents(store, tenant.id)).map((i) => [i.id, i]));
+    incidentsByTenant.set(tenant.id, incidents);
+    for (const obs of byTenant.get(tenant.id) ?? []) {
+      const key = `${obs.check}\0${obs.subject}`;
+      const state = states.get(key) ?? null;
+      const mine = [...incidents.values()].filter((i) => i.check === obs.check && i.subject === obs.subject);
+      const policy = policyFor(obs.check, input.incidents);
+      const now = input.now();
+      const d = decide({ state, incidents: mine }, obs, policy, now);
+      if (d.ignored) continue;
+      if (
+        obs.fingerprint !== undefined &&
+        obs.fingerprint !== null &&
+        state?.fingerprint &&
+        state.fingerprint !== obs.fingerprint
+      ) {
+        events.push({
+          tenantId: tenant.id,
+          eventId: eventId(tenant.id, input.runId, obs.check, obs.subject, 'changed'),
+          at,
+          kind: `${obs.check}-changed`,
+          subject: obs.subject,
+          before: state.fingerprintValue,
+          after: obs.fingerprintValue ?? null,
+          runId: input.runId,
+        });
+      }
+      try {
+        const saved = await store.states.put(d.state, d.stateExpectedVersion);
+        states.set(key, saved);
+        for (const change of d.changes) {
+          const stored = await store.incidents.put(change.incident, change.expectedVersion);
+          incidents.set(stored.id, stored);
+          if (change.action === 'open' || change.action === 'reopen') opened.push(stored);
+          if (change.action === 'resolve') resolved.push(stored);
+          if (change.action !== 'none' && change.action !== 'remind') {
+            events.push({
+              tenantId: tenant.id,
+              eventId: eventId(tenant.id, input.runId, stored.id, change.action),
+              at,
+              kind: EVENT_KIND[change.action] ?? `incident-${change.action}`,
+              subject: obs.subject,
+              before: null,
+              after: `${stored.id} ${stored.problem}`,
+              runId: input.runId,
+            });
+          }
+        }
+      } catch (err) {
+        // Another writer (a parallel run) got there first: its decision stands; this observation is dropped.
+        if (err instanceof ConflictError) conflicts++;
+        else throw err;
+      }
+    }
+  }
+  await store.results.putEvents(events);
+
+  // Notifications: what each route is owed, from what it has been told.
+  const dispatches: Dispatch[] = [];
+  const held: { incidentId: string; reason: string }[] = [];
+  for (const tenant of input.tenants) {
+    const incidents = incidentsByTenant.get(tenant.id) ?? new Map<string, IncidentRecord>();
+    const now = input.now();
+    for (const incident0 of incidents.values()) {
+      if (incident0.status === 'resolved') {
+        const r = incident0.resolvedAt ? Date.parse(incident0.resolvedAt) : 0;
+        if (now.getTime() - r > RESOLVED_FOLLOW_UP_MS) continue;
+      }
+      const routes = tenant.routes
+        .filter((r) => SEVERITY_RANK[incident0.severity] >= SEVERITY_RANK[r.minSeverity])
+        .map((r) => r.id);
+      if (routes.length === 0) continue;
+      const policy = policyFor(incident0.check, input.incidents);
+      const quiet = isSuppressed(tenant.suppression, incident0.check, incident0.subject, now);
+      if (quiet.suppressed) {
+        if (pendingNotifications(incident0, routes, policy, now, false).length > 0) {
+          held.push({ incidentId: incident0.id, reason: quiet.reason ?? 'suppressed' });
+        }
+        continue;
+      }
+      let incident = incident0;
+      for (const p of pendingNotifications(incident, routes, policy, now, false)) {
+        const alert = await input.alertFor(incident, p.kind, tenant.name, now);
+        if (input.dryRun) {
+          dispatches.push({
+            route: p.route,
+            kind: p.kind,
+            incidentId: incident.id,
+            tenantId: tenant.id,
+            alert,
+            ok: null,
+            error: null,
+          });
+          continue;
+        }
+        const notifier = input.notifierFor(p.route);
+        const result =
+          'send' in notifier
+            ? await notifier.send(alert)
+            : { ok: false as const, retryable: true, error: notifier.error };
+        dispatches.push({
+          route: p.route,
+          kind: p.kind,
+          incidentId: incident.id,
+          tenantId: tenant.id,
+          alert,
+          ok: result.ok,
+          error: result.ok ? null : result.error,
+        });
+        const next = recordDelivery(
+          incident,
+          p.route,
+          p.kind,
+          result.ok ? { ok: true } : { ok: false, error: result.error },
+          now,
+        );
+        try {
+          incident = await store.incidents.put(next, incident.version);
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err;
+          // Re-read and apply the delivery again, once; a second conflict leaves it for the next cycle (at least once).
+          conflicts++;
+          const fresh = await store.incidents.get(tenant.id, incident.id);
+          if (fresh) {
+            const again = recordDelivery(
+              fresh,
+              p.route,
+              p.kind,
+              result.ok ? { ok: true } : { ok: false, error: result.error },
+              now,
+            );
+            try {
+              incident = await store.incidents.put(again, fresh.version);
+            } catch (err2) {
+              if (!(err2 instanceof ConflictError)) throw err2;
+              conflicts++;
+            }
+          }
+        }
+      }
+      incidents.set(incident.id, incident);
+    }
+  }
+
+  await store.results.putRun({
+    runId: input.runId,
+    startedAt: at,
+    finishedAt: input.now().toISOString(),
+    source: input.source,
+    counts: counts(input.reports),
+  });
+  const open = [...incidentsByTenant.values()].flatMap((m) => [...m.values()].filter((i) => i.status === 'open'));
+  return { runId: input.runId, stored: checks.length, events, opened, resolved, open, dispatches, held, conflicts };
+}

@@ -1,0 +1,276 @@
+/**
+ * `relaywatch check` with state, incidents and alerts, end to end on loopback: a real DNSBL server (rbldnsd) where
+ * the customer's IP becomes listed between runs and is delisted later, three alert routes with real receivers (a
+ * Slack-shaped HTTP receiver, a Standard Webhooks receiver verified with the library's own `verify`, and an SMTP
+ * server whose messages are parsed with mailparser), and the embedded SQLite store in a temporary directory.
+ *
+ * The contract under test: exactly one alert per route when the listing appears (with the delisting packet attached
+ * to the e-mail), silence while it stays, exactly one RESOLVED per route when it goes, a failed send retried on the
+ * next run and never lost, and --dry-run that shows the alerts without sending or marking them.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../shared/cli/main.ts';
+import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
+import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
+import { makeSelfSignedCert } from '../support/tls-cert.ts';
+
+const IP = '192.0.2.10';
+const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
+interface Receiver {
+  readonly url: string;
+  readonly bodies: string[];
+  readonly headers: Record<string, string>[];
+  /** HTTP status to answer with (200 by default). */
+  status: number;
+  close(): Promise<void>;
+}
+
+async function receiver(path: string): Promise<Receiver> {
+  const state = { bodies: [] as string[], headers: [] as Record<string, string>[], status: 200 };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (state.status >= 300) {
+        res.writeHead(state.status).end('unavailable');
+        return;
+      }
+      state.bodies.push(Buffer.concat(chunks).toString('utf8'));
+      state.headers.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])));
+      res.writeHead(state.status).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  });
+}
+
+let dir: string;
+let slack: Receiver;
+let hook: Receiver;
+let mail: SmtpLab;
+let bl: RbldnsdServer | undefined;
+
+function config(): string {
+  return `
+version: 1
+msp:
+  name: Lab MSP
+  contact: { name: Lab NOC, email: noc@msp.example }
+dns:
+  resolvers: [udp://127.0.0.1:9]
+  timeoutMs: 200
+blocklists:
+  custom:
+    - id: lab
+      name: lab.bl.test
+      operator: Lab Blocklist
+      scope: ip
+      kind: abuse
+      codes:
+        127.0.0.2: { meaning: "spam source seen by the lab trap", kind: abuse }
+      errorCodes: {}
+      ipv6: false
+      key: null
+      publicResolvers: works
+      terms: "test zone"
+      lookupUrl: https://lab.bl.test/lookup
+      removalUrl: https://lab.bl.test/remove
+      defaultEnabled: true
+alerts:
+  routes:
+    - id: noc-slack
+      slack: { webhookUrl: { env: LAB_SLACK_URL } }
+    - id: siem
+      webhook: { url: { env: LAB_HOOK_URL }, secret: { env: LAB_HOOK_SECRET } }
+    - id: psa
+      email:
+        from: relaywatch@msp.example
+        to: [tickets@psa.example]
+        smtp: { host: 127.0.0.1, port: ${mail.port}, requireTLS: false }
+  default: [noc-slack, siem, psa]
+tenants:
+  - id: contoso
+    name: Contoso Ltd
+    domains: [contoso.example]
+    relayIps: [${IP}]
+`;
+}
+
+async function serveBlocklist(listed: boolean): Promise<string> {
+  await bl?.stop();
+  bl = await startRbldnsd({
+    zones: [
+      {
+        name: 'lab.bl.test',
+        type: 'ip4set',
+        files: [
+          `:127.0.0.2:Listed by the lab trap, see https://lab.bl.test/?ip=$\n127.0.0.2\n${listed ? `${IP}\n` : ''}`,
+        ],
+      },
+    ],
+  });
+  return `udp://127.0.0.1:${bl.port}`;
+}
+
+async function check(listed: boolean, extra: string[] = []) {
+  const blocklistDns = await serveBlocklist(listed);
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (c) => {
+    stdout += String(c);
+  });
+  err.on('data', (c) => {
+    stderr += String(c);
+  });
+  const args = [
+    'check',
+    '--config',
+    join(dir, 'relaywatch.yaml'),
+    '--store',
+    `sqlite:${join(dir, 'state.db')}`,
+    '--zone',
+    'lab',
+    '--blocklist-dns',
+    blocklistDns,
+    '--json',
+    ...extra,
+  ];
+  const env = { LAB_SLACK_URL: slack.url, LAB_HOOK_URL: hook.url, LAB_HOOK_SECRET: WEBHOOK_SECRET };
+  const code = await runCli(args, { stdout: out, stderr: err, env, now: () => new Date() });
+  const doc = JSON.parse(stdout) as {
+    state: {
+      opened: { id: string }[];
+      resolved: { id: string }[];
+      open: number;
+      notifications: { route: string; kind: string; sent: boolean | null; error: string | null }[];
+    };
+  };
+  return { code, doc, stderr };
+}
+
+const mails = async (): Promise<ParsedMail[]> => Promise.all(mail.received.map((m) => simpleParser(m.raw)));
+const rb = rbldnsdAvailable();
+
+describe.skipIf(!rb.ok && !process.env.CI)(
+  `check with state, incidents and alerts${rb.ok ? '' : ` (SKIPPED: ${rb.ok ? '' : rb.reason})`}`,
+  () => {
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'rw-state-'));
+      slack = await receiver('/services/T000/B000/XXXX');
+      hook = await receiver('/relaywatch');
+      mail = await startSmtpLab({ starttls: false }, await makeSelfSignedCert(dir));
+      await writeFile(join(dir, 'relaywatch.yaml'), config());
+    });
+    afterAll(async () => {
+      await bl?.stop();
+      await slack?.close();
+      await hook?.close();
+      await mail?.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('clean, listed, still listed, delisted, clean: one alert per route, a retried lost send, one RESOLVED per route', async () => {
+      // 1. clean: nothing to say
+      const r1 = await check(false);
+      expect(r1.doc.state.opened).toEqual([]);
+      expect(r1.doc.state.notifications).toEqual([]);
+
+      // 2. listed: the incident opens; Slack is down, the webhook and the e-mail arrive
+      slack.status = 503;
+      const r2 = await check(true);
+      expect(r2.doc.state.opened).toHaveLength(1);
+      const id = r2.doc.state.opened[0]!.id;
+      expect(id).toMatch(/^[0-9a-z]{8}$/);
+      expect(r2.doc.state.notifications.map((n) => [n.route, n.kind, n.sent])).toEqual([
+        ['noc-slack', 'opened', false],
+        ['siem', 'opened', true],
+        ['psa', 'opened', true],
+      ]);
+      expect(hook.bodies).toHaveLength(1);
+      expect(mail.received).toHaveLength(1);
+      expect(slack.bodies).toHaveLength(0);
+
+      // 3. still listed, Slack is back: only the lost Slack alert goes out; nothing is repeated
+      slack.status = 200;
+      const r3 = await check(true);
+      expect(r3.doc.state.opened).toEqual([]);
+      expect(r3.doc.state.notifications.map((n) => [n.route, n.kind, n.sent])).toEqual([['noc-slack', 'opened', true]]);
+      expect(slack.bodies).toHaveLength(1);
+      expect(hook.bodies).toHaveLength(1);
+      expect(mail.received).toHaveLength(1);
+
+      // 4. delisted: resolved, exactly one RESOLVED per route
+      const r4 = await check(false);
+      expect(r4.doc.state.resolved.map((i) => i.id)).toEqual([id]);
+      expect(r4.doc.state.notifications.map((n) => [n.route, n.kind, n.sent])).toEqual([
+        ['noc-slack', 'resolved', true],
+        ['siem', 'resolved', true],
+        ['psa', 'resolved', true],
+      ]);
+      expect(r4.doc.state.open).toBe(0);
+
+      // 5. clean again: silence
+      const r5 = await check(false);
+      expect(r5.doc.state.notifications).toEqual([]);
+      expect([slack.bodies.length, hook.bodies.length, mail.received.length]).toEqual([2, 2, 2]);
+
+      // The e-mails: a PSA-parseable subject, the headers, the delisting packet attached as a well-formed .eml
+      const [opened, resolved] = await mails();
+      expect(opened?.subject).toBe(`[relaywatch][contoso] CRITICAL: ${IP} listed by lab.bl.test #${id}`);
+      expect(resolved?.subject).toBe(`[relaywatch][contoso] RESOLVED: ${IP} listed by lab.bl.test #${id}`);
+      expect(opened?.headers.get('x-relaywatch-tenant')).toBe('contoso');
+      expect(opened?.headers.get('x-relaywatch-incident')).toBe(id);
+      expect(opened?.headers.get('x-relaywatch-check')).toBe('blocklist');
+      const attachment = opened?.attachments.find((a) => a.contentType === 'message/rfc822');
+      expect(attachment?.filename).toBe(`delist-${IP}-lab.eml`);
+      const packet = await simpleParser(attachment!.content);
+      expect(packet.subject).toContain(`${IP} on lab.bl.test`);
+      expect(packet.text).toContain('https://lab.bl.test/remove');
+      expect(resolved?.attachments.filter((a) => a.contentType === 'message/rfc822')).toEqual([]);
+
+      // The webhook: signed per Standard Webhooks, verified with the library; opened then resolved
+      const wh = new Webhook(WEBHOOK_SECRET);
+      const events = hook.bodies.map(
+        (body, i) => wh.verify(body, hook.headers[i]!) as { type: string; data: { id?: string; incidentId?: string } },
+      );
+      expect(events.map((e) => e.type)).toEqual(['relaywatch.incident.opened', 'relaywatch.incident.resolved']);
+      // Slack: Block Kit with the incident id, opened then resolved
+      expect(slack.bodies.every((b) => b.includes(id))).toBe(true);
+    });
+
+    it('--dry-run shows the alerts it would send and marks nothing: the next real run sends them', async () => {
+      await rm(join(dir, 'state.db'), { force: true });
+      const before = [slack.bodies.length, hook.bodies.length, mail.received.length];
+      const dry = await check(true, ['--dry-run']);
+      expect(dry.doc.state.notifications.map((n) => [n.route, n.kind, n.sent])).toEqual([
+        ['noc-slack', 'opened', null],
+        ['siem', 'opened', null],
+        ['psa', 'opened', null],
+      ]);
+      expect([slack.bodies.length, hook.bodies.length, mail.received.length]).toEqual(before);
+      const real = await check(true);
+      expect(real.doc.state.opened).toEqual([]); // it opened in the dry run (state is recorded)
+      expect(real.doc.state.notifications.map((n) => [n.route, n.kind, n.sent])).toEqual([
+        ['noc-slack', 'opened', true],
+        ['siem', 'opened', true],
+        ['psa', 'opened', true],
+      ]);
+      expect([slack.bodies.length, hook.bodies.length, mail.received.length]).toEqual(before.map((n) => n + 1));
+    });
+  },
+);
