@@ -399,9 +399,18 @@ const EmailRouteSchema = z.strictObject({
   smtp: z
     .strictObject({
       // A host name, or an IP address (a smart host on the LAN, a lab).
-      host: z.union([z.string().trim().refine((v) => net.isIP(v) !== 0), HostNameSchema], {
-        error: 'must be a host name or an IP address',
-      }),
+      host: z.union(
+        [
+          z
+            .string()
+            .trim()
+            .refine((v) => net.isIP(v) !== 0),
+          HostNameSchema,
+        ],
+        {
+          error: 'must be a host name or an IP address',
+        },
+      ),
       port: z.number().int().min(1).max(65_535).default(587),
       secure: z.boolean().default(false),
       requireTLS: z.boolean().default(true),
