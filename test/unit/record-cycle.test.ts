@@ -1,0 +1,247 @@
+/**
+ * The state stage on an in-memory SQLite store with hand-made reports and a recording notifier: drift events,
+ * thresholds, unknown, maintenance windows, idempotent retried runs. (The end-to-end version over real servers is
+ * test/integration/state.int.test.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../shared/adapters/store/sqlite-store.ts';
+import type { CheckOutcome, CheckStatus } from '../../shared/domain/outcome.ts';
+import { alertFor } from '../../shared/monitor/alerts.ts';
+import type { Alert, Notifier, SendResult } from '../../shared/notify/alert.ts';
+import type { Store } from '../../shared/ports/stores.ts';
+import { type CycleInput, recordCycle, type TenantAlerting } from '../../shared/use-cases/record-cycle.ts';
+import type { TenantReport } from '../../shared/use-cases/run-checks.ts';
+
+class RecordingNotifier implements Notifier {
+  readonly channel = 'webhook' as const;
+  readonly sent: Alert[] = [];
+  fail = false;
+  async send(alert: Alert): Promise<SendResult> {
+    if (this.fail) return { ok: false, retryable: true, error: 'HTTP 503 from hooks.example' };
+    this.sent.push(alert);
+    return { ok: true };
+  }
+}
+
+function spf(domain: string, status: CheckStatus, record: string | null): CheckOutcome {
+  return {
+    kind: 'spf',
+    subject: domain,
+    status,
+    findings:
+      status === 'fail'
+        ? [
+            {
+              code: 'spf-relay-ip-not-authorised',
+              severity: 'error',
+              message: `${domain} does not authorise 198.51.100.23`,
+            },
+          ]
+        : status === 'unknown'
+          ? [{ code: 'spf-dns-unknown', severity: 'unknown', message: 'no resolver answered' }]
+          : [],
+    details: record === null ? {} : { record },
+    durationMs: 1,
+  };
+}
+
+function report(outcome: CheckOutcome): TenantReport[] {
+  return [
+    {
+      id: 'fabrikam',
+      name: 'Fabrikam Inc',
+      status: outcome.status,
+      domains: [{ domain: outcome.subject, status: outcome.status, checks: [outcome] }],
+      checks: [],
+    },
+  ];
+}
+
+const TENANT: TenantAlerting = {
+  id: 'fabrikam',
+  name: 'Fabrikam Inc',
+  routes: [{ id: 'hook', minSeverity: 'warning' }],
+};
+
+function harness(tenant: TenantAlerting = TENANT) {
+  const store: Store = openSqliteStore({ path: ':memory:' });
+  const notifier = new RecordingNotifier();
+  let clock = Date.parse('2026-11-27T08:00:00Z');
+  let run = 0;
+  const cycle = (reports: TenantReport[], extra: Partial<CycleInput> = {}) => {
+    run++;
+    clock += 15 * 60_000;
+    const startedAt = new Date(clock);
+    return recordCycle({
+      reports,
+      tenants: [tenant],
+      store,
+      runId: `run-${run}`,
+      source: 'cli',
+      startedAt,
+      now: () => startedAt,
+      notifierFor: () => notifier,
+      alertFor: (incident, kind, name, at) =>
+        alertFor(incident, kind, name, at, {
+          msp: { name: 'MSP', contact: { name: 'NOC', email: 'noc@msp.example' } },
+        }),
+      ...extra,
+    });
+  };
+  return { store, notifier, cycle, setClock: (iso: string) => (clock = Date.parse(iso) - 15 * 60_000) };
+}
+
+const OLD = 'v=spf1 ip4:198.51.100.7 include:spf.protection.outlook.com -all';
+const NEW = 'v=spf1 ip4:198.51.100.23 include:spf.protection.outlook.com -all';
+
+describe('recordCycle', () => {
+  it('stores every result and records an SPF change as an event with before and after', async () => {
+    const h = harness();
+    const first = await h.cycle(report(spf('fabrikam.example', 'pass', OLD)));
+    expect(first.stored).toBe(1);
+    expect(first.events).toEqual([]);
+    const second = await h.cycle(report(spf('fabrikam.example', 'pass', NEW)));
+    expect(second.events).toEqual([
+      expect.objectContaining({
+        kind: 'spf-changed',
+        subject: 'fabrikam.example',
+        before: OLD,
+        after: NEW,
+        runId: 'run-2',
+      }),
+    ]);
+    // an unknown run says nothing about the record: no change, and the next known run compares with the last known
+    const third = await h.cycle(report(spf('fabrikam.example', 'unknown', null)));
+    expect(third.events).toEqual([]);
+    const fourth = await h.cycle(report(spf('fabrikam.example', 'pass', NEW)));
+    expect(fourth.events).toEqual([]);
+    const history = await h.store.results.history('fabrikam');
+    expect(history.items.map((c) => c.runId)).toEqual(['run-4', 'run-3', 'run-2', 'run-1']);
+    const events = await h.store.results.events('fabrikam');
+    expect(events.items.map((e) => e.kind)).toEqual(['spf-changed']);
+  });
+
+  it('opens after two failures (unknown in between changes nothing), alerts once, resolves after two passes', async () => {
+    const h = harness();
+    const fail = report(spf('fabrikam.example', 'fail', OLD));
+    expect((await h.cycle(fail)).opened).toEqual([]);
+    expect((await h.cycle(report(spf('fabrikam.example', 'unknown', null)))).opened).toEqual([]);
+    const opened = await h.cycle(fail);
+    expect(opened.opened.map((i) => i.problem)).toEqual(['spf-relay-ip-not-authorised']);
+    expect(h.notifier.sent.map((a) => [a.kind, a.title])).toEqual([
+      ['opened', 'SPF of fabrikam.example: spf-relay-ip-not-authorised'],
+    ]);
+    expect(h.notifier.sent[0]?.what).toContain('does not authorise 198.51.100.23');
+    await h.cycle(fail);
+    expect(h.notifier.sent).toHaveLength(1);
+    expect((await h.cycle(report(spf('fabrikam.example', 'pass', NEW)))).resolved).toEqual([]);
+    const resolved = await h.cycle(report(spf('fabrikam.example', 'pass', NEW)));
+    expect(resolved.resolved).toHaveLength(1);
+    expect(h.notifier.sent.map((a) => a.kind)).toEqual(['opened', 'resolved']);
+  });
+
+  it('a retried run (same run id) writes nothing twice and sends nothing twice', async () => {
+    const h = harness({ ...TENANT });
+    const fail = report(spf('fabrikam.example', 'fail', OLD));
+    await h.cycle(fail);
+    const at = new Date('2026-11-27T12:00:00Z');
+    const input = { runId: 'run-x', startedAt: at, now: () => at };
+    await h.cycle(fail, input);
+    await h.cycle(fail, input);
+    expect(h.notifier.sent.map((a) => a.kind)).toEqual(['opened']);
+    const history = await h.store.results.history('fabrikam');
+    expect(history.items.filter((c) => c.runId === 'run-x')).toHaveLength(1);
+  });
+
+  it('holds alerts during a maintenance window and sends them when it ends', async () => {
+    const h = harness({
+      ...TENANT,
+      suppression: { maintenance: [{ from: '2026-11-27T08:00:00Z', until: '2026-11-27T09:00:00Z' }] },
+    });
+    const fail = report(spf('fabrikam.example', 'fail', OLD));
+    await h.cycle(fail); // 08:15
+    const inWindow = await h.cycle(fail); // 08:30: opens, held
+    expect(inWindow.opened).toHaveLength(1);
+    expect(inWindow.held).toEqual([expect.objectContaining({ incidentId: inWindow.opened[0]?.id })]);
+    expect(h.notifier.sent).toEqual([]);
+    await h.cycle(fail); // 08:45
+    const after = await h.cycle(fail); // 09:00: window over
+    expect(after.dispatches.map((d) => [d.kind, d.ok])).toEqual([['opened', true]]);
+  });
+
+  it('a failed send stays due and goes out on the next run', async () => {
+    const h = harness({
+      ...TENANT,
+      routes: [
+        { id: 'hook', minSeverity: 'warning' },
+        { id: 'pager', minSeverity: 'critical' },
+      ],
+    });
+    h.notifier.fail = true;
+    const fail = report(spf('fabrikam.example', 'fail', OLD));
+    await h.cycle(fail);
+    const r = await h.cycle(fail);
+    expect(r.dispatches.map((d) => [d.route, d.ok, d.error])).toEqual([
+      ['hook', false, 'HTTP 503 from hooks.example'],
+      ['pager', false, 'HTTP 503 from hooks.example'],
+    ]);
+    h.notifier.fail = false;
+    const retry = await h.cycle(fail);
+    expect(retry.dispatches.map((d) => [d.route, d.kind, d.ok])).toEqual([
+      ['hook', 'opened', true],
+      ['pager', 'opened', true],
+    ]);
+    const incident = (await h.store.incidents.listOpen()).items[0];
+    expect(incident?.deliveries.hook?.opened).not.toBeNull();
+  });
+
+  it('a policy listing (warning) goes to routes that take warnings, not to a critical-only route; an abuse listing to both', async () => {
+    const h = harness({
+      ...TENANT,
+      routes: [
+        { id: 'hook', minSeverity: 'warning' },
+        { id: 'pager', minSeverity: 'critical' },
+      ],
+    });
+    const listing = (kind: 'policy' | 'abuse'): TenantReport[] => [
+      {
+        id: 'fabrikam',
+        name: 'Fabrikam Inc',
+        status: 'fail',
+        domains: [],
+        checks: [
+          {
+            kind: 'blocklist',
+            subject: '198.51.100.23',
+            status: kind === 'abuse' ? 'fail' : 'warn',
+            findings: [],
+            details: {
+              ip: '198.51.100.23',
+              zones: [
+                {
+                  zone: kind === 'abuse' ? 'spamcop' : 'pbl',
+                  name: kind === 'abuse' ? 'bl.spamcop.net' : 'pbl.example',
+                  status: 'listed',
+                  kind,
+                  codes: [{ code: '127.0.0.2', meaning: 'listed', kind }],
+                  reason: null,
+                  why: null,
+                  removalUrl: null,
+                  lookupUrl: null,
+                },
+              ],
+            },
+            durationMs: 1,
+          },
+        ],
+      },
+    ];
+    const policy = await h.cycle(listing('policy'));
+    expect(policy.opened.map((i) => [i.subject, i.severity])).toEqual([['198.51.100.23@pbl', 'warning']]);
+    expect(policy.dispatches.map((d) => d.route)).toEqual(['hook']);
+    const abuse = await h.cycle(listing('abuse'));
+    expect(abuse.opened.map((i) => [i.subject, i.severity])).toEqual([['198.51.100.23@spamcop', 'critical']]);
+    expect(abuse.dispatches.map((d) => d.route)).toEqual(['hook', 'pager']);
+    expect(abuse.dispatches[0]?.alert.packet?.filename).toBe('delist-198.51.100.23-spamcop.eml');
+  });
+});
