@@ -222,8 +222,11 @@ describe('canary secrets never leave relaywatch', () => {
     }
 
     // a monitoring cycle with a keyed blocklist zone (the key goes into DNS query names, never into the report)
-    await cli('check --json', ['check', '--config', path, '--json', '--dns-timeout', '200']);
-    await cli('check', ['check', '--config', path, '--dns-timeout', '200']);
+    const db = join(dir, 'state.db');
+    await cli('check --json', ['check', '--config', path, '--json', '--dns-timeout', '200', '--store', `sqlite:${db}`]);
+    await cli('check', ['check', '--config', path, '--dns-timeout', '200', '--store', `sqlite:${db}`]);
+    // every stored item (results, state, incidents, events) as the bytes of the database file
+    outputs.push({ what: 'state.db', text: (await readFile(db)).toString('latin1') });
 
     // the delisting packet, as JSON and as the .eml file
     const eml = join(dir, 'delist.eml');
@@ -255,6 +258,7 @@ describe('canary secrets never leave relaywatch', () => {
     expect(all('probe submission oauth refused')).toContain('AADSTS7000215');
     expect(all('posted report')).toContain('agent-egress-ip-ok');
     expect(all('check --json')).toContain('{key}.zen.dq.spamhaus.net');
+    expect(all('state.db')).toContain('tailspin.example');
     expect(all('delist .eml')).toContain('198.51.100.77');
     const leaks: string[] = [];
     for (const { what, text } of outputs) {
