@@ -19,6 +19,7 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../shared/cli/main.ts';
+import { type DynamoDbLocal, useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert } from '../support/tls-cert.ts';
@@ -125,6 +126,19 @@ async function serveBlocklist(listed: boolean): Promise<string> {
   return `udp://127.0.0.1:${bl.port}`;
 }
 
+/** The store the runs share: a fresh one per test (`fresh()`), SQLite in the temp dir or a DynamoDB Local table. */
+let storeArgs: () => string[] = () => [];
+let storeCount = 0;
+
+function fresh(backend: 'sqlite' | 'dynamodb', dynamo: () => DynamoDbLocal): void {
+  storeCount++;
+  const n = storeCount;
+  storeArgs =
+    backend === 'sqlite'
+      ? () => ['--store', `sqlite:${join(dir, `state-${n}.db`)}`]
+      : () => ['--store', `dynamodb:relaywatch-e2e-${n}`, '--endpoint', dynamo().endpoint];
+}
+
 async function check(listed: boolean, extra: string[] = []) {
   const blocklistDns = await serveBlocklist(listed);
   const out = new PassThrough();
@@ -141,8 +155,7 @@ async function check(listed: boolean, extra: string[] = []) {
     'check',
     '--config',
     join(dir, 'relaywatch.yaml'),
-    '--store',
-    `sqlite:${join(dir, 'state.db')}`,
+    ...storeArgs(),
     '--zone',
     'lab',
     '--blocklist-dns',
@@ -166,9 +179,16 @@ async function check(listed: boolean, extra: string[] = []) {
 const mails = async (): Promise<ParsedMail[]> => Promise.all(mail.received.map((m) => simpleParser(m.raw)));
 const rb = rbldnsdAvailable();
 
-describe.skipIf(!rb.ok && !process.env.CI)(
-  `check with state, incidents and alerts${rb.ok ? '' : ` (SKIPPED: ${rb.ok ? '' : rb.reason})`}`,
-  () => {
+describe.skipIf(!rb.ok && !process.env.CI).each(['sqlite', 'dynamodb'] as const)(
+  `check with state, incidents and alerts on %s${rb.ok ? '' : ` (SKIPPED: ${rb.ok ? '' : rb.reason})`}`,
+  (backend) => {
+    // DynamoDB Local only for the DynamoDB run (it takes seconds to start).
+    const dynamo: () => DynamoDbLocal =
+      backend === 'dynamodb'
+        ? useDynamoDbLocal()
+        : () => {
+            throw new Error('no DynamoDB Local in the SQLite run');
+          };
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'rw-state-'));
       slack = await receiver('/services/T000/B000/XXXX');
@@ -185,6 +205,9 @@ describe.skipIf(!rb.ok && !process.env.CI)(
     });
 
     it('clean, listed, still listed, delisted, clean: one alert per route, a retried lost send, one RESOLVED per route', async () => {
+      fresh(backend, dynamo);
+      const counted = [slack.bodies.length, hook.bodies.length, mail.received.length];
+      expect(counted).toEqual([0, 0, 0]);
       // 1. clean: nothing to say
       const r1 = await check(false);
       expect(r1.doc.state.opened).toEqual([]);
@@ -254,7 +277,7 @@ describe.skipIf(!rb.ok && !process.env.CI)(
     });
 
     it('--dry-run shows the alerts it would send and marks nothing: the next real run sends them', async () => {
-      await rm(join(dir, 'state.db'), { force: true });
+      fresh(backend, dynamo);
       const before = [slack.bodies.length, hook.bodies.length, mail.received.length];
       const dry = await check(true, ['--dry-run']);
       expect(dry.doc.state.notifications.map((n) => [n.route, n.kind, n.sent])).toEqual([
