@@ -8,9 +8,13 @@ import { registerAgent } from './commands/agent.ts';
 import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerDelist } from './commands/delist.ts';
+import { registerHistory } from './commands/history.ts';
+import { registerIncidents } from './commands/incidents.ts';
 import { registerMx } from './commands/mx.ts';
+import { registerNotify } from './commands/notify.ts';
 import { registerProbe } from './commands/probe.ts';
 import { registerSpf } from './commands/spf.ts';
+import { registerStatus } from './commands/status.ts';
 import { type CliIo, write } from './common.ts';
 import { UsageError } from './wiring.ts';
 
@@ -47,6 +51,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerDelist(program, io, setExit);
   registerProbe(program, io, setExit);
   registerAgent(program, io, setExit);
+  registerStatus(program, io, setExit);
+  registerIncidents(program, io, setExit);
+  registerHistory(program, io, setExit);
+  registerNotify(program, io, setExit);
   return program;
 }
 
