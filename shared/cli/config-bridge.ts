@@ -179,11 +179,25 @@ export async function loadProbeConfig(
     const file = await secretsFile;
     return { env, ...(file ? { secretsFile: file } : {}) };
   };
-  const tenants = await Promise.all(
+  const tenants = await probeTenants(c, sources);
+  let agent: ProbeConfig['agent'];
+  if (c.agent) {
+    const ref = c.agent.secret;
+    const src = ref ? await sources() : undefined;
+    agent = { ...c.agent, secret: ref && src ? () => resolveSecret(ref, src) : null };
+  }
+  return { path: loaded.path, baseDir: dirname(loaded.path), tenants, dns: c.dns, warnings, agent };
+}
+
+/**
+ * The tenants as the probes need them. Only tenants that authenticate touch the secrets (the file is loaded once, when
+ * first needed); references resolve when a probe calls for them.
+ */
+export async function probeTenants(c: RelaywatchConfig, sources: () => Promise<SecretSources>): Promise<ProbeTenant[]> {
+  return Promise.all(
     c.tenants.map(async (t): Promise<ProbeTenant> => {
       const s = t.submission;
-      // Only tenants that authenticate need the secrets file (loaded once, when first needed).
-      const src = s ? await sources() : { env };
+      const src: SecretSources = s ? await sources() : { env: {} };
       return {
         id: t.id,
         name: t.name,
@@ -218,11 +232,4 @@ export async function loadProbeConfig(
       };
     }),
   );
-  let agent: ProbeConfig['agent'];
-  if (c.agent) {
-    const ref = c.agent.secret;
-    const src = ref ? await sources() : undefined;
-    agent = { ...c.agent, secret: ref && src ? () => resolveSecret(ref, src) : null };
-  }
-  return { path: loaded.path, baseDir: dirname(loaded.path), tenants, dns: c.dns, warnings, agent };
 }

@@ -83,6 +83,20 @@ export const HostNameSchema = z.string().transform((s, ctx) => {
   return z.NEVER;
 });
 
+/** A host name, or an IP address (a smart host on the LAN, a lab endpoint). */
+export const HostOrIpSchema = z.union(
+  [
+    z
+      .string()
+      .trim()
+      .refine((v) => net.isIP(v) !== 0),
+    HostNameSchema,
+  ],
+  {
+    error: 'must be a host name or an IP address',
+  },
+);
+
 /** A mailbox address `local@domain`, the domain normalised. */
 export const MailboxSchema = z.string().transform((s, ctx) => {
   const r = normaliseMailbox(s);
@@ -329,7 +343,7 @@ export const DomainEntrySchema = z.union([
 
 const submissionCommon = {
   mailbox: MailboxSchema,
-  host: HostNameSchema.default(DEFAULT_SUBMISSION_HOST),
+  host: HostOrIpSchema.default(DEFAULT_SUBMISSION_HOST),
   port: z.number().int().min(1).max(65_535).default(DEFAULT_SUBMISSION_PORT),
 };
 
@@ -359,7 +373,7 @@ export const RelayProbeSchema = z.strictObject({
   /** The device's sender address (its From and envelope sender); its domain must be an accepted domain of the tenant. */
   sender: MailboxSchema,
   /** The relay endpoint. Default: the tenant's Microsoft 365 MX host (the sender domain's expectedMx, else its MX). */
-  host: HostNameSchema.optional(),
+  host: HostOrIpSchema.optional(),
   port: z.number().int().min(1).max(65_535).default(DEFAULT_RELAY_PORT),
   /** `if-offered` (the default, what devices do) or `required` (the probe fails when STARTTLS is not offered). */
   tls: z.enum(['if-offered', 'required']).default('if-offered'),
@@ -398,19 +412,7 @@ const EmailRouteSchema = z.strictObject({
   replyTo: MailboxSchema.optional(),
   smtp: z
     .strictObject({
-      // A host name, or an IP address (a smart host on the LAN, a lab).
-      host: z.union(
-        [
-          z
-            .string()
-            .trim()
-            .refine((v) => net.isIP(v) !== 0),
-          HostNameSchema,
-        ],
-        {
-          error: 'must be a host name or an IP address',
-        },
-      ),
+      host: HostOrIpSchema,
       port: z.number().int().min(1).max(65_535).default(587),
       secure: z.boolean().default(false),
       requireTLS: z.boolean().default(true),

@@ -257,6 +257,39 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
   });
 }
 
+/** A probe: one subject per sending mailbox; the problem is the diagnosis id (a different refusal, another incident). */
+function probeObservation(tenantId: string, c: CheckOutcome, run: { runId: string; at: string }): Observation {
+  const main = c.findings[0];
+  const diagnosis = typeof c.details?.diagnosis === 'string' ? c.details.diagnosis : 'unclassified';
+  const remediation = Array.isArray(c.details?.remediation)
+    ? c.details.remediation.filter((x): x is string => typeof x === 'string')
+    : [];
+  const evidence = isObject(main?.evidence) && typeof main.evidence.reply === 'string' ? main.evidence.reply : null;
+  const label = c.kind === 'probe-relay' ? 'Relay probe' : 'Submission probe';
+  const content: AlertContent = {
+    what: main?.message ?? `${label} for ${c.subject}: ${c.status}`,
+    why:
+      c.kind === 'probe-relay'
+        ? 'The site’s devices relay the same way: their mail is refused too.'
+        : 'Applications that submit as this mailbox cannot send: their mail is refused too.',
+    remediation,
+    links: [],
+    evidence,
+  };
+  return {
+    tenantId,
+    check: c.kind,
+    subject: c.subject,
+    status: c.status,
+    problem: diagnosis,
+    severity: 'critical',
+    title: cap(`${label} for ${c.subject}: ${diagnosis}`, 200),
+    detail: encodeContent(content),
+    runId: run.runId,
+    at: run.at,
+  };
+}
+
 function checkRecord(
   tenantId: string,
   subject: string,
@@ -295,6 +328,7 @@ export function observe(
     for (const c of t.checks) {
       checks.push(checkRecord(t.id, c.subject, c, run));
       if (c.kind === 'blocklist') observations.push(...blocklistObservations(t.id, c, run));
+      if (c.kind === 'probe-submission' || c.kind === 'probe-relay') observations.push(probeObservation(t.id, c, run));
     }
   }
   return { checks, observations };

@@ -292,7 +292,7 @@ export async function runProbe(
       return {
         ...base,
         auth: { mechanism: 'XOAUTH2', user: sub.mailbox },
-        result: resultWithoutConnection('auth', token.message, note, sub.mailbox),
+        result: resultWithoutConnection('auth', `(${token.reason}) ${token.message}`, note, sub.mailbox),
       };
     }
     auth = { mechanism: 'XOAUTH2', user: sub.mailbox, token: token.token };

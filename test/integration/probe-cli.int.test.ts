@@ -4,6 +4,8 @@
  * endpoint for OAuth. Secrets are canaries: they must not appear in any output, JSON document or error.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -360,6 +362,134 @@ describe('relaywatch probe submission with OAuth 2.0 (XOAUTH2)', () => {
         expect(r.code).toBe(2);
         expect((JSON.parse(r.stdout) as ProbeDocument).diagnosis.id).toBe('smtp-auth-disabled-tenant');
         expect(r.stdout).not.toContain(ACCESS_TOKEN);
+      },
+    );
+  });
+});
+
+describe('relaywatch check --probes: the submission probe in the monitoring cycle', () => {
+  async function siteConfig(lab: SmtpLab): Promise<string> {
+    const path = join(dir, `check-probes-${lab.port}.yaml`);
+    await writeFile(
+      path,
+      `
+version: 1
+msp:
+  name: Lab MSP
+  contact: { name: Lab NOC, email: noc@msp.example }
+dns:
+  resolvers: [udp://127.0.0.1:9]
+  timeoutMs: 200
+alerts:
+  routes:
+    - id: hook
+      webhook: { url: { env: LAB_HOOK_URL }, secret: { env: LAB_HOOK_SECRET } }
+  default: [hook]
+tenants:
+  - id: tailspin
+    name: Tailspin Toys
+    domains: [tailspin.example]
+    submission: { mailbox: app@tailspin.example, auth: basic, password: { env: LAB_TAILSPIN_PASSWORD }, host: 127.0.0.1, port: ${lab.port} }
+    probeRecipients: [probe@tailspin.example]
+  - id: norelay
+    name: No Relay Inc
+    domains: [norelay.example]
+`,
+    );
+    return path;
+  }
+
+  it('a refused login is a probe-submission failure; twice in a row opens one incident and one alert, with no password anywhere', async () => {
+    const received: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += String(c);
+      });
+      req.on('end', () => {
+        received.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const reject = {
+      code: 535,
+      message: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.',
+    };
+    try {
+      await withLab(
+        { auth: { methods: ['LOGIN'], user: 'app@tailspin.example', secret: BASIC_PASSWORD, reject } },
+        async (lab) => {
+          const config = await siteConfig(lab);
+          const store = `sqlite:${join(dir, `state-${lab.port}.db`)}`;
+          const env = {
+            LAB_TAILSPIN_PASSWORD: BASIC_PASSWORD,
+            LAB_HOOK_URL: hookUrl,
+            LAB_HOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+          };
+          const args = [
+            'check',
+            '--config',
+            config,
+            '--probes',
+            '--probe-ca',
+            caPath,
+            '--no-blocklists',
+            '--store',
+            store,
+            '--json',
+          ];
+          const first = await cli(args, env);
+          const doc = JSON.parse(first.stdout) as {
+            tenants: { id: string; checks: { kind: string; status: string; findings: { code: string }[] }[] }[];
+            state: {
+              opened: { id: string; check: string }[];
+              notifications: { route: string; sent: boolean | null }[];
+            };
+          };
+          const tailspin = doc.tenants.find((t) => t.id === 'tailspin');
+          const probe = tailspin?.checks.find((c) => c.kind === 'probe-submission');
+          expect(probe?.status).toBe('fail');
+          expect(probe?.findings.map((f) => f.code)).toEqual([
+            'probe-smtp-auth-disabled-mailbox',
+            'submission-basic-auth',
+          ]);
+          expect(doc.tenants.find((t) => t.id === 'norelay')?.checks).toEqual([]);
+          expect(doc.state.opened).toEqual([]);
+          const second = JSON.parse((await cli(args, env)).stdout) as typeof doc;
+          expect(second.state.opened.map((i) => i.check)).toEqual(['probe-submission']);
+          expect(second.state.notifications.map((n) => [n.route, n.sent])).toEqual([['hook', true]]);
+          expect(received).toHaveLength(1);
+          expect(received[0]).toContain('smtp-auth-disabled-mailbox');
+          for (const text of [first.stdout, first.stderr, ...received]) {
+            expect(text).not.toContain(BASIC_PASSWORD);
+            expect(text).not.toContain(Buffer.from(BASIC_PASSWORD).toString('base64'));
+          }
+          expect(lab.authAttempts.length).toBe(2);
+        },
+      );
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('a secret that is not set makes the probe unknown, not a failure, and the run goes on', async () => {
+    await withLab(
+      { auth: { methods: ['LOGIN'], user: 'app@tailspin.example', secret: BASIC_PASSWORD } },
+      async (lab) => {
+        const config = await siteConfig(lab);
+        const r = await cli(
+          ['check', '--config', config, '--probes', '--probe-ca', caPath, '--no-blocklists', '--no-store', '--json'],
+          {},
+        );
+        const doc = JSON.parse(r.stdout) as {
+          tenants: { id: string; checks: { kind: string; status: string; findings: { message: string }[] }[] }[];
+        };
+        const probe = doc.tenants.find((t) => t.id === 'tailspin')?.checks.find((c) => c.kind === 'probe-submission');
+        expect(probe?.status).toBe('unknown');
+        expect(probe?.findings[0]?.message).toMatch(/environment variable LAB_TAILSPIN_PASSWORD is not set/);
+        expect(lab.authAttempts).toHaveLength(0);
       },
     );
   });

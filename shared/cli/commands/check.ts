@@ -1,9 +1,13 @@
 /** `relaywatch check`. */
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ALL_DOMAIN_CHECKS } from '../../checks/registry.ts';
 import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
+import type { DnsResolver } from '../../ports/dns-resolver.ts';
 import { attachBlocklists } from '../../use-cases/run-blocklists.ts';
-import { runChecks } from '../../use-cases/run-checks.ts';
+import { runChecks, type TenantReport } from '../../use-cases/run-checks.ts';
+import { runProbe } from '../../use-cases/run-probe.ts';
+import { attachSubmissionProbes } from '../../use-cases/run-probes.ts';
 import { selectZones, withBlocklists } from '../blocklist-wiring.ts';
 import {
   blocklistDnsOption,
@@ -18,11 +22,13 @@ import {
   write,
   zoneOption,
 } from '../common.ts';
+import type { CliConfig } from '../config-bridge.ts';
 import { checkDocument, type JsonBlocklists } from '../json.ts';
 import { Progress } from '../progress.ts';
 import { clean, renderCheckReport, renderDnsLine } from '../render.ts';
 import { renderState, runStateStage, type StateStageResult, stateDocument } from '../state-stage.ts';
-import { withDns } from '../wiring.ts';
+import { UsageError, withDns } from '../wiring.ts';
+import { defaultEhloName, tokenProvider } from './probe.ts';
 
 export function registerCheck(program: Command, io: CliIo, setExit: (code: number) => void): void {
   dnsOptions(
@@ -47,7 +53,12 @@ export function registerCheck(program: Command, io: CliIo, setExit: (code: numbe
         'DynamoDB endpoint for --store dynamodb:TABLE (DynamoDB Local: http://127.0.0.1:8000)',
       )
       .option('--no-store', 'do not record results, decide incidents or send alerts (a stateless check)')
-      .option('--dry-run', 'record results and decide incidents, but print the alerts instead of sending them'),
+      .option('--dry-run', 'record results and decide incidents, but print the alerts instead of sending them')
+      .option(
+        '--probes',
+        'also send the authenticated-submission probe of every tenant with submission settings and a probe recipient',
+      )
+      .option('--probe-ca <file>', 'PEM file of an extra CA to trust for the probes (a lab or a private endpoint)'),
   )
     .addOption(zoneOption())
     .addOption(blocklistDnsOption())
@@ -57,6 +68,11 @@ export function registerCheck(program: Command, io: CliIo, setExit: (code: numbe
 Checks per domain: ${ALL_DOMAIN_CHECKS.map((c) => `\n  ${c.kind.padEnd(4)} ${c.title}`).join('')}
 Checks per sending IP (relay IPs, every address of a relay range, single IPs the tenant's own SPF authorises):
   blocklist  DNS blocklists, health-checked each run (RFC 5782 test points); see \`relaywatch blocklist --help\`
+
+With --probes, each tenant with submission settings and a probe recipient also gets the
+authenticated-submission probe (smtp.office365.com:587, OAuth or Basic: see relaywatch probe),
+reported as a probe-submission check; a network failure on the way is unknown, an answer
+(authentication refused, SMTP AUTH disabled…) fails. Relay probes run at the site (relaywatch agent).
 
 Every run is recorded in the store (see --store): results, SPF/MX changes (drift) and
 incidents. An incident opens after the configured number of consecutive failures (2 for SPF
@@ -119,6 +135,14 @@ when DNS cannot answer.`,
           );
           await loaded.blocklists?.flush?.();
         }
+        if (opts.probes) {
+          progress.update('probing authenticated submission…');
+          tenants = await submissionProbes(tenants, loaded, {
+            caFile: opts.probeCa,
+            now: io.now,
+            resolver: dns.resolver,
+          });
+        }
         progress.done();
         let state: StateStageResult | null = null;
         if (opts.store !== false) {
@@ -174,4 +198,33 @@ when DNS cannot answer.`,
         setExit(exitCode);
       });
     });
+}
+
+/** The submission probes of the selected tenants, attached to their reports. */
+async function submissionProbes(
+  reports: TenantReport[],
+  loaded: CliConfig,
+  o: { caFile: string | undefined; now: () => Date; resolver: DnsResolver },
+): Promise<TenantReport[]> {
+  let ca: string | undefined;
+  if (o.caFile) {
+    try {
+      ca = await readFile(o.caFile, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read --probe-ca ${JSON.stringify(o.caFile)}: ${(err as Error).message}`);
+    }
+  }
+  const { probeTenants } = await import('../config-bridge.ts');
+  const { NodemailerProber } = await import('../../adapters/smtp/nodemailer-prober.ts');
+  const tenants = await probeTenants(loaded.config, loaded.secretSources);
+  const prober = new NodemailerProber();
+  const tokens = tokenProvider(undefined, ca);
+  return attachSubmissionProbes(reports, tenants, (t) =>
+    runProbe(
+      'submission',
+      t,
+      { ehloName: defaultEhloName(t.submission?.mailbox ?? 'relaywatch@relaywatch.invalid'), ca },
+      { prober, resolver: o.resolver, tokens, now: o.now },
+    ),
+  );
 }

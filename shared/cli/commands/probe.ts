@@ -112,7 +112,7 @@ Examples:
 }
 
 /** The Entra ID token provider, loaded only when a probe needs a token (msal is not loaded for relay probes). */
-function tokenProvider(authorityHost: string | undefined, ca: string | undefined): TokenProvider {
+export function tokenProvider(authorityHost: string | undefined, ca: string | undefined): TokenProvider {
   if (authorityHost !== undefined) {
     let url: URL;
     try {
