@@ -129,6 +129,10 @@ describe.skipIf(!postfix.ok)(
             'DATA',
           ]);
           expect(replyAt(r, 'data')).toEqual(['554 5.5.1 Error: no valid recipients']);
+          // …and the transcript says so, so nobody takes the 554 for a second problem
+          expect(r.transcript.find((e) => e.stage === 'data' && e.reply)?.note).toMatch(
+            /PIPELINING.*refused recipient/,
+          );
           await expect
             .poll(() => mta().log())
             .toMatch(

@@ -219,6 +219,8 @@ class ProbeRun {
   #stage: ProbeStage = 'connect';
   #connected = false;
   #ehloExtensions: string[] = [];
+  /** A RCPT TO was refused: a DATA reply after it comes from pipelining (RFC 2920), not a new problem. */
+  #rcptRefused = false;
   #tls: TlsFacts | null = null;
   #conn: SMTPConnection | null = null;
   #stepTimer: NodeJS.Timeout | undefined;
@@ -360,6 +362,11 @@ class ProbeRun {
         .map((l) => l.replace(/^\d{3}[ -]/, '').trim())
         .filter((l) => l !== '');
       note = `extensions: ${this.#ehloExtensions.join(', ') || '(none)'}`;
+    }
+    if (stage === 'rcpt' && /^[45]/.test(text)) this.#rcptRefused = true;
+    if (stage === 'data' && this.#rcptRefused && !/^3/.test(text)) {
+      note =
+        'DATA went out with RCPT TO in one batch (PIPELINING, RFC 2920): this reply follows from the refused recipient above';
     }
     this.#record({ stage, reply: lines, ...(note !== undefined ? { note } : {}) });
     this.#stage = stage;
