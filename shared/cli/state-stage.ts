@@ -28,6 +28,17 @@ export function storeSpec(opts: StoreCliOptions, config: CliConfig | undefined):
   return config?.config.state.store ?? DEFAULT_STORE;
 }
 
+/** A `--store` (or `state.store`) that names no backend is a usage error before any check runs. */
+export async function validateStoreSpec(spec: string): Promise<void> {
+  const { parseStoreSpec, StoreSpecError } = await import('../adapters/store/open-store.ts');
+  try {
+    parseStoreSpec(spec);
+  } catch (err) {
+    if (err instanceof StoreSpecError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 /** Open a store for the CLI; DynamoDB Local (`--endpoint`) gets dummy credentials when none are set. */
 export async function openCliStore(
   spec: string,

@@ -277,6 +277,32 @@ describe('relaywatch CLI without DNS servers', () => {
     expect(sub.stdout).toContain('spf  SPF record');
   });
 
+  it('a store that cannot be opened loses nothing: the report is printed, the failure said, exit 3', async () => {
+    const port = await freePort();
+    const args = [
+      'check',
+      '--config',
+      EXAMPLE,
+      '--dns',
+      `udp://127.0.0.1:${port}`,
+      '--dns-timeout',
+      '200',
+      '--no-blocklists',
+    ];
+    // a path under a regular file: the directory cannot be created (ENOTDIR)
+    const file = join(await mkdtemp(join(tmpdir(), 'rw-nostore-')), 'a-file');
+    await writeFile(file, 'not a directory');
+    const r = await cli([...args, '--store', `sqlite:${file}/state.db`]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('Summary: 3 tenant(s)');
+    expect(r.stdout).toContain('State: NOT recorded:');
+    expect(r.stderr).toMatch(/results NOT recorded, incidents not evaluated, no alerts sent/);
+    const bad = await cli([...args, '--store', 'redis:localhost']);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/invalid store "redis:localhost": unknown backend\. Accepted forms: sqlite:PATH/);
+  });
+
   it('the real command finishes quickly with unknown verdicts when no resolver answers (npm start offline)', async () => {
     const port = await freePort();
     const started = Date.now();

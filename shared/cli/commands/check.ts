@@ -26,7 +26,14 @@ import type { CliConfig } from '../config-bridge.ts';
 import { checkDocument, type JsonBlocklists } from '../json.ts';
 import { Progress } from '../progress.ts';
 import { clean, renderCheckReport, renderDnsLine } from '../render.ts';
-import { renderState, runStateStage, type StateStageResult, stateDocument } from '../state-stage.ts';
+import {
+  renderState,
+  runStateStage,
+  type StateStageResult,
+  stateDocument,
+  storeSpec,
+  validateStoreSpec,
+} from '../state-stage.ts';
 import { UsageError, withDns } from '../wiring.ts';
 import { defaultEhloName, tokenProvider } from './probe.ts';
 
@@ -88,6 +95,7 @@ when DNS cannot answer.`,
       const startedAt = io.now();
       const loaded = await loadConfigOrExit(opts.config, io.env);
       const selected = selectTenants(loaded.tenants, opts.tenant);
+      if (opts.store !== false) await validateStoreSpec(storeSpec(opts, loaded));
       const r = renderOptions(io, opts);
       if (!opts.json) for (const w of loaded.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       await withDns({ cli: opts, config: loaded.dns, baseDir: loaded.baseDir }, async (dns) => {
@@ -145,20 +153,31 @@ when DNS cannot answer.`,
         }
         progress.done();
         let state: StateStageResult | null = null;
+        let stateError: string | null = null;
         if (opts.store !== false) {
           progress.update('recording results and deciding incidents…');
-          state = await runStateStage({
-            reports: tenants,
-            config: loaded,
-            opts: { store: opts.store, endpoint: opts.endpoint, dryRun: opts.dryRun },
-            env: io.env,
-            now: io.now,
-            startedAt,
-          });
+          try {
+            state = await runStateStage({
+              reports: tenants,
+              config: loaded,
+              opts: { store: opts.store, endpoint: opts.endpoint, dryRun: opts.dryRun },
+              env: io.env,
+              now: io.now,
+              startedAt,
+            });
+          } catch (err) {
+            // The checks ran: their report must not be lost because the store is unreachable or a usage is wrong.
+            stateError = err instanceof Error ? err.message : String(err);
+            write(
+              io.stderr,
+              `relaywatch: results NOT recorded, incidents not evaluated, no alerts sent: ${clean(stateError)}\n`,
+            );
+          }
           progress.done();
         }
         const status = worstStatus(tenants.map((t) => t.status));
-        const exitCode = exitCodeFor(status);
+        // Not recording is an operational failure the scheduler must see, but a failing check still outranks it.
+        const exitCode = stateError !== null && exitCodeFor(status) < 2 ? 3 : exitCodeFor(status);
         const stats = dns.resolver.stats();
         const notes = dnsNotes(stats, dns.description);
         const generatedAt = io.now().toISOString();
@@ -177,6 +196,7 @@ when DNS cannot answer.`,
               blocklists,
             }),
             state: state ? await stateDocument(state) : null,
+            ...(stateError !== null ? { stateError } : {}),
           };
           write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
         } else {
@@ -194,6 +214,7 @@ when DNS cannot answer.`,
             }),
           );
           if (state) write(io.stdout, await renderState(state));
+          if (stateError !== null) write(io.stdout, `\nState: NOT recorded: ${clean(stateError)}\n`);
         }
         setExit(exitCode);
       });
