@@ -10,13 +10,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../shared/cli/main.ts';
 import type { ProbeDocument } from '../../shared/cli/probe-render.ts';
 import { MemoryReplayGuard, verifyRequest } from '../../shared/ingest/signature.ts';
 import type { AgentReport } from '../../shared/use-cases/agent-cycle.ts';
 import { type DnsServer, dnsServer } from '../support/answer-dns.ts';
+import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert } from '../support/tls-cert.ts';
 
@@ -119,18 +118,8 @@ async function siteFile(name: string, text: string): Promise<string> {
   return path;
 }
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = { LAB_AGENT_SECRET: SECRET }) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks = { out: '', err: '' };
-  out.on('data', (c) => {
-    chunks.out += String(c);
-  });
-  err.on('data', (c) => {
-    chunks.err += String(c);
-  });
-  const code = await runCli(args, { stdout: out, stderr: err, env, now: () => new Date('2026-11-27T18:00:00Z') });
-  return { code, stdout: chunks.out, stderr: chunks.err };
+function cli(args: string[], env: NodeJS.ProcessEnv = { LAB_AGENT_SECRET: SECRET }) {
+  return runCliCaptured(args, env, FIXED_NOW);
 }
 
 /** The test addresses are documentation addresses, which the config loader rightly warns about. */

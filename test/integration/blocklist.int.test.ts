@@ -8,15 +8,14 @@ import dgram from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResolver, type ResolverStack } from '../../shared/adapters/dns/index.ts';
 import { type BlocklistRun, planZone, runBlocklists, type ZoneResult } from '../../shared/blocklist/engine.ts';
 import { genericZone, zoneById } from '../../shared/blocklist/registry.ts';
 import type { BlocklistDocument, CheckDocument } from '../../shared/cli/json.ts';
-import { runCli } from '../../shared/cli/main.ts';
 import { EXAMPLE_LOCAL_DATA, EXAMPLE_ZONES } from '../support/example-zone.ts';
 import { rbldnsdAvailable, UNBOUND_LINES_FOR_RBLDNSD, useRbldnsd } from '../support/rbldnsd.ts';
+import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 
 const TEST_POINTS = '127.0.0.2\n';
@@ -55,23 +54,9 @@ function zenLike(name: string) {
 }
 
 async function cli(args: string[]) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c) => {
-    stdout += String(c);
-  });
-  err.on('data', (c) => {
-    stderr += String(c);
-  });
   // These tests are about the report; the state stage has its own tests (state.int.test.ts).
-  const argv =
-    args[0] === 'check' && !args.some((a) => a === '--no-store' || a.startsWith('--store'))
-      ? [...args, '--no-store']
-      : args;
-  const code = await runCli(argv, { stdout: out, stderr: err, env: {}, now: () => new Date('2026-11-27T18:00:00Z') });
-  return { code, stdout, stderr };
+  const noStore = args[0] === 'check' && !args.some((a) => a === '--no-store' || a.startsWith('--store'));
+  return runCliCaptured(noStore ? [...args, '--no-store'] : args, {}, FIXED_NOW);
 }
 
 const byZone = (run: BlocklistRun, ip: string, zoneId: string): ZoneResult | undefined =>

@@ -6,34 +6,20 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckDocument } from '../../shared/cli/json.ts';
-import { runCli } from '../../shared/cli/main.ts';
 import { EXAMPLE_LOCAL_DATA, EXAMPLE_ZONES } from '../support/example-zone.ts';
+import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { freePort, unboundAvailable, useUnbound } from '../support/unbound.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const EXAMPLE = join(root, 'examples/relaywatch.yaml');
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks = { out: '', err: '' };
-  out.on('data', (c) => {
-    chunks.out += String(c);
-  });
-  err.on('data', (c) => {
-    chunks.err += String(c);
-  });
   // These tests are about the report; the state stage has its own tests (state.int.test.ts).
-  const argv =
-    args[0] === 'check' && !args.some((a) => a === '--no-store' || a.startsWith('--store'))
-      ? [...args, '--no-store']
-      : args;
-  const code = await runCli(argv, { stdout: out, stderr: err, env, now: () => new Date('2026-11-27T18:00:00Z') });
-  return { code, stdout: chunks.out, stderr: chunks.err };
+  const noStore = args[0] === 'check' && !args.some((a) => a === '--no-store' || a.startsWith('--store'));
+  return runCliCaptured(noStore ? [...args, '--no-store'] : args, env, FIXED_NOW);
 }
 
 const unbound = unboundAvailable();

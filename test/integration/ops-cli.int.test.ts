@@ -13,7 +13,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../shared/adapters/store/open-store.ts';
@@ -21,8 +20,8 @@ import type { HistoryDocument } from '../../shared/cli/commands/history.ts';
 import type { IncidentsDocument } from '../../shared/cli/commands/incidents.ts';
 import type { NotifyTestDocument } from '../../shared/cli/commands/notify.ts';
 import type { StatusDocument } from '../../shared/cli/commands/status.ts';
-import { runCli } from '../../shared/cli/main.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
+import { runCliCaptured } from '../support/run-cli.ts';
 
 const IP = '192.0.2.10';
 const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -114,18 +113,8 @@ const configPath = () => join(dir, 'relaywatch.yaml');
 const storeArg = () => `sqlite:${join(dir, 'state.db')}`;
 const env = () => ({ LAB_SLACK_URL: slack.url, LAB_HOOK_URL: hook.url, LAB_HOOK_SECRET: WEBHOOK_SECRET });
 
-async function cli(args: string[]) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks = { out: '', err: '' };
-  out.on('data', (c) => {
-    chunks.out += String(c);
-  });
-  err.on('data', (c) => {
-    chunks.err += String(c);
-  });
-  const code = await runCli(args, { stdout: out, stderr: err, env: env(), now: () => new Date() });
-  return { code, stdout: chunks.out, stderr: chunks.err };
+function cli(args: string[]) {
+  return runCliCaptured(args, env());
 }
 
 /** A read command against the test config and store. */

@@ -8,10 +8,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../shared/cli/main.ts';
 import type { ProbeDocument } from '../../shared/cli/probe-render.ts';
+import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, type SmtpLabScript, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.ts';
 import { entraError, startTokenEndpoint, type TokenEndpoint } from '../support/token-endpoint.ts';
@@ -62,18 +61,8 @@ tenants:
     domains: [norelay.example]
 `;
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks = { out: '', err: '' };
-  out.on('data', (c) => {
-    chunks.out += String(c);
-  });
-  err.on('data', (c) => {
-    chunks.err += String(c);
-  });
-  const code = await runCli(args, { stdout: out, stderr: err, env, now: () => new Date('2026-11-27T18:00:00Z') });
-  return { code, stdout: chunks.out, stderr: chunks.err };
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCliCaptured(args, env, FIXED_NOW);
 }
 
 beforeAll(async () => {

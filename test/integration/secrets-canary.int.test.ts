@@ -11,10 +11,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../shared/cli/main.ts';
 import { type DnsServer, dnsServer } from '../support/answer-dns.ts';
+import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../support/token-endpoint.ts';
@@ -41,25 +40,15 @@ let ingest: { url: string; bodies: string[]; close(): Promise<void> };
 const outputs: Array<{ what: string; text: string }> = [];
 
 async function cli(what: string, args: string[]): Promise<number> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c) => {
-    stdout += String(c);
-  });
-  err.on('data', (c) => {
-    stderr += String(c);
-  });
   const env = {
     LAB_BASIC_PASSWORD: CANARY.basicPassword,
     LAB_CLIENT_SECRET: CANARY.clientSecret,
     LAB_AGENT_SECRET: CANARY.agentSecret,
     LAB_ZONE_KEY: CANARY.zoneKey,
   };
-  const code = await runCli(args, { stdout: out, stderr: err, env, now: () => new Date('2026-11-27T18:00:00Z') });
-  outputs.push({ what: `${what} stdout`, text: stdout }, { what: `${what} stderr`, text: stderr });
-  return code;
+  const r = await runCliCaptured(args, env, FIXED_NOW);
+  outputs.push({ what: `${what} stdout`, text: r.stdout }, { what: `${what} stderr`, text: r.stderr });
+  return r.code;
 }
 
 function config(): string {

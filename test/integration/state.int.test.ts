@@ -14,13 +14,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../shared/cli/main.ts';
 import { type DynamoDbLocal, useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
+import { runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert } from '../support/tls-cert.ts';
 
@@ -141,16 +140,6 @@ function fresh(backend: 'sqlite' | 'dynamodb', dynamo: () => DynamoDbLocal): voi
 
 async function check(listed: boolean, extra: string[] = []) {
   const blocklistDns = await serveBlocklist(listed);
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c) => {
-    stdout += String(c);
-  });
-  err.on('data', (c) => {
-    stderr += String(c);
-  });
   const args = [
     'check',
     '--config',
@@ -164,7 +153,7 @@ async function check(listed: boolean, extra: string[] = []) {
     ...extra,
   ];
   const env = { LAB_SLACK_URL: slack.url, LAB_HOOK_URL: hook.url, LAB_HOOK_SECRET: WEBHOOK_SECRET };
-  const code = await runCli(args, { stdout: out, stderr: err, env, now: () => new Date() });
+  const { code, stdout, stderr } = await runCliCaptured(args, env);
   const doc = JSON.parse(stdout) as {
     state: {
       opened: { id: string }[];
