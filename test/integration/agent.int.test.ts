@@ -6,8 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +13,7 @@ import type { ProbeDocument } from '../../shared/cli/probe-render.ts';
 import { MemoryReplayGuard, verifyRequest } from '../../shared/ingest/signature.ts';
 import type { AgentReport } from '../../shared/use-cases/agent-cycle.ts';
 import { type DnsServer, dnsServer } from '../support/answer-dns.ts';
+import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert } from '../support/tls-cert.ts';
@@ -22,65 +21,34 @@ import { makeSelfSignedCert } from '../support/tls-cert.ts';
 const SECRET = 'CANARY-agent-secret-3d9f0b';
 const root = new URL('../../', import.meta.url).pathname;
 
-interface Receiver {
-  readonly url: string;
-  readonly accepted: string[];
-  readonly acceptedHeaders: Record<string, string>[];
+interface Ingest extends Receiver {
+  /** Why each refused request was refused (verifyRequest's reason). */
   readonly rejected: string[];
-  status: number;
-  close(): Promise<void>;
 }
 
-async function receiver(): Promise<Receiver> {
+/** The ingest as the Lambda will be: every request verified with the shared `verifyRequest` before it counts. */
+async function receiver(): Promise<Ingest> {
   const replay = new MemoryReplayGuard();
-  const state = {
-    accepted: [] as string[],
-    acceptedHeaders: [] as Record<string, string>[],
-    rejected: [] as string[],
-    status: 202,
-  };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const v = await verifyRequest({
-        headers: req.headers as Record<string, string>,
-        body,
-        secretsFor: async (id) => (id === 'contoso-hq' ? [SECRET] : []),
-        replay,
-      });
-      if (!v.ok) {
-        state.rejected.push(v.reason);
-        res.writeHead(401).end(v.message);
-        return;
-      }
-      if (state.status >= 300) {
-        res.writeHead(state.status).end('no');
-        return;
-      }
-      state.accepted.push(body);
-      state.acceptedHeaders.push(
-        Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-relaywatch-'))) as Record<
-          string,
-          string
-        >,
-      );
-      res.writeHead(state.status).end('{"ok":true}');
+  const rejected: string[] = [];
+  const r = await startReceiver('/ingest', async (body, headers) => {
+    const v = await verifyRequest({
+      headers: headers as Record<string, string>,
+      body,
+      secretsFor: async (id) => (id === 'contoso-hq' ? [SECRET] : []),
+      replay,
     });
+    if (v.ok) return null;
+    rejected.push(v.reason);
+    return { status: 401, body: v.message };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return Object.assign(state, {
-    url: `http://127.0.0.1:${port}/ingest`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  });
+  r.status = 202;
+  return Object.assign(r, { rejected });
 }
 
 let dir: string;
 let dns: DnsServer;
 let lab: SmtpLab;
-let ingest: Receiver;
+let ingest: Ingest;
 
 function config(opts: { relayIps: string; ingest?: boolean; secret?: boolean; agent?: boolean }): string {
   return `
@@ -120,6 +88,11 @@ async function siteFile(name: string, text: string): Promise<string> {
 
 function cli(args: string[], env: NodeJS.ProcessEnv = { LAB_AGENT_SECRET: SECRET }) {
   return runCliCaptured(args, env, FIXED_NOW);
+}
+
+/** The signature headers of a request, as a client would send them again. */
+function signedHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => k.startsWith('x-relaywatch-')));
 }
 
 /** The test addresses are documentation addresses, which the config loader rightly warns about. */
@@ -172,22 +145,22 @@ describe('relaywatch agent --once', () => {
 
   it('posts the report signed; the receiver verifies it; a replay of the same request is rejected', async () => {
     const path = await siteFile('post.yaml', config({ relayIps: '198.51.100.77' }));
-    const accepted = ingest.accepted.length;
+    const accepted = ingest.bodies.length;
     const r = await cli(['agent', '--config', path, '--once', ...labArgs()]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       /contoso egress 198\.51\.100\.77 .* relay probe to 127\.0\.0\.1:\d+: ok · posted \(HTTP 202, 1 attempt\)/,
     );
-    expect(ingest.accepted.length).toBe(accepted + 1);
-    const body = ingest.accepted.at(-1)!;
+    expect(ingest.bodies.length).toBe(accepted + 1);
+    const body = ingest.bodies.at(-1)!;
     const doc = JSON.parse(body) as AgentReport<ProbeDocument>;
     expect(doc.probe.diagnosis.id).toBe('ok');
     for (const text of [body, r.stdout, r.stderr]) expect(text).not.toContain(SECRET);
     // the same signed request sent again (a captured packet replayed) is refused
-    const replayed = await fetch(ingest.url, { method: 'POST', headers: ingest.acceptedHeaders.at(-1), body });
+    const replayed = await fetch(ingest.url, { method: 'POST', headers: signedHeaders(ingest.headers.at(-1)), body });
     expect(replayed.status).toBe(401);
     expect(ingest.rejected.at(-1)).toBe('replayed');
-    expect(ingest.accepted.length).toBe(accepted + 1);
+    expect(ingest.bodies.length).toBe(accepted + 1);
   });
 
   it("an ISP address change: the site's IP is not a relay IP → agent-egress-ip-changed, exit 1", async () => {
@@ -242,7 +215,7 @@ describe('relaywatch agent --once', () => {
 describe('relaywatch agent (loop mode, a real process)', () => {
   it('runs cycle after cycle, posting each, and stops cleanly on SIGTERM', async () => {
     const path = await siteFile('loop.yaml', config({ relayIps: '198.51.100.77' }));
-    const before = ingest.accepted.length;
+    const before = ingest.bodies.length;
     const child = spawn(
       process.execPath,
       [join(root, 'bin/relaywatch.js'), 'agent', '--config', path, '--interval', '0.005', ...labArgs()],
@@ -258,11 +231,11 @@ describe('relaywatch agent (loop mode, a real process)', () => {
     });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const deadline = Date.now() + 20_000;
-    while (ingest.accepted.length < before + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (ingest.bodies.length < before + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGTERM');
     const code = await exited;
     expect(withoutDocWarnings(stderr)).toBe('');
-    expect(ingest.accepted.length).toBeGreaterThanOrEqual(before + 3);
+    expect(ingest.bodies.length).toBeGreaterThanOrEqual(before + 3);
     expect(code).toBe(0);
     expect(stdout.trim().split('\n').length).toBeGreaterThanOrEqual(3);
   });

@@ -9,8 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -20,6 +18,7 @@ import type { HistoryDocument } from '../../shared/cli/commands/history.ts';
 import type { IncidentsDocument } from '../../shared/cli/commands/incidents.ts';
 import type { NotifyTestDocument } from '../../shared/cli/commands/notify.ts';
 import type { StatusDocument } from '../../shared/cli/commands/status.ts';
+import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
 import { runCliCaptured } from '../support/run-cli.ts';
 
@@ -27,31 +26,6 @@ const IP = '192.0.2.10';
 const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const ESC = '\u001b';
 const RLO = '\u202e';
-
-interface Receiver {
-  readonly url: string;
-  readonly bodies: string[];
-  readonly headers: Record<string, string>[];
-  close(): Promise<void>;
-}
-
-async function receiver(path: string): Promise<Receiver> {
-  const state = { bodies: [] as string[], headers: [] as Record<string, string>[] };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      state.bodies.push(Buffer.concat(chunks).toString('utf8'));
-      state.headers.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])));
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return Object.assign(state, {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  });
-}
 
 let dir: string;
 let slack: Receiver;
@@ -168,8 +142,8 @@ describe.skipIf(!rb.ok && !process.env.CI)(
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'rw-ops-'));
-      slack = await receiver('/services/T000/B000/XXXX');
-      hook = await receiver('/relaywatch');
+      slack = await startReceiver('/services/T000/B000/XXXX');
+      hook = await startReceiver('/relaywatch');
       await writeFile(configPath(), config());
       expect((await check(false)).opened).toEqual([]);
       const listed = await check(true);

@@ -4,12 +4,11 @@
  * endpoint for OAuth. Secrets are canaries: they must not appear in any output, JSON document or error.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeDocument } from '../../shared/cli/probe-render.ts';
+import { startReceiver } from '../support/http-receiver.ts';
 import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, type SmtpLabScript, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.ts';
@@ -389,19 +388,10 @@ tenants:
   }
 
   it('a refused login is a probe-submission failure; twice in a row opens one incident and one alert, with no password anywhere', async () => {
-    const received: string[] = [];
-    const server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += String(c);
-      });
-      req.on('end', () => {
-        received.push(body);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const hookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const hook = await startReceiver('/hook');
+    hook.status = 204;
+    const received = hook.bodies;
+    const hookUrl = hook.url;
     const reject = {
       code: 535,
       message: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.',
@@ -459,7 +449,7 @@ tenants:
         },
       );
     } finally {
-      await new Promise<void>((r) => server.close(() => r()));
+      await hook.close();
     }
   });
 

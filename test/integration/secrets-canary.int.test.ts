@@ -7,12 +7,11 @@
  */
 
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DnsServer, dnsServer } from '../support/answer-dns.ts';
+import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.ts';
@@ -36,7 +35,7 @@ let dir: string;
 let cert: SelfSignedCert;
 let entra: TokenEndpoint;
 let dns: DnsServer;
-let ingest: { url: string; bodies: string[]; close(): Promise<void> };
+let ingest: Receiver;
 const outputs: Array<{ what: string; text: string }> = [];
 
 async function cli(what: string, args: string[]): Promise<number> {
@@ -97,21 +96,8 @@ beforeAll(async () => {
   cert = await makeSelfSignedCert(dir);
   entra = await startTokenEndpoint(cert);
   dns = await dnsServer([{ type: 'A', data: '198.51.100.77' }]);
-  const bodies: string[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(202).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  ingest = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`,
-    bodies,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  ingest = await startReceiver('/ingest');
+  ingest.status = 202;
 });
 afterAll(async () => {
   await entra?.stop();

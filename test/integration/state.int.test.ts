@@ -10,14 +10,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoDbLocal, useDynamoDbLocal } from '../support/dynamodb-local.ts';
+import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
 import { runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
@@ -25,37 +24,6 @@ import { makeSelfSignedCert } from '../support/tls-cert.ts';
 
 const IP = '192.0.2.10';
 const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
-
-interface Receiver {
-  readonly url: string;
-  readonly bodies: string[];
-  readonly headers: Record<string, string>[];
-  /** HTTP status to answer with (200 by default). */
-  status: number;
-  close(): Promise<void>;
-}
-
-async function receiver(path: string): Promise<Receiver> {
-  const state = { bodies: [] as string[], headers: [] as Record<string, string>[], status: 200 };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (state.status >= 300) {
-        res.writeHead(state.status).end('unavailable');
-        return;
-      }
-      state.bodies.push(Buffer.concat(chunks).toString('utf8'));
-      state.headers.push(Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])));
-      res.writeHead(state.status).end('ok');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return Object.assign(state, {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  });
-}
 
 let dir: string;
 let slack: Receiver;
@@ -180,8 +148,8 @@ describe.skipIf(!rb.ok && !process.env.CI).each(['sqlite', 'dynamodb'] as const)
           };
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'rw-state-'));
-      slack = await receiver('/services/T000/B000/XXXX');
-      hook = await receiver('/relaywatch');
+      slack = await startReceiver('/services/T000/B000/XXXX');
+      hook = await startReceiver('/relaywatch');
       mail = await startSmtpLab({ starttls: false }, await makeSelfSignedCert(dir));
       await writeFile(join(dir, 'relaywatch.yaml'), config());
     });
