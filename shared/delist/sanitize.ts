@@ -2,28 +2,14 @@
  * Making untrusted text (SMTP replies, DNSBL TXT reasons, tenant names from config) safe for each output:
  * a mail header, a plain-text body, Markdown and HTML.
  */
-
-/** C0 controls, DEL, C1 controls, line/paragraph separators and bidi marks/overrides/isolates ("trojan source"). */
-function isUnsafe(cp: number): boolean {
-  return (
-    cp <= 0x1f ||
-    (cp >= 0x7f && cp <= 0x9f) ||
-    cp === 0x2028 ||
-    cp === 0x2029 ||
-    cp === 0x200e ||
-    cp === 0x200f ||
-    (cp >= 0x202a && cp <= 0x202e) ||
-    (cp >= 0x2066 && cp <= 0x2069) ||
-    cp === 0xfeff
-  );
-}
+import { isUnsafeCodePoint } from '../domain/unsafe-text.ts';
 
 /** Replace every unsafe character (keeping LF and TAB when `keepLines`) by what `by` returns. */
 function replaceUnsafe(value: string, keepLines: boolean, by: (c: string, cp: number) => string): string {
   let out = '';
   for (const c of value) {
     const cp = c.codePointAt(0)!;
-    out += isUnsafe(cp) && !(keepLines && (cp === 0x0a || cp === 0x09)) ? by(c, cp) : c;
+    out += isUnsafeCodePoint(cp) && !(keepLines && (cp === 0x0a || cp === 0x09)) ? by(c, cp) : c;
   }
   return out;
 }

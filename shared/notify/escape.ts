@@ -13,21 +13,7 @@
  *   control removed, white space collapsed, length capped: a value can never start another header.
  * - `cap`: a length limit (UTF-16 code units, the stricter measure) with an ellipsis, never splitting a surrogate pair.
  */
-
-/** C0 controls, DEL, C1 controls, line/paragraph separators, bidi marks/overrides/isolates and the BOM. */
-function isUnsafe(cp: number): boolean {
-  return (
-    cp <= 0x1f ||
-    (cp >= 0x7f && cp <= 0x9f) ||
-    cp === 0x2028 ||
-    cp === 0x2029 ||
-    cp === 0x200e ||
-    cp === 0x200f ||
-    (cp >= 0x202a && cp <= 0x202e) ||
-    (cp >= 0x2066 && cp <= 0x2069) ||
-    cp === 0xfeff
-  );
-}
+import { isUnsafeCodePoint } from '../domain/unsafe-text.ts';
 
 /**
  * Untrusted text with its control characters dealt with. `multiline`: CRLF/CR become LF, LF and TAB are kept, other
@@ -39,7 +25,7 @@ export function clean(value: string, multiline = false): string {
   let out = '';
   for (const c of input) {
     const cp = c.codePointAt(0)!;
-    if (!isUnsafe(cp)) out += c;
+    if (!isUnsafeCodePoint(cp)) out += c;
     else if (multiline && (cp === 0x0a || cp === 0x09)) out += c;
     else out += multiline ? '' : ' ';
   }
