@@ -15,7 +15,12 @@
 import { createHash } from 'node:crypto';
 import type { IncidentsSettings } from '../incidents/config.ts';
 import { policyFor } from '../incidents/config.ts';
-import { type PendingNotification, pendingNotifications, recordDelivery } from '../incidents/deliveries.ts';
+import {
+  type DeliveryResult,
+  type PendingNotification,
+  pendingNotifications,
+  recordDelivery,
+} from '../incidents/deliveries.ts';
 import { decide, type Observation } from '../incidents/policy.ts';
 import { isSuppressed, type TenantSuppression } from '../incidents/suppression.ts';
 import { observe } from '../monitor/observe.ts';
@@ -117,6 +122,36 @@ function counts(reports: readonly TenantReport[]): StatusCounts {
     for (const x of t.checks) c[x.status]++;
   }
   return c;
+}
+
+/**
+ * Record one send's result on the incident and store it. On a conflict (another run wrote the incident meanwhile) the
+ * incident is read again and the result applied once more; a second conflict leaves the notification pending, so it
+ * is sent again next cycle (at least once, never lost).
+ */
+async function storeDelivery(
+  store: Store,
+  incident: IncidentRecord,
+  route: string,
+  kind: PendingNotification['kind'],
+  outcome: DeliveryResult,
+  now: Date,
+): Promise<{ incident: IncidentRecord; conflicts: number }> {
+  let current = incident;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return {
+        incident: await store.incidents.put(recordDelivery(current, route, kind, outcome, now), current.version),
+        conflicts: attempt,
+      };
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      const fresh = await store.incidents.get(current.tenantId, current.id);
+      if (!fresh) return { incident: current, conflicts: attempt + 1 };
+      current = fresh;
+    }
+  }
+  return { incident: current, conflicts: 2 };
 }
 
 /** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
@@ -247,36 +282,10 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
           ok: result.ok,
           error: result.ok ? null : result.error,
         });
-        const next = recordDelivery(
-          incident,
-          p.route,
-          p.kind,
-          result.ok ? { ok: true } : { ok: false, error: result.error },
-          now,
-        );
-        try {
-          incident = await store.incidents.put(next, incident.version);
-        } catch (err) {
-          if (!(err instanceof ConflictError)) throw err;
-          // Re-read and apply the delivery again, once; a second conflict leaves it for the next cycle (at least once).
-          conflicts++;
-          const fresh = await store.incidents.get(tenant.id, incident.id);
-          if (fresh) {
-            const again = recordDelivery(
-              fresh,
-              p.route,
-              p.kind,
-              result.ok ? { ok: true } : { ok: false, error: result.error },
-              now,
-            );
-            try {
-              incident = await store.incidents.put(again, fresh.version);
-            } catch (err2) {
-              if (!(err2 instanceof ConflictError)) throw err2;
-              conflicts++;
-            }
-          }
-        }
+        const outcome = result.ok ? { ok: true as const } : { ok: false as const, error: result.error };
+        const stored = await storeDelivery(store, incident, p.route, p.kind, outcome, now);
+        incident = stored.incident;
+        conflicts += stored.conflicts;
       }
       incidents.set(incident.id, incident);
     }

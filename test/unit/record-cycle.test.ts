@@ -244,4 +244,29 @@ describe('recordCycle', () => {
     expect(abuse.dispatches.map((d) => d.route)).toEqual(['hook', 'pager']);
     expect(abuse.dispatches[0]?.alert.packet?.filename).toBe('delist-198.51.100.23-spamcop.eml');
   });
+
+  it('a delivery that meets a concurrent write is applied to the fresh incident: recorded once, not sent twice', async () => {
+    const h = harness();
+    const fail = report(spf('fabrikam.example', 'fail', OLD));
+    await h.cycle(fail);
+    // Another writer updates the incident just before this run records the delivery.
+    const realPut = h.store.incidents.put.bind(h.store.incidents);
+    let raced = false;
+    h.store.incidents.put = async (incident, expectedVersion) => {
+      if (!raced && Object.values(incident.deliveries).some((d) => d.opened !== null)) {
+        raced = true;
+        const current = await h.store.incidents.get(incident.tenantId, incident.id);
+        if (current) await realPut({ ...current, lastDetail: `${current.lastDetail} ` }, current.version);
+      }
+      return realPut(incident, expectedVersion);
+    };
+    const r = await h.cycle(fail);
+    expect(raced).toBe(true);
+    expect(r.conflicts).toBe(1);
+    expect(r.dispatches.map((d) => [d.kind, d.ok])).toEqual([['opened', true]]);
+    const stored = (await h.store.incidents.listOpen()).items[0];
+    expect(stored?.deliveries.hook?.opened).not.toBeNull();
+    await h.cycle(fail);
+    expect(h.notifier.sent.map((a) => a.kind)).toEqual(['opened']);
+  });
 });
