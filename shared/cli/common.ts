@@ -1,4 +1,5 @@
 /** What the CLI's commands share: the I/O they write to, option builders, and small helpers. */
+import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { makeSpfEvaluator } from '../adapters/spf/mailauth-spf.ts';
 import type { CheckContext } from '../checks/types.ts';
@@ -106,4 +107,22 @@ export function selectTenants<T extends { id: string }>(all: readonly T[], wante
 export async function loadConfigOrExit(path: string, env: NodeJS.ProcessEnv) {
   const { loadForCli } = await import('./config-bridge.ts');
   return loadForCli(path, env);
+}
+
+/**
+ * A `--ca`-style option: the PEM file's text, or undefined when the option is not given. A file that cannot be read,
+ * or holds no certificate, is a usage error naming the option and the path (not a TLS failure later on).
+ */
+export async function readCaOption(path: string | undefined, flag: string): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${flag} ${JSON.stringify(path)}: ${(err as Error).message}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new UsageError(`${flag} ${JSON.stringify(path)} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
+  return text;
 }

@@ -181,6 +181,26 @@ describe('relaywatch probe relay', () => {
     expect(k.stderr).toMatch(/'sideways' is invalid for argument 'kind'\. Allowed choices are relay, submission/);
   });
 
+  it('a --ca that is missing or holds no certificate is a usage error naming it, before any connection', async () => {
+    const notPem = join(dir, 'not-a-cert.txt');
+    await writeFile(notPem, 'hello');
+    const bad = await cli(['probe', 'relay', '-t', 'contoso', '--config', configPath, '--ca', notPem]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain(`--ca "${notPem}" holds no PEM certificate`);
+    const missing = await cli([
+      'probe',
+      'relay',
+      '-t',
+      'contoso',
+      '--config',
+      configPath,
+      '--ca',
+      join(dir, 'nope.pem'),
+    ]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/cannot read --ca ".*nope\.pem": ENOENT/);
+  });
+
   it('without --host the relay endpoint is the sender domain’s expectedMx', async () => {
     // The endpoint does not resolve here (no Internet): the probe ends as a DNS failure, not a crash.
     const r = await cli(['probe', 'relay', '-t', 'contoso', '--json', '--timeout', '10', '--config', configPath]);

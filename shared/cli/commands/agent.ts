@@ -3,7 +3,6 @@
  * connector trusts the site's public IP and AWS blocks port 25: find the public egress IP, run the relay probe for the
  * site's tenant, post the signed report to the ingest endpoint (or print it), and repeat with jitter.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
   DEFAULT_EGRESS_METHODS,
@@ -16,7 +15,7 @@ import { runSchedule } from '../../agent/schedule.ts';
 import { DEFAULT_PROBE_TIMEOUTS } from '../../ports/smtp-prober.ts';
 import { type AgentReport, agentCycle } from '../../use-cases/agent-cycle.ts';
 import { ProbeSetupError, type ProbeTenant, runProbe } from '../../use-cases/run-probe.ts';
-import { type CliIo, dnsOptions, positiveInt, write } from '../common.ts';
+import { type CliIo, dnsOptions, positiveInt, readCaOption, write } from '../common.ts';
 import type { ProbeConfig } from '../config-bridge.ts';
 import { type ProbeDocument, probeDocument, probeExitCode } from '../probe-render.ts';
 import { clean } from '../render.ts';
@@ -134,14 +133,7 @@ Examples:
         if (!s.ok) throw new UsageError(`agent.secret: ${s.reason}`);
         secret = s.value;
       }
-      let ca: string | undefined;
-      if (opts.ca) {
-        try {
-          ca = await readFile(opts.ca, 'utf8');
-        } catch (err) {
-          throw new UsageError(`cannot read --ca ${JSON.stringify(opts.ca)}: ${(err as Error).message}`);
-        }
-      }
+      const ca = await readCaOption(opts.ca, '--ca');
       const methods = egressMethods(config);
       const { NodemailerProber } = await import('../../adapters/smtp/nodemailer-prober.ts');
       const prober = new NodemailerProber();

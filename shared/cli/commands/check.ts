@@ -1,5 +1,4 @@
 /** `relaywatch check`. */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ALL_DOMAIN_CHECKS } from '../../checks/registry.ts';
 import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
@@ -17,6 +16,7 @@ import {
   healthNotes,
   loadConfigOrExit,
   makeCtx,
+  readCaOption,
   renderOptions,
   selectTenants,
   write,
@@ -34,7 +34,7 @@ import {
   storeSpec,
   validateStoreSpec,
 } from '../state-stage.ts';
-import { UsageError, withDns } from '../wiring.ts';
+import { withDns } from '../wiring.ts';
 import { defaultEhloName, tokenProvider } from './probe.ts';
 
 export function registerCheck(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -227,14 +227,7 @@ async function submissionProbes(
   loaded: CliConfig,
   o: { caFile: string | undefined; now: () => Date; resolver: DnsResolver },
 ): Promise<TenantReport[]> {
-  let ca: string | undefined;
-  if (o.caFile) {
-    try {
-      ca = await readFile(o.caFile, 'utf8');
-    } catch (err) {
-      throw new UsageError(`cannot read --probe-ca ${JSON.stringify(o.caFile)}: ${(err as Error).message}`);
-    }
-  }
+  const ca = await readCaOption(o.caFile, '--probe-ca');
   const { probeTenants } = await import('../config-bridge.ts');
   const { NodemailerProber } = await import('../../adapters/smtp/nodemailer-prober.ts');
   const tenants = await probeTenants(loaded.config, loaded.secretSources);

@@ -1,11 +1,10 @@
 /** `relaywatch probe relay|submission`: one test send, its transcript and the diagnosis of the reply. */
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { Argument, type Command } from 'commander';
 import { DEFAULT_PROBE_TIMEOUTS } from '../../ports/smtp-prober.ts';
 import type { TokenProvider } from '../../ports/token-provider.ts';
 import { type ProbeKind, type ProbeReport, ProbeSetupError, runProbe } from '../../use-cases/run-probe.ts';
-import { type CliIo, dnsOptions, positiveInt, renderOptions, write } from '../common.ts';
+import { type CliIo, dnsOptions, positiveInt, readCaOption, renderOptions, write } from '../common.ts';
 import { probeDocument, probeExitCode, renderProbeReport } from '../probe-render.ts';
 import { UsageError, withDns } from '../wiring.ts';
 
@@ -70,14 +69,7 @@ Examples:
           `unknown tenant ${JSON.stringify(opts.tenant)}; the config has: ${config.tenants.map((t) => t.id).join(', ')}`,
         );
       }
-      let ca: string | undefined;
-      if (opts.ca) {
-        try {
-          ca = await readFile(opts.ca, 'utf8');
-        } catch (err) {
-          throw new UsageError(`cannot read --ca ${JSON.stringify(opts.ca)}: ${(err as Error).message}`);
-        }
-      }
+      const ca = await readCaOption(opts.ca, '--ca');
       const sender = kind === 'relay' ? tenant.relay?.sender : tenant.submission?.mailbox;
       const timeouts = {
         stepMs: (opts.stepTimeout ?? DEFAULT_PROBE_TIMEOUTS.stepMs / 1000) * 1000,
