@@ -51,7 +51,7 @@ export interface RouteNotifiers {
 export function routeNotifiers(
   config: RelaywatchConfig,
   sources: SecretSources,
-  options: { readonly smtpCa?: string | undefined; readonly sesEndpoint?: string | undefined } = {},
+  options: { readonly smtpCa?: string | undefined } = {},
 ): RouteNotifiers {
   const routes = new Map((config.alerts?.routes ?? []).map((r) => [r.id, r]));
   const built = new Map<string, Notifier | { readonly error: string }>();
@@ -86,7 +86,7 @@ export function routeNotifiers(
         transport: {
           kind: 'ses',
           region: email.ses.region,
-          ...(options.sesEndpoint ? { endpoint: options.sesEndpoint } : {}),
+          ...(email.ses.endpoint ? { endpoint: email.ses.endpoint } : {}),
         },
       });
     }

@@ -421,7 +421,11 @@ const EmailRouteSchema = z.strictObject({
     })
     .optional(),
   ses: z
-    .strictObject({ region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, 'must be an AWS region, e.g. eu-west-2') })
+    .strictObject({
+      region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, 'must be an AWS region, e.g. eu-west-2'),
+      /** An SES endpoint of your own (a VPC interface endpoint); default the region's public one. */
+      endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    })
     .optional(),
 });
 

@@ -174,9 +174,7 @@ Examples:
         return;
       }
 
-      const notifiers = routeNotifiers(config.config, await config.secretSources(), {
-        sesEndpoint: io.env.RELAYWATCH_SES_ENDPOINT,
-      });
+      const notifiers = routeNotifiers(config.config, await config.secretSources());
       const notifier = notifiers.notifierFor(route.id);
       let result: SendResult;
       if ('error' in notifier) result = { ok: false, retryable: false, error: notifier.error };
