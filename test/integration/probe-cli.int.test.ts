@@ -199,6 +199,18 @@ describe('relaywatch probe relay', () => {
     ]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/cannot read --ca ".*nope\.pem": ENOENT/);
+    const plain = await cli([
+      'probe',
+      'submission',
+      '-t',
+      'wingtip',
+      '--config',
+      configPath,
+      '--authority-host',
+      'http://login.example',
+    ]);
+    expect(plain.code).toBe(3);
+    expect(plain.stderr).toContain('--authority-host must be an https:// URL');
   });
 
   it('without --host the relay endpoint is the sender domain’s expectedMx', async () => {
