@@ -584,7 +584,7 @@ const HttpUrlSchema = (what: string) =>
       if (!URL.canParse(s)) return false;
       const u = new URL(s);
       return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '';
-    }, `must be an https:// URL (${what})`);
+    }, `must be an http(s) URL, https on the Internet (${what})`);
 
 /** One way to discover the site's public IP: a DNS name asked at the service's own server, or an HTTPS URL. */
 export const EgressMethodSchema = z.union([
