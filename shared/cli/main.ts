@@ -31,7 +31,7 @@ Examples:
   $ relaywatch check --dns doh:https://dns.example/dns-query --dns-ca ca.pem
 
 Exit status: 0 all pass, 1 any warn, 2 any fail, 3 unknown (a check could not decide,
-e.g. DNS unreachable) or a usage/configuration error. Documentation: README.md.`;
+e.g. DNS unreachable) or a usage/configuration error. Documentation: README.md and docs/ (docs/cli.md for every command).`;
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('relaywatch')

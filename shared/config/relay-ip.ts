@@ -4,7 +4,7 @@
  * A relay entry is the public address Exchange Online sees when a site's printers and apps relay through the
  * tenant's inbound connector: the site's egress IP, or a small static block of them.
  *
- * Decisions (README.md, "Relay addresses"):
+ * Decisions (docs/configuration.md, "Relay addresses"):
  * - IPv4 and IPv6 single addresses; CIDR ranges of at most 256 addresses (IPv4 /24../32, IPv6 /120../128). A
  *   connector may list a small static block; anything larger is almost always a mistake (a whole ISP range).
  * - A range must be written as its network (`203.0.113.0/29`); with host bits set it is an error naming the network.

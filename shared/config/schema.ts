@@ -7,7 +7,7 @@
  *
  * These schemas check one value at a time. Rules across values (duplicates, a domain in two tenants, probe
  * recipients outside the tenant's domains…) and warnings live in `rules.ts`; `load.ts` runs both and maps every
- * problem to its line. Reference: README.md, "Configuration reference".
+ * problem to its line. Reference: docs/configuration.md.
  *
  * Messages never quote a value found where a secret belongs (a secret typed in plain text must not be echoed into a
  * terminal, a CI log or an alert).
