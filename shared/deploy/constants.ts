@@ -27,3 +27,36 @@ export const TABLE_INDEXES = [
   { indexName: GSI1, partitionKey: GSI1_PARTITION_KEY, sortKey: GSI1_SORT_KEY },
   { indexName: GSI2, partitionKey: GSI2_PARTITION_KEY, sortKey: GSI2_SORT_KEY },
 ] as const;
+
+/**
+ * The Lambda functions, by folder under `functions/` (each exports `handler` from `functions/<name>/handler.ts`).
+ * dispatch: scheduled, enqueues jobs; worker: SQS jobs (checks, blocklist sweep, probes) then the alert step;
+ * ingest: the site agents' signed reports behind the HTTP API.
+ */
+export const FUNCTIONS = ['dispatch', 'worker', 'ingest'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+/** What a schedule asks dispatch to enqueue (the schedule's input names one). */
+export const CHECK_GROUPS = ['checks', 'blocklists', 'probes'] as const;
+export type CheckGroup = (typeof CHECK_GROUPS)[number];
+
+/** Environment variables the handlers read (each handler parses its own with zod at cold start). */
+export const ENV = {
+  /** The DynamoDB table. */
+  tableName: 'RELAYWATCH_TABLE',
+  /** The S3 bucket and key of the validated config document (`relaywatch config push`). */
+  configBucket: 'RELAYWATCH_CONFIG_BUCKET',
+  configKey: 'RELAYWATCH_CONFIG_KEY',
+  /** The SQS job queue dispatch writes to. */
+  jobQueueUrl: 'RELAYWATCH_JOB_QUEUE_URL',
+  /** The deployment stage (`prod`, `dev`, …): a metric dimension, never a tenant. */
+  stage: 'RELAYWATCH_STAGE',
+  /** SES configuration set for alert and digest mail. */
+  sesConfigurationSet: 'RELAYWATCH_SES_CONFIGURATION_SET',
+  /** Optional private resolver for DNSBL queries (`udp://10.0.0.2:53`): DNSBL operators refuse shared resolvers. */
+  blocklistResolver: 'RELAYWATCH_BLOCKLIST_RESOLVER',
+} as const;
+
+/** CloudWatch metric namespace and the metric a finished cycle emits (the "no cycle finished" alarm watches it). */
+export const METRIC_NAMESPACE = 'relaywatch';
+export const CYCLE_COMPLETED_METRIC = 'CycleCompleted';

@@ -1,0 +1,144 @@
+/**
+ * One construct holds every Lambda default, so no function can drift from them: Node.js 24 on arm64, an esbuild ESM
+ * bundle (minified, source maps, tree-shaken), its own log group with retention, the Powertools environment, and a role
+ * that has nothing but what the function is granted through the small `grant…` helpers of the stacks.
+ */
+import { fileURLToPath } from 'node:url';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV, type FunctionName, METRIC_NAMESPACE } from '../../shared/deploy/constants.ts';
+import { acknowledge } from './nag.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The esbuild settings of every function bundle. Exported so the bundle test and the size benchmark build exactly
+ * what `cdk synth` builds.
+ */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  // Node 24 is the runtime; no down-levelling.
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  // The source map stays beside the bundle (inline maps would double the code that V8 must read at cold start).
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
+  // ESM entry points of dual packages first, so tree shaking works.
+  mainFields: ['module', 'main'],
+  // CommonJS dependencies bundled into an ESM file still call require() and use __dirname: give them both.
+  banner:
+    "import{createRequire as __rwCreateRequire}from'node:module';import{fileURLToPath as __rwFileUrl}from'node:url';const require=__rwCreateRequire(import.meta.url);const __filename=__rwFileUrl(import.meta.url);const __dirname=__filename.slice(0,__filename.lastIndexOf('/'));",
+  // The runtime's SDK v3 would save bundle size, but its version is not ours to pin; bundle what package-lock says.
+  bundleAwsSDK: true,
+  logLevel: LogLevel.WARNING,
+} as const;
+
+/**
+ * Data files a bundle reads at run time, copied beside `index.mjs`: the blocklist registry is read with
+ * `new URL('./zones.yaml', import.meta.url)`, which in the bundle resolves to the bundle's own folder.
+ */
+export const DATA_FILES = ['shared/blocklist/zones.yaml'] as const;
+
+const BUNDLE_DATA_FILES = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir: string, outputDir: string): string[] =>
+    DATA_FILES.map((f) => `cp "${inputDir}/${f}" "${outputDir}/${f.slice(f.lastIndexOf('/') + 1)}"`),
+};
+
+export interface MonitorFunctionProps {
+  /** The folder under `functions/`; the entry is `functions/<name>/handler.ts`, export `handler`. */
+  readonly name: FunctionName;
+  readonly stage: string;
+  /** Megabytes; more memory is also more CPU (1,769 MB is one full vCPU). */
+  readonly memoryMb: number;
+  readonly timeout: Duration;
+  /** One line: why this memory and timeout. */
+  readonly sizingReason: string;
+  readonly logRetentionDays: logs.RetentionDays;
+  readonly environment?: Record<string, string>;
+  readonly vpc?: import('aws-cdk-lib/aws-ec2').IVpc;
+  /** Reserved concurrency cap (undefined: none). */
+  readonly reservedConcurrency?: number;
+}
+
+export class MonitorFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: MonitorFunctionProps) {
+    super(scope, id);
+    const functionName = `relaywatch-${props.stage}-${props.name}`;
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: props.logRetentionDays,
+      // Logs are operational, not records: they go with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An explicit role instead of the default one: the default attaches the AWS managed AWSLambdaBasicExecutionRole
+    // (logs:CreateLogGroup on "*"); this one may write to its own log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `relaywatch ${props.name} function (${props.stage})`,
+    });
+    this.logGroup.grantWrite(this.role);
+    if (props.vpc !== undefined) {
+      // ENI management for a function in a VPC; AWS documents no resource-level scoping for these actions.
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+      acknowledge(this.role, [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'Lambda needs these EC2 network-interface actions to attach to the VPC; AWS supports no resource-level scoping for them.',
+        },
+      ]);
+    }
+    this.fn = new NodejsFunction(this, 'Function', {
+      functionName,
+      entry: `${repoRoot}functions/${props.name}/handler.ts`,
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: `${repoRoot}package-lock.json`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memoryMb,
+      timeout: props.timeout,
+      description: `relaywatch ${props.name}: ${props.sizingReason}`.slice(0, 256),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      bundling: {
+        ...BUNDLING,
+        mainFields: [...BUNDLING.mainFields],
+        commandHooks: BUNDLE_DATA_FILES,
+      },
+      environment: {
+        POWERTOOLS_SERVICE_NAME: `relaywatch-${props.name}`,
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        [ENV.stage]: props.stage,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      ...(props.vpc !== undefined ? { vpc: props.vpc } : {}),
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
+    });
+  }
+}

@@ -1,0 +1,422 @@
+/**
+ * The CDK app's intent, asserted on the synthesized templates (no snapshots), and cdk-nag's AWS Solutions rules with
+ * no unacknowledged finding. Bundling is skipped here (`aws:cdk:bundling-stacks: []`); test/infra/bundles.test.ts
+ * builds and runs the real bundles.
+ */
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../cdk/build.ts';
+import { parseStageConfig, type StageConfig, StageConfigError } from '../../cdk/config.ts';
+import { INGEST_ROUTE, MAX_RECEIVE_COUNT } from '../../cdk/stacks/service-stack.ts';
+import {
+  CHECK_GROUPS,
+  CYCLE_COMPLETED_METRIC,
+  ENV,
+  FUNCTIONS,
+  GSI1,
+  GSI2,
+  METRIC_NAMESPACE,
+  TABLE_INDEXES,
+  TTL_ATTRIBUTE,
+} from '../../shared/deploy/constants.ts';
+
+const base = {
+  stage: 'test',
+  alertSender: 'relaywatch@msp.example',
+  secrets: [
+    { name: 'relaywatch/test/credentials', readers: ['worker'] },
+    { name: 'relaywatch/test/agents', readers: ['ingest'], create: false },
+  ],
+};
+
+function synth(overrides: Record<string, unknown> = {}) {
+  const config: StageConfig = parseStageConfig({ ...base, ...overrides }, 'test');
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const built = buildApp(app, config);
+  return {
+    stacks: built,
+    config,
+    data: Template.fromStack(built.data),
+    service: Template.fromStack(built.service),
+  };
+}
+
+const s = synth();
+
+/** Every policy statement of the service stack, flattened. */
+function statements(t: Template): { Action: string | string[]; Resource: unknown; Effect: string }[] {
+  return Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => (p as { Properties: { PolicyDocument: { Statement: [] } } }).Properties.PolicyDocument.Statement,
+  );
+}
+
+/** The logical id of the function whose name ends with `-<name>`. */
+function functionId(t: Template, name: string): string {
+  const fns = t.findResources('AWS::Lambda::Function', {
+    Properties: { FunctionName: `relaywatch-test-${name}` },
+  });
+  const ids = Object.keys(fns);
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+function roleOf(t: Template, fnId: string): string {
+  const fn = t.toJSON().Resources[fnId] as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } };
+  return fn.Properties.Role['Fn::GetAtt'][0];
+}
+
+function policyStatementsOfRole(t: Template, roleId: string) {
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p as { Properties: { Roles: { Ref: string }[] } }).Properties.Roles.some((r) => r.Ref === roleId))
+    .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: [] } } }).Properties.PolicyDocument.Statement);
+}
+
+describe('the data stack', () => {
+  it('keeps the table on demand, recoverable, with TTL and the indexes the store queries, named by the shared constants', () => {
+    s.data.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        TableName: 'relaywatch-test',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'PK', KeyType: 'HASH' },
+          { AttributeName: 'SK', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        GlobalSecondaryIndexes: TABLE_INDEXES.map((ix) =>
+          Match.objectLike({
+            IndexName: ix.indexName,
+            KeySchema: [
+              { AttributeName: ix.partitionKey, KeyType: 'HASH' },
+              { AttributeName: ix.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          }),
+        ),
+        Replicas: [
+          Match.objectLike({
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            DeletionProtectionEnabled: true,
+          }),
+        ],
+      }),
+    });
+    expect(TABLE_INDEXES.map((i) => i.indexName)).toEqual([GSI1, GSI2]);
+  });
+
+  it('keeps the config bucket private, encrypted, versioned, TLS-only and retained', () => {
+    s.data.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'config/' }),
+      }),
+    });
+    const policies = Object.values(s.data.findResources('AWS::S3::BucketPolicy'));
+    expect(policies.length).toBeGreaterThanOrEqual(2);
+    for (const p of policies) {
+      expect(JSON.stringify(p)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+});
+
+describe('the service stack', () => {
+  it('deploys every function on Node.js 24, arm64, with its own log group and retention', () => {
+    const fns = s.service.findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns)).toHaveLength(FUNCTIONS.length);
+    for (const name of FUNCTIONS) {
+      s.service.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `relaywatch-test-${name}`,
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON', LogGroup: Match.anyValue() }),
+        Environment: {
+          Variables: Match.objectLike({
+            POWERTOOLS_SERVICE_NAME: `relaywatch-${name}`,
+            POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+            [ENV.stage]: 'test',
+            [ENV.tableName]: Match.anyValue(),
+            [ENV.configBucket]: Match.anyValue(),
+            [ENV.configKey]: 'relaywatch.yaml',
+          }),
+        },
+      });
+      s.service.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: `/aws/lambda/relaywatch-test-${name}`,
+        RetentionInDays: 30,
+      });
+    }
+    expect(s.service.findResources('AWS::Lambda::Function', { Properties: { VpcConfig: Match.anyValue() } })).toEqual(
+      {},
+    );
+  });
+
+  it('schedules each check group through EventBridge Scheduler with the scheduled time as the job slot', () => {
+    s.service.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'relaywatch-test' });
+    const dispatch = functionId(s.service, 'dispatch');
+    const minutes = { checks: 60, blocklists: 30, probes: 240 };
+    for (const group of CHECK_GROUPS) {
+      s.service.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Name: `relaywatch-test-${group}`,
+        GroupName: Match.anyValue(),
+        ScheduleExpression: ScheduleExpression.rate(Duration.minutes(minutes[group])).expressionString,
+        FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 },
+        Target: Match.objectLike({
+          Arn: { 'Fn::GetAtt': [dispatch, 'Arn'] },
+          Input: JSON.stringify({ group, scheduledTime: '<aws.scheduler.scheduled-time>' }),
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      });
+    }
+    expect(Object.keys(s.service.findResources('AWS::Scheduler::Schedule'))).toHaveLength(CHECK_GROUPS.length);
+    // Legacy EventBridge rules are not used for schedules.
+    expect(s.service.findResources('AWS::Events::Rule')).toEqual({});
+  });
+
+  it('feeds the worker from the job queue with partial batch responses, bounded concurrency and a dead-letter queue', () => {
+    const worker = functionId(s.service, 'worker');
+    s.service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: worker },
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+    s.service.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'relaywatch-test-jobs',
+      // Six times the worker's 300 s timeout.
+      VisibilityTimeout: 1800,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    s.service.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'relaywatch-test-jobs-dlq',
+      MessageRetentionPeriod: 14 * 86_400,
+    });
+  });
+
+  it('derives the visibility timeout from the worker timeout', () => {
+    const t = synth({ worker: { timeoutSeconds: 120 } });
+    t.service.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'relaywatch-test-jobs', VisibilityTimeout: 720 });
+    t.service.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'relaywatch-test-worker', Timeout: 120 });
+  });
+
+  it('grants no wildcard resource and no wildcard action', () => {
+    for (const st of statements(s.service)) {
+      const resources = ([] as unknown[]).concat(st.Resource);
+      expect(resources, JSON.stringify(st)).not.toContain('*');
+      for (const a of ([] as string[]).concat(st.Action)) expect(a, JSON.stringify(st)).not.toMatch(/\*/);
+    }
+  });
+
+  it('scopes each function to what its job needs: dispatch reads and enqueues, worker writes and sends mail', () => {
+    const actionsOf = (name: string) =>
+      policyStatementsOfRole(s.service, roleOf(s.service, functionId(s.service, name))).flatMap((st) =>
+        ([] as string[]).concat((st as { Action: string | string[] }).Action),
+      );
+    const dispatch = actionsOf('dispatch');
+    expect(dispatch).toEqual(expect.arrayContaining(['sqs:SendMessage', 'dynamodb:Query', 's3:GetObject']));
+    expect(dispatch).not.toContain('dynamodb:PutItem');
+    expect(dispatch).not.toContain('ses:SendRawEmail');
+    expect(dispatch).not.toContain('secretsmanager:GetSecretValue');
+    const worker = actionsOf('worker');
+    expect(worker).toEqual(
+      expect.arrayContaining([
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'ses:SendRawEmail',
+        'secretsmanager:GetSecretValue',
+      ]),
+    );
+    expect(worker).not.toContain('sqs:SendMessage');
+    const ingest = actionsOf('ingest');
+    expect(ingest).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'secretsmanager:GetSecretValue']));
+    expect(ingest).not.toContain('ses:SendRawEmail');
+  });
+
+  it('names the queried indexes one by one in the table grants', () => {
+    const tableStatements = statements(s.service).filter((st) =>
+      ([] as string[]).concat(st.Action).includes('dynamodb:Query'),
+    );
+    expect(tableStatements.length).toBeGreaterThan(0);
+    for (const st of tableStatements) {
+      const text = JSON.stringify(st.Resource);
+      for (const ix of TABLE_INDEXES) expect(text).toContain(`/index/${ix.indexName}`);
+    }
+  });
+
+  it('creates the grouped secrets once and imports the existing ones by name; their readers are exactly the configured ones', () => {
+    s.service.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    s.service.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'relaywatch/test/credentials' });
+    const readers = (fn: string) =>
+      policyStatementsOfRole(s.service, roleOf(s.service, functionId(s.service, fn)))
+        .filter((st) =>
+          ([] as string[]).concat((st as { Action: string[] }).Action).includes('secretsmanager:GetSecretValue'),
+        )
+        .map((st) => JSON.stringify((st as { Resource: unknown }).Resource));
+    expect(readers('worker').join()).not.toContain('relaywatch/test/agents');
+    expect(readers('ingest').join()).toContain('relaywatch/test/agents');
+    expect(readers('dispatch')).toEqual([]);
+  });
+
+  it('serves the ingest route on an HTTP API with throttling and access logs', () => {
+    s.service.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `POST ${INGEST_ROUTE}` });
+    s.service.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    s.service.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingBurstLimit: 40, ThrottlingRateLimit: 20 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+    s.service.hasOutput('IngestUrl', {});
+  });
+
+  it('sends mail only through the SES identity and configuration set of the stage', () => {
+    s.service.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'relaywatch@msp.example',
+      ConfigurationSetAttributes: { ConfigurationSetName: Match.anyValue() },
+    });
+    s.service.hasResourceProperties('AWS::SES::ConfigurationSet', { Name: 'relaywatch-test' });
+    const ses = statements(s.service).filter((st) => ([] as string[]).concat(st.Action).includes('ses:SendRawEmail'));
+    expect(ses).toHaveLength(1);
+    const resources = JSON.stringify(ses[0]!.Resource);
+    expect(resources).toContain(':identity/');
+    expect(resources).toContain(':configuration-set/');
+    expect(resources).not.toContain('"*"');
+  });
+
+  it('alarms on dead letters, function errors and throttles, ingest 5xx and a missing cycle', () => {
+    const alarms = Object.values(s.service.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: Record<string, unknown> }).Properties,
+    );
+    const byName = new Map(alarms.map((a) => [a.AlarmName as string, a]));
+    expect(byName.get('relaywatch-test-dead-letters')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+    });
+    for (const fn of FUNCTIONS) {
+      expect(byName.get(`relaywatch-test-${fn}-errors`)).toMatchObject({
+        MetricName: 'Errors',
+        Namespace: 'AWS/Lambda',
+      });
+      expect(byName.get(`relaywatch-test-${fn}-throttles`)).toMatchObject({ MetricName: 'Throttles' });
+    }
+    expect(byName.get('relaywatch-test-ingest-5xx')).toMatchObject({ MetricName: '5xx', Namespace: 'AWS/ApiGateway' });
+    expect(byName.get('relaywatch-test-no-cycle')).toMatchObject({
+      MetricName: CYCLE_COMPLETED_METRIC,
+      Namespace: METRIC_NAMESPACE,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      // Two check intervals of 60 minutes.
+      Period: 7200,
+      Dimensions: [{ Name: 'service', Value: 'relaywatch-worker' }],
+    });
+    for (const a of alarms) expect(a.AlarmActions, String(a.AlarmName)).toHaveLength(1);
+    // The tenant is never a metric dimension (custom metrics are billed per series).
+    expect(JSON.stringify(alarms)).not.toMatch(/"Name":"tenant/i);
+    s.service.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('puts only the worker in a VPC with a NAT gateway and flow logs when asked', () => {
+    const t = synth({ vpc: { enabled: true }, blocklistResolver: 'udp://10.0.0.2:53' });
+    t.service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'relaywatch-test-worker',
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+      Environment: { Variables: Match.objectLike({ [ENV.blocklistResolver]: 'udp://10.0.0.2:53' }) },
+    });
+    t.service.resourceCountIs('AWS::EC2::NatGateway', 1);
+    t.service.resourceCountIs('AWS::EC2::FlowLog', 1);
+    expect(
+      Object.keys(t.service.findResources('AWS::Lambda::Function', { Properties: { VpcConfig: Match.anyValue() } })),
+    ).toHaveLength(1);
+  });
+});
+
+describe('cdk-nag (AWS Solutions)', () => {
+  it('finds nothing unacknowledged in either stack, default and VPC variants', () => {
+    const variants = [s, synth({ vpc: { enabled: true }, alarmEmail: 'noc@msp.example', verifySenderDomain: true })];
+    for (const v of variants) {
+      for (const stack of [v.stacks.data, v.stacks.service]) {
+        const report = new AwsSolutionsChecks().validateScope(stack);
+        expect(
+          report.violations.map(
+            (x) => `${x.ruleName}: ${x.violatingResources.map((r) => r.resourceLogicalId).join(',')}`,
+          ),
+          stack.stackName,
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it('acknowledges each finding on its own construct with a reason a reviewer can judge', () => {
+    const acks = [s.stacks.data, s.stacks.service].flatMap((stack) =>
+      stack.node
+        .findAll()
+        .flatMap((c) =>
+          c.node.metadata
+            .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+            .map((m) => ({ path: c.node.path, data: m.data as unknown })),
+        ),
+    );
+    const ours = acks.flatMap((a) =>
+      Object.entries(a.data as Record<string, string>)
+        .filter(([id]) => id.includes('AwsSolutions-'))
+        .map(([id, reason]) => ({ path: a.path, id, reason })),
+    );
+    expect(ours.length).toBeGreaterThan(0);
+    for (const a of ours) {
+      expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThanOrEqual(40);
+      // On a construct inside a stack, never on a whole stack.
+      expect(a.path.split('/').length, a.path).toBeGreaterThan(1);
+    }
+  });
+});
+
+describe('the stage config', () => {
+  it('lists every problem with its path', () => {
+    expect(() =>
+      parseStageConfig(
+        {
+          stage: 'Prod!',
+          alertSender: 'not-an-address',
+          schedules: { checksMinutes: 1, digest: { timeZone: 'Mars/Base' } },
+        },
+        'stage.json',
+      ),
+    ).toThrowError(StageConfigError);
+    try {
+      parseStageConfig(
+        { stage: 'Prod!', alertSender: 'x', schedules: { checksMinutes: 1, digest: { timeZone: 'Mars/Base' } } },
+        'stage.json',
+      );
+    } catch (err) {
+      const m = (err as Error).message;
+      expect(m).toContain('stage.json');
+      expect(m).toContain('stage:');
+      expect(m).toContain('alertSender:');
+      expect(m).toContain('schedules.checksMinutes:');
+      expect(m).toContain('schedules.digest.timeZone: not an IANA time zone');
+    }
+  });
+
+  it('refuses a private resolver without a VPC and unknown keys', () => {
+    expect(() => parseStageConfig({ ...base, blocklistResolver: 'udp://10.0.0.2:53' }, 's')).toThrowError(
+      /blocklistResolver: a private resolver is only reachable from a VPC/,
+    );
+    expect(() => parseStageConfig({ ...base, schedule: {} }, 's')).toThrowError(/Unrecognized key/);
+  });
+});
