@@ -98,6 +98,11 @@ export function probeOutcome(report: ProbeReport, kind: ProbeCheckKind = `probe-
       retryable: d.retryable,
       target: { host: report.target.host, port: report.target.port, tls: report.target.tls },
       probeId: report.probeId,
+      // What round-trip confirmation needs to look for the message later (shared/confirm/).
+      messageId: report.result.messageId,
+      sentAt: report.startedAt,
+      from: report.from,
+      to: report.to,
       transcriptSteps: report.result.transcript.length,
       tls: report.result.tls ? { version: report.result.tls.version, authorized: report.result.tls.authorized } : null,
     },

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { CheckOutcome, CheckStatus, Finding, JsonValue } from '../domain/outcome.ts';
 import type { Observation } from '../incidents/policy.ts';
 import type { CheckRecord, IncidentSeverity } from '../ports/stores.ts';
+import { confirmationObservations } from '../confirm/outcome.ts';
 import type { TenantReport } from '../use-cases/run-checks.ts';
 
 /** A blocklist listing, enough to render the removal guidance at alert time. */
@@ -330,6 +331,7 @@ export function observe(
       if (c.kind === 'blocklist') observations.push(...blocklistObservations(t.id, c, run));
       if (c.kind === 'probe-submission' || c.kind === 'probe-relay') observations.push(probeObservation(t.id, c, run));
     }
+    observations.push(...confirmationObservations(t.id, t.checks, run));
   }
   return { checks, observations };
 }
