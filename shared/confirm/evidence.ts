@@ -14,10 +14,11 @@
  * - No header that counts (intra-organisation mail, which Exchange Online does not evaluate) gives null verdicts:
  *   "not evaluated", never a failure.
  */
+
+import { isIP } from 'node:net';
 import headerParser, { type ArEntry, type ParsedAuthResults } from 'mailauth/lib/parse-dkim-headers.js';
 import { getClientAddress, parseReceived } from 'mailauth/lib/parse-received.js';
 import { parseHeaders } from 'mailauth/lib/tools.js';
-import { isIP } from 'node:net';
 
 export interface SpfVerdict {
   readonly result: string;

@@ -84,14 +84,17 @@ function verdictText(auth: AuthVerdicts): string {
     auth.spf ? `spf=${auth.spf.result}${auth.spf.ip ? ` (IP ${auth.spf.ip})` : ''}` : 'spf not evaluated',
     ...auth.dkim.map((d) => `dkim=${d.result}${d.domain ? ` (${d.domain})` : ''}`),
     auth.dmarc ? `dmarc=${auth.dmarc.result}${auth.dmarc.action ? ` action=${auth.dmarc.action}` : ''}` : null,
-    auth.compauth ? `compauth=${auth.compauth.result}${auth.compauth.reason ? ` reason=${auth.compauth.reason}` : ''}` : null,
+    auth.compauth
+      ? `compauth=${auth.compauth.result}${auth.compauth.reason ? ` reason=${auth.compauth.reason}` : ''}`
+      : null,
   ];
   return parts.filter((p): p is string => p !== null).join(', ');
 }
 
 function slowestHop(e: MessageEvidence): { by: string | null; delayMs: number } | null {
   let best: { by: string | null; delayMs: number } | null = null;
-  for (const h of e.hops) if (h.delayMs !== null && (!best || h.delayMs > best.delayMs)) best = { by: h.by, delayMs: h.delayMs };
+  for (const h of e.hops)
+    if (h.delayMs !== null && (!best || h.delayMs > best.delayMs)) best = { by: h.by, delayMs: h.delayMs };
   return best;
 }
 
@@ -156,14 +159,18 @@ export function confirmationOutcome(
   }
 
   const m = look.message;
-  const e = messageEvidence(m.headers, policy.trustedAuthservIds ? { trustedAuthservIds: policy.trustedAuthservIds } : {});
+  const e = messageEvidence(
+    m.headers,
+    policy.trustedAuthservIds ? { trustedAuthservIds: policy.trustedAuthservIds } : {},
+  );
   const lastHop = [...e.hops].reverse().find((h) => h.at !== null)?.at ?? null;
   const arrivedAt = m.receivedAt ?? lastHop ?? now.toISOString();
   const arrivalFrom = m.receivedAt ? 'mailbox' : lastHop ? 'received-header' : 'found';
   const latencyMs = Math.max(0, Date.parse(arrivedAt) - sent);
   const failing = failingVerdicts(e.auth);
   const findings: Finding[] = [];
-  const where = m.folder === 'junk' ? 'the Junk Email folder' : m.folder === 'inbox' ? 'the Inbox' : `folder ${m.folderName}`;
+  const where =
+    m.folder === 'junk' ? 'the Junk Email folder' : m.folder === 'inbox' ? 'the Inbox' : `folder ${m.folderName}`;
   if (failing.length > 0) {
     findings.push(
       finding(
@@ -259,7 +266,10 @@ export function confirmationObservations(
       status: c.status,
       problem,
       severity: 'critical',
-      title: `Probe confirmation for ${path}: ${problem === 'ok' ? (main?.code ?? 'delivered') : problem}`.slice(0, 200),
+      title: `Probe confirmation for ${path}: ${problem === 'ok' ? (main?.code ?? 'delivered') : problem}`.slice(
+        0,
+        200,
+      ),
       detail: encodeContent({
         what: main?.message ?? `Probe confirmation for ${path}: ${c.status}`,
         why:

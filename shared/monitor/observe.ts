@@ -12,10 +12,10 @@
  * JSON (`AlertContent`), bounded so it always fits the incident record.
  */
 import { createHash } from 'node:crypto';
+import { confirmationObservations } from '../confirm/outcome.ts';
 import type { CheckOutcome, CheckStatus, Finding, JsonValue } from '../domain/outcome.ts';
 import type { Observation } from '../incidents/policy.ts';
 import type { CheckRecord, IncidentSeverity } from '../ports/stores.ts';
-import { confirmationObservations } from '../confirm/outcome.ts';
 import type { TenantReport } from '../use-cases/run-checks.ts';
 
 /** A blocklist listing, enough to render the removal guidance at alert time. */
