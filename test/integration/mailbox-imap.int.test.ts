@@ -68,7 +68,11 @@ describe.skipIf(!dovecot.ok)(
         await c.logout();
       }
     }
-    const count = (path: string) => admin(async (c) => (await c.status(path, { messages: true })).messages ?? -1);
+    const count = (path: string) =>
+      admin(async (c) => {
+        const st = await c.status(path, { messages: true });
+        return st ? (st.messages ?? -1) : -1;
+      });
     const mailbox = (password = PASSWORD, port?: number) =>
       new ImapMailbox({
         host: '127.0.0.1',

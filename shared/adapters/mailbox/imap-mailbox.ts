@@ -27,6 +27,7 @@ import {
   type RemoveResult,
 } from '../../ports/probe-mailbox.ts';
 import type { TokenResult } from '../../ports/token-provider.ts';
+import { failureText } from './text.ts';
 
 export interface ImapMailboxOptions {
   readonly host: string;
@@ -71,12 +72,6 @@ function decodeRef(ref: string): Ref {
   throw new TypeError(`not a ref from the IMAP mailbox: ${JSON.stringify(ref.slice(0, 40))}`);
 }
 
-function clean(text: string, secret: string | null): string {
-  let t = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  if (secret) t = t.split(secret).join('<redacted>');
-  return t.length > 300 ? `${t.slice(0, 299)}…` : t;
-}
-
 interface ImapError extends Error {
   code?: string;
   authenticationFailed?: boolean;
@@ -91,7 +86,7 @@ function failure(err: unknown, secret: string | null): MailboxFailure {
   else if (/TIMEOUT|ETIMEDOUT/i.test(code)) reason = 'timeout';
   else if (/^E[A-Z]+$/.test(code) || /^ERR_TLS|CERT|SSL/i.test(code)) reason = 'network';
   const text = e?.responseText || (e instanceof Error ? e.message : String(err));
-  return { ok: false, reason, message: clean(`${code ? `${code}: ` : ''}${text}`, secret) };
+  return { ok: false, reason, message: failureText(`${code ? `${code}: ` : ''}${text}`, [secret]) };
 }
 
 export class ImapMailbox implements ProbeMailbox {
@@ -112,7 +107,7 @@ export class ImapMailbox implements ProbeMailbox {
       auth = { user: o.user, pass: secret };
     } else {
       const token = await o.auth.token();
-      if (!token.ok) return { ok: false, reason: 'token', message: clean(`${token.reason}: ${token.message}`, null) };
+      if (!token.ok) return { ok: false, reason: 'token', message: failureText(`${token.reason}: ${token.message}`) };
       secret = token.token;
       auth = { user: o.user, accessToken: secret };
     }
