@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAgent } from './commands/agent.ts';
 import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
+import { registerConfirm } from './commands/confirm.ts';
 import { registerDelist } from './commands/delist.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
@@ -55,6 +56,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIncidents(program, io, setExit);
   registerHistory(program, io, setExit);
   registerNotify(program, io, setExit);
+  registerConfirm(program, io, setExit);
   return program;
 }
 

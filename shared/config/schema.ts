@@ -547,6 +547,87 @@ export const TenantAlertsSchema = z.strictObject({
   minSeverity: SeverityNameSchema.optional(),
 });
 
+// ---------------------------------------------------------------------------------------------------------------
+// Probe mailbox: round-trip confirmation of probes (`relaywatch confirm`, docs/configuration.md "probeMailbox")
+
+const AUTHSERV_ID = /^[a-z0-9][a-z0-9._-]{0,252}$/;
+const probeMailboxCommon = {
+  /** A probe found later than this after sending is `delivered-late`. */
+  lateAfterMinutes: z.number().min(1).max(1440).default(10),
+  /** A probe not found this long after sending is `not-delivered`. */
+  deadlineMinutes: z.number().min(1).max(2880).default(30),
+  /** `delete` (default) removes a probe once read; `keep` leaves it (it is never looked for again). */
+  afterRead: z.enum(['delete', 'keep']).default('delete'),
+  /** Authserv-ids (a filter or MTA in front of Exchange Online) whose Authentication-Results count too. */
+  trustedAuthservIds: z
+    .array(
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .refine((v) => AUTHSERV_ID.test(v), 'must be an authserv-id such as mx.contoso.example'),
+    )
+    .max(10)
+    .default(() => []),
+};
+const appCredentials = {
+  entraTenantId: EntraTenantSchema,
+  clientId: GuidSchema,
+  clientSecret: SecretRefSchema,
+};
+
+/** Microsoft Graph, app-only (Mail.Read scoped to the mailbox by RBAC for Applications). */
+export const GraphProbeMailboxSchema = z.strictObject({
+  kind: z.literal('graph'),
+  ...probeMailboxCommon,
+  mailbox: MailboxSchema,
+  ...appCredentials,
+  /** The Graph endpoint; GCC High: https://graph.microsoft.us. */
+  endpoint: z
+    .string()
+    .trim()
+    .refine((v) => URL.canParse(v) && new URL(v).protocol === 'https:' && new URL(v).pathname === '/', {
+      message: 'must be an https:// origin such as https://graph.microsoft.com',
+    })
+    .default('https://graph.microsoft.com'),
+});
+
+/** IMAP (any mailbox; Exchange Online with auth: oauth, which needs IMAP.AccessAsApp). */
+export const ImapProbeMailboxSchema = z
+  .strictObject({
+    kind: z.literal('imap'),
+    ...probeMailboxCommon,
+    host: HostOrIpSchema,
+    port: z.number().int().min(1).max(65_535).default(993),
+    /** Implicit TLS (993); false means STARTTLS (required). */
+    secure: z.boolean().default(true),
+    user: z.string().trim().min(1).max(320),
+    auth: z.enum(['password', 'oauth']).default('password'),
+    password: SecretRefSchema.optional(),
+    entraTenantId: EntraTenantSchema.optional(),
+    clientId: GuidSchema.optional(),
+    clientSecret: SecretRefSchema.optional(),
+    /** The Junk folder's name when the server marks none with the `Junk` special-use flag. */
+    junkFolder: z.string().trim().min(1).max(200).optional(),
+  })
+  .superRefine((v, ctx) => {
+    const need =
+      v.auth === 'password' ? (['password'] as const) : (['entraTenantId', 'clientId', 'clientSecret'] as const);
+    for (const key of need) {
+      if (v[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `is required for auth: ${v.auth}` });
+    }
+  });
+
+export const ProbeMailboxSchema = z
+  .discriminatedUnion('kind', [GraphProbeMailboxSchema, ImapProbeMailboxSchema], {
+    error: (iss) => (iss.code === 'invalid_union' ? 'kind must be graph or imap' : undefined),
+  })
+  .refine((v) => v.deadlineMinutes > v.lateAfterMinutes, {
+    message: 'deadlineMinutes must be greater than lateAfterMinutes',
+    path: ['deadlineMinutes'],
+  });
+
 export const TenantSchema = z.strictObject({
   id: TenantIdSchema,
   name: displayName('the tenant name'),
@@ -560,6 +641,7 @@ export const TenantSchema = z.strictObject({
     .default(() => []),
   relay: RelayProbeSchema.optional(),
   submission: SubmissionSchema.optional(),
+  probeMailbox: ProbeMailboxSchema.optional(),
   probeRecipients: z
     .array(MailboxSchema)
     .max(LIMITS.probeRecipientsPerTenant, atMost(LIMITS.probeRecipientsPerTenant, 'probe recipients'))
@@ -655,6 +737,7 @@ export type AgentConfig = NonNullable<RelaywatchConfig['agent']>;
 export type AlertsConfig = NonNullable<RelaywatchConfig['alerts']>;
 export type AlertRouteConfig = AlertsConfig['routes'][number];
 export type IncidentsConfig = NonNullable<RelaywatchConfig['incidents']>;
+export type ProbeMailboxConfig = NonNullable<TenantConfig['probeMailbox']>;
 
 /** The keys each object schema allows, by path pattern (`tenants[].submission`), for "did you mean" hints. */
 export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -672,6 +755,11 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   'tenants[].submission.clientSecret': ['env', 'secret'],
   'tenants[].submission.password': ['env', 'secret'],
   'tenants[].blocklists': Object.keys(TenantBlocklistsSchema.shape),
+  'tenants[].probeMailbox': [
+    ...new Set([...Object.keys(GraphProbeMailboxSchema.shape), ...Object.keys(ImapProbeMailboxSchema.shape)]),
+  ],
+  'tenants[].probeMailbox.clientSecret': ['env', 'secret'],
+  'tenants[].probeMailbox.password': ['env', 'secret'],
   agent: Object.keys(AgentSchema.shape),
   state: Object.keys(StateSchema.shape),
   alerts: Object.keys(AlertsSchema.shape),

@@ -1,7 +1,7 @@
 /**
  * A private Dovecot (Debian's dovecot-imapd, a real IMAP server) on loopback for the IMAP probe-mailbox tests: its own
  * config directory, one test user from a passwd-file, Maildir mail in a temporary directory, an INBOX and a `Junk`
- * folder with the `\Junk` special-use flag, plain IMAP (no TLS: loopback only) with PLAIN/LOGIN allowed.
+ * folder with the `\Junk` special-use flag, plain IMAP (or STARTTLS with `tls`) with PLAIN/LOGIN allowed.
  *
  * Started as `dovecot -F -c DIR/dovecot.conf` through the same `sh` watchdog as rbldnsd.ts, so the server can never
  * outlive the test process (the pipe from this process closing sends it SIGTERM and removes the directory).
@@ -32,6 +32,8 @@ import { useServer } from './use-server.ts';
 export interface DovecotOptions {
   readonly user: string;
   readonly password: string;
+  /** PEM files for STARTTLS on the listener (e.g. from tls-cert.ts); without them the server speaks plain IMAP only. */
+  readonly tls?: { readonly certPath: string; readonly keyPath: string };
 }
 
 export interface DovecotServer {
@@ -169,7 +171,9 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
         'log_path = /dev/stderr',
         'protocols = imap',
         'listen = 127.0.0.1',
-        'ssl = no',
+        ...(options.tls
+          ? ['ssl = yes', `ssl_cert = <${options.tls.certPath}`, `ssl_key = <${options.tls.keyPath}`]
+          : ['ssl = no']),
         'disable_plaintext_auth = no',
         'auth_mechanisms = plain login',
         `default_internal_user = ${root ? 'dovecot' : me}`,
