@@ -148,6 +148,10 @@ function commentIp(comment: string | undefined): string | null {
   return m?.[1] && isIP(m[1]) ? m[1] : null;
 }
 
+function addressOf(text: string | null): string | null {
+  return text && isIP(text) ? text : null;
+}
+
 function verdictsOf(
   parsed: ParsedAuthResults,
   source: 'exchange-online' | 'trusted',
@@ -165,7 +169,8 @@ function verdictsOf(
     spf: spf
       ? {
           result: spf.value.toLowerCase(),
-          ip: commentIp(spf.comment) ?? fallbackIp,
+          // Exchange Online: `(sender IP is …)`; Amazon SES: a `client-ip=…` property of the SPF result.
+          ip: commentIp(spf.comment) ?? addressOf(plain(spf, 'client-ip')) ?? fallbackIp,
           mailfrom: prop(spf, 'smtp', 'mailfrom'),
         }
       : null,
