@@ -7,8 +7,16 @@ import type { ProbeMailbox } from '../../ports/probe-mailbox.ts';
 import { OUTLOOK_SMTP_SCOPE, type TokenProvider } from '../../ports/token-provider.ts';
 import { type ConfirmResult, type ConfirmTenant, DEFAULT_LOOKBACK_MS } from '../../use-cases/confirm-probes.ts';
 import { type CliIo, loadConfigOrExit, positiveInt, readCaOption, selectTenants, write } from '../common.ts';
+import type { CliConfig } from '../config-bridge.ts';
 import { clean } from '../render.ts';
-import { renderState, type StateStageResult, stateDocument, storeSpec, validateStoreSpec } from '../state-stage.ts';
+import {
+  renderState,
+  type StateStageResult,
+  type StoreCliOptions,
+  stateDocument,
+  storeSpec,
+  validateStoreSpec,
+} from '../state-stage.ts';
 import { UsageError } from '../wiring.ts';
 import { tokenProvider } from './probe.ts';
 
@@ -148,6 +156,86 @@ export function renderConfirm(r: ConfirmResult, now: Date, deadlineOf: (tenantId
   return `${lines.join('\n')}\n`;
 }
 
+export interface ConfirmStageResult {
+  readonly result: ConfirmResult;
+  readonly stage: StateStageResult | null;
+  readonly deadlineOf: (tenantId: string) => number;
+}
+
+/**
+ * The confirmation stage for the CLI (`relaywatch confirm`, and `relaywatch check --confirm`): the tenants with a
+ * probeMailbox, their mailboxes, the store, and the state stage as the recorder. Null when no chosen tenant has a
+ * probe mailbox.
+ */
+export async function runConfirmStage(args: {
+  readonly loaded: CliConfig;
+  readonly io: CliIo;
+  readonly opts: StoreCliOptions & {
+    readonly dryRun?: boolean;
+    readonly ca?: string;
+    readonly authorityHost?: string;
+  };
+  readonly tenantIds?: readonly string[] | undefined;
+  readonly probeId?: string | undefined;
+  readonly minAgeMs?: number | undefined;
+}): Promise<ConfirmStageResult | null> {
+  const { loaded, io, opts } = args;
+  const spec = storeSpec(opts, loaded);
+  await validateStoreSpec(spec);
+  const config: RelaywatchConfig = loaded.config;
+  const withMailbox = selectTenants(config.tenants, args.tenantIds).filter((t) => t.probeMailbox);
+  if (withMailbox.length === 0) return null;
+  const ca = await readCaOption(opts.ca, '--ca');
+  const tokens = tokenProvider(opts.authorityHost, ca);
+  const sources = await loaded.secretSources();
+  const tenants: ConfirmTenant[] = [];
+  for (const t of withMailbox) {
+    const cfg = t.probeMailbox;
+    if (!cfg) continue;
+    const mailbox = await mailboxFor(cfg, sources, tokens, ca)();
+    tenants.push({
+      id: t.id,
+      name: t.name,
+      policy: {
+        lateAfterMs: cfg.lateAfterMinutes * 60_000,
+        deadlineMs: cfg.deadlineMinutes * 60_000,
+        trustedAuthservIds: cfg.trustedAuthservIds,
+      },
+      afterRead: opts.dryRun ? 'keep' : cfg.afterRead,
+      mailbox: () => mailbox,
+    });
+  }
+  const { openCliStore, runStateStage } = await import('../state-stage.ts');
+  const { confirmProbes } = await import('../../use-cases/confirm-probes.ts');
+  const store = await openCliStore(spec, opts, io.env, config.state.retentionDays);
+  let stage: StateStageResult | null = null;
+  let result: ConfirmResult;
+  try {
+    result = await confirmProbes({
+      tenants,
+      results: store.results,
+      now: io.now,
+      probeId: args.probeId,
+      minAgeMs: args.minAgeMs,
+      lookbackMs: DEFAULT_LOOKBACK_MS,
+      record: async (reports) => {
+        stage = await runStateStage({
+          reports,
+          config: loaded,
+          opts: { store: opts.store, endpoint: opts.endpoint, dryRun: opts.dryRun },
+          env: io.env,
+          now: io.now,
+          startedAt: io.now(),
+        });
+      },
+    });
+  } finally {
+    await store.close();
+  }
+  const deadline = new Map(tenants.map((t) => [t.id, t.policy.deadlineMs]));
+  return { result, stage, deadlineOf: (id) => deadline.get(id) ?? 0 };
+}
+
 export function registerConfirm(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command('confirm')
@@ -202,79 +290,29 @@ Examples:
     .action(async (opts) => {
       const loaded = await loadConfigOrExit(opts.config, io.env);
       for (const w of loaded.warnings) write(io.stderr, `warning: ${w}\n`);
-      const spec = storeSpec(opts, loaded);
-      await validateStoreSpec(spec);
-      const config: RelaywatchConfig = loaded.config;
-      const chosen = selectTenants(config.tenants, opts.tenant);
-      const withMailbox = chosen.filter((t) => t.probeMailbox);
-      if (withMailbox.length === 0) {
+      const run = await runConfirmStage({
+        loaded,
+        io,
+        opts,
+        tenantIds: opts.tenant,
+        probeId: opts.probe,
+        minAgeMs: opts.minAge !== undefined ? opts.minAge * 60_000 : undefined,
+      });
+      if (!run) {
         throw new UsageError(
           `${opts.tenant ? 'the chosen tenants have' : 'no tenant has'} a probeMailbox: add one (kind: graph or imap, see docs/configuration.md) to confirm probes`,
         );
       }
-      const ca = await readCaOption(opts.ca, '--ca');
-      const tokens = tokenProvider(opts.authorityHost, ca);
-      const sources = await loaded.secretSources();
-      const mailboxes = new Map<string, ProbeMailbox | { readonly error: string }>();
-      for (const t of withMailbox) {
-        const cfg = t.probeMailbox;
-        if (cfg) mailboxes.set(t.id, await mailboxFor(cfg, sources, tokens, ca)());
-      }
-      const tenants: ConfirmTenant[] = withMailbox.map((t) => {
-        const cfg = t.probeMailbox as ProbeMailboxConfig;
-        return {
-          id: t.id,
-          name: t.name,
-          policy: {
-            lateAfterMs: cfg.lateAfterMinutes * 60_000,
-            deadlineMs: cfg.deadlineMinutes * 60_000,
-            trustedAuthservIds: cfg.trustedAuthservIds,
-          },
-          afterRead: opts.dryRun ? 'keep' : cfg.afterRead,
-          mailbox: () => mailboxes.get(t.id) ?? { error: 'no mailbox' },
-        };
-      });
-      const { openCliStore, runStateStage } = await import('../state-stage.ts');
-      const { confirmProbes } = await import('../../use-cases/confirm-probes.ts');
-      const store = await openCliStore(spec, opts, io.env, config.state.retentionDays);
-      let stage: StateStageResult | null = null;
-      let result: ConfirmResult;
-      try {
-        result = await confirmProbes({
-          tenants,
-          results: store.results,
-          now: io.now,
-          probeId: opts.probe,
-          minAgeMs: opts.minAge !== undefined ? opts.minAge * 60_000 : undefined,
-          lookbackMs: DEFAULT_LOOKBACK_MS,
-          record: async (reports) => {
-            stage = await runStateStage({
-              reports,
-              config: loaded,
-              opts: { store: opts.store, endpoint: opts.endpoint, dryRun: opts.dryRun },
-              env: io.env,
-              now: io.now,
-              startedAt: io.now(),
-            });
-          },
-        });
-      } finally {
-        await store.close();
-      }
+      const { result, stage: finalStage, deadlineOf } = run;
       if (opts.probe && result.tenants.every((t) => t.outcomes.length === 0 && t.pending.length === 0)) {
         throw new UsageError(
           `probe ${JSON.stringify(opts.probe)} is not outstanding: no accepted probe with that id in the last ${DEFAULT_LOOKBACK_MS / 3_600_000} h without a confirmation`,
         );
       }
-      const finalStage = stage as StateStageResult | null;
       if (opts.json) {
         write(io.stdout, `${JSON.stringify(await confirmDocument(result, finalStage), null, 2)}\n`);
       } else {
-        const deadline = new Map(tenants.map((t) => [t.id, t.policy.deadlineMs]));
-        write(
-          io.stdout,
-          renderConfirm(result, io.now(), (id) => deadline.get(id) ?? 0),
-        );
+        write(io.stdout, renderConfirm(result, io.now(), deadlineOf));
         if (finalStage) write(io.stdout, await renderState(finalStage));
       }
       const statuses = result.tenants.flatMap((t) => t.outcomes.map((o) => o.status));
