@@ -47,6 +47,7 @@ msp:
   contact: { name: Lab NOC, email: noc@msp.example }
 dns:
   resolvers: [udp://127.0.0.1:9]
+  timeoutMs: 200
 tenants:
   - id: contoso
     name: Contoso
@@ -167,6 +168,37 @@ tenants:
       expect(r.stdout).toContain('probe p-cli-2');
       expect(r.stdout).toContain('RW_PROBE_IMAP_PASSWORD is not set');
       expect(r.stdout).toContain('confirmation-unknown');
+    });
+
+    it('confirms probes of earlier runs from relaywatch check --confirm, joining its exit status', async () => {
+      await seedProbe('p-cli-3', new Date(Math.floor(Date.now() / 1000) * 1000 - 5 * 60_000), true);
+      const r = await runCliCaptured(
+        [
+          'check',
+          '-c',
+          configPath,
+          '--store',
+          store,
+          '--no-blocklists',
+          '--confirm',
+          '2',
+          '--probe-ca',
+          join(dir, 'ca.pem'),
+          '--json',
+        ],
+        { RW_PROBE_IMAP_PASSWORD: PASSWORD },
+      );
+      const doc = JSON.parse(r.stdout);
+      const confirmations = doc.confirm.tenants[0].confirmations.map((c: { probeId: string; outcomes: string[] }) => [
+        c.probeId,
+        c.outcomes,
+      ]);
+      // p-cli-2 (no message, an hour old) is not-delivered now that the password is set; p-cli-3 arrived failing SPF.
+      expect(confirmations).toEqual([
+        ['p-cli-2', ['not-delivered']],
+        ['p-cli-3', ['auth-failing']],
+      ]);
+      expect(r.code).toBe(2);
     });
 
     it('explains a --probe that is not outstanding as a usage error', async () => {

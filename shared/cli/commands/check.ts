@@ -16,6 +16,7 @@ import {
   healthNotes,
   loadConfigOrExit,
   makeCtx,
+  positiveInt,
   readCaOption,
   renderOptions,
   selectTenants,
@@ -65,7 +66,10 @@ export function registerCheck(program: Command, io: CliIo, setExit: (code: numbe
         '--probes',
         'also send the authenticated-submission probe of every tenant with submission settings and a probe recipient',
       )
-      .option('--probe-ca <file>', 'PEM file of an extra CA to trust for the probes (a lab or a private endpoint)'),
+      .option('--probe-ca <file>', 'PEM file of an extra CA to trust for the probes (a lab or a private endpoint)')
+      .option('--confirm <minutes>', 'then confirm probes sent at least this long ago (relaywatch confirm)', (v) =>
+        positiveInt(v, '--confirm'),
+      ),
   )
     .addOption(zoneOption())
     .addOption(blocklistDnsOption())
@@ -175,7 +179,18 @@ when DNS cannot answer.`,
           }
           progress.done();
         }
-        const status = worstStatus(tenants.map((t) => t.status));
+        const { confirmForCheck } = await import('./confirm.ts');
+        const confirmed =
+          opts.confirm !== undefined && opts.store !== false && stateError === null
+            ? await confirmForCheck({
+                loaded,
+                io,
+                opts: { ...opts, ca: opts.probeCa },
+                tenantIds: opts.tenant,
+                minAgeMs: opts.confirm * 60_000,
+              })
+            : null;
+        const status = worstStatus([...tenants.map((t) => t.status), ...(confirmed?.status ? [confirmed.status] : [])]);
         // Not recording is an operational failure the scheduler must see, but a failing check still outranks it.
         const exitCode = stateError !== null && exitCodeFor(status) < 2 ? 3 : exitCodeFor(status);
         const stats = dns.resolver.stats();
@@ -197,6 +212,7 @@ when DNS cannot answer.`,
             }),
             state: state ? await stateDocument(state) : null,
             ...(stateError !== null ? { stateError } : {}),
+            ...(confirmed ? { confirm: await confirmed.document() } : {}),
           };
           write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
         } else {
@@ -214,6 +230,7 @@ when DNS cannot answer.`,
             }),
           );
           if (state) write(io.stdout, await renderState(state));
+          if (confirmed) write(io.stdout, await confirmed.text());
           if (stateError !== null) write(io.stdout, `\nState: NOT recorded: ${clean(stateError)}\n`);
         }
         setExit(exitCode);

@@ -319,3 +319,37 @@ Examples:
       setExit(exitCodeFor(worstStatus(statuses)));
     });
 }
+
+/**
+ * `relaywatch check --confirm MIN`: confirm the probes of earlier runs (sent at least MIN minutes ago) after the
+ * check's own state stage. Its outcomes join the exit status; a tenant without probeMailbox is skipped silently.
+ */
+export async function confirmForCheck(args: Parameters<typeof runConfirmStage>[0]): Promise<{
+  readonly status: CheckStatus | null;
+  readonly document: () => Promise<ConfirmDocument & { readonly error?: string }>;
+  readonly text: () => Promise<string>;
+}> {
+  let run: ConfirmStageResult | null;
+  try {
+    run = await runConfirmStage(args);
+  } catch (err) {
+    // The check's own results are recorded already; a confirmation that cannot run is unknown, never lost silently.
+    const message = err instanceof Error ? err.message : String(err);
+    return {
+      status: 'unknown',
+      document: async () => ({ ...(await confirmDocument({ tenants: [], reports: [] }, null)), error: message }),
+      text: async () => `\nConfirmation did not run: ${clean(message)}\n`,
+    };
+  }
+  if (!run) {
+    return { status: null, document: () => confirmDocument({ tenants: [], reports: [] }, null), text: async () => '' };
+  }
+  const done = run;
+  const statuses = done.result.tenants.flatMap((t) => t.outcomes.map((o) => o.status));
+  return {
+    status: statuses.length > 0 ? worstStatus(statuses) : null,
+    document: () => confirmDocument(done.result, done.stage),
+    text: async () =>
+      `\n${renderConfirm(done.result, args.io.now(), done.deadlineOf)}${done.stage ? await renderState(done.stage) : ''}`,
+  };
+}
