@@ -3,8 +3,9 @@
  * headers Exchange Online adds on top) is appended to the Inbox or Junk, found by its Message-ID, parsed, and
  * expunged; failures are values. Also the whole confirm use case over Dovecot and the SQLite store.
  */
+import { createServer, type Server } from 'node:http';
 import { ImapFlow } from 'imapflow';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapMailbox } from '../../shared/adapters/mailbox/imap-mailbox.ts';
 import { buildProbeMessage } from '../../shared/adapters/smtp/nodemailer-prober.ts';
 import { openSqliteStore } from '../../shared/adapters/store/sqlite-store.ts';
@@ -18,6 +19,33 @@ import { AR_ALL_PASS, AR_SPF_SOFTFAIL_DMARC_FAIL } from '../unit/confirm/exo-hea
 
 const USER = 'probe@contoso.example';
 const PASSWORD = 'probe-password-9f3';
+const GOOD_TOKEN = 'eyJ0eXAiOiJKV1QifQ.good-app-token';
+
+/** An RFC 7662 token introspection endpoint for Dovecot's oauth2 passdb: GOOD_TOKEN is active for USER. */
+const introspected: string[] = [];
+let introspection: Server;
+let introspectionUrl = '';
+beforeAll(async () => {
+  introspection = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += String(c);
+    });
+    req.on('end', () => {
+      const token = new URLSearchParams(body).get('token') ?? '';
+      introspected.push(token);
+      // One request per connection: Dovecot's HTTP client otherwise waits on a kept-alive socket Node has closed.
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify(token === GOOD_TOKEN ? { active: 'true', username: USER } : { active: 'false' }));
+    });
+  });
+  await new Promise<void>((r) => introspection.listen(0, '127.0.0.1', () => r()));
+  const a = introspection.address();
+  introspectionUrl = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/introspect`;
+});
+afterAll(async () => {
+  await new Promise<void>((r) => introspection.close(() => r()));
+});
 
 function probeMessage(probeId: string, ar: string, sent: Date): { raw: string; messageId: string } {
   const messageId = `relaywatch.${probeId}@contoso.example`;
@@ -50,7 +78,7 @@ const dovecot = dovecotAvailable();
 describe.skipIf(!dovecot.ok)(
   `IMAP probe mailbox against Dovecot${dovecot.ok ? '' : ` (SKIPPED: ${dovecot.reason})`}`,
   () => {
-    const server = useDovecot({ user: USER, password: PASSWORD });
+    const server = useDovecot(() => ({ user: USER, password: PASSWORD, oauth2IntrospectionUrl: introspectionUrl }));
 
     async function admin<T>(fn: (c: ImapFlow) => Promise<T>): Promise<T> {
       const c = new ImapFlow({
@@ -129,6 +157,50 @@ describe.skipIf(!dovecot.ok)(
       const r = await mailbox('wrong-password-x').find(['a@b']);
       expect(r).toMatchObject({ ok: false, reason: 'auth' });
       expect(JSON.stringify(r)).not.toContain('wrong-password-x');
+    });
+
+    it('signs in with XOAUTH2 using the token the provider gives, and reports a refused token as auth', async () => {
+      const p = probeMessage('p-oauth', AR_ALL_PASS, new Date());
+      await admin((c) => c.append('INBOX', p.raw));
+      const oauth = (token: string) =>
+        new ImapMailbox({
+          host: '127.0.0.1',
+          port: server().port,
+          secure: false,
+          allowPlaintext: true,
+          user: USER,
+          auth: { kind: 'oauth', token: async () => ({ ok: true, token, expiresAt: new Date(), fromCache: false }) },
+          timeoutMs: 5000,
+        });
+      const r = await oauth(GOOD_TOKEN).find([p.messageId]);
+      expect(r.ok && r.found.get(p.messageId)?.map((m) => m.folder)).toEqual(['inbox']);
+      expect(introspected).toContain(GOOD_TOKEN);
+      if (r.ok) await oauth(GOOD_TOKEN).remove((r.found.get(p.messageId) ?? []).map((m) => m.ref));
+      // Last: after a failed login Dovecot delays the next ones from the address (its auth penalty).
+      const refused = await oauth('eyJ0eXAiOiJKV1QifQ.revoked').find([p.messageId]);
+      expect(refused).toMatchObject({ ok: false, reason: 'auth' });
+      expect(JSON.stringify(refused)).not.toContain('revoked');
+    });
+
+    it('reports a token the provider could not get as a token failure, without connecting', async () => {
+      const m = new ImapMailbox({
+        host: '127.0.0.1',
+        port: server().port,
+        secure: false,
+        allowPlaintext: true,
+        user: USER,
+        auth: {
+          kind: 'oauth',
+          token: async () => ({
+            ok: false,
+            reason: 'consent-required',
+            aadsts: 'AADSTS65001',
+            message: 'The app needs admin consent for IMAP.AccessAsApp.',
+            retryable: false,
+          }),
+        },
+      });
+      expect(await m.find(['a@b'])).toMatchObject({ ok: false, reason: 'token' });
     });
 
     it('returns a refused connection as a network failure', async () => {

@@ -34,6 +34,11 @@ export interface DovecotOptions {
   readonly password: string;
   /** PEM files for STARTTLS on the listener (e.g. from tls-cert.ts); without them the server speaks plain IMAP only. */
   readonly tls?: { readonly certPath: string; readonly keyPath: string };
+  /**
+   * Also accept XOAUTH2 (only it, as Exchange Online), validating each token at this RFC 7662 introspection URL (POST `token=…`; the
+   * answer's `active` must be `true` and its `username` the user). Dovecot's oauth2 passdb does the check.
+   */
+  readonly oauth2IntrospectionUrl?: string;
 }
 
 export interface DovecotServer {
@@ -160,6 +165,20 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
     await mkdir(join(dir, 'state'), { mode: 0o750 });
     const passwd = join(dir, 'passwd');
     await writeFile(passwd, `${options.user}:{PLAIN}${options.password}::::::\n`, { mode: 0o644 });
+    if (options.oauth2IntrospectionUrl) {
+      await writeFile(
+        join(dir, 'oauth2.conf.ext'),
+        [
+          'introspection_mode = post',
+          `introspection_url = ${options.oauth2IntrospectionUrl}`,
+          'username_attribute = username',
+          'active_attribute = active',
+          'active_value = true',
+          '',
+        ].join('\n'),
+        { mode: 0o644 },
+      );
+    }
     const port = await freePort();
     const conf = join(dir, 'dovecot.conf');
     await writeFile(
@@ -175,7 +194,9 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
           ? ['ssl = yes', `ssl_cert = <${options.tls.certPath}`, `ssl_key = <${options.tls.keyPath}`]
           : ['ssl = no']),
         'disable_plaintext_auth = no',
-        'auth_mechanisms = plain login',
+        // A refused login answers at once (the default waits 2 s against guessing; a test has nothing to guard).
+        'auth_failure_delay = 0',
+        `auth_mechanisms = plain login${options.oauth2IntrospectionUrl ? ' xoauth2' : ''}`,
         `default_internal_user = ${root ? 'dovecot' : me}`,
         `default_login_user = ${root ? 'dovenull' : me}`,
         ...(root ? [] : [`default_internal_group = ${spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim()}`]),
@@ -184,6 +205,9 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
         '  driver = passwd-file',
         `  args = scheme=PLAIN username_format=%u ${passwd}`,
         '}',
+        ...(options.oauth2IntrospectionUrl
+          ? ['passdb {', '  driver = oauth2', '  mechanisms = xoauth2', `  args = ${join(dir, 'oauth2.conf.ext')}`, '}']
+          : []),
         'userdb {',
         '  driver = static',
         `  args = uid=${mailOwner.uid} gid=${mailOwner.gid} home=${mail}/%u`,
@@ -258,6 +282,8 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
 }
 
 /** beforeAll/afterAll hooks for the current `describe` (skip locally, fail in CI when it does not start). */
-export function useDovecot(options: DovecotOptions | (() => DovecotOptions)): () => DovecotServer {
+export function useDovecot(
+  options: DovecotOptions | (() => DovecotOptions | Promise<DovecotOptions>),
+): () => DovecotServer {
   return useServer('dovecot', startDovecot, options);
 }
