@@ -82,7 +82,7 @@ function verdictText(auth: AuthVerdicts): string {
   if (auth.source === null) return 'no Authentication-Results from Exchange Online (not evaluated)';
   const parts = [
     auth.spf ? `spf=${auth.spf.result}${auth.spf.ip ? ` (IP ${auth.spf.ip})` : ''}` : 'spf not evaluated',
-    ...auth.dkim.map((d) => `dkim=${d.result}${d.domain ? ` (${d.domain})` : ''}`),
+    ...auth.dkim.map((d) => `dkim=${d.result}${d.domain && d.domain !== 'none' ? ` (${d.domain})` : ''}`),
     auth.dmarc ? `dmarc=${auth.dmarc.result}${auth.dmarc.action ? ` action=${auth.dmarc.action}` : ''}` : null,
     auth.compauth
       ? `compauth=${auth.compauth.result}${auth.compauth.reason ? ` reason=${auth.compauth.reason}` : ''}`

@@ -41,6 +41,8 @@ export type MailboxFailureReason =
   | 'auth'
   /** No token from Entra ID (the token provider's failure). */
   | 'token'
+  /** The mailbox could not be set up from the configuration (a secret reference that does not resolve). */
+  | 'config'
   /** Refused, reset, DNS, TLS. */
   | 'network'
   | 'timeout'

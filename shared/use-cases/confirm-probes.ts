@@ -121,7 +121,7 @@ export async function outstandingProbes(
   return [...byId.values()].sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.probeId.localeCompare(b.probeId));
 }
 
-function failedLook(reason: 'token' | 'protocol', message: string): ProbeLook {
+function failedLook(reason: 'config' | 'protocol', message: string): ProbeLook {
   return { kind: 'failed', failure: { ok: false, reason, message } };
 }
 
@@ -158,7 +158,7 @@ export async function confirmProbes(input: ConfirmInput): Promise<ConfirmResult>
     let looks: Map<string, ProbeLook>;
     if ('error' in opened) {
       entry.mailboxError = opened.error;
-      looks = new Map(probes.map((p) => [p.probeId, failedLook('token', opened.error)]));
+      looks = new Map(probes.map((p) => [p.probeId, failedLook('config', opened.error)]));
     } else {
       entry.mailbox = opened;
       const found = await opened.find(probes.map((p) => p.messageId));
