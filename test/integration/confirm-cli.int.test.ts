@@ -211,3 +211,20 @@ tenants:
     });
   },
 );
+
+describe('relaywatch confirm --help', () => {
+  it('teaches the outcomes, the exit statuses and gives examples', async () => {
+    const r = await runCliCaptured(['confirm', '--help']);
+    expect(r.code).toBe(0);
+    for (const text of [
+      'delivered-junk',
+      'auth-failing',
+      'not-delivered',
+      'Exit status',
+      'Examples:',
+      '--probe <id>',
+    ]) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+});
