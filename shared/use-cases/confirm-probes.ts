@@ -107,6 +107,8 @@ export async function outstandingProbes(
       const messageId = str(r.detail, 'messageId');
       const sentAt = str(r.detail, 'sentAt') ?? r.at;
       if (!probeId || !messageId || confirmed.has(probeId) || byId.has(probeId)) continue;
+      // Stored data is untrusted input: a time that does not parse cannot be judged against a deadline.
+      if (Number.isNaN(Date.parse(sentAt))) continue;
       byId.set(probeId, {
         tenantId,
         probeId,
