@@ -58,6 +58,10 @@ function suite(name: string, open: () => Promise<Store>) {
         probeRecord('p-refused', '2026-11-27T08:30:00.000Z', 'smtp-auth-disabled-tenant'),
         probeRecord('r1', '2026-11-27T08:20:00.000Z', 'ok', 'probe-relay'),
         probeRecord('x1', '2026-11-27T08:20:00.000Z', 'ok', 'spf'),
+        {
+          ...probeRecord('p-badtime', '2026-11-27T08:25:00.000Z'),
+          detail: { diagnosis: 'ok', probeId: 'p-badtime', messageId: 'm@x', sentAt: 'not a time' },
+        },
         confirmation('p2', '2026-11-27T08:20:00.000Z', 'pass'),
         confirmation('p3', '2026-11-27T08:40:00.000Z', 'unknown'),
       ]);
