@@ -179,10 +179,9 @@ when DNS cannot answer.`,
           }
           progress.done();
         }
-        const { confirmForCheck } = await import('./confirm.ts');
         const confirmed =
           opts.confirm !== undefined && opts.store !== false && stateError === null
-            ? await confirmForCheck({
+            ? await (await import('./confirm.ts')).confirmForCheck({
                 loaded,
                 io,
                 opts: { ...opts, ca: opts.probeCa },

@@ -106,7 +106,7 @@ ${'    # padding\n'.repeat(14)}    domains:
       column: 5,
     });
     expect(problemAt(problems, 'tenants[0].colour').message).toBe(
-      'unknown key "colour" (allowed here: id, name, domains, relayIps, relay, submission, probeRecipients, tags, blocklists, alerts, maintenance, mutes)',
+      'unknown key "colour" (allowed here: id, name, domains, relayIps, relay, submission, probeMailbox, probeRecipients, tags, blocklists, alerts, maintenance, mutes)',
     );
   });
 
