@@ -77,6 +77,40 @@ describe.skipIf(!unbound.ok)(
       expect(r.stderr).toContain('is a documentation address');
     });
 
+    it('check: a store that cannot be written gives exit 3 even when a check fails, and the report keeps the FAIL', async () => {
+      const file = join(await mkdtemp(join(tmpdir(), 'rw-nostore-')), 'a-file');
+      await writeFile(file, 'not a directory');
+      const r = await cli([
+        'check',
+        '--config',
+        EXAMPLE,
+        '--dns',
+        dns(),
+        '--no-blocklists',
+        '--store',
+        `sqlite:${file}/x.db`,
+      ]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toMatch(/✘ FAIL\s+fabrikam — Fabrikam Inc/);
+      expect(r.stdout).toContain('1 fail, 0 unknown → FAIL (exit 3)');
+      expect(r.stdout).toContain('State: NOT recorded: cannot create the SQLite store');
+      const json = await cli([
+        'check',
+        '--config',
+        EXAMPLE,
+        '--dns',
+        dns(),
+        '--no-blocklists',
+        '--json',
+        '--store',
+        `sqlite:${file}/x.db`,
+      ]);
+      expect(json.code).toBe(3);
+      const doc = JSON.parse(json.stdout) as CheckDocument & { stateError?: string };
+      expect([doc.status, doc.exitCode]).toEqual(['fail', 3]);
+      expect(doc.stateError).toMatch(/exists and is not a directory/);
+    });
+
     it('check --tenant limits the run; an unknown tenant is a usage error listing the known ones', async () => {
       const one = await cli([
         'check',
