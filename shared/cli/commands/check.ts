@@ -101,7 +101,11 @@ is broken and no alert went out; the report still shows every verdict).`,
       const selected = selectTenants(loaded.tenants, opts.tenant);
       if (opts.store !== false) await validateStoreSpec(storeSpec(opts, loaded));
       const r = renderOptions(io, opts);
-      if (!opts.json) for (const w of loaded.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      if (!opts.json) {
+        // A secrets file that cannot be read is reported where a secret is needed; here only its warnings.
+        const secretsWarnings = await loaded.secretsWarnings().catch(() => []);
+        for (const w of [...loaded.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
+      }
       await withDns({ cli: opts, config: loaded.dns, baseDir: loaded.baseDir }, async (dns) => {
         const progress = new Progress(io.stderr, Boolean(io.stderr.isTTY) && !opts.json);
         const domainCount = selected.reduce((n, t) => n + t.domains.length, 0);

@@ -173,6 +173,7 @@ export function registerHistory(program: Command, io: CliIo, setExit: (code: num
     .option('--store <spec>', STORE_OPTION_HELP)
     .option('--endpoint <url>', ENDPOINT_OPTION_HELP)
     .option('--json', 'print the relaywatch.history/v1 JSON document')
+    .option('-v, --verbose', 'also print the configuration warnings (check and config validate always do)')
     .addHelpText(
       'after',
       `
@@ -195,7 +196,8 @@ Examples:
       const check: string | null = opts.check === undefined ? null : String(opts.check).trim().toLowerCase();
       if (check === '') throw new UsageError('--check needs a check kind, e.g. spf, mx or blocklist');
       const config = await loadConfigOrExit(opts.config, io.env);
-      if (!opts.json) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      // Read-only commands run often (dashboards, scripts): the warnings are check's and config validate's to show.
+      if (!opts.json && opts.verbose) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       const [tenant] = selectTenants(config.config.tenants, [tenantId]);
       if (!tenant) throw new UsageError(`unknown tenant ${JSON.stringify(tenantId)}`);
       const limit: number = opts.limit;

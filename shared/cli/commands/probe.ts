@@ -6,6 +6,7 @@ import type { TokenProvider } from '../../ports/token-provider.ts';
 import { type ProbeKind, type ProbeReport, ProbeSetupError, runProbe } from '../../use-cases/run-probe.ts';
 import { type CliIo, dnsOptions, positiveInt, readCaOption, renderOptions, write } from '../common.ts';
 import { probeDocument, probeExitCode, renderProbeReport } from '../probe-render.ts';
+import { clean } from '../render.ts';
 import { UsageError, withDns } from '../wiring.ts';
 
 /** The EHLO name: this host's name when it is a fully qualified one, else the sender's domain. */
@@ -62,7 +63,8 @@ Examples:
     .action(async (kind: ProbeKind, opts) => {
       const { loadProbeConfig } = await import('../config-bridge.ts');
       const config = await loadProbeConfig(opts.config, io.env);
-      for (const w of config.warnings) write(io.stderr, `warning: ${w}\n`);
+      const secretsWarnings = await config.secretsWarnings().catch(() => []);
+      for (const w of [...config.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
       const tenant = config.tenants.find((t) => t.id === opts.tenant);
       if (!tenant) {
         throw new UsageError(
