@@ -501,6 +501,14 @@ tenants:
         expect(probe?.status).toBe('unknown');
         expect(probe?.findings[0]?.message).toMatch(/environment variable LAB_TAILSPIN_PASSWORD is not set/);
         expect(lab.authAttempts).toHaveLength(0);
+        // The text report shows the probe under the tenant (it used to count in the summary only).
+        const text = await cli(
+          ['check', '--config', config, '--probes', '--probe-ca', caPath, '--no-blocklists', '--no-store'],
+          {},
+        );
+        const tailspin = text.stdout.slice(text.stdout.indexOf('tailspin — Tailspin Toys'));
+        expect(tailspin).toMatch(/submission \(SMTP AUTH\)\n(?:.*\n)*? {4}\? UNKNOWN +submission probe app@tailspin\.example/);
+        expect(tailspin).toContain('environment variable LAB_TAILSPIN_PASSWORD is not set');
       },
     );
   });
