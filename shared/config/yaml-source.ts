@@ -215,7 +215,11 @@ function unclosedOpeners(doc: Document.Parsed, text: string): Opener[] {
       const q = node.type === 'QUOTE_DOUBLE' ? '"' : "'";
       const closed = raw.length >= 2 && raw.endsWith(q) && !(q === '"' && /(?<!\\)(?:\\\\)*\\"$/.test(raw));
       if (!closed) {
-        out.push({ start, end, message: `a value opened with ${q} here is never closed (the closing ${q} is missing)` });
+        out.push({
+          start,
+          end,
+          message: `a value opened with ${q} here is never closed (the closing ${q} is missing)`,
+        });
       }
     } else if (isCollection(node) && node.flow) {
       const [open, close] = isMap(node) ? ['{', '}'] : ['[', ']'];

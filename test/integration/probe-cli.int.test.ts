@@ -507,7 +507,9 @@ tenants:
           {},
         );
         const tailspin = text.stdout.slice(text.stdout.indexOf('tailspin — Tailspin Toys'));
-        expect(tailspin).toMatch(/submission \(SMTP AUTH\)\n(?:.*\n)*? {4}\? UNKNOWN +submission probe app@tailspin\.example/);
+        expect(tailspin).toMatch(
+          /submission \(SMTP AUTH\)\n(?:.*\n)*? {4}\? UNKNOWN +submission probe app@tailspin\.example/,
+        );
         expect(tailspin).toContain('environment variable LAB_TAILSPIN_PASSWORD is not set');
       },
     );
