@@ -174,6 +174,8 @@ export interface ProbeConfig {
   readonly warnings: readonly string[];
   /** The secrets file's warnings (see `CliConfig.secretsWarnings`). */
   readonly secretsWarnings: () => Promise<readonly string[]>;
+  /** `state.store` and `state.retentionDays`, where probe results are recorded. */
+  readonly state: { readonly store?: string | undefined; readonly retentionDays: number };
   /** The site agent's section, when the file has one; `secret()` resolves its HMAC secret when called. */
   readonly agent?: (Omit<AgentConfig, 'secret'> & { readonly secret: (() => SecretResult) | null }) | undefined;
 }
@@ -204,7 +206,16 @@ export async function loadProbeConfig(
     const src = ref ? await sources() : undefined;
     agent = { ...c.agent, secret: ref && src ? () => resolveSecret(ref, src) : null };
   }
-  return { path: loaded.path, baseDir: dirname(loaded.path), tenants, dns: c.dns, warnings, secretsWarnings, agent };
+  return {
+    path: loaded.path,
+    baseDir: dirname(loaded.path),
+    tenants,
+    dns: c.dns,
+    warnings,
+    secretsWarnings,
+    state: { store: c.state.store, retentionDays: c.state.retentionDays },
+    agent,
+  };
 }
 
 /**
