@@ -420,6 +420,8 @@ const EmailRouteSchema = z.strictObject({
       requireTLS: z.boolean().default(true),
       user: z.string().min(1).max(256).optional(),
       password: SecretRefSchema.optional(),
+      /** A PEM file (relative to the config file) of the CA that signed a private SMTP host's certificate. */
+      ca: z.string().trim().min(1).max(4096).optional(),
     })
     .optional(),
   ses: z

@@ -110,6 +110,18 @@ export async function validateConfig(path: string, env: NodeJS.ProcessEnv): Prom
       problem('error', 'dns.caFile', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
+  for (const [i, r] of (c.alerts?.routes ?? []).entries()) {
+    const ca = r.email?.smtp?.ca;
+    if (!ca) continue;
+    const where = formatPath(['alerts', 'routes', i, 'email', 'smtp', 'ca']);
+    const file = resolveConfigPath(loaded.path, ca);
+    try {
+      const text = await readFile(file, 'utf8');
+      if (!text.includes('-----BEGIN CERTIFICATE-----')) problem('error', where, `${file} holds no PEM certificate`);
+    } catch (err) {
+      problem('error', where, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
   return document(loaded.path, problems, {
     tenants: c.tenants.length,
     domains: c.tenants.reduce((n, t) => n + t.domains.length, 0),

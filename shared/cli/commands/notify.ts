@@ -174,7 +174,7 @@ Examples:
         return;
       }
 
-      const notifiers = routeNotifiers(config.config, await config.secretSources());
+      const notifiers = routeNotifiers(config.config, await config.secretSources(), { baseDir: config.baseDir });
       const notifier = notifiers.notifierFor(route.id);
       let result: SendResult;
       if ('error' in notifier) result = { ok: false, retryable: false, error: notifier.error };
