@@ -118,6 +118,10 @@ describe('relaywatch tenants', () => {
     expect(r.stdout).toContain('alert routes: psa (email, critical and up), noc-slack (slack, warning and up)');
     expect(r.stdout).toContain('expected MX tailspin-example.mail.protection.outlook.com');
     expect(r.stdout).toMatch(/probe-submission +SMTP AUTH probe to smtp\.office365\.com:587/);
+    // The key zones (no key configured) are said to be not checked, as check reports them.
+    expect(r.stdout).toMatch(
+      /blocklist +1 relay entry and the single IPs its SPF authorises, on \d+ blocklists \([1-9]\d* of them not checked in this setup/,
+    );
 
     const json = await runCliCaptured(['tenants', '--config', path, '--json', '--tenant', 'tailspin'], {});
     const doc = JSON.parse(json.stdout) as TenantsDocument;

@@ -1,6 +1,7 @@
 /** `relaywatch tenants`: what the configuration monitors, per tenant (read from the file only). */
 import type { Command } from 'commander';
-import { blocklistZones } from '../../config/blocklists.ts';
+import { isPublicResolver } from '../../blocklist/engine.ts';
+import { blocklistResolvers, blocklistZones } from '../../config/blocklists.ts';
 import type { RelaywatchConfig } from '../../config/schema.ts';
 import { channelOf, tenantAlerting } from '../alert-wiring.ts';
 import { type CliIo, loadConfigOrExit, selectTenants, write } from '../common.ts';
@@ -39,12 +40,22 @@ export function tenantSummaries(c: RelaywatchConfig): TenantSummary[] {
     monitored.push({ check: 'spf', what: `SPF of ${plural(n, 'domain')}, every relay IP evaluated` });
     monitored.push({ check: 'mx', what: `MX of ${plural(n, 'domain')} against Exchange Online` });
     const zones = blocklistZones(c, t.id);
+    // As the engine plans them (no DNS asked): a key zone without its key, or a zone that refuses public resolvers
+    // when every blocklist resolver is public, is reported as not checked by check.
+    const onlyPublic = blocklistResolvers(c).every(isPublicResolver);
+    const keys = c.blocklists?.keys ?? {};
+    const unchecked = zones.filter(
+      (z) =>
+        (z.key !== null && !(z.id in keys)) ||
+        (onlyPublic && ((z.key === null && z.publicResolvers === 'refused') || z.registrationRequired)),
+    ).length;
+    const on = `on ${plural(zones.length, 'blocklist')}${unchecked > 0 ? ` (${unchecked} of them not checked in this setup: a key or a private resolver is missing)` : ''}`;
     monitored.push({
       check: 'blocklist',
       what:
         t.relayIps.length > 0
-          ? `${plural(t.relayIps.length, 'relay entry', 'relay entries')} and the single IPs its SPF authorises, on ${plural(zones.length, 'blocklist')}`
-          : `the single IPs its SPF authorises (no relayIps), on ${plural(zones.length, 'blocklist')}`,
+          ? `${plural(t.relayIps.length, 'relay entry', 'relay entries')} and the single IPs its SPF authorises, ${on}`
+          : `the single IPs its SPF authorises (no relayIps), ${on}`,
     });
     if (t.submission) {
       monitored.push({
