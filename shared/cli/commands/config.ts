@@ -149,8 +149,8 @@ function document(
   };
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }
 
 export function renderValidation(d: ValidationDocument): string {
@@ -158,7 +158,7 @@ export function renderValidation(d: ValidationDocument): string {
   for (const p of d.problems) lines.push(`  ${p.severity === 'error' ? 'error: ' : ''}${clean(formatProblem(p))}`);
   const s = d.summary;
   const what = s
-    ? ` (${plural(s.tenants, 'tenant')}, ${plural(s.domains, 'domain')}, ${plural(s.relayEntries, 'relay entry').replace('entrys', 'entries')}, ${plural(s.routes, 'alert route')})`
+    ? ` (${plural(s.tenants, 'tenant')}, ${plural(s.domains, 'domain')}, ${plural(s.relayEntries, 'relay entry', 'relay entries')}, ${plural(s.routes, 'alert route')})`
     : '';
   lines.push(
     d.valid

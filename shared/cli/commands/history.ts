@@ -156,10 +156,10 @@ function transcriptLines(detail: { readonly [k: string]: JsonValue }): string[] 
       `TLS: ${clean(String(t.version ?? '?'))} ${clean(String(t.cipher ?? '?'))}, certificate ${clean(String(t.subject ?? '?'))} issued by ${clean(String(t.issuer ?? '?'))}, ${t.authorized === true ? 'verified' : 'NOT verified'}`,
     );
   }
-  const steps2 = Array.isArray(detail.remediation) ? detail.remediation : [];
-  if (steps2.length > 0) {
+  const remediation = Array.isArray(detail.remediation) ? detail.remediation : [];
+  if (remediation.length > 0) {
     out.push('what to do:');
-    steps2.forEach((r, i) => {
+    remediation.forEach((r, i) => {
       out.push(`  ${i + 1}. ${clean(String(r))}`);
     });
   }
