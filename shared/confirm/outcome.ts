@@ -19,6 +19,7 @@
 import { type CheckOutcome, type Finding, finding, type JsonValue, statusOf } from '../domain/outcome.ts';
 import type { Observation } from '../incidents/policy.ts';
 import { encodeContent } from '../monitor/observe.ts';
+import { findingTitle } from '../monitor/titles.ts';
 import type { MailboxFailure, MailboxMessage } from '../ports/probe-mailbox.ts';
 import { type AuthVerdicts, type MessageEvidence, messageEvidence } from './evidence.ts';
 
@@ -266,10 +267,11 @@ export function confirmationObservations(
       status: c.status,
       problem,
       severity: 'critical',
-      title: `Probe confirmation for ${path}: ${problem === 'ok' ? (main?.code ?? 'delivered') : problem}`.slice(
-        0,
-        200,
-      ),
+      title: findingTitle(
+        problem === 'ok' ? (main?.code ?? 'delivered') : problem,
+        { subject: path, ips: [], hosts: [] },
+        `Probe confirmation for ${path}: ${problem}`,
+      ).slice(0, 200),
       detail: encodeContent({
         what: main?.message ?? `Probe confirmation for ${path}: ${c.status}`,
         why:

@@ -173,6 +173,7 @@ describe('confirmProbes', () => {
     expect(open.map((i) => [i.check, i.subject, i.problem])).toEqual([
       ['probe-confirmation', 'submission:app@contoso.example', 'not-delivered'],
     ]);
+    expect(open[0]?.title).toBe('Probe on submission:app@contoso.example was accepted but never arrived');
     expect(h.notifier.sent.map((a) => a.kind)).toEqual(['opened']);
   });
 
