@@ -32,6 +32,12 @@ export const zoneDefinitionSchema = z
     kind: z.enum([...LISTING_KINDS, 'mixed']),
     codes: z.record(codeSchema, z.object({ meaning: z.string().min(1), kind: z.enum(LISTING_KINDS) }).strict()),
     errorCodes: z.record(codeSchema, z.string().min(1)),
+    /**
+     * What an answer in 127/8 that `codes` does not document means: `listed` (the default; decoded as "unlisted
+     * code") or `error` (the operator says only its documented codes are listings, e.g. SpamRATS: anything else is a
+     * refusal, so the zone is unusable for the run).
+     */
+    undocumentedCodes: z.enum(['listed', 'error']).default('listed'),
     ipv6: z.boolean(),
     txt: z.boolean().default(false),
     key: z
@@ -167,6 +173,7 @@ export function genericZone(name: string): ZoneDefinition {
     kind: 'abuse',
     codes,
     errorCodes: {},
+    undocumentedCodes: 'listed',
     ipv6: true,
     txt: true,
     key: null,

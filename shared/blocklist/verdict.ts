@@ -1,7 +1,8 @@
 /**
  * What a DNSBL answer means (pure). DOMAIN.md §5 and the issue's §2:
  * - NXDOMAIN → clean. NODATA → clean too (see `classify`).
- * - A records in 127.0.0.0/8 → listed, every code decoded; TXT reason kept as untrusted data.
+ * - A records in 127.0.0.0/8 → listed, every code decoded; TXT reason kept as untrusted data. For a zone with
+ *   `undocumentedCodes: error` only its documented codes are listings; any other 127/8 answer is an error.
  * - An error code (127.255.255.0/24 for every zone, plus the zone's own) → unknown, zone unusable for the run,
  *   even when mixed with listing codes.
  * - Any A outside 127/8 → unknown ("resolver rewrote the answer"), zone unusable.
@@ -127,6 +128,8 @@ export function classify(zone: ZoneDefinition, aResult: DnsResult<'A'>, txtResul
       errors.push(
         'answered 127.0.0.1, the RFC 5782 "never listed" address: the list is shutting down or wildcarded (127.0.0.1)',
       );
+    else if (zone.undocumentedCodes === 'error' && zone.codes[code] === undefined)
+      errors.push(`answered ${code}, which the operator does not document as a listing: an error answer`);
   }
   if (errors.length > 0)
     return { status: 'unknown', why: `zone refused the query: ${errors.join('; ')}`, zoneUnusable: true };
@@ -168,12 +171,16 @@ export type HealthVerdict = { readonly status: 'usable' } | { readonly status: '
  * Any failure to tell (SERVFAIL, timeout…) also makes the zone unusable for the run: we cannot vouch for it.
  */
 export function healthVerdict(
-  zone: ZoneDefinition,
+  zoneDefinition: ZoneDefinition,
   testPoint2Result: DnsResult<'A'>,
   testPoint1Result: DnsResult<'A'>,
   family: TestPointFamily = 'ipv4',
 ): HealthVerdict {
   const points = TEST_POINTS[family];
+  // The test points say whether the zone answers, not which code it gives them: a zone whose undocumented codes are
+  // errors (SpamRATS) may answer its listed test point with any code in 127/8.
+  const zone: ZoneDefinition =
+    zoneDefinition.undocumentedCodes === 'error' ? { ...zoneDefinition, undocumentedCodes: 'listed' } : zoneDefinition;
   // A healthy zone must not answer the never-listed point with anything in 127/8 that is not an error code.
   if (testPoint1Result.kind === 'answer') {
     const listing = testPoint1Result.records

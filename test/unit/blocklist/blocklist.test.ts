@@ -237,6 +237,50 @@ describe('classify', () => {
   });
 });
 
+describe('registry facts checked against the operators (issue 16)', () => {
+  it('counts only documented SpamRATS codes as listings; any other 127/8 answer is an error', () => {
+    for (const id of ['spamrats', 'spamrats-key']) {
+      expect(classify(zone(id), a('127.0.0.38'))).toMatchObject({ status: 'listed' });
+      expect(classify(zone(id), a('127.0.0.2'))).toMatchObject({ status: 'unknown', zoneUnusable: true });
+      expect(classify(zone(id), a('127.0.0.36', '127.0.0.99'))).toMatchObject({
+        status: 'unknown',
+        why: expect.stringMatching(/127\.0\.0\.99, which the operator does not document/),
+      });
+    }
+    // other zones keep decoding an undocumented code as a listing
+    expect(classify(zone('spamcop'), a('127.0.0.9'))).toMatchObject({ status: 'listed' });
+  });
+
+  it('puts the SpamRATS key between the address and the zone (<ip>.<key>.<zone>)', () => {
+    expect(queryName('192.168.1.1', zone('spamrats-key'), 'K3y')).toEqual({
+      ok: true,
+      name: '1.1.168.192.K3y.all.spamrats.com',
+    });
+  });
+
+  it('decodes DroneBL classes 12, 18, 19 and 255', () => {
+    const v = classify(zone('dronebl'), a('127.0.0.12', '127.0.0.18', '127.0.0.19', '127.0.0.255'));
+    expect(v.status === 'listed' && v.codes.map((c) => c.meaning)).toEqual([
+      'DroneBL class 12: open DNS resolver',
+      'DroneBL class 18: possibly compromised DNS/MX-type host name seen on IRC',
+      'DroneBL class 19: abused VPN service',
+      'DroneBL class 255: uncategorized threat class',
+    ]);
+  });
+
+  it('has Barracuda publish a TXT reason and take the IP in its removal URL; UCEPROTECT 3 and Mailspike URLs', () => {
+    expect(zone('barracuda')).toMatchObject({ txt: true, removalUrl: expect.stringContaining('{ip}') });
+    expect(zone('uceprotect-3').lookupUrl).toBe('https://www.uceprotect.net/en/rblcheck.php?ipr={ip}');
+    expect(zone('mailspike')).toMatchObject({ lookupUrl: 'https://mailspike.io/ip_verify' });
+    expect(zone('uceprotect-2').codes['127.0.0.2']?.meaning).toMatch(/smaller than \/26/);
+  });
+
+  it('says in the Spamhaus notes that from AWS a paid DQS key is needed', () => {
+    expect(zone('spamhaus-zen').notes).toMatch(/PAID DQS key/);
+    expect(zone('spamhaus-zen-dqs').notes).toMatch(/PAID DQS key/);
+  });
+});
+
 describe('healthVerdict', () => {
   const z = zone('spamcop');
   it.each<[string, DnsResult<'A'>, DnsResult<'A'>, RegExp | null]>([
@@ -252,6 +296,19 @@ describe('healthVerdict', () => {
     const v = healthVerdict(z, tp2, tp1);
     if (reason === null) expect(v).toEqual({ status: 'usable' });
     else expect(v).toEqual({ status: 'unusable', reason: expect.stringMatching(reason) });
+  });
+
+  it('marks SpamCop unusable when its lapsed domain answers a parking-page address (2021), as answers outside 127/8 are errors', () => {
+    // In January 2021 bl.spamcop.net answered every name with the parking page's address: both test points "listed".
+    const parked = a('198.51.100.80');
+    const v = healthVerdict(zone('spamcop'), parked, parked);
+    expect(v).toEqual({ status: 'unusable', reason: expect.stringMatching(/outside 127\.0\.0\.0\/8/) });
+    expect(classify(zone('spamcop'), parked)).toMatchObject({ status: 'unknown', zoneUnusable: true });
+  });
+
+  it('does not judge the code a strict-code zone (SpamRATS) gives its listed test point', () => {
+    expect(healthVerdict(zone('spamrats'), a('127.0.0.2'), nx)).toEqual({ status: 'usable' });
+    expect(healthVerdict(zone('spamrats-key'), a('127.0.0.38'), nx)).toEqual({ status: 'usable' });
   });
 
   it('names the IPv6 test points', () => {
