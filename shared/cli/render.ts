@@ -50,7 +50,7 @@ export function renderCheck(c: CheckOutcome, o: RenderOptions, indent = '    '):
   const lines: string[] = [];
   const shown = c.findings.filter((f) => o.verbose || f.severity !== 'info');
   let summary = '';
-  if (c.kind === 'blocklist') {
+  if (c.kind === 'blocklist' || c.kind === 'domain-blocklist') {
     const zones = Array.isArray(c.details?.zones) ? c.details.zones : [];
     const count = (status: string) =>
       zones.filter((z) => z !== null && typeof z === 'object' && !Array.isArray(z) && z.status === status).length;
@@ -61,7 +61,8 @@ export function renderCheck(c: CheckOutcome, o: RenderOptions, indent = '    '):
   if (c.kind === 'spf' && typeof c.details?.lookups === 'number' && c.status !== 'unknown') {
     summary = ` ${c.details.lookups}/10 lookups`;
   }
-  lines.push(`${indent}${statusTag(c.status, o)} ${c.kind.padEnd(c.kind === 'blocklist' ? 9 : 4)}${summary}`);
+  const label = c.kind === 'domain-blocklist' ? 'blocklist' : c.kind;
+  lines.push(`${indent}${statusTag(c.status, o)} ${label.padEnd(label === 'blocklist' ? 9 : 4)}${summary}`);
   for (const f of shown) lines.push(findingLine(f, o, `${indent}    `));
   return lines;
 }
@@ -127,6 +128,11 @@ export function renderCheckReport(args: {
     if (ips.length > 0) {
       out.push('  sending IPs');
       for (const c of ips) out.push(...renderCheck(c, o));
+    }
+    const senderDomains = t.checks.filter((c) => c.kind === 'domain-blocklist');
+    if (senderDomains.length > 0) {
+      out.push('  sender domains (domain blocklists)');
+      for (const c of senderDomains) out.push(...renderCheck(c, o));
     }
   }
   const s = summarise(args.tenants);

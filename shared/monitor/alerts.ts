@@ -31,8 +31,9 @@ async function dnsblPacket(
       email: ctx.msp.contact.email,
       ...(ctx.msp.contact.phone ? { phone: ctx.msp.contact.phone } : {}),
     };
+    const listed = listing.domain ?? listing.ip;
     const packet = renderDnsblDelist({
-      ip: listing.ip,
+      ...(listing.domain !== undefined ? { ip: '', domain: listing.domain } : { ip: listing.ip }),
       tenant,
       msp: { name: ctx.msp.name, contact },
       listings: [
@@ -50,15 +51,20 @@ async function dnsblPacket(
     const eml = await new MailComposer({
       from: { name: `relaywatch (${ctx.msp.name})`, address: ctx.msp.contact.email },
       to: { name: ctx.msp.contact.name, address: ctx.msp.contact.email },
-      subject: `Delisting request prepared: ${listing.ip} on ${listing.zone} (${tenant.name})`,
+      subject: `Delisting request prepared: ${listed} on ${listing.zone} (${tenant.name})`,
       date: at,
-      headers: { 'X-Relaywatch-Tenant': tenant.id, 'X-Relaywatch-Listed-IP': listing.ip },
+      headers: {
+        'X-Relaywatch-Tenant': tenant.id,
+        ...(listing.domain !== undefined
+          ? { 'X-Relaywatch-Listed-Domain': listing.domain }
+          : { 'X-Relaywatch-Listed-IP': listing.ip }),
+      },
       text: packet.text,
     })
       .compile()
       .build();
     return {
-      filename: `delist-${listing.ip.replaceAll(':', '-')}-${listing.zoneId}.eml`,
+      filename: `delist-${listed.replaceAll(':', '-')}-${listing.zoneId}.eml`,
       eml: eml.toString('utf8'),
       text: packet.text,
       markdown: packet.markdown,
@@ -80,7 +86,9 @@ export async function alertFor(
   const content = decodeContent(incident.lastDetail);
   const tenant = { id: incident.tenantId, name: tenantName };
   const packet = content.listing && kind !== 'resolved' ? await dnsblPacket(content.listing, tenant, ctx, at) : null;
-  const subject = content.listing ? `${content.listing.ip} on ${content.listing.zone}` : incident.subject;
+  const subject = content.listing
+    ? `${content.listing.domain ?? content.listing.ip} on ${content.listing.zone}`
+    : incident.subject;
   return {
     kind,
     incidentId: incident.id,

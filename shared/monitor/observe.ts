@@ -4,7 +4,8 @@
  *
  * - SPF and MX: failing when the check fails; the problem is the first error finding's code (so a different mistake
  *   is a different incident); the fingerprint of the published record / MX set feeds drift detection.
- * - Blocklists: one subject per (IP, zone), `<ip>@<zone>`: an abuse listing is critical, a policy listing (e.g. PBL)
+ * - Blocklists: one subject per (IP, zone), `<ip>@<zone>`, and per (domain, zone), `<domain>@<zone>`, for the domain
+ *   blocklists: an abuse listing is critical, a policy listing (e.g. PBL)
  *   a warning, a neighbourhood listing is not a listing of the address; a zone that could not answer is unknown.
  * - The submission settings check is stored but opens nothing (it reads the configuration).
  *
@@ -19,7 +20,10 @@ import type { TenantReport } from '../use-cases/run-checks.ts';
 
 /** A blocklist listing, enough to render the removal guidance at alert time. */
 export interface ListingContent {
+  /** The listed address (IP blocklists). */
   readonly ip: string;
+  /** The listed domain (domain blocklists); `ip` then holds the same name, for records written before domains. */
+  readonly domain?: string;
   readonly zoneId: string;
   readonly zone: string;
   readonly codes: ReadonlyArray<{ readonly code: string; readonly meaning: string; readonly kind?: string }>;
@@ -209,6 +213,7 @@ function zonesOf(c: CheckOutcome): ZoneJson[] {
 
 function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: string; at: string }): Observation[] {
   const ip = c.subject;
+  const isDomain = c.kind === 'domain-blocklist';
   return zonesOf(c).map((z): Observation => {
     const listed = z.status === 'listed' && (z.kind === 'abuse' || z.kind === 'policy' || z.kind === 'mixed');
     const status: CheckStatus = z.status === 'unknown' ? 'unknown' : listed ? 'fail' : 'pass';
@@ -220,12 +225,17 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
     ];
     const content: AlertContent = {
       what: `${ip} is listed by ${z.name}${meanings ? `: ${meanings}` : ''}.`,
-      why:
-        z.kind === 'policy'
+      why: isDomain
+        ? z.kind === 'policy'
+          ? 'A policy listing classifies the domain (bulk mail, young or private registration, tracking); receivers that use the list score mail from or linking to it.'
+          : 'Receivers that use this list reject or junk mail sent from the domain or linking to it, whatever IP it comes from: every sender of the tenant is affected, not one site.'
+        : z.kind === 'policy'
           ? 'A policy listing says the address space should not send mail directly (not that it sent spam); receivers that use the list refuse direct mail from it.'
           : 'Receivers that use this list reject or junk mail from the address: the customer’s devices and apps stop reaching people outside the tenant.',
       remediation: [
-        'Find and fix the cause first (a compromised account or device, an open relay, malware on the site network).',
+        isDomain
+          ? 'Find and fix the cause first: a compromised mailbox or website of the domain, a newsletter without consent, a hijacked redirect or form.'
+          : 'Find and fix the cause first (a compromised account or device, an open relay, malware on the site network).',
         z.removalUrl
           ? `Request removal at ${z.removalUrl} (the prepared request is attached).`
           : 'Request removal through the list’s own process (the prepared request is attached).',
@@ -234,6 +244,7 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
       evidence: z.reason,
       listing: {
         ip,
+        ...(isDomain ? { domain: ip } : {}),
         zoneId: z.zone,
         zone: z.name,
         codes: z.codes,
@@ -244,7 +255,7 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
     };
     return {
       tenantId,
-      check: 'blocklist',
+      check: isDomain ? 'domain-blocklist' : 'blocklist',
       subject: `${ip}@${z.zone}`,
       status,
       problem: `listed:${z.zone}`,
@@ -327,7 +338,8 @@ export function observe(
     }
     for (const c of t.checks) {
       checks.push(checkRecord(t.id, c.subject, c, run));
-      if (c.kind === 'blocklist') observations.push(...blocklistObservations(t.id, c, run));
+      if (c.kind === 'blocklist' || c.kind === 'domain-blocklist')
+        observations.push(...blocklistObservations(t.id, c, run));
       if (c.kind === 'probe-submission' || c.kind === 'probe-relay') observations.push(probeObservation(t.id, c, run));
     }
   }

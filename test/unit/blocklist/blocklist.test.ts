@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { queryName, testPointName } from '../../../shared/blocklist/query-name.ts';
+import { domainQueryName, queryName, testPointName } from '../../../shared/blocklist/query-name.ts';
 import {
   genericZone,
   parseZoneRegistry,
@@ -278,6 +278,65 @@ describe('registry facts checked against the operators (issue 16)', () => {
   it('says in the Spamhaus notes that from AWS a paid DQS key is needed', () => {
     expect(zone('spamhaus-zen').notes).toMatch(/PAID DQS key/);
     expect(zone('spamhaus-zen-dqs').notes).toMatch(/PAID DQS key/);
+  });
+});
+
+describe('domain zones (scope: domain)', () => {
+  it('asks <domain>.<zone>, with the key label of a key zone, and refuses what is not a domain name', () => {
+    expect(domainQueryName('Contoso.Example.', zone('nordspam-dbl'))).toEqual({
+      ok: true,
+      name: 'contoso.example.dbl.nordspam.com',
+    });
+    expect(domainQueryName('contoso.example', zone('spamhaus-dbl-dqs'), 'K3y')).toEqual({
+      ok: true,
+      name: 'contoso.example.K3y.dbl.dq.spamhaus.net',
+    });
+    expect(domainQueryName('contoso.example', zone('spamhaus-dbl-dqs'))).toMatchObject({ ok: false });
+    expect(domainQueryName('192.0.2.1', zone('surbl'))).toMatchObject({ ok: false, reason: /IP address/ });
+    expect(domainQueryName('a..b', zone('surbl'))).toMatchObject({ ok: false, reason: /not a domain name/ });
+    expect(
+      domainQueryName(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(50)}`, zone('surbl')),
+    ).toMatchObject({ ok: false, reason: /too long/ });
+  });
+
+  it("reads DBL's 127.0.1.255 as an error, URIBL's 127.0.0.1 as a refusal, and SURBL/URIBL bitmasks", () => {
+    expect(classify(zone('spamhaus-dbl'), a('127.0.1.255'))).toMatchObject({
+      status: 'unknown',
+      why: expect.stringMatching(/IP queries not allowed/),
+      zoneUnusable: true,
+    });
+    expect(classify(zone('uribl'), a('127.0.0.1'))).toMatchObject({ status: 'unknown', zoneUnusable: true });
+    const v = classify(zone('uribl'), a('127.0.0.14'));
+    expect(v.status === 'listed' && v.codes.map((c) => c.code)).toEqual(['127.0.0.2', '127.0.0.4', '127.0.0.8']);
+    expect(listingKind(v)).toBe('abuse');
+    const grey = classify(zone('uribl'), a('127.0.0.4'));
+    expect(listingKind(grey)).toBe('policy');
+    // a bit nobody documents is not invented: the answer stays one "unlisted code"
+    const odd = classify(zone('surbl'), a('127.0.0.3'));
+    expect(odd.status === 'listed' && odd.codes.map((c) => c.meaning)).toEqual([
+      'unlisted code 127.0.0.3 (not in the registry)',
+    ]);
+  });
+
+  it('health-checks a domain zone with its own test points (DBL: dbltest.com) or RFC 5782 test / invalid', () => {
+    expect(healthVerdict(zone('spamhaus-dbl'), nx, nx, 'domain')).toEqual({
+      status: 'unusable',
+      reason: 'does not list dbltest.com',
+    });
+    expect(healthVerdict(zone('nordspam-dbl'), a('127.0.0.2'), a('127.0.0.2'), 'domain')).toEqual({
+      status: 'unusable',
+      reason: 'lists invalid: the zone lists everything (dead or wildcarded)',
+    });
+    expect(healthVerdict(zone('nordspam-dbl'), a('127.0.0.2'), nx, 'domain')).toEqual({ status: 'usable' });
+  });
+
+  it('rejects testPoints on an address zone and ipv6 on a domain zone', () => {
+    const base = zone('nordspam-dbl');
+    expect(zoneDefinitionSchema.safeParse({ ...base, ipv6: true }).success).toBe(false);
+    expect(
+      zoneDefinitionSchema.safeParse({ ...zone('spamcop'), testPoints: { listed: 'test', notListed: 'invalid' } })
+        .success,
+    ).toBe(false);
   });
 });
 
