@@ -13,7 +13,9 @@ import { mulberry32 } from '../../support/prng.ts';
 
 /**
  * Replies quoted from DOMAIN.md §2 (exact where it is exact). Where DOMAIN.md elides the text ("..."), the tail is
- * marked GUESSED in the comment: the rule must not depend on it.
+ * marked GUESSED in the comment: the rule must not depend on it. The real replies, each with its source and the date
+ * it was read, are the corpus in test/fixtures/exo-replies.ts (test/unit/probe/exo-replies.test.ts); these cases
+ * stay as the shapes the rules must also accept (Postfix prefixes, case, multi-line below).
  */
 const CASES: ReadonlyArray<readonly [DiagnosisId, ProbeStage, string]> = [
   [
@@ -47,7 +49,7 @@ const CASES: ReadonlyArray<readonly [DiagnosisId, ProbeStage, string]> = [
   ['ip-throttled', 'rcpt', '451 4.7.699 Access denied, please try again later'],
   ['ip-throttled', 'rcpt', '451 4.7.850 Access denied, please try again later'],
   ['ip-throttled', 'rcpt', '451 4.7.899 Access denied, please try again later'],
-  // GUESSED middle: "The mail server [ip] has been ..."
+  // Real shape (Mailu#3013 in the corpus) carries "(S844) [host timestamp]" after the sentence.
   [
     'ip-throttled',
     'mail',
@@ -93,7 +95,7 @@ const CASES: ReadonlyArray<readonly [DiagnosisId, ProbeStage, string]> = [
   ['auth-failed', 'auth', '535 5.7.139 Authentication unsuccessful, the user credentials were incorrect'],
   ['auth-failed', 'auth', '535 5.7.3 Authentication unsuccessful'],
   ['auth-failed', 'auth', '535 Authentication failed'],
-  // GUESSED prefix before "Sender Policy Framework violation".
+  // The NDR table's text for 5.7.23, verbatim.
   ['spf-fail', 'data-end', '550 5.7.23 The message was rejected because of Sender Policy Framework violation'],
   // GUESSED tail after "DMARC verification".
   [
