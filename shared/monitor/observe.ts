@@ -90,7 +90,13 @@ function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-const CHECK_LABEL: Record<string, string> = { spf: 'SPF', mx: 'MX', blocklist: 'Blocklist', submission: 'Submission' };
+const CHECK_LABEL: Record<string, string> = {
+  spf: 'SPF',
+  mx: 'MX',
+  blocklist: 'Blocklist',
+  'domain-blocklist': 'Domain blocklist',
+  submission: 'Submission',
+};
 
 function isObject(v: JsonValue | undefined): v is { readonly [key: string]: JsonValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
