@@ -48,6 +48,12 @@ export interface Alert {
   readonly at: string;
   /** The delisting request, for listings. */
   readonly packet: AlertPacket | null;
+  /**
+   * The delivery key of this notification (one per incident, episode, transition and route; the same on every retry)
+   * and the key of the episode's opening notification on the same route. Set for incident notifications; absent on
+   * ad-hoc alerts (`notify-test`), which then derive their ids from the alert itself.
+   */
+  readonly delivery?: { readonly key: string; readonly threadKey: string } | undefined;
 }
 
 export type SendResult =

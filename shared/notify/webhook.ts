@@ -2,8 +2,8 @@
  * Generic JSON webhook signed per Standard Webhooks (https://www.standardwebhooks.com/), with the `standardwebhooks`
  * package.
  *
- * Headers: `webhook-id` (the delivery id: derived from incidentId + kind + at, so a retry of the same alert keeps it
- * and receivers can deduplicate), `webhook-timestamp` (Unix seconds at sending time; receivers reject more than
+ * Headers: `webhook-id` (the delivery id: derived from the alert's delivery key, one per incident, episode, transition
+ * and route, so every retry of the same notification keeps it and receivers can deduplicate on it), `webhook-timestamp` (Unix seconds at sending time; receivers reject more than
  * 5 minutes of skew) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` with the
  * base64-decoded `whsec_…` secret).
  *
@@ -51,11 +51,15 @@ export interface WebhookPayload {
   };
 }
 
-/** `msg_` + 32 hex characters of SHA-256(incidentId, kind, at): the same for every retry of one alert. */
-export function deliveryId(alert: Pick<Alert, 'incidentId' | 'kind' | 'at'>): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify(['relaywatch', alert.incidentId, alert.kind, alert.at]))
-    .digest('hex');
+/**
+ * `msg_` + 32 hex characters of SHA-256 over the delivery key: the same for every retry of one notification (the
+ * attempt time plays no part). An alert without a delivery key (`notify-test`) hashes its incident id, kind and `at`.
+ */
+export function deliveryId(alert: Pick<Alert, 'incidentId' | 'kind' | 'at' | 'delivery'>): string {
+  const parts = alert.delivery
+    ? ['relaywatch', alert.delivery.key]
+    : ['relaywatch', alert.incidentId, alert.kind, alert.at];
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
   return `msg_${digest.slice(0, 32)}`;
 }
 
