@@ -15,6 +15,7 @@ import {
   type Alert,
   type AlertKind,
   type AlertLink,
+  type AlertMicrosoftPacket,
   type AlertSeverity,
   DEFAULT_TIMEOUT_MS,
   type Notifier,
@@ -46,8 +47,17 @@ export interface WebhookPayload {
     readonly evidence: string | null;
     readonly openedAt: string;
     readonly at: string;
-    /** The delisting request as an RFC 5322 message, for listings. */
-    readonly packet?: { readonly filename: string; readonly eml: string };
+    /**
+     * The delisting request, for listings: the RFC 5322 message, the same as text and Markdown, and for Microsoft
+     * listings the essentials (IP, code, portal, where to send).
+     */
+    readonly packet?: {
+      readonly filename: string;
+      readonly eml: string;
+      readonly text: string;
+      readonly markdown: string;
+      readonly microsoft?: AlertMicrosoftPacket;
+    };
   };
 }
 
@@ -85,7 +95,17 @@ export function buildWebhookPayload(alert: Alert): WebhookPayload {
       evidence: alert.evidence,
       openedAt: alert.openedAt,
       at: alert.at,
-      ...(alert.packet === null ? {} : { packet: { filename: alert.packet.filename, eml: alert.packet.eml } }),
+      ...(alert.packet === null
+        ? {}
+        : {
+            packet: {
+              filename: alert.packet.filename,
+              eml: alert.packet.eml,
+              text: alert.packet.text,
+              markdown: alert.packet.markdown,
+              ...(alert.packet.microsoft ? { microsoft: { ...alert.packet.microsoft } } : {}),
+            },
+          }),
     },
   };
 }

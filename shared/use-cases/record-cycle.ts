@@ -47,6 +47,8 @@ export interface TenantAlerting {
   /** Route ids with the lowest severity each takes (tenant floor applied). */
   readonly routes: readonly { readonly id: string; readonly minSeverity: IncidentSeverity }[];
   readonly suppression?: TenantSuppression | undefined;
+  /** The tenant's configured relay IPs (evidence in a Microsoft delisting request). */
+  readonly relayIps?: readonly string[] | undefined;
 }
 
 export interface Dispatch {
@@ -168,7 +170,12 @@ const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
 export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   const { store } = input;
   const at = input.startedAt.toISOString();
-  const { checks, observations } = observe(input.reports, { runId: input.runId, at });
+  const relayIps = new Map(input.tenants.map((t) => [t.id, t.relayIps ?? []]));
+  const { checks, observations } = observe(input.reports, {
+    runId: input.runId,
+    at,
+    relayIps: (id) => relayIps.get(id) ?? [],
+  });
   await store.results.putChecks(checks);
 
   const events: EventRecord[] = [];
