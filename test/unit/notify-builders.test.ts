@@ -340,7 +340,7 @@ describe('buildWebhookPayload and signing', () => {
     expect(p.data.links.map((l) => l.url)).toEqual(['https://check.spamhaus.org/listed/?searchterm=203.0.113.10']);
     expect(p.data.packet).toBeUndefined();
     const withPacket = buildWebhookPayload(alert({ packet: { filename: 'f', eml: 'E', text: 't', markdown: 'm' } }));
-    expect(withPacket.data.packet).toEqual({ filename: 'f', eml: 'E' });
+    expect(withPacket.data.packet).toEqual({ filename: 'f', eml: 'E', text: 't', markdown: 'm' });
   });
 
   it('derives the delivery id from incident, kind and time only', () => {
