@@ -10,6 +10,8 @@
  * Headers `X-Relaywatch-Tenant`, `-Incident`, `-Check`, `-Kind`, `-Severity`; every header value is cleaned of control
  * characters (no CR/LF can reach a header) and capped. The HTML part escapes all alert text; the text part carries it
  * with control characters removed. A delisting packet is attached as `<filename>.eml` (`message/rfc822`).
+ * Message-IDs come from the alert's delivery key (one per incident, episode, transition and route: the same on every
+ * retry); later messages of an episode carry its opening Message-ID in `In-Reply-To` and `References`.
  *
  * Transports: SMTP through nodemailer; SES through `@aws-sdk/client-ses` `SendRawEmailCommand` with the MIME built by
  * nodemailer's MailComposer (nodemailer 10's own SES transport needs `@aws-sdk/client-sesv2`'s `SESv2Client` and
