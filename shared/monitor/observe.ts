@@ -13,6 +13,7 @@
  * JSON (`AlertContent`), bounded so it always fits the incident record.
  */
 import { createHash } from 'node:crypto';
+import { SENDER_PORTAL_URL } from '../delist/recipient.ts';
 import type { CheckOutcome, CheckStatus, Finding, JsonValue } from '../domain/outcome.ts';
 import type { Observation } from '../incidents/policy.ts';
 import type { CheckRecord, IncidentSeverity } from '../ports/stores.ts';
@@ -33,6 +34,26 @@ export interface ListingContent {
   readonly lookupUrl: string | null;
 }
 
+/**
+ * A Microsoft listing seen in a probe's reply (5.7.606–649 banned sending IP, 5.7.511 banned sender), enough to render
+ * the Microsoft delisting request at alert time: the listed IP, the reply as received (untrusted), when, the address
+ * that got it, and the SPF evidence the same cycle had for the tenant's domains.
+ */
+export interface MicrosoftListingContent {
+  readonly ip: string;
+  readonly reply: string;
+  readonly at: string;
+  /** The sending address the reply was for (the probe's mailbox), when it is one. */
+  readonly recipient: string | null;
+  readonly domains: readonly string[];
+  readonly spf: ReadonlyArray<{
+    readonly domain: string;
+    readonly record: string | null;
+    readonly resultForIp: string;
+  }>;
+  readonly relayIps: readonly string[];
+}
+
 export interface AlertContent {
   readonly what: string;
   readonly why: string;
@@ -41,6 +62,7 @@ export interface AlertContent {
   /** Untrusted text (a TXT record, a list's reason). */
   readonly evidence: string | null;
   readonly listing?: ListingContent;
+  readonly microsoft?: MicrosoftListingContent;
 }
 
 /** Incident records keep at most 4,000 characters of detail: the content is cut to fit, field by field. */
@@ -65,6 +87,19 @@ export function encodeContent(c: AlertContent): string {
               ...c.listing,
               codes: c.listing.codes.slice(0, 6).map((x) => ({ ...x, meaning: cap(x.meaning, 160) })),
               reason: c.listing.reason === null ? null : cap(c.listing.reason, 300),
+            },
+          }
+        : {}),
+      ...(c.microsoft
+        ? {
+            microsoft: {
+              ...c.microsoft,
+              reply: cap(c.microsoft.reply, 1000),
+              domains: c.microsoft.domains.slice(0, 10).map((d) => cap(d, 253)),
+              spf: c.microsoft.spf
+                .slice(0, 5)
+                .map((x) => ({ ...x, record: x.record === null ? null : cap(x.record, 300) })),
+              relayIps: c.microsoft.relayIps.slice(0, 10),
             },
           }
         : {}),
@@ -285,8 +320,60 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
   });
 }
 
+/** Diagnoses whose alerts carry the Microsoft delisting request. */
+export const MICROSOFT_LISTING_DIAGNOSES: ReadonlySet<string> = new Set(['ms-banned-ip', 'ms-banned-sender']);
+
+/** What the cycle's SPF checks said about `ip` for each of the tenant's domains (the request's evidence). */
+function spfEvidenceFor(t: TenantReport, ip: string): MicrosoftListingContent['spf'] {
+  return t.domains.flatMap((d) => {
+    const spf = d.checks.find((c) => c.kind === 'spf');
+    if (!spf) return [];
+    const record = typeof spf.details?.record === 'string' ? spf.details.record : null;
+    const evaluations = Array.isArray(spf.details?.evaluations) ? spf.details.evaluations : [];
+    const hit = evaluations.find((e) => isObject(e) && e.ip === ip);
+    const result =
+      isObject(hit) && typeof hit.result === 'string'
+        ? hit.result
+        : spf.status === 'unknown'
+          ? 'unknown (DNS did not answer)'
+          : record === null
+            ? 'none (no SPF record)'
+            : 'not evaluated (the IP is not one of the relay IPs configured for this tenant)';
+    return [{ domain: d.domain, record, resultForIp: result }];
+  });
+}
+
+function microsoftListing(
+  t: TenantReport,
+  c: CheckOutcome,
+  diagnosis: string,
+  evidence: { readonly [key: string]: JsonValue } | null,
+  at: string,
+  relayIps: readonly string[],
+): MicrosoftListingContent | undefined {
+  if (!MICROSOFT_LISTING_DIAGNOSES.has(diagnosis) || evidence === null) return undefined;
+  const ip = typeof evidence.ip === 'string' ? evidence.ip : null;
+  const reply = typeof evidence.reply === 'string' ? evidence.reply : null;
+  if (ip === null || reply === null) return undefined;
+  return {
+    ip,
+    reply,
+    at,
+    recipient: /^[^\s@]+@[^\s@]+$/.test(c.subject) ? c.subject : null,
+    domains: t.domains.map((d) => d.domain),
+    spf: spfEvidenceFor(t, ip),
+    relayIps,
+  };
+}
+
 /** A probe: one subject per sending mailbox; the problem is the diagnosis id (a different refusal, another incident). */
-function probeObservation(tenantId: string, c: CheckOutcome, run: { runId: string; at: string }): Observation {
+function probeObservation(
+  t: TenantReport,
+  c: CheckOutcome,
+  run: { runId: string; at: string },
+  relayIps: readonly string[],
+): Observation {
+  const tenantId = t.id;
   const main = c.findings[0];
   const diagnosis = typeof c.details?.diagnosis === 'string' ? c.details.diagnosis : 'unclassified';
   const remediation = Array.isArray(c.details?.remediation)
@@ -294,7 +381,7 @@ function probeObservation(tenantId: string, c: CheckOutcome, run: { runId: strin
     : [];
   const evidence = isObject(main?.evidence) && typeof main.evidence.reply === 'string' ? main.evidence.reply : null;
   const label = c.kind === 'probe-relay' ? 'Relay probe' : 'Submission probe';
-  const content: AlertContent = {
+  const base: AlertContent = {
     what: main?.message ?? `${label} for ${c.subject}: ${c.status}`,
     why:
       c.kind === 'probe-relay'
@@ -304,6 +391,17 @@ function probeObservation(tenantId: string, c: CheckOutcome, run: { runId: strin
     links: [],
     evidence,
   };
+  const microsoft = microsoftListing(
+    t,
+    c,
+    diagnosis,
+    isObject(main?.evidence) ? main.evidence : null,
+    run.at,
+    relayIps,
+  );
+  const content: AlertContent = microsoft
+    ? { ...base, microsoft, links: [{ label: 'Microsoft delist portal (sender.office.com)', url: SENDER_PORTAL_URL }] }
+    : base;
   return {
     tenantId,
     check: c.kind,
@@ -342,7 +440,12 @@ function checkRecord(
 /** Records and observations of one cycle, in report order. */
 export function observe(
   reports: readonly TenantReport[],
-  run: { readonly runId: string; readonly at: string },
+  run: {
+    readonly runId: string;
+    readonly at: string;
+    /** A tenant's configured relay IPs (for the Microsoft delisting request's evidence). */
+    readonly relayIps?: ((tenantId: string) => readonly string[]) | undefined;
+  },
 ): { checks: CheckRecord[]; observations: Observation[] } {
   const checks: CheckRecord[] = [];
   const observations: Observation[] = [];
@@ -357,7 +460,9 @@ export function observe(
       checks.push(checkRecord(t.id, c.subject, c, run));
       if (c.kind === 'blocklist' || c.kind === 'domain-blocklist')
         observations.push(...blocklistObservations(t.id, c, run));
-      if (c.kind === 'probe-submission' || c.kind === 'probe-relay') observations.push(probeObservation(t.id, c, run));
+      if (c.kind === 'probe-submission' || c.kind === 'probe-relay') {
+        observations.push(probeObservation(t, c, run, run.relayIps?.(t.id) ?? []));
+      }
     }
   }
   return { checks, observations };
