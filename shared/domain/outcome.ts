@@ -12,6 +12,7 @@ export type CheckKind =
   | 'spf'
   | 'mx'
   | 'blocklist'
+  | 'domain-blocklist'
   | 'submission'
   | 'probe-submission'
   | 'probe-relay'
