@@ -12,8 +12,9 @@ import type { TenantAlerting } from '../use-cases/record-cycle.ts';
 
 const RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
 
-export function channelOf(route: AlertRouteConfig): 'slack' | 'teams' | 'email' | 'webhook' {
+export function channelOf(route: AlertRouteConfig): 'slack' | 'teams' | 'email' | 'webhook' | 'file' {
   if (route.slack) return 'slack';
+  if (route.file) return 'file';
   if (route.teams) return 'teams';
   if (route.email) return 'email';
   return 'webhook';
@@ -51,7 +52,7 @@ export interface RouteNotifiers {
 export function routeNotifiers(
   config: RelaywatchConfig,
   sources: SecretSources,
-  options: { readonly smtpCa?: string | undefined } = {},
+  options: { readonly smtpCa?: string | undefined; readonly baseDir?: string | undefined } = {},
 ): RouteNotifiers {
   const routes = new Map((config.alerts?.routes ?? []).map((r) => [r.id, r]));
   const built = new Map<string, Notifier | { readonly error: string }>();
@@ -68,6 +69,17 @@ export function routeNotifiers(
     if (route.teams) {
       const { TeamsNotifier } = await import('../notify/teams.ts');
       return new TeamsNotifier({ webhookUrl: secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl) });
+    }
+    if (route.file) {
+      const { FileNotifier } = await import('../notify/file.ts');
+      const { resolve } = await import('node:path');
+      // Like every path in the config, a relative folder is relative to the config file.
+      const mailbox = config.msp.contact.email;
+      return new FileNotifier({
+        dir: resolve(options.baseDir ?? '.', route.file.dir),
+        from: route.file.from ?? mailbox,
+        to: route.file.to ?? [mailbox],
+      });
     }
     if (route.webhook) {
       const { WebhookNotifier } = await import('../notify/webhook.ts');

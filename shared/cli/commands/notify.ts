@@ -54,6 +54,10 @@ async function preview(
       const { buildTeamsMessage } = await import('../../notify/teams.ts');
       return { payload: buildTeamsMessage(alert) };
     }
+    case 'file': {
+      const { alertFileBase } = await import('../../notify/file.ts');
+      return { subject: `${alertFileBase(alert)}.eml and .json` };
+    }
     case 'webhook': {
       const { buildWebhookPayload } = await import('../../notify/webhook.ts');
       return { payload: buildWebhookPayload(alert) };
@@ -174,7 +178,7 @@ Examples:
         return;
       }
 
-      const notifiers = routeNotifiers(config.config, await config.secretSources());
+      const notifiers = routeNotifiers(config.config, await config.secretSources(), { baseDir: config.baseDir });
       const notifier = notifiers.notifierFor(route.id);
       let result: SendResult;
       if ('error' in notifier) result = { ok: false, retryable: false, error: notifier.error };
