@@ -8,6 +8,7 @@ import { registerAgent } from './commands/agent.ts';
 import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerDelist } from './commands/delist.ts';
+import { registerDemo } from './commands/demo.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
 import { registerMx } from './commands/mx.ts';
@@ -22,6 +23,7 @@ export type { CliIo } from './common.ts';
 
 const EXAMPLES = `
 Examples:
+  $ relaywatch demo                                          # see it work, offline, in seconds
   $ relaywatch check --config examples/relaywatch.yaml
   $ relaywatch check --tenant contoso --json > report.json
   $ relaywatch spf contoso.com --ip 203.0.113.10
@@ -55,6 +57,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIncidents(program, io, setExit);
   registerHistory(program, io, setExit);
   registerNotify(program, io, setExit);
+  registerDemo(program, io, setExit);
   return program;
 }
 
