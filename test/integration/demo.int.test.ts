@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentsDocument } from '../../shared/cli/commands/incidents.ts';
-import { DEMO_MARKER, type DemoResult, runDemo } from '../../shared/cli/demo.ts';
+import { DEMO_MARKER, type DemoResult, runDemo, verifyStory } from '../../shared/cli/demo.ts';
 import { runCliCaptured } from '../support/run-cli.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -145,6 +145,18 @@ describe('relaywatch demo', () => {
     expect(mail.text).toContain('203.0.113.10');
     expect(mail.text).toContain('5.7.606');
     expect(mail.text).toContain('https://sender.office.com/');
+  });
+
+  it('says what differed when the story did not happen (the verdict of the demo can fail)', () => {
+    const cycles = structuredClone(result.cycles) as typeof result.cycles;
+    const contoso = cycles[1]?.check.tenants.find((t) => t.id === 'contoso');
+    const blocklist = contoso?.checks.find((c) => c.kind === 'blocklist');
+    if (blocklist) Object.assign(blocklist, { status: 'unknown' });
+    const texts = new Map(result.alertFiles.map((f) => [f, f.endsWith('.eml') ? 'no attachment here' : '{}']));
+    const problems = verifyStory(cycles, result.alertFiles, (f) => texts.get(f) ?? '');
+    expect(problems).toContain('day 2: contoso blocklist check: expected fail, got unknown');
+    expect(problems.some((p) => /carries no delisting request/.test(p))).toBe(true);
+    expect(verifyStory(cycles.slice(0, 2), [], () => '')).toContain('day 3: relay probe: expected ok, got undefined');
   });
 
   it('leaves no port open', async () => {
