@@ -422,7 +422,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
 function summary(r: DemoResult, show: (p: string) => string): string {
   const listing = r.cycles[1]?.check.state?.opened.find((o) => o.check === 'blocklist');
-  const lines = [
+  const found = [
     '',
     'What the demo found, and why',
     `  • Contoso: ${LISTED_IP} was listed on ${DEMO_DNSBL_ZONE} on day 2 (127.0.0.2, spam-trap hits: an infected PC`,
@@ -433,19 +433,22 @@ function summary(r: DemoResult, show: (p: string) => string): string {
     '  • Fabrikam: SPF of fabrikam.example still authorises the old address 198.51.100.7, not 198.51.100.23: failing',
     '    every run, an incident after the second failure (SPF waits for two), then a reminder 24 h later.',
     '  • Tailspin: SPF, MX and its OAuth submission settings pass.',
+  ];
+  const lines = [
+    ...(r.ok ? found : []),
     '',
     'Where things are',
-    `  alerts (each as .eml with the delisting request attached, and as webhook JSON): ${show(r.alertDir)}/`,
+    `  alerts (each as .eml, a listing's with its delisting request attached, and as webhook JSON): ${show(r.alertDir)}/`,
     ...r.alertFiles.filter((f) => f.endsWith('.eml')).map((f) => `    ${f}`),
     ...(r.delistFile
       ? [`  the Microsoft delisting request (from the relay probe's reply): ${show(r.delistFile)}`]
       : []),
-    `  the store: ${show(join(r.dir, 'state.db'))}   e.g. relaywatch incidents --config ${show(r.configPath)}`,
+    `  the store: ${show(join(r.dir, 'state.db'))}, e.g. npm run relaywatch -- incidents --config ${show(r.configPath)}`,
     '',
     'Run relaywatch on your own tenants',
-    '  cp examples/relaywatch.yaml relaywatch.yaml     # then list your tenants, domains, relay IPs and an alert route',
-    '  npm run relaywatch -- check --config relaywatch.yaml --dry-run    # verdicts and the alerts it would send',
-    '  npm run relaywatch -- check --config relaywatch.yaml              # record, open incidents, send alerts',
+    '  cp examples/relaywatch.yaml relaywatch.yaml   # then: your MSP contact, tenants, domains, relay IPs, an alert route',
+    '  npm run relaywatch -- notify test --route <route id>   # a test alert proves the route delivers',
+    '  npm run relaywatch -- check                 # one cycle: verdicts, incidents, alerts (schedule it, e.g. cron)',
     '',
   ];
   if (r.ok)

@@ -67,7 +67,7 @@ describe('relaywatch demo', () => {
     expect(result.problems).toEqual([]);
     expect(result.ok).toBe(true);
     expect(output).toContain('Demo OK: behaved as designed');
-    expect(output).toContain('npm run relaywatch -- check --config relaywatch.yaml');
+    expect(output).toContain('npm run relaywatch -- notify test --route');
     // Measured, not asserted against 10 s: the CI machine is shared. The report says how long it took.
     expect(wallMs).toBeGreaterThan(0);
   });
