@@ -73,6 +73,9 @@ export const DEMO_CYCLES: readonly DemoCycle[] = [
 /** Monday 1 June 2026, 09:00 UTC: a fixed start, so every run of the demo tells the same story with the same dates. */
 export const DEMO_START = Date.UTC(2026, 5, 1, 9, 0, 0);
 
+/** What `check --json` prints: the report, the state stage, and why the results were not recorded when they were not. */
+export type Doc = CheckDocument & { readonly state: StateDocument | null; readonly stateError?: string };
+
 export interface DemoOptions {
   /** The demo folder (created; emptied when it is the demo's). */
   readonly dir: string;
@@ -95,7 +98,7 @@ export interface DemoResult {
   readonly ports: { readonly dns: number; readonly smtp: number };
   readonly cycles: ReadonlyArray<{
     readonly label: string;
-    readonly check: CheckDocument & { readonly state: StateDocument | null };
+    readonly check: Doc;
     readonly probe: ProbeDocument | null;
   }>;
 }
@@ -203,7 +206,6 @@ function parseJson<T>(run: Captured, what: string): T {
 
 const LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', unknown: 'UNKNOWN' };
 
-type Doc = CheckDocument & { readonly state: StateDocument | null };
 type TenantDoc = Doc['tenants'][number];
 
 function failingLines(t: TenantDoc): string[] {
@@ -261,6 +263,9 @@ export function verifyStory(
   alertText: (name: string) => string,
 ): string[] {
   const problems: string[] = [];
+  cycles.forEach((c, i) => {
+    if (c.check.stateError !== undefined) problems.push(`run ${i + 1}: results not recorded: ${c.check.stateError}`);
+  });
   const status = (i: number, tenant: string) => cycles[i]?.check.tenants.find((t) => t.id === tenant)?.status;
   const blocklist = (i: number) =>
     cycles[i]?.check.tenants.find((t) => t.id === 'contoso')?.checks.find((c) => c.kind === 'blocklist')?.status;
@@ -315,11 +320,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let dns: RunningDnsServer | null = null;
   let smtp: RunningSmtpResponder | null = null;
   try {
-    dns = await startDnsServer({ zones: SERVED_ZONES, records: () => recordsFor(phase) });
-    smtp = await startSmtpResponder({
-      hostname: 'contoso-example.mail.protection.outlook.com',
-      mailReply: () => (phase === 'listed' ? BANNED_IP_REPLY : null),
-    });
+    const started = <T>(what: string, p: Promise<T>) =>
+      p.catch((err: unknown) => {
+        throw new DemoSetupError(`cannot start the demo ${what} on 127.0.0.1: ${(err as Error).message}`, {
+          cause: err,
+        });
+      });
+    dns = await started('DNS server', startDnsServer({ zones: SERVED_ZONES, records: () => recordsFor(phase) }));
+    smtp = await started(
+      'SMTP endpoint',
+      startSmtpResponder({
+        hostname: 'contoso-example.mail.protection.outlook.com',
+        mailReply: () => (phase === 'listed' ? BANNED_IP_REPLY : null),
+      }),
+    );
     const configPath = join(dir, 'relaywatch.demo.yaml');
     await writeFile(configPath, await demoConfigText(example, dir, dns.spec, smtp));
     const alertDir = join(dir, 'alerts');
