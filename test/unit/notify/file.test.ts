@@ -8,6 +8,7 @@ import { routeNotifiers } from '../../../shared/cli/alert-wiring.ts';
 import type { Alert } from '../../../shared/notify/alert.ts';
 import { alertFileBase, FileNotifier } from '../../../shared/notify/file.ts';
 import { deliveryId } from '../../../shared/notify/webhook.ts';
+import { runCliCaptured } from '../../support/run-cli.ts';
 import { accepted, problemAt, problemsOf, tenant, withTenants } from '../config/helpers.ts';
 
 const PACKET_EML =
@@ -152,6 +153,27 @@ ${route}
       expect(mail.from?.text).toContain(contact);
       expect(mail.to && !Array.isArray(mail.to) ? mail.to.text : null).toBe(contact);
       expect(mail.attachments).toHaveLength(0);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it('takes a test alert from relaywatch notify test into the folder beside the config', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'rw-file-notify-'));
+    try {
+      const file = join(base, 'relaywatch.yaml');
+      await writeFile(file, config('    - id: drop\n      file: { dir: psa-drop }'));
+      const dry = await runCliCaptured(['notify', 'test', '--route', 'drop', '--config', file, '--dry-run']);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toMatch(/would send to drop \(file\)[\s\S]*Subject: \[relaywatch\]\[t\] TEST: );
+      const r = await runCliCaptured(['notify', 'test', '--route', 'drop', '--config', file]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('sent to drop (file)');
+      const files = (await readdir(join(base, 'psa-drop'))).sort();
+      expect(files.map((f) => f.replace(/^\d{8}T\d{6}Z/, 'T'))).toEqual([
+        'T-t-test-test0000.eml',
+        'T-t-test-test0000.json',
+      ]);
     } finally {
       await rm(base, { recursive: true, force: true });
     }
