@@ -165,7 +165,7 @@ ${route}
       await writeFile(file, config('    - id: drop\n      file: { dir: psa-drop }'));
       const dry = await runCliCaptured(['notify', 'test', '--route', 'drop', '--config', file, '--dry-run']);
       expect(dry.code).toBe(0);
-      expect(dry.stdout).toMatch(/would send to drop \(file\)[\s\S]*Subject: \[relaywatch\]\[t\] TEST: );
+      expect(dry.stdout).toMatch(/would send to drop \(file\)[\s\S]*Subject: \[relaywatch\]\[t\] TEST: /);
       const r = await runCliCaptured(['notify', 'test', '--route', 'drop', '--config', file]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('sent to drop (file)');
