@@ -356,9 +356,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     for (const cycle of DEMO_CYCLES) {
       phase = cycle.phase;
       const at = new Date(DEMO_START + cycle.atHours * 3_600_000);
-      const started = performance.now();
-      // The simulated clock runs at the real speed from the cycle's start time (durations stay true).
-      const now = () => new Date(at.getTime() + (performance.now() - started));
+      // The simulated clock stands still during a cycle (durations are measured with performance.now, not the clock),
+      // so every run of the demo decides the same: a reminder due 24 h after day 2 09:00 is due at day 3 09:00.
+      const now = () => new Date(at.getTime());
       const run = await cli(['check', '--config', configPath, '--json'], now);
       const check = parseJson<Doc>(run, `relaywatch check (${cycle.label})`);
       let probe: ProbeDocument | null = null;

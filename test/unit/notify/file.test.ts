@@ -79,7 +79,7 @@ describe('FileNotifier', () => {
     ]);
     const json = JSON.parse(await readFile(join(target, '20260602T090000Z-contoso-opened-k3m9q2p7.json'), 'utf8'));
     expect(json.type).toBe('relaywatch.incident.opened');
-    expect(json.data.packet).toEqual({ filename: 'delist-203.0.113.10-bl.eml', eml: PACKET_EML });
+    expect(json.data.packet).toMatchObject({ filename: 'delist-203.0.113.10-bl.eml', eml: PACKET_EML });
     expect(deliveryId(alert())).toMatch(/^msg_/);
   });
 
