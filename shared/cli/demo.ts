@@ -317,6 +317,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const example = options.exampleConfig ?? findExampleConfig();
   await claimDir(dir);
   let phase: DemoPhase = 'healthy';
+  let clock = new Date(DEMO_START);
   let dns: RunningDnsServer | null = null;
   let smtp: RunningSmtpResponder | null = null;
   try {
@@ -332,6 +333,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       startSmtpResponder({
         hostname: 'contoso-example.mail.protection.outlook.com',
         mailReply: () => (phase === 'listed' ? BANNED_IP_REPLY : null),
+        now: () => clock,
       }),
     );
     const configPath = join(dir, 'relaywatch.demo.yaml');
@@ -358,6 +360,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const at = new Date(DEMO_START + cycle.atHours * 3_600_000);
       // The simulated clock stands still during a cycle (durations are measured with performance.now, not the clock),
       // so every run of the demo decides the same: a reminder due 24 h after day 2 09:00 is due at day 3 09:00.
+      clock = at;
       const now = () => new Date(at.getTime());
       const run = await cli(['check', '--config', configPath, '--json'], now);
       const check = parseJson<Doc>(run, `relaywatch check (${cycle.label})`);
@@ -458,6 +461,7 @@ function summary(r: DemoResult, show: (p: string) => string): string {
       ? [`  the Microsoft delisting request (from the relay probe's reply): ${show(r.delistFile)}`]
       : []),
     `  the store: ${show(join(r.dir, 'state.db'))}, e.g. npm run relaywatch -- incidents --config ${show(r.configPath)}`,
+    `  the relay probes' transcripts: npm run relaywatch -- history contoso --check probe-relay --detail --config ${show(r.configPath)}`,
     '',
     'Run relaywatch on your own tenants',
     '  cp examples/relaywatch.yaml relaywatch.yaml   # then: your MSP contact, tenants, domains, relay IPs, an alert route',

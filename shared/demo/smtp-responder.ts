@@ -15,6 +15,8 @@ export interface SmtpResponderOptions {
   /** The reply to MAIL FROM: `null` accepts (`250 2.1.0 Sender OK`), else a full reply line such as `550 5.7.606 …`. */
   readonly mailReply: () => string | null;
   readonly host?: string;
+  /** The clock of the greeting's date (the demo's simulated one); default the real clock. */
+  readonly now?: () => Date;
 }
 
 export interface RunningSmtpResponder {
@@ -43,7 +45,9 @@ export async function startSmtpResponder(options: SmtpResponderOptions): Promise
     let dataBytes = 0;
     let sender = false;
     let recipients = 0;
-    say(`220 ${options.hostname} Microsoft ESMTP MAIL Service ready at ${new Date().toUTCString()}`);
+    say(
+      `220 ${options.hostname} Microsoft ESMTP MAIL Service ready at ${(options.now ?? (() => new Date()))().toUTCString()}`,
+    );
     const command = (line: string) => {
       const verb = line.slice(0, 4).toUpperCase();
       switch (verb) {

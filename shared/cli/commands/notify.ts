@@ -125,7 +125,10 @@ Examples:
     )
     .action(async (opts) => {
       const config = await loadConfigOrExit(opts.config, io.env);
-      if (!opts.json) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      if (!opts.json) {
+        const secretsWarnings = await config.secretsWarnings().catch(() => []);
+        for (const w of [...config.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
+      }
       const routes = config.config.alerts?.routes ?? [];
       const routeId = String(opts.route);
       const route = routes.find((r) => r.id === routeId);
