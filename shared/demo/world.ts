@@ -34,6 +34,8 @@ export const DEMO_DNSBL: ZoneDefinition = {
     '127.0.0.4': { meaning: 'exploited or infected host (botnet traffic seen)', kind: 'abuse' },
   },
   errorCodes: { '127.255.255.254': 'query through a public resolver' },
+  undocumentedCodes: 'listed',
+  bitmask: false,
   ipv6: false,
   txt: true,
   key: null,
