@@ -12,6 +12,7 @@ import { registerConfig } from './commands/config.ts';
 import { registerConfirm } from './commands/confirm.ts';
 
 import { registerDelist } from './commands/delist.ts';
+import { registerDemo } from './commands/demo.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
 import { registerMx } from './commands/mx.ts';
@@ -27,6 +28,7 @@ export type { CliIo } from './common.ts';
 
 const EXAMPLES = `
 Examples:
+  $ relaywatch demo                                          # see it work, offline, in seconds
   $ relaywatch check --config examples/relaywatch.yaml
   $ relaywatch check --tenant contoso --json > report.json
   $ relaywatch spf contoso.com --ip 203.0.113.10
@@ -63,6 +65,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerConfig(program, io, setExit);
   registerTenants(program, io, setExit);
   registerConfirm(program, io, setExit);
+  registerDemo(program, io, setExit);
   return program;
 }
 
