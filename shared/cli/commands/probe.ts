@@ -1,6 +1,7 @@
 /** `relaywatch probe relay|submission`: one test send, its transcript and the diagnosis of the reply. */
 import { hostname } from 'node:os';
 import { Argument, type Command } from 'commander';
+import { trimEndOf } from '../../domain/unsafe-text.ts';
 import { DEFAULT_PROBE_TIMEOUTS } from '../../ports/smtp-prober.ts';
 import type { TokenProvider } from '../../ports/token-provider.ts';
 import { type ProbeKind, type ProbeReport, ProbeSetupError, runProbe } from '../../use-cases/run-probe.ts';
@@ -120,7 +121,7 @@ export function tokenProvider(authorityHost: string | undefined, ca: string | un
       provider ??= import('../../adapters/oauth/msal-token-provider.ts').then(
         ({ MsalTokenProvider }) =>
           new MsalTokenProvider({
-            ...(authorityHost ? { authorityHost: authorityHost.replace(/\/+$/, '') } : {}),
+            ...(authorityHost ? { authorityHost: trimEndOf(authorityHost, '/') } : {}),
             ...(ca ? { ca } : {}),
           }),
       );
