@@ -465,6 +465,12 @@ export const AlertsSchema = z.strictObject({
     .array(RouteIdSchema)
     .max(50)
     .default(() => []),
+  /**
+   * Let Slack, Teams and webhook routes reach loopback, private, link-local and other non-public addresses, and
+   * plain http to them (a lab or a test receiver on 127.0.0.1). Default false: such destinations are refused at
+   * connect time, after DNS resolution, and Internet hosts need https.
+   */
+  allowPrivateDestinations: z.boolean().optional(),
 });
 
 const HoursSchema = z
