@@ -18,7 +18,9 @@ import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert } from '../support/tls-cert.ts';
 
-const SECRET = 'CANARY-agent-secret-3d9f0b';
+/** An agent secret of the required form (rwas_ + ≥ 32 bytes base64url), recognisable as a canary. */
+const OTHER_SECRET = `rwas_${'o'.repeat(43)}`;
+const SECRET = 'rwas_CANARY-agent-secret-3d9f0b-0123456789abcdefghij';
 const root = new URL('../../', import.meta.url).pathname;
 
 interface Ingest extends Receiver {
@@ -30,11 +32,13 @@ interface Ingest extends Receiver {
 async function receiver(): Promise<Ingest> {
   const replay = new MemoryReplayGuard();
   const rejected: string[] = [];
-  const r = await startReceiver('/ingest', async (body, headers) => {
+  const r = await startReceiver('/ingest', async (body, headers, req) => {
     const v = await verifyRequest({
       headers: headers as Record<string, string>,
       body,
-      secretsFor: async (id) => (id === 'contoso-hq' ? [SECRET] : []),
+      request: { method: req.method ?? '', host: req.headers.host ?? '', path: req.url ?? '' },
+      sourceIp: req.socket.remoteAddress ?? null,
+      agentFor: async (id) => (id === 'contoso-hq' ? { tenantId: 'contoso', secrets: [SECRET] } : null),
       replay,
     });
     if (v.ok) return null;
@@ -179,11 +183,11 @@ describe('relaywatch agent --once', () => {
 
   it('an ingest that refuses the signature: not retried, exit 3 with the reason on stderr', async () => {
     const path = await siteFile('wrong-secret.yaml', config({ relayIps: '198.51.100.77' }));
-    const r = await cli(['agent', '--config', path, '--once', ...labArgs()], { LAB_AGENT_SECRET: 'not-the-secret' });
+    const r = await cli(['agent', '--config', path, '--once', ...labArgs()], { LAB_AGENT_SECRET: OTHER_SECRET });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/not posted after 1 attempt\(s\): .*401/);
-    expect(ingest.rejected.at(-1)).toBe('bad-signature');
-    expect(r.stderr).not.toContain('not-the-secret');
+    expect(ingest.rejected.at(-1)).toBe('unauthorized');
+    expect(r.stderr).not.toContain(OTHER_SECRET);
   });
 
   it('configuration gaps are exit 3 with what to add', async () => {

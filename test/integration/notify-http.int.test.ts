@@ -129,19 +129,22 @@ const CHANNELS: readonly { name: string; path: string; make: Make; okStatus: num
   {
     name: 'slack',
     path: SLACK_PATH,
-    make: (url, timeoutMs) => new SlackNotifier({ webhookUrl: url, destinations: LAB, ...(timeoutMs ? { timeoutMs } : {}) }),
+    make: (url, timeoutMs) =>
+      new SlackNotifier({ webhookUrl: url, destinations: LAB, ...(timeoutMs ? { timeoutMs } : {}) }),
     okStatus: 200,
   },
   {
     name: 'teams',
     path: LOGIC_PATH,
-    make: (url, timeoutMs) => new TeamsNotifier({ webhookUrl: url, destinations: LAB, ...(timeoutMs ? { timeoutMs } : {}) }),
+    make: (url, timeoutMs) =>
+      new TeamsNotifier({ webhookUrl: url, destinations: LAB, ...(timeoutMs ? { timeoutMs } : {}) }),
     okStatus: 202,
   },
   {
     name: 'webhook',
     path: '/hook/private?token=abc',
-    make: (url, timeoutMs) => new WebhookNotifier({ url, secret: WEBHOOK_SECRET, destinations: LAB, ...(timeoutMs ? { timeoutMs } : {}) }),
+    make: (url, timeoutMs) =>
+      new WebhookNotifier({ url, secret: WEBHOOK_SECRET, destinations: LAB, ...(timeoutMs ? { timeoutMs } : {}) }),
     okStatus: 204,
   },
 ];
@@ -186,14 +189,20 @@ describe('TeamsNotifier', () => {
 
   it('accepts 200 too', async () => {
     const r = await receiver({ status: 200 });
-    expect((await new TeamsNotifier({ webhookUrl: r.base + PLATFORM_PATH, destinations: LAB }).send(ALERT)).ok).toBe(true);
+    expect((await new TeamsNotifier({ webhookUrl: r.base + PLATFORM_PATH, destinations: LAB }).send(ALERT)).ok).toBe(
+      true,
+    );
   });
 });
 
 describe('WebhookNotifier', () => {
   it('signs per Standard Webhooks and keeps the delivery id on a retry', async () => {
     const r = await receiver((n) => (n === 1 ? { status: 503 } : { status: 200 }));
-    const notifier = new WebhookNotifier({ url: `${r.base}/hook/private?token=abc`, secret: WEBHOOK_SECRET, destinations: LAB });
+    const notifier = new WebhookNotifier({
+      url: `${r.base}/hook/private?token=abc`,
+      secret: WEBHOOK_SECRET,
+      destinations: LAB,
+    });
     const first = await notifier.send(ALERT);
     expect(failed(first).retryable).toBe(true);
     const second = await notifier.send(ALERT);
@@ -230,7 +239,11 @@ describe('WebhookNotifier', () => {
 
   it('reports a malformed secret without sending or showing it', async () => {
     const r = await receiver({ status: 200 });
-    const result = await new WebhookNotifier({ url: `${r.base}/hook/private`, secret: 'not-a-secret', destinations: LAB }).send(ALERT);
+    const result = await new WebhookNotifier({
+      url: `${r.base}/hook/private`,
+      secret: 'not-a-secret',
+      destinations: LAB,
+    }).send(ALERT);
     expect(failed(result).retryable).toBe(false);
     expect(failed(result).error).not.toContain('not-a-secret');
     expect(r.received).toHaveLength(0);
@@ -242,7 +255,11 @@ describe('WebhookNotifier', () => {
     [404, false],
   ])('HTTP %i is retryable: %s', async (status, retryable) => {
     const r = await receiver({ status });
-    const result = await new WebhookNotifier({ url: `${r.base}/hook/private`, secret: WEBHOOK_SECRET, destinations: LAB }).send(ALERT);
+    const result = await new WebhookNotifier({
+      url: `${r.base}/hook/private`,
+      secret: WEBHOOK_SECRET,
+      destinations: LAB,
+    }).send(ALERT);
     expect(failed(result).retryable).toBe(retryable);
   });
 });

@@ -21,7 +21,7 @@ const CANARY = {
   basicPassword: 'CANARY1-basic-password-q8Z',
   clientSecret: 'CANARY2-client-secret-w4X',
   accessToken: 'eyJhbGciOiJub25lIn0.CANARY3-access-token.sig',
-  agentSecret: 'CANARY4-agent-secret-k2V',
+  agentSecret: 'rwas_CANARY4-agent-secret-k2V-0123456789abcdefghijkl',
   zoneKey: 'canary5zonekeyabcdef',
 };
 
