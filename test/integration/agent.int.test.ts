@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeDocument } from '../../shared/cli/probe-render.ts';
 import { MemoryReplayGuard, verifyRequest } from '../../shared/ingest/signature.ts';
 import type { AgentReport } from '../../shared/use-cases/agent-cycle.ts';
-import { type DnsServer, dnsServer } from '../support/answer-dns.ts';
+import { type DnsServer, dnsServer, type IpEchoServer, ipEchoServer } from '../support/answer-dns.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
@@ -51,6 +51,7 @@ async function receiver(): Promise<Ingest> {
 
 let dir: string;
 let dns: DnsServer;
+let echo: IpEchoServer;
 let lab: SmtpLab;
 let ingest: Ingest;
 
@@ -71,6 +72,7 @@ ${
   tenant: contoso
 ${opts.ingest === false ? '' : `  ingestUrl: ${ingest.url}\n`}${opts.secret === false ? '' : '  secret: { env: LAB_AGENT_SECRET }\n'}  egress:
     - { dns: myip.opendns.com, type: A, server: "${dns.spec}" }
+    - { https: "${echo.url}" }
   intervalMinutes: 15
   jitterSeconds: 0
 `
@@ -113,10 +115,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rw-agent-'));
   const cert = await makeSelfSignedCert(dir);
   dns = await dnsServer([{ type: 'A', data: '198.51.100.77' }]);
+  echo = await ipEchoServer('198.51.100.77');
   lab = await startSmtpLab({ starttls: false }, cert);
   ingest = await receiver();
 });
 afterAll(async () => {
+  await echo?.close();
   await lab?.stop();
   await dns?.close();
   await ingest?.close();
@@ -138,7 +142,8 @@ describe('relaywatch agent --once', () => {
     expect(doc.egress).toMatchObject({
       ok: true,
       ip: '198.51.100.77',
-      method: `dns:myip.opendns.com@127.0.0.1:${dns.port}`,
+      method: `dns:myip.opendns.com@127.0.0.1:${dns.port} + ${echo.url}`,
+      confirmedBy: [`dns:myip.opendns.com@127.0.0.1:${dns.port}`, echo.url],
     });
     expect(doc.findings.map((f) => f.code)).toEqual(['agent-egress-ip-ok']);
     expect(doc.probe.diagnosis.id).toBe('ok');
