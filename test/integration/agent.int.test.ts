@@ -218,6 +218,29 @@ describe('relaywatch agent --once', () => {
     );
     expect(unset.code).toBe(3);
     expect(unset.stderr).toMatch(/agent\.secret: environment variable LAB_AGENT_SECRET is not set/);
+    const before = ingest.bodies.length;
+    const weak = await cli(
+      ['agent', '--config', await siteFile('weak.yaml', config({ relayIps: '198.51.100.77' })), '--once'],
+      { LAB_AGENT_SECRET: 'hunter2-is-not-a-secret' },
+    );
+    expect(weak.code).toBe(3);
+    expect(weak.stderr).toMatch(
+      /agent\.secret: an agent secret starts with rwas_ \(generate one with: relaywatch agent secret\)/,
+    );
+    expect(weak.stderr).not.toContain('hunter2');
+    expect(ingest.bodies.length).toBe(before);
+  });
+
+  it('agent secret prints a new rwas_ secret of 32 random bytes, bare or as JSON', async () => {
+    const one = await cli(['agent', 'secret'], {});
+    const two = await cli(['agent', 'secret', '--json'], {});
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/^rwas_[A-Za-z0-9_-]{43}\n$/);
+    expect(Buffer.from(one.stdout.trim().slice(5), 'base64url')).toHaveLength(32);
+    const parsed = JSON.parse(two.stdout) as { secret: string };
+    expect(parsed.secret).toMatch(/^rwas_[A-Za-z0-9_-]{43}$/);
+    expect(parsed.secret).not.toBe(one.stdout.trim());
+    expect(one.stderr).toBe('');
   });
 });
 
