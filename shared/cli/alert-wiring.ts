@@ -68,14 +68,17 @@ export function routeNotifiers(
     if (!r.ok) throw new Error(`route ${route}: ${what}: ${r.reason}`);
     return r.value;
   };
+  const destinations = { allowPrivate: config.alerts?.allowPrivateDestinations === true };
   const build = async (route: AlertRouteConfig): Promise<Notifier> => {
     if (route.slack) {
       const { SlackNotifier } = await import('../notify/slack.ts');
-      return new SlackNotifier({ webhookUrl: secret(route.id, 'slack.webhookUrl', route.slack.webhookUrl) });
+      const webhookUrl = secret(route.id, 'slack.webhookUrl', route.slack.webhookUrl);
+      return new SlackNotifier({ webhookUrl, destinations });
     }
     if (route.teams) {
       const { TeamsNotifier } = await import('../notify/teams.ts');
-      return new TeamsNotifier({ webhookUrl: secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl) });
+      const webhookUrl = secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl);
+      return new TeamsNotifier({ webhookUrl, destinations });
     }
     if (route.file) {
       const { FileNotifier } = await import('../notify/file.ts');
@@ -92,6 +95,7 @@ export function routeNotifiers(
       return new WebhookNotifier({
         url: secret(route.id, 'webhook.url', route.webhook.url),
         secret: secret(route.id, 'webhook.secret', route.webhook.secret),
+        destinations,
       });
     }
     const email = route.email;

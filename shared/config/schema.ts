@@ -15,6 +15,7 @@
 import net from 'node:net';
 import { z } from 'zod';
 import { zoneDefinitionSchema } from '../blocklist/registry.ts';
+import { isLoopbackHost } from '../domain/ip.ts';
 import { normaliseDomainName, normaliseMailbox } from './domain-name.ts';
 import { quote } from './problems.ts';
 import { parseRelayIp } from './relay-ip.ts';
@@ -477,6 +478,12 @@ export const AlertsSchema = z.strictObject({
     .array(RouteIdSchema)
     .max(50)
     .default(() => []),
+  /**
+   * Let Slack, Teams and webhook routes reach loopback, private, link-local and other non-public addresses, and
+   * plain http to them (a lab or a test receiver on 127.0.0.1). Default false: such destinations are refused at
+   * connect time, after DNS resolution, and Internet hosts need https.
+   */
+  allowPrivateDestinations: z.boolean().optional(),
 });
 
 const HoursSchema = z
@@ -696,13 +703,20 @@ export const EgressMethodSchema = z.union([
   z.strictObject({ https: HttpUrlSchema('one whose whole answer is the caller’s IP, e.g. https://api.ipify.org') }),
 ]);
 
+/** The ingest endpoint: https, or http to a loopback address only (a local test ingest). */
+const IngestUrlSchema = HttpUrlSchema('the ingest endpoint of your relaywatch deployment').refine((s) => {
+  if (!URL.canParse(s)) return true; // HttpUrlSchema said so already
+  const u = new URL(s);
+  return u.protocol !== 'http:' || isLoopbackHost(u.hostname);
+}, 'must be an https URL (http is accepted only for a loopback address such as http://127.0.0.1:8080/ingest): the report and its signature must not cross a network in clear');
+
 /** The site agent (`relaywatch agent`): who it is, where it reports, how it finds the site's public IP. */
 export const AgentSchema = z.strictObject({
   id: AgentIdSchema,
   /** The tenant this site belongs to; may be left out when the file has one tenant. */
   tenant: TenantIdSchema.optional(),
   /** Where results are posted (the ingest endpoint). Without it the agent prints its results. */
-  ingestUrl: HttpUrlSchema('the ingest endpoint of your relaywatch deployment').optional(),
+  ingestUrl: IngestUrlSchema.optional(),
   /** The per-agent HMAC secret shared with the ingest; required with ingestUrl. */
   secret: SecretRefSchema.optional(),
   /** Public-IP discovery, tried in order. Default: OpenDNS (myip.opendns.com), then Google (o-o.myaddr.l.google.com). */

@@ -417,8 +417,14 @@ export function sesFailure(error: unknown, where: string, timeoutMs: number, sec
 }
 
 function bareAddress(value: string): string {
-  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(value);
-  return (angle?.[1] ?? value).trim();
+  // the first <…> holding no white space and an inner "@"; found pair by pair, as /<([^<>\s]+@[^<>\s]+)>/ was
+  // quadratic on a long run of "<@@@…"
+  for (const m of value.matchAll(/<([^<>]*)>/g)) {
+    const inner = m[1] as string;
+    const at = inner.indexOf('@', 1);
+    if (at > 0 && at < inner.length - 1 && !/\s/.test(inner)) return inner.trim();
+  }
+  return value.trim();
 }
 
 /** The message as nodemailer takes it (also what the `file` channel composes its `.eml` from). */

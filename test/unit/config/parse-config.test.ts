@@ -514,6 +514,17 @@ describe('agent (the site agent)', () => {
     });
   });
 
+  it('requires https for the ingest URL, except to a loopback address', () => {
+    const at = (url: string) => `${withTenants(tenant('t'))}agent:\n  id: t-hq\n  ingestUrl: ${url}\n`;
+    expect(problemAt(problemsOf(at('http://ingest.example/agent')), 'agent.ingestUrl').message).toMatch(
+      /must be an https URL \(http is accepted only for a loopback address/,
+    );
+    expect(problemAt(problemsOf(at('http://10.0.0.5/agent')), 'agent.ingestUrl').message).toMatch(/https/);
+    for (const ok of ['http://127.0.0.1:8080/ingest', 'http://localhost:8080/ingest', 'http://[::1]:8080/ingest']) {
+      expect(accepted(at(ok)).config.agent?.ingestUrl).toBe(ok);
+    }
+  });
+
   it('rejects a recursive-resolver name as the egress server, a plain secret, and unknown keys', () => {
     const text = `${withTenants(tenant('t'))}agent:
   id: "bad id"
