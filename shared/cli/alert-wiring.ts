@@ -7,6 +7,7 @@
 import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
 import { resolveSecret, type SecretSources } from '../config/secrets.ts';
 import type { Notifier } from '../notify/alert.ts';
+import type { EmailNotifier } from '../notify/email.ts';
 import type { IncidentSeverity } from '../ports/stores.ts';
 import type { TenantAlerting } from '../use-cases/record-cycle.ts';
 
@@ -39,6 +40,52 @@ export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
       }),
       suppression: { maintenance: t.maintenance ?? [], mutes: t.mutes ?? [] },
     };
+  });
+}
+
+function secretOf(route: string, what: string, ref: Parameters<typeof resolveSecret>[0], sources: SecretSources): string {
+  const r = resolveSecret(ref, sources);
+  if (!r.ok) throw new Error(`route ${route}: ${what}: ${r.reason}`);
+  return r.value;
+}
+
+/**
+ * The e-mail notifier of an e-mail route (its secret resolved now). The digest sends through it too (`deliver`).
+ * @throws Error naming the route when it is not an e-mail route or its secret does not resolve.
+ */
+export async function buildEmailNotifier(
+  route: AlertRouteConfig,
+  sources: SecretSources,
+  options: { readonly smtpCa?: string | undefined } = {},
+): Promise<EmailNotifier> {
+  const email = route.email;
+  if (!email) throw new Error(`route ${route.id} is not an e-mail route`);
+  const { EmailNotifier: Email } = await import('../notify/email.ts');
+  const addressing = { from: email.from, to: email.to, ...(email.replyTo ? { replyTo: email.replyTo } : {}) };
+  if (email.ses) {
+    return new Email({
+      ...addressing,
+      transport: {
+        kind: 'ses',
+        region: email.ses.region,
+        ...(email.ses.endpoint ? { endpoint: email.ses.endpoint } : {}),
+      },
+    });
+  }
+  const smtp = email.smtp;
+  if (!smtp) throw new Error(`route ${route.id}: email needs smtp or ses`);
+  const pass = smtp.password ? secretOf(route.id, 'email.smtp.password', smtp.password, sources) : undefined;
+  return new Email({
+    ...addressing,
+    transport: {
+      kind: 'smtp',
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      requireTLS: smtp.requireTLS,
+      ...(smtp.user && pass ? { auth: { user: smtp.user, pass } } : {}),
+      ...(options.smtpCa ? { ca: options.smtpCa } : {}),
+    },
   });
 }
 
@@ -76,35 +123,7 @@ export function routeNotifiers(
         secret: secret(route.id, 'webhook.secret', route.webhook.secret),
       });
     }
-    const email = route.email;
-    if (!email) throw new Error(`route ${route.id} has no channel`);
-    const { EmailNotifier } = await import('../notify/email.ts');
-    const addressing = { from: email.from, to: email.to, ...(email.replyTo ? { replyTo: email.replyTo } : {}) };
-    if (email.ses) {
-      return new EmailNotifier({
-        ...addressing,
-        transport: {
-          kind: 'ses',
-          region: email.ses.region,
-          ...(email.ses.endpoint ? { endpoint: email.ses.endpoint } : {}),
-        },
-      });
-    }
-    const smtp = email.smtp;
-    if (!smtp) throw new Error(`route ${route.id}: email needs smtp or ses`);
-    const pass = smtp.password ? secret(route.id, 'email.smtp.password', smtp.password) : undefined;
-    return new EmailNotifier({
-      ...addressing,
-      transport: {
-        kind: 'smtp',
-        host: smtp.host,
-        port: smtp.port,
-        secure: smtp.secure,
-        requireTLS: smtp.requireTLS,
-        ...(smtp.user && pass ? { auth: { user: smtp.user, pass } } : {}),
-        ...(options.smtpCa ? { ca: options.smtpCa } : {}),
-      },
-    });
+    return buildEmailNotifier(route, sources, options);
   };
   return {
     describe: (id) => {
