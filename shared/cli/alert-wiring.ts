@@ -43,7 +43,12 @@ export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
   });
 }
 
-function secretOf(route: string, what: string, ref: Parameters<typeof resolveSecret>[0], sources: SecretSources): string {
+function secretOf(
+  route: string,
+  what: string,
+  ref: Parameters<typeof resolveSecret>[0],
+  sources: SecretSources,
+): string {
   const r = resolveSecret(ref, sources);
   if (!r.ok) throw new Error(`route ${route}: ${what}: ${r.reason}`);
   return r.value;

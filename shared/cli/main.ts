@@ -8,6 +8,7 @@ import { registerAgent } from './commands/agent.ts';
 import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerDelist } from './commands/delist.ts';
+import { registerDigest } from './commands/digest.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
 import { registerMx } from './commands/mx.ts';
@@ -55,6 +56,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIncidents(program, io, setExit);
   registerHistory(program, io, setExit);
   registerNotify(program, io, setExit);
+  registerDigest(program, io, setExit);
   return program;
 }
 

@@ -670,7 +670,11 @@ export const DigestSchema = z.strictObject({
   /** Per tenant id: on/off and the customer's recipients. A tenant without recipients gets no per-tenant e-mail. */
   tenants: z.record(TenantIdSchema, DigestTenantSchema).default(() => ({})),
   /** A site whose relay probe has not reported for this long is listed under "agents that stopped reporting". */
-  agentSilenceHours: z.number().min(1).max(24 * 14).default(24),
+  agentSilenceHours: z
+    .number()
+    .min(1)
+    .max(24 * 14)
+    .default(24),
   /** Certificates seen on STARTTLS that expire within this many days are a risk ahead. */
   certificateWarningDays: z.number().int().min(1).max(365).default(21),
   /** A link to the MSP dashboard (report page) shown in the MSP-wide digest. */

@@ -97,7 +97,9 @@ export function statusCell(status: keyof typeof STATUS_STYLE, title: string): st
 
 function pathRows(d: TenantDigest, meta: DigestMeta): string[] {
   return d.paths.map((p) => {
-    const cells = p.days.map((s, i) => statusCell(s, `${p.label} ${meta.week.days[i]!.label}: ${STATUS_STYLE[s].word}`));
+    const cells = p.days.map((s, i) =>
+      statusCell(s, `${p.label} ${meta.week.days[i]!.label}: ${STATUS_STYLE[s].word}`),
+    );
     return `<tr><td ${TD}><b>${h(p.label)}</b></td>${statusCell(p.now, `${p.label} at the end of the week: ${STATUS_STYLE[p.now].word}`)}<td style="padding:0 0 0 8px;">&nbsp;</td>${cells.join('')}<td ${TD}>${h(availabilityPhrase(p))}</td></tr>`;
   });
 }
@@ -132,13 +134,25 @@ function incidentsBlock(d: TenantDigest, meta: DigestMeta): string {
       `<b>Still down:</b> ${still.length === 0 ? 'nothing.' : `${still.length} incident${still.length === 1 ? '' : 's'}.`}`,
     ),
   );
-  if (still.length > 0) parts.push(table(head, still.map((i) => incidentRow(i, meta.week.timeZone))));
+  if (still.length > 0)
+    parts.push(
+      table(
+        head,
+        still.map((i) => incidentRow(i, meta.week.timeZone)),
+      ),
+    );
   parts.push(
     para(
       `<b>Went down and recovered:</b> ${recovered.length === 0 ? 'nothing.' : `${recovered.length} incident${recovered.length === 1 ? '' : 's'}.`}`,
     ),
   );
-  if (recovered.length > 0) parts.push(table(head, recovered.map((i) => incidentRow(i, meta.week.timeZone))));
+  if (recovered.length > 0)
+    parts.push(
+      table(
+        head,
+        recovered.map((i) => incidentRow(i, meta.week.timeZone)),
+      ),
+    );
   parts.push(
     para(
       `<b>Stayed up all week:</b> ${stayedUp.length === 0 ? 'none of the watched paths.' : h(stayedUp.map((p) => p.label).join(', '))}`,
@@ -292,17 +306,26 @@ function riskSummary(tenants: readonly TenantDigest[]): string {
     if (who.length === 0) return [];
     const names = who.slice(0, 12).map((t) => h(t.tenant.name));
     const more = who.length > 12 ? ` and ${who.length - 12} more` : '';
-    return [`<tr><td ${TD}><b>${h(label)}</b></td><td ${TD}>${who.length}</td><td ${TD}>${names.join(', ')}${more}</td></tr>`];
+    return [
+      `<tr><td ${TD}><b>${h(label)}</b></td><td ${TD}>${who.length}</td><td ${TD}>${names.join(', ')}${more}</td></tr>`,
+    ];
   });
   if (rows.length === 0) return para('Nothing on the horizon for any tenant.');
   return table(['Risk', 'Tenants', 'Which'], rows);
 }
 
 function tenantDetail(d: TenantDigest, meta: DigestMeta): string {
-  const parts: string[] = [`<h3 style="margin:12px 0 6px 0;font-size:15px;line-height:20px;color:#1a1a1a;${FONT}">${h(d.tenant.name)} <span style="color:#555555;font-weight:normal;font-size:12px;">(${h(d.tenant.id)})</span></h3>`];
+  const parts: string[] = [
+    `<h3 style="margin:12px 0 6px 0;font-size:15px;line-height:20px;color:#1a1a1a;${FONT}">${h(d.tenant.name)} <span style="color:#555555;font-weight:normal;font-size:12px;">(${h(d.tenant.id)})</span></h3>`,
+  ];
   parts.push(strips(d, meta));
   if (d.incidents.length > 0) {
-    parts.push(table(['Incident', 'When', 'Down for'], d.incidents.map((i) => incidentRow(i, meta.week.timeZone))));
+    parts.push(
+      table(
+        ['Incident', 'When', 'Down for'],
+        d.incidents.map((i) => incidentRow(i, meta.week.timeZone)),
+      ),
+    );
   }
   if (d.exposure.length > 0) parts.push(exposureBlock(d));
   if (d.changes.length > 0) parts.push(changesBlock(d, meta.week.timeZone));

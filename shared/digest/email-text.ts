@@ -1,5 +1,5 @@
 /** The plain-text part of the digest e-mails: the same facts as the HTML, stored text cleaned of control characters. */
-import { type MspDigestLimits, DEFAULT_MSP_LIMITS, mspSelection } from './email-html.ts';
+import { DEFAULT_MSP_LIMITS, type MspDigestLimits, mspSelection } from './email-html.ts';
 import {
   AVAILABILITY_RULE,
   type DigestMeta,
@@ -149,7 +149,8 @@ export function mspDigestText(
   const risky = tenants.filter((d) => d.risks.length > 0);
   if (risky.length === 0) out.push('Nothing on the horizon for any tenant.');
   for (const d of risky.slice(0, limits.maxRows)) {
-    for (const r of d.risks) out.push(`  ${t(d.tenant.name)}: [${r.severity === 'critical' ? 'ACT NOW' : 'PLAN'}] ${t(r.text)}`);
+    for (const r of d.risks)
+      out.push(`  ${t(d.tenant.name)}: [${r.severity === 'critical' ? 'ACT NOW' : 'PLAN'}] ${t(r.text)}`);
   }
   out.push('', 'NEEDING ATTENTION');
   if (sel.detailed.length === 0) out.push('No tenant needs attention this week.');
@@ -157,9 +158,14 @@ export function mspDigestText(
     out.push('', `${t(d.tenant.name)} (${t(d.tenant.id)})`, ...strip(d, meta));
     for (const i of d.incidents) out.push(incidentLine(i, meta.week.timeZone));
     for (const e of d.exposure) {
-      out.push(`  ${t(e.ip)} on ${t(e.zoneName)}: ${e.daysListed} of 7 days, ${e.listedAtEnd ? 'STILL LISTED' : 'delisted'}`);
+      out.push(
+        `  ${t(e.ip)} on ${t(e.zoneName)}: ${e.daysListed} of 7 days, ${e.listedAtEnd ? 'STILL LISTED' : 'delisted'}`,
+      );
     }
-    for (const c of d.changes) out.push(`  ${c.kind.toUpperCase()} of ${t(c.subject)} changed ${localTime(Date.parse(c.at), meta.week.timeZone)}`);
+    for (const c of d.changes)
+      out.push(
+        `  ${c.kind.toUpperCase()} of ${t(c.subject)} changed ${localTime(Date.parse(c.at), meta.week.timeZone)}`,
+      );
   }
   if (sel.hiddenDetailed > 0) out.push(`${sel.hiddenDetailed} more tenants need attention: see the report.`);
   out.push(...rules(), ...footer(meta));

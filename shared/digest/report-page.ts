@@ -169,7 +169,9 @@ function detail(d: TenantDigest, meta: DigestMeta, id: string): string {
               `<h3>Last ${h(tr.path)} probe: ${h(tr.subject)} <span class="muted">${h(localTime(Date.parse(tr.at), tz))} · ${STATUS_STYLE[tr.status].label}</span></h3><p class="muted">${h(tr.summary)}</p><pre>${tr.lines.map(h).join('\n')}</pre>`,
           )
           .join('');
-  const unknowns = d.paths.flatMap((p) => p.unknownReasons.map((u) => `<li>${h(p.label)}: ${u.count} × <code>${h(u.code)}</code> (${h(u.example)})</li>`));
+  const unknowns = d.paths.flatMap((p) =>
+    p.unknownReasons.map((u) => `<li>${h(p.label)}: ${u.count} × <code>${h(u.code)}</code> (${h(u.example)})</li>`),
+  );
   return `<tr class="detail" id="${id}" hidden><td colspan="${PATHS.length + 5}">
 <table><thead><tr><th>Path</th><th>End</th><th>7 days</th><th>Availability</th><th>Probes</th></tr></thead><tbody>${paths}</tbody></table>
 <h3>Incidents</h3>${incidents}${exposure}${changes}${risks}
