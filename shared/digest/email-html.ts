@@ -16,10 +16,11 @@ import {
   type IncidentSummary,
   type MspTotals,
   PATHS,
+  type PathSummary,
   PROBE_RULE,
   type TenantDigest,
 } from './model.ts';
-import { availabilityPhrase, h, hMultiline, LEGEND, ms, percent, STATUS_STYLE, safeColour, textOn } from './style.ts';
+import { h, hMultiline, LEGEND, ms, percent, STATUS_STYLE, safeColour, textOn } from './style.ts';
 import { localTime } from './week.ts';
 
 const FONT = 'font-family:Arial,Helvetica,sans-serif;';
@@ -95,12 +96,21 @@ export function statusCell(status: keyof typeof STATUS_STYLE, title: string): st
   return `<td bgcolor="${s.bg}" align="center" title="${h(title)}" style="background-color:${s.bg};color:${s.fg};padding:3px 2px;width:40px;border-right:2px solid #ffffff;border-bottom:2px solid #ffffff;font-size:11px;line-height:15px;font-weight:bold;${FONT}">${s.label}</td>`;
 }
 
+/** `96.42 %` in bold, the counts beneath in small type (the same facts as {@link availabilityPhrase}). */
+function availabilityCell(p: PathSummary): string {
+  const total = p.counts.pass + p.counts.warn + p.counts.fail + p.counts.unknown;
+  const decided = total - p.counts.unknown;
+  if (total === 0) return '<span style="color:#555555;">not run</span>';
+  const unknown = p.counts.unknown > 0 ? `, ${p.counts.unknown} unknown` : '';
+  return `<b>${decided === 0 ? 'n/a' : percent(p.availability)}</b><br><span style="color:#555555;font-size:11px;line-height:15px;">${p.counts.fail} of ${decided} down${unknown}</span>`;
+}
+
 function pathRows(d: TenantDigest, meta: DigestMeta): string[] {
   return d.paths.map((p) => {
     const cells = p.days.map((s, i) =>
       statusCell(s, `${p.label} ${meta.week.days[i]!.label}: ${STATUS_STYLE[s].word}`),
     );
-    return `<tr><td ${TD}><b>${h(p.label)}</b></td>${statusCell(p.now, `${p.label} at the end of the week: ${STATUS_STYLE[p.now].word}`)}<td style="padding:0 0 0 8px;">&nbsp;</td>${cells.join('')}<td ${TD}>${h(availabilityPhrase(p))}</td></tr>`;
+    return `<tr><td ${TD}><b>${h(p.label)}</b></td>${statusCell(p.now, `${p.label} at the end of the week: ${STATUS_STYLE[p.now].word}`)}<td style="padding:0 0 0 8px;">&nbsp;</td>${cells.join('')}<td ${TD}>${availabilityCell(p)}</td></tr>`;
   });
 }
 
@@ -116,10 +126,10 @@ ${small(h(LEGEND))}`;
 function incidentRow(i: IncidentSummary, tz: string): string {
   const when =
     i.fate === 'recovered'
-      ? `${localTime(Date.parse(i.openedAt), tz)} → ${localTime(Date.parse(i.resolvedAt ?? i.openedAt), tz)}`
+      ? `${localTime(Date.parse(i.openedAt), tz)} →\n${localTime(Date.parse(i.resolvedAt ?? i.openedAt), tz)}`
       : `since ${localTime(Date.parse(i.openedAt), tz)}`;
   const flaps = i.flaps > 2 ? ` · flapping (${i.flaps} opens/resolves)` : '';
-  return `<tr><td ${TD}>${h(i.title)}<br><span style="color:#555555;font-size:12px;">#${h(i.id)} · ${h(i.severity)}${h(flaps)}</span></td><td ${TD}>${h(when)}</td><td ${TD}>${h(formatDuration(i.durationMs))}${i.fate === 'still-down' ? ' so far' : ''}</td></tr>`;
+  return `<tr><td ${TD}>${h(i.title)}<br><span style="color:#555555;font-size:12px;">#${h(i.id)} · ${h(i.severity)}${h(flaps)}</span></td><td ${TD} nowrap>${when.split('\n').map(h).join('<br>')}</td><td ${TD} nowrap>${h(formatDuration(i.durationMs))}${i.fate === 'still-down' ? ' so far' : ''}</td></tr>`;
 }
 
 function incidentsBlock(d: TenantDigest, meta: DigestMeta): string {
@@ -327,9 +337,9 @@ function tenantDetail(d: TenantDigest, meta: DigestMeta): string {
       ),
     );
   }
-  if (d.exposure.length > 0) parts.push(exposureBlock(d));
-  if (d.changes.length > 0) parts.push(changesBlock(d, meta.week.timeZone));
-  if (d.risks.length > 0) parts.push(risksBlock(d));
+  if (d.exposure.length > 0) parts.push(small('<b>Blocklists</b>'), exposureBlock(d));
+  if (d.changes.length > 0) parts.push(small('<b>SPF and MX changes</b>'), changesBlock(d, meta.week.timeZone));
+  if (d.risks.length > 0) parts.push(small('<b>Risks ahead</b>'), risksBlock(d));
   return parts.join('\n');
 }
 

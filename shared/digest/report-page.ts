@@ -114,7 +114,7 @@ function availabilityChart(totals: MspTotals): string {
       const v = p.availability;
       const width = v === null ? 0 : Math.max(1, Math.round((v / 100) * bar));
       const y = i * 24;
-      return `<text x="0" y="${y + 14}" font-size="12">${h(p.label)}</text><rect x="90" y="${y + 2}" width="${bar}" height="16" fill="#e6e6e6"/><rect x="90" y="${y + 2}" width="${width}" height="16" fill="${v !== null && v < 99 ? '#c0262d' : '#1b7f3b'}"/><text x="${96 + bar}" y="${y + 14}" font-size="12">${percent(v)}</text>`;
+      return `<text x="0" y="${y + 14}" font-size="12">${h(p.label)}</text><rect x="90" y="${y + 2}" width="${bar}" height="16" fill="#e6e6e6"/><rect x="90" y="${y + 2}" width="${width}" height="16" fill="${v === null ? '#6b6b6b' : v < 95 ? '#c0262d' : v < 99.5 ? '#d08a00' : '#1b7f3b'}"/><text x="${96 + bar}" y="${y + 14}" font-size="12">${percent(v)}</text>`;
     })
     .join('');
   return `<svg role="img" aria-label="Availability per path over all tenants" width="440" height="${totals.paths.length * 24}" viewBox="0 0 440 ${totals.paths.length * 24}">${rows}</svg>`;
