@@ -18,6 +18,7 @@ import {
   PATHS,
   type PathSummary,
   PROBE_RULE,
+  type RiskKind,
   type TenantDigest,
 } from './model.ts';
 import { h, hMultiline, LEGEND, ms, percent, STATUS_STYLE, safeColour, textOn } from './style.ts';
@@ -263,55 +264,73 @@ export function tenantDigestHtml(d: TenantDigest, meta: DigestMeta): string {
 }
 
 export interface MspDigestLimits {
-  /** Up to this many tenants, every tenant gets a row; above it only tenants needing attention (default 50). */
+  /** Up to this many tenants, every tenant gets a row; above it only tenants needing action (default 25). */
   readonly allRowsUpTo: number;
-  /** At most this many rows in the tenant table (default 100). */
+  /** At most this many rows in the tenant table (default 30). */
   readonly maxRows: number;
-  /** At most this many tenants in full detail (default 25). */
+  /** At most this many tenants in full detail (default 8). */
   readonly maxDetailed: number;
 }
 
-export const DEFAULT_MSP_LIMITS: MspDigestLimits = { allRowsUpTo: 50, maxRows: 100, maxDetailed: 25 };
+/** Chosen so that the MSP-wide digest of 1,000 tenants stays under Gmail's 102 KB clipping (BENCHMARKS.md). */
+export const DEFAULT_MSP_LIMITS: MspDigestLimits = { allRowsUpTo: 25, maxRows: 30, maxDetailed: 8 };
 
-/** Which tenants the MSP-wide digest shows as rows and in full, worst first. */
+/**
+ * Which tenants the MSP-wide digest shows, worst first. A small MSP sees every tenant as a row; a large one sees rows
+ * only for tenants that need action (failing, still down, still listed, a critical risk). In full detail: tenants
+ * that need action first, then those merely worth a look, up to the limit. Everyone else is counted, and named in the
+ * risk summary; the report page has them all.
+ */
 export function mspSelection(tenants: readonly TenantDigest[], limits: MspDigestLimits = DEFAULT_MSP_LIMITS) {
   const ordered = [...tenants].sort(
-    (a, b) => b.attentionScore - a.attentionScore || a.tenant.name.localeCompare(b.tenant.name),
+    (a, b) =>
+      Number(b.needsAction) - Number(a.needsAction) ||
+      b.attentionScore - a.attentionScore ||
+      a.tenant.name.localeCompare(b.tenant.name),
   );
+  const action = ordered.filter((t) => t.needsAction);
   const attention = ordered.filter((t) => t.needsAttention);
-  const rowsFrom = tenants.length <= limits.allRowsUpTo ? ordered : attention;
+  const rowsFrom = tenants.length <= limits.allRowsUpTo ? ordered : action;
   return {
     rows: rowsFrom.slice(0, limits.maxRows),
     hiddenRows: rowsFrom.length - Math.min(rowsFrom.length, limits.maxRows),
     detailed: attention.slice(0, limits.maxDetailed),
     hiddenDetailed: attention.length - Math.min(attention.length, limits.maxDetailed),
     healthy: ordered.filter((t) => !t.needsAttention),
+    action,
   };
 }
 
-function mspRow(d: TenantDigest): string {
-  const cells = d.paths.map((p) => statusCell(p.now, `${d.tenant.name} ${p.label}: ${STATUS_STYLE[p.now].word}`));
-  const worstDays = d.paths[0]!.days.map((_, i) => {
-    const statuses = d.paths.map((p) => p.days[i]!);
-    const order = ['fail', 'unknown', 'warn', 'pass', 'none'] as const;
-    return order.find((s) => statuses.includes(s)) ?? 'none';
-  });
-  const strip = worstDays.map((s, i) => statusCell(s, `day ${i + 1}: ${STATUS_STYLE[s].word}`));
-  const opened = d.incidents.filter((i) => i.openedThisWeek).length;
-  const recovered = d.incidents.filter((i) => i.fate === 'recovered').length;
-  return `<tr><td ${TD}><b>${h(d.tenant.name)}</b></td>${cells.join('')}<td style="padding:0 0 0 6px;">&nbsp;</td>${strip.join('')}<td ${TD}>${opened}/${recovered}</td><td ${TD}>${d.exposure.length}</td><td ${TD}>${d.risks.length}</td></tr>`;
+/**
+ * A compact status cell for the MSP-wide table (many rows: every byte counts against Gmail's clipping): the
+ * `bgcolor` attribute (read by Word, OWA and Gmail alike) and the `font` shorthand, which Outlook's Word engine reads.
+ */
+function miniCell(status: keyof typeof STATUS_STYLE): string {
+  const s = STATUS_STYLE[status];
+  return `<td bgcolor="${s.bg}" style="color:${s.fg};font:bold 10px Arial,sans-serif;text-align:center;padding:2px">${s.label}</td>`;
 }
 
+const MINI_TD = 'style="padding:2px 4px;font:12px Arial,sans-serif;border-bottom:1px solid #eeeeee"';
+
+function mspRow(d: TenantDigest): string {
+  const order = ['fail', 'unknown', 'warn', 'pass', 'none'] as const;
+  const worstDays = d.paths[0]!.days.map((_, i) => order.find((s) => d.paths.some((p) => p.days[i] === s)) ?? 'none');
+  const opened = d.incidents.filter((i) => i.openedThisWeek).length;
+  const recovered = d.incidents.filter((i) => i.fate === 'recovered').length;
+  return `<tr><td ${MINI_TD}><b>${h(d.tenant.name)}</b></td>${d.paths.map((p) => miniCell(p.now)).join('')}<td></td>${worstDays.map(miniCell).join('')}<td ${MINI_TD}>${opened}/${recovered}</td><td ${MINI_TD}>${d.exposure.length}</td><td ${MINI_TD}>${d.risks.length}</td></tr>`;
+}
+
+export const RISK_LABELS: readonly (readonly [RiskKind, string])[] = [
+  ['basic-auth', 'Still on Basic auth for SMTP AUTH'],
+  ['spf-lookups', 'SPF at 8 or more of 10 lookups'],
+  ['relay-ip-not-authorised', 'Relay IPs not authorised by SPF'],
+  ['agent-silent', 'Site agents that stopped reporting'],
+  ['zone-unusable', 'Blocklists that were unusable'],
+  ['certificate-expiry', 'STARTTLS certificates near expiry'],
+];
+
 function riskSummary(tenants: readonly TenantDigest[]): string {
-  const kinds: readonly [string, string][] = [
-    ['basic-auth', 'Still on Basic auth for SMTP AUTH'],
-    ['spf-lookups', 'SPF at 8 or more of 10 lookups'],
-    ['relay-ip-not-authorised', 'Relay IPs not authorised by SPF'],
-    ['agent-silent', 'Site agents that stopped reporting'],
-    ['zone-unusable', 'Blocklists that were unusable'],
-    ['certificate-expiry', 'STARTTLS certificates near expiry'],
-  ];
-  const rows = kinds.flatMap(([kind, label]) => {
+  const rows = RISK_LABELS.flatMap(([kind, label]) => {
     const who = tenants.filter((t) => t.risks.some((r) => r.kind === kind));
     if (who.length === 0) return [];
     const names = who.slice(0, 12).map((t) => h(t.tenant.name));
@@ -328,8 +347,16 @@ function tenantDetail(d: TenantDigest, meta: DigestMeta): string {
   const parts: string[] = [
     `<h3 style="margin:12px 0 6px 0;font-size:15px;line-height:20px;color:#1a1a1a;${FONT}">${h(d.tenant.name)} <span style="color:#555555;font-weight:normal;font-size:12px;">(${h(d.tenant.id)})</span></h3>`,
   ];
-  parts.push(strips(d, meta));
+  const failing = d.paths.filter((p) => p.counts.fail > 0);
+  parts.push(
+    para(
+      failing.length === 0
+        ? 'No path went down this week.'
+        : `Down this week: ${failing.map((p) => `${h(p.label)} ${percent(p.availability)}`).join(', ')}. At the end of the week: ${d.paths.map((p) => `${h(p.label)} ${STATUS_STYLE[p.now].label}`).join(', ')}.`,
+    ),
+  );
   if (d.incidents.length > 0) {
+    parts.push(small('<b>Incidents</b>'));
     parts.push(
       table(
         ['Incident', 'When', 'Down for'],
@@ -353,7 +380,7 @@ export function mspDigestHtml(
   const sel = mspSelection(tenants, limits);
   const glance = [
     para(
-      `<b>${totals.tenants.toLocaleString('en-US')} tenants</b> · <b>${totals.needingAttention.toLocaleString('en-US')}</b> need attention · ${totals.incidentsOpened} incidents opened, ${totals.incidentsRecovered} recovered, <b>${totals.stillDown} still down</b> · ${totals.listings} blocklist listings · ${totals.changes} SPF/MX changes · ${totals.checksRun.toLocaleString('en-US')} checks (${totals.unknowns.toLocaleString('en-US')} unknown).`,
+      `<b>${totals.tenants.toLocaleString('en-US')} tenants</b> · <b>${totals.needingAction.toLocaleString('en-US')}</b> need action, ${(totals.needingAttention - totals.needingAction).toLocaleString('en-US')} more worth a look · ${totals.incidentsOpened} incidents opened, ${totals.incidentsRecovered} recovered, <b>${totals.stillDown} still down</b> · ${totals.listings} blocklist listings · ${totals.changes} SPF/MX changes · ${totals.checksRun.toLocaleString('en-US')} checks (${totals.unknowns.toLocaleString('en-US')} unknown).`,
     ),
     table(
       totals.paths.map((p) => h(p.label)),
@@ -379,7 +406,7 @@ export function mspDigestHtml(
     tenants.length <= limits.allRowsUpTo
       ? ''
       : para(
-          `Only the ${sel.rows.length} tenants that need attention are listed${sel.hiddenRows > 0 ? ` (worst first; ${sel.hiddenRows} more in the report)` : ''}; ${sel.healthy.length.toLocaleString('en-US')} tenants were healthy all week.`,
+          `Only tenants that need action are listed: ${sel.rows.length} of ${sel.action.length}${sel.hiddenRows > 0 ? ` (worst first; the other ${sel.hiddenRows} are in the report)` : ''}. ${(totals.needingAttention - totals.needingAction).toLocaleString('en-US')} more have something worth a look (see Risks ahead), and ${sel.healthy.length.toLocaleString('en-US')} were healthy all week.`,
         );
   const body = [
     section('This week at a glance', glance),

@@ -1,5 +1,5 @@
 /** The plain-text part of the digest e-mails: the same facts as the HTML, stored text cleaned of control characters. */
-import { DEFAULT_MSP_LIMITS, type MspDigestLimits, mspSelection } from './email-html.ts';
+import { DEFAULT_MSP_LIMITS, type MspDigestLimits, mspSelection, RISK_LABELS } from './email-html.ts';
 import {
   AVAILABILITY_RULE,
   type DigestMeta,
@@ -127,14 +127,14 @@ export function mspDigestText(
   const sel = mspSelection(tenants, limits);
   const out = header(meta, 'Weekly mail health: all tenants');
   out.push(
-    `${totals.tenants} tenants · ${totals.needingAttention} need attention · ${totals.incidentsOpened} incidents opened, ${totals.incidentsRecovered} recovered, ${totals.stillDown} still down · ${totals.listings} blocklist listings · ${totals.changes} SPF/MX changes · ${totals.checksRun} checks (${totals.unknowns} unknown).`,
+    `${totals.tenants} tenants · ${totals.needingAction} need action, ${totals.needingAttention - totals.needingAction} more worth a look · ${totals.incidentsOpened} incidents opened, ${totals.incidentsRecovered} recovered, ${totals.stillDown} still down · ${totals.listings} blocklist listings · ${totals.changes} SPF/MX changes · ${totals.checksRun} checks (${totals.unknowns} unknown).`,
     `Availability over all tenants: ${totals.paths.map((p) => `${p.label} ${percent(p.availability)}`).join(' · ')}`,
   );
   if (meta.reportUrl) out.push(`Full dashboard: ${meta.reportUrl}`);
   out.push('', 'TENANTS');
   if (tenants.length > limits.allRowsUpTo) {
     out.push(
-      `Only the ${sel.rows.length} tenants that need attention are listed${sel.hiddenRows > 0 ? ` (worst first; ${sel.hiddenRows} more in the report)` : ''}; ${sel.healthy.length} tenants were healthy all week.`,
+      `Only tenants that need action are listed: ${sel.rows.length} of ${sel.action.length}${sel.hiddenRows > 0 ? ` (worst first; the other ${sel.hiddenRows} are in the report)` : ''}. ${totals.needingAttention - totals.needingAction} more have something worth a look, and ${sel.healthy.length} were healthy all week.`,
     );
   }
   for (const d of sel.rows) {
@@ -146,12 +146,15 @@ export function mspDigestText(
     );
   }
   out.push('', 'RISKS AHEAD');
-  const risky = tenants.filter((d) => d.risks.length > 0);
-  if (risky.length === 0) out.push('Nothing on the horizon for any tenant.');
-  for (const d of risky.slice(0, limits.maxRows)) {
-    for (const r of d.risks)
-      out.push(`  ${t(d.tenant.name)}: [${r.severity === 'critical' ? 'ACT NOW' : 'PLAN'}] ${t(r.text)}`);
+  let anyRisk = false;
+  for (const [kind, label] of RISK_LABELS) {
+    const who = tenants.filter((d) => d.risks.some((r) => r.kind === kind));
+    if (who.length === 0) continue;
+    anyRisk = true;
+    const names = who.slice(0, 12).map((d) => t(d.tenant.name));
+    out.push(`  ${label}: ${who.length} (${names.join(', ')}${who.length > 12 ? ` and ${who.length - 12} more` : ''})`);
   }
+  if (!anyRisk) out.push('Nothing on the horizon for any tenant.');
   out.push('', 'NEEDING ATTENTION');
   if (sel.detailed.length === 0) out.push('No tenant needs attention this week.');
   for (const d of sel.detailed) {

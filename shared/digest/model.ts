@@ -138,6 +138,8 @@ export interface TenantDigest {
   readonly transcripts: readonly Transcript[];
   /** Something to read: a path failing or unknown at week end, an incident, a listing, a change or a risk. */
   readonly needsAttention: boolean;
+  /** Something to do now: a path failing at week end, an incident still down, a listing still on, a critical risk. */
+  readonly needsAction: boolean;
   /** For ordering: higher is worse. */
   readonly attentionScore: number;
 }
@@ -524,6 +526,7 @@ export function composeTenant(
     unknowns: inWeek.filter((r) => r.status === 'unknown').length,
     transcripts,
     needsAttention: attentionScore > 0,
+    needsAction: failingNow > 0 || stillDown > 0 || critical > 0 || exposure.some((e) => e.listedAtEnd),
     attentionScore,
   };
 }
@@ -531,6 +534,7 @@ export function composeTenant(
 export interface MspTotals {
   readonly tenants: number;
   readonly needingAttention: number;
+  readonly needingAction: number;
   readonly checksRun: number;
   readonly unknowns: number;
   readonly incidentsOpened: number;
@@ -568,6 +572,7 @@ export function mspTotals(tenants: readonly TenantDigest[]): MspTotals {
   return {
     tenants: tenants.length,
     needingAttention: tenants.filter((t) => t.needsAttention).length,
+    needingAction: tenants.filter((t) => t.needsAction).length,
     checksRun: tenants.reduce((n, t) => n + t.checksRun, 0),
     unknowns: tenants.reduce((n, t) => n + t.unknowns, 0),
     incidentsOpened,
