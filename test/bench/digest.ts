@@ -40,6 +40,8 @@ interface ChildResult {
   readonly readComposeMs: number;
   readonly renderMs: number;
   readonly totalMs: number;
+  /** CPU time (user + system) of the same span: what the machine's other work does not inflate. */
+  readonly cpuMs: number;
   readonly reportMs: number;
   readonly peakRssMb: number;
   readonly rssBeforeMb: number;
@@ -150,6 +152,7 @@ function tenantWeek(i: number): { checks: CheckRecord[]; incidents: IncidentReco
 async function child(dbPath: string): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const store = openSqliteStore({ path: dbPath });
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const built = await buildDigest({
     store,
@@ -175,6 +178,7 @@ async function child(dbPath: string): Promise<void> {
     textMax = Math.max(textMax, Buffer.byteLength(r.text));
   }
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   const peakDigest = process.resourceUsage().maxRSS / 1024;
   const report = renderReport(built);
   const t3 = performance.now();
@@ -184,6 +188,7 @@ async function child(dbPath: string): Promise<void> {
     readComposeMs: t1 - t0,
     renderMs: t2 - t1,
     totalMs: t2 - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     reportMs: t3 - t2,
     peakRssMb: peakDigest,
     rssBeforeMb: rssBefore / 1048576,
@@ -197,7 +202,6 @@ async function child(dbPath: string): Promise<void> {
     needingAttention: built.totals.needingAttention,
     needingAction: built.totals.needingAction,
   };
-  if (process.env.BENCH_DIGEST_DUMP) (await import('node:fs')).writeFileSync(process.env.BENCH_DIGEST_DUMP, msp.html);
   process.send?.(result);
 }
 
@@ -255,7 +259,12 @@ ${table(
   [
     ['read + compose, 1,000 tenants (SQLite)', `${Math.round(result.readComposeMs)} ms`, ''],
     ['render MSP-wide + 1,000 per-tenant digests (HTML + text)', `${Math.round(result.renderMs)} ms`, ''],
-    ['**total**', `**${Math.round(result.totalMs)} ms**`, `< ${TIME_LIMIT_MS} ms: ${pass(timeOk)}`],
+    ['**total** (wall)', `**${Math.round(result.totalMs)} ms**`, `< ${TIME_LIMIT_MS} ms: ${pass(timeOk)}`],
+    [
+      'CPU time of the same span (user + system)',
+      `${Math.round(result.cpuMs)} ms`,
+      `informational: ${result.cpuMs < TIME_LIMIT_MS ? 'under' : 'over'} ${TIME_LIMIT_MS} ms; wall above CPU is waiting for the shared cores`,
+    ],
     [
       'peak RSS of the process (up to the end of the digests)',
       `**${Math.round(result.peakRssMb)} MB** (${Math.round(result.rssBeforeMb)} MB at start)`,
@@ -284,7 +293,8 @@ ${table(
     if (process.env.BENCH_WRITE !== '0') writeBenchmarksSection(SECTION, text);
     return timeOk && rssOk && sizeOk && mspOk ? 0 : 1;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.BENCH_DIGEST_KEEP) rmSync(dir, { recursive: true, force: true });
+    else console.error(`kept ${dir}`);
   }
 }
 
