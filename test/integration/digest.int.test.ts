@@ -245,6 +245,49 @@ describe('relaywatch digest and report', () => {
     expect(html).not.toContain('Northwind');
   });
 
+  it('writes one file pair per tenant when several are asked for', async () => {
+    const out = join(dir, 'each.html');
+    const r = await runCliCaptured(
+      [
+        'digest',
+        '--config',
+        await config(),
+        '--week',
+        FIXTURE_WEEK,
+        '--tenant',
+        'fabrikam',
+        '--tenant',
+        'northwind',
+        '--out',
+        out,
+      ],
+      {},
+      () => FIXTURE_NOW,
+    );
+    expect(r.code).toBe(0);
+    expect(await readFile(join(dir, 'each-fabrikam.html'), 'utf8')).toContain('Fabrikam Ltd');
+    expect(await readFile(join(dir, 'each-northwind.txt'), 'utf8')).toContain('Northwind Traders');
+  });
+
+  it('asks for exactly one of --out and --send, and names an unknown tenant', async () => {
+    const both = await runCliCaptured(['digest', '--config', await config(), '--out', join(dir, 'y.html'), '--send']);
+    expect(both.code).toBe(3);
+    expect(both.stderr).toContain('give exactly one of --out <file> or --send');
+    const neither = await runCliCaptured(['digest', '--config', await config()]);
+    expect(neither.code).toBe(3);
+    const unknown = await runCliCaptured([
+      'digest',
+      '--config',
+      await config(),
+      '--tenant',
+      'nobody',
+      '--out',
+      join(dir, 'z.html'),
+    ]);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain('unknown tenant "nobody"');
+  });
+
   it('refuses a week that is not an ISO week, naming the form', async () => {
     const r = await runCliCaptured([
       'digest',
