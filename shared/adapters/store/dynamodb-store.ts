@@ -43,6 +43,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 import {
   type CheckRecord,
   ConflictError,
@@ -84,9 +85,8 @@ import {
 
 /** Concurrent conditional puts per batch: enough to write a run's checks quickly, few enough not to burst-throttle. */
 export const WRITE_CONCURRENCY = 16;
-export const GSI1 = 'GSI1';
-export const GSI2 = 'GSI2';
-export const TTL_ATTRIBUTE = 'expiresAt';
+export { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
+
 const DAY_SECONDS = 86_400;
 
 type Item = Record<string, unknown>;
