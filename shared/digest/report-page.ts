@@ -82,6 +82,8 @@ input,select,button{font:inherit}
 table{border-collapse:collapse;width:100%}
 th,td{padding:5px 6px;border-bottom:1px solid #e6e6e6;text-align:left;vertical-align:top}
 th{font-size:12px;color:#444}
+.strip{white-space:nowrap}
+.strip .st{min-width:36px;margin-right:2px}
 .st{display:inline-block;min-width:44px;padding:1px 4px;border-radius:3px;font-size:11px;font-weight:bold;text-align:center}
 tr.detail>td{background:#fafafa;padding:10px 16px 16px}
 pre{background:#111;color:#eee;padding:8px;border-radius:4px;overflow:auto;max-height:320px;font-size:12px}
@@ -136,7 +138,7 @@ function detail(d: TenantDigest, meta: DigestMeta, id: string): string {
   const paths = d.paths
     .map(
       (p) =>
-        `<tr><td>${h(p.label)}</td><td>${badge(p.now, `${p.label} at the end of the week`)}</td><td>${stripSvg(p.days, labels, p.label)}</td><td>${h(availabilityPhrase(p))}</td><td>${p.probe && p.probe.runs > 0 ? `${p.probe.successRate?.toFixed(1) ?? 'n/a'} % accepted · median ${ms(p.probe.medianMs)} · p95 ${ms(p.probe.p95Ms)}` : ''}</td></tr>`,
+        `<tr><td>${h(p.label)}</td><td>${badge(p.now, `${p.label} at the end of the week`)}</td><td class="strip">${p.days.map((st, i) => badge(st, `${p.label} ${labels[i] ?? ''}`)).join('')}</td><td>${h(availabilityPhrase(p))}</td><td>${p.probe && p.probe.runs > 0 ? `${p.probe.successRate?.toFixed(1) ?? 'n/a'} % accepted · median ${ms(p.probe.medianMs)} · p95 ${ms(p.probe.p95Ms)}` : ''}</td></tr>`,
     )
     .join('');
   const incidents =
@@ -214,7 +216,8 @@ ${detail(d, meta, id)}`;
 <main>
 <section class="cards">
 <div class="card"><b>${totals.tenants}</b>tenants</div>
-<div class="card"><b>${totals.needingAttention}</b>need attention</div>
+<div class="card"><b>${totals.needingAction}</b>need action</div>
+<div class="card"><b>${totals.needingAttention - totals.needingAction}</b>more worth a look</div>
 <div class="card"><b>${totals.incidentsOpened}</b>incidents opened</div>
 <div class="card"><b>${totals.stillDown}</b>still down</div>
 <div class="card"><b>${totals.listings}</b>blocklist listings</div>
