@@ -3,7 +3,10 @@
  * drop or block. Built for Outlook desktop's Word engine first, so it also holds in Outlook on the web and Gmail:
  * - layout in nested `<table role="presentation">` with fixed widths, no flex/grid, no positioning, no `<div>` layout;
  * - inline `style` on every element (Gmail strips `<style>` in some views) plus `bgcolor`/`width`/`align`
- *   attributes that Word reads when it ignores CSS; no shorthand Word misreads (`border` is spelled out);
+ *   attributes that Word reads when it ignores CSS; only properties Word applies to the element they are on
+ *   (text properties, `font`, `color`, `background-color` and borders anywhere; padding and widths on `<td>`,
+ *   margins on `<p>`/`<h1>`: Microsoft's CORE/COREEXTENDED/FULL classes for Outlook 2007 and later); the preheader is
+ *   hidden with `mso-hide:all` as well;
  * - no script, no external image, no SVG, no web font (Arial/Helvetica stack);
  * - the 7-day strip is a row of table cells whose background is the status colour AND whose text is the status
  *   (OK/WARN/FAIL/UNK/–): colour is never the only signal, and a client that drops backgrounds still shows words.
