@@ -14,7 +14,7 @@
  *
  * Finding codes are `probe-<diagnosis id>` (README "Probe diagnoses"), plus the probe's own findings (Basic auth).
  */
-import { type CheckOutcome, type Finding, finding, type JsonValue } from '../domain/outcome.ts';
+import { type CheckOutcome, type Finding, finding } from '../domain/outcome.ts';
 import type { Diagnosis } from '../probe/diagnosis.ts';
 import type { ProbeReport } from '../use-cases/run-probe.ts';
 
@@ -36,24 +36,6 @@ export function isPathFailure(d: Diagnosis): boolean {
   // A token request that failed on the network or timed out is retryable; Entra refusing the app is not.
   // run-probe puts the token provider's reason first: `(network) …`, `(timeout) …`.
   return d.id === 'oauth-token-failed' && d.detail !== null && /^\((?:network|timeout)\)/.test(d.detail);
-}
-
-const TRANSCRIPT_STEPS = 24;
-const TRANSCRIPT_LINE = 200;
-
-function line(text: string): string {
-  return text.length <= TRANSCRIPT_LINE ? text : `${text.slice(0, TRANSCRIPT_LINE - 1)}…`;
-}
-
-/** The last {@link TRANSCRIPT_STEPS} steps, each line capped: a few kilobytes at most. */
-function boundedTranscript(steps: ProbeReport['result']['transcript']): JsonValue[] {
-  return steps.slice(-TRANSCRIPT_STEPS).map((e) => ({
-    stage: e.stage,
-    at: e.at,
-    ...(e.sent !== undefined ? { sent: line(e.sent) } : {}),
-    ...(e.reply !== undefined ? { reply: e.reply.slice(0, 4).map(line) } : {}),
-    ...(e.note !== undefined ? { note: line(e.note) } : {}),
-  }));
 }
 
 export function probeOutcome(report: ProbeReport, kind: ProbeCheckKind = `probe-${report.kind}`): CheckOutcome {
@@ -119,12 +101,23 @@ export function probeOutcome(report: ProbeReport, kind: ProbeCheckKind = `probe-
       transcriptSteps: report.result.transcript.length,
       /** Milliseconds from connect to the last step: the digest's probe latency. */
       latencyMs: report.result.transcript.at(-1)?.at ?? 0,
-      /** The last steps (credentials are already `<redacted>` by the prober), bounded for the store; the report shows them. */
-      transcript: boundedTranscript(report.result.transcript),
+      // The whole conversation (credentials already redacted by the prober), for `relaywatch history --detail`
+      // and the report page's last transcripts.
+      transcript: report.result.transcript.map((e) => ({
+        stage: e.stage,
+        at: e.at,
+        ...(e.sent !== undefined ? { sent: e.sent } : {}),
+        ...(e.reply !== undefined ? { reply: [...e.reply] } : {}),
+        ...(e.note !== undefined ? { note: e.note } : {}),
+      })),
       tls: report.result.tls
         ? {
             version: report.result.tls.version,
+            cipher: report.result.tls.cipher,
             authorized: report.result.tls.authorized,
+            subject: report.result.tls.subject,
+            issuer: report.result.tls.issuer,
+            /** The leaf certificate's expiry: the digest's "certificates near expiry". */
             validTo: report.result.tls.validTo,
           }
         : null,

@@ -183,6 +183,7 @@ export function registerDigest(program: Command, io: CliIo, setExit: (code: numb
     .option('--smtp-ca <file>', "extra CA certificate (PEM) to trust for the e-mail route's SMTP server")
     .option('--store <spec>', STORE_OPTION_HELP)
     .option('--endpoint <url>', ENDPOINT_OPTION_HELP)
+    .option('-v, --verbose', 'also print the configuration warnings (check and config validate always do)')
     .addHelpText(
       'after',
       `
@@ -214,7 +215,7 @@ Examples:
       const send = opts.send === true;
       if ((out === undefined) === !send) throw new UsageError('give exactly one of --out <file> or --send');
       const config = await loadConfigOrExit(opts.config, io.env);
-      for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      if (opts.verbose) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       const tenantIds: string[] | undefined = opts.tenant;
       const c = config.config;
       if (send) {
@@ -295,6 +296,7 @@ Examples:
     .option('-w, --week <YYYY-Www>', 'the ISO week to show, in digest.timeZone (default: the last complete week)')
     .option('--store <spec>', STORE_OPTION_HELP)
     .option('--endpoint <url>', ENDPOINT_OPTION_HELP)
+    .option('-v, --verbose', 'also print the configuration warnings (check and config validate always do)')
     .addHelpText(
       'after',
       `
@@ -312,7 +314,7 @@ Examples:
     )
     .action(async (opts) => {
       const config = await loadConfigOrExit(opts.config, io.env);
-      for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      if (opts.verbose) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       const built = await build(io, config, opts, undefined);
       await writeFile(String(opts.out), renderReport(built), 'utf8');
       write(io.stdout, `wrote ${clean(String(opts.out))} (${built.meta.week.id}, ${built.tenants.length} tenants)\n`);
