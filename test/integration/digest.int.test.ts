@@ -288,6 +288,33 @@ describe('relaywatch digest and report', () => {
     expect(unknown.stderr).toContain('unknown tenant "nobody"');
   });
 
+  it('reads a store that does not exist yet as empty: every path "not run", nothing created', async () => {
+    const out = join(dir, 'empty.html');
+    const missing = join(dir, 'never', 'state.db');
+    const r = await runCliCaptured(
+      [
+        'digest',
+        '--config',
+        await config(),
+        '--store',
+        `sqlite:${missing}`,
+        '--tenant',
+        'contoso',
+        '--week',
+        FIXTURE_WEEK,
+        '--out',
+        out,
+      ],
+      {},
+      () => FIXTURE_NOW,
+    );
+    expect(r.code).toBe(0);
+    const text = await readFile(join(dir, 'empty.txt'), 'utf8');
+    expect(text).toContain('not run this week');
+    expect(text).toContain('0 checks ran');
+    await expect(readFile(missing)).rejects.toThrow();
+  });
+
   it('refuses a week that is not an ISO week, naming the form', async () => {
     const r = await runCliCaptured([
       'digest',
