@@ -19,6 +19,7 @@ import {
   type TenantHistory,
   type TenantInput,
 } from '../digest/model.ts';
+import type { DigestRecipients } from '../digest/plan.ts';
 import { reportPageHtml } from '../digest/report-page.ts';
 import type { Week } from '../digest/week.ts';
 import type { CheckRecord, EventRecord, IncidentRecord, IncidentStore, Page, ResultStore } from '../ports/stores.ts';
@@ -142,12 +143,6 @@ export interface DigestDelivery {
   readonly to: readonly string[];
   readonly ok: boolean;
   readonly detail: string;
-}
-
-export interface DigestRecipients {
-  readonly msp: { readonly to: readonly string[] } | null;
-  /** Per tenant id; a tenant missing here (or with no addresses) gets no per-tenant e-mail. */
-  readonly tenants: ReadonlyMap<string, readonly string[]>;
 }
 
 export type SendDigest = (

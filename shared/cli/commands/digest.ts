@@ -4,14 +4,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type AlertRouteConfig, DigestSchema, type RelaywatchConfig } from '../../config/schema.ts';
+import type { RelaywatchConfig } from '../../config/schema.ts';
 import type { TenantInput } from '../../digest/model.ts';
+import { checkDigestTenants, DigestConfigError, digestSettings, sendPlan as planOf } from '../../digest/plan.ts';
 import { parseWeek, previousWeek, type Week, WeekFormatError } from '../../digest/week.ts';
 import { headerValue } from '../../notify/escape.ts';
 import {
   type BuiltDigest,
   buildDigest,
-  type DigestRecipients,
   renderMspDigest,
   renderReport,
   renderTenantDigest,
@@ -24,13 +24,6 @@ import type { CliConfig } from '../config-bridge.ts';
 import { clean } from '../render.ts';
 import { UsageError } from '../wiring.ts';
 import { ENDPOINT_OPTION_HELP, oneLine, openReadStore, repeatable, STORE_OPTION_HELP } from './status.ts';
-
-export type DigestConfigResolved = ReturnType<typeof DigestSchema.parse>;
-
-/** The `digest` section with its defaults (a config without one gets every default). */
-export function digestSettings(config: RelaywatchConfig): DigestConfigResolved {
-  return config.digest ?? DigestSchema.parse({});
-}
 
 function weekOf(value: string | undefined, timeZone: string, now: Date): Week {
   if (value === undefined) return previousWeek(now.getTime(), timeZone);
@@ -51,17 +44,6 @@ function tenantInputs(config: RelaywatchConfig, ids: readonly string[] | undefin
   }));
 }
 
-/** Tenant ids under `digest.tenants` that the config does not have: a typo would silently send nothing. */
-function checkDigestTenants(config: RelaywatchConfig, digest: DigestConfigResolved): void {
-  const known = new Set(config.tenants.map((t) => t.id));
-  const unknown = Object.keys(digest.tenants).filter((id) => !known.has(id));
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `digest.tenants names ${unknown.map((u) => JSON.stringify(u)).join(', ')}, not a tenant of the config (tenants: ${[...known].join(', ')})`,
-    );
-  }
-}
-
 async function build(
   io: CliIo,
   config: CliConfig,
@@ -70,7 +52,12 @@ async function build(
 ): Promise<BuiltDigest> {
   const c = config.config;
   const digest = digestSettings(c);
-  checkDigestTenants(c, digest);
+  try {
+    checkDigestTenants(c, digest);
+  } catch (err) {
+    if (err instanceof DigestConfigError) throw new UsageError(err.message);
+    throw err;
+  }
   const now = io.now();
   const week = weekOf(opts.week, digest.timeZone, now);
   const tenants = tenantInputs(c, tenantIds);
@@ -97,67 +84,14 @@ async function build(
   }
 }
 
-function emailRoute(config: RelaywatchConfig, id: string, where: string): AlertRouteConfig {
-  const routes = config.alerts?.routes ?? [];
-  const route = routes.find((r) => r.id === id);
-  if (!route) {
-    throw new UsageError(
-      `${where} names route ${JSON.stringify(id)}, which is not under alerts.routes (routes: ${routes.map((r) => r.id).join(', ') || 'none'})`,
-    );
+/** The send plan, with the config's mistakes as usage errors (exit 3). */
+function sendPlan(config: RelaywatchConfig, tenantIds: readonly string[] | null) {
+  try {
+    return planOf(config, tenantIds);
+  } catch (err) {
+    if (err instanceof DigestConfigError) throw new UsageError(err.message);
+    throw err;
   }
-  if (!route.email) throw new UsageError(`${where} names route ${JSON.stringify(id)}, which is not an e-mail route`);
-  return route;
-}
-
-interface SendPlan {
-  readonly recipients: DigestRecipients;
-  readonly mspRoute: AlertRouteConfig | null;
-  readonly tenantRoute: AlertRouteConfig | null;
-  /** Tenants that have recipients but are switched off, and tenants without recipients (for the summary). */
-  readonly skipped: readonly { readonly tenant: string; readonly why: string }[];
-}
-
-/** Who gets what, from the `digest` section. @throws UsageError naming the missing or wrong setting. */
-export function sendPlan(config: RelaywatchConfig, tenantIds: readonly string[] | null): SendPlan {
-  const digest = config.digest;
-  if (!digest) {
-    throw new UsageError(
-      '--send needs a digest section in the config (digest.msp.route and/or digest.tenants.<id>.to); see docs/configuration.md "digest"',
-    );
-  }
-  if (!digest.enabled) throw new UsageError('digest.enabled is false: the digest is switched off in the config');
-  checkDigestTenants(config, digest);
-  const mspRoute = digest.msp?.route ? emailRoute(config, digest.msp.route, 'digest.msp.route') : null;
-  const tenantRouteId = digest.tenantRoute ?? digest.msp?.route;
-  const tenantRoute = tenantRouteId ? emailRoute(config, tenantRouteId, 'digest.tenantRoute') : null;
-  if (digest.msp && !mspRoute) throw new UsageError('digest.msp needs a route (an e-mail route that sends it)');
-  const mspTo = digest.msp?.to ?? mspRoute?.email?.to ?? [];
-  const tenants = new Map<string, readonly string[]>();
-  const skipped: { tenant: string; why: string }[] = [];
-  for (const t of config.tenants) {
-    if (tenantIds !== null && !tenantIds.includes(t.id)) continue;
-    const s = digest.tenants[t.id];
-    if (!s?.to) {
-      skipped.push({ tenant: t.id, why: 'no recipients (digest.tenants.<id>.to)' });
-      continue;
-    }
-    if (!s.enabled) {
-      skipped.push({ tenant: t.id, why: 'switched off (digest.tenants.<id>.enabled: false)' });
-      continue;
-    }
-    tenants.set(t.id, s.to);
-  }
-  if (tenants.size > 0 && !tenantRoute) {
-    throw new UsageError(
-      'per-tenant digests need digest.tenantRoute (or digest.msp.route): the e-mail route that sends them',
-    );
-  }
-  return {
-    recipients: { msp: tenantIds === null && mspRoute ? { to: mspTo } : null, tenants },
-    mspRoute,
-    tenantRoute,
-    skipped,
-  };
 }
 
 function outputPaths(out: string): { html: string; text: string } {
