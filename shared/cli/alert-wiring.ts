@@ -41,6 +41,7 @@ export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
         return [{ id, minSeverity: min }];
       }),
       suppression: { maintenance: t.maintenance ?? [], mutes: t.mutes ?? [] },
+      relayIps: t.relayIps ?? [],
     };
   });
 }

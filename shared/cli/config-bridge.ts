@@ -149,6 +149,7 @@ export async function loadForCli(
       name: t.name,
       domains: t.domains.map((d) => ({ name: d.name, expectedMx: 'expectedMx' in d ? d.expectedMx : undefined })),
       relayIps: t.relayIps,
+      ...(t.relay ? { relaySender: t.relay.sender } : {}),
       ...(t.submission
         ? {
             submission: {
