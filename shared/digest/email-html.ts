@@ -191,9 +191,9 @@ function probesBlock(d: TenantDigest): string {
 }
 
 function exposureBlock(d: TenantDigest): string {
-  if (d.exposure.length === 0) return para('None of the sending IPs was listed on a blocklist this week.');
+  if (d.exposure.length === 0) return para('None of the sending IPs or domains was listed on a blocklist this week.');
   return table(
-    ['IP', 'Blocklist', 'Days listed', 'At week end'],
+    ['IP or domain', 'Blocklist', 'Days listed', 'At week end'],
     d.exposure.map(
       (e) =>
         `<tr><td ${TD}>${h(e.ip)}</td><td ${TD}>${h(e.zoneName)} (${h(e.kind)})</td><td ${TD}>${e.daysListed} of 7</td><td ${TD}>${e.listedAtEnd ? '<b>still listed</b>' : 'delisted'}</td></tr>`,

@@ -79,7 +79,7 @@ function tenantBody(d: TenantDigest, meta: DigestMeta): string[] {
     );
   }
   out.push('', 'BLOCKLISTS');
-  if (d.exposure.length === 0) out.push('None of the sending IPs was listed on a blocklist this week.');
+  if (d.exposure.length === 0) out.push('None of the sending IPs or domains was listed on a blocklist this week.');
   for (const e of d.exposure) {
     out.push(
       `  ${t(e.ip)} on ${t(e.zoneName)} (${t(e.kind)}): listed ${e.daysListed} of 7 days, ${e.listedAtEnd ? 'STILL LISTED' : 'delisted'}`,

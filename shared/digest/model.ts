@@ -28,15 +28,22 @@ export const PROBE_RULE =
 export type PathId = 'spf' | 'mx' | 'relay' | 'submission' | 'blocklists';
 export type DayStatus = CheckStatus | 'none';
 
-export const PATHS: readonly { readonly id: PathId; readonly label: string; readonly check: string }[] = [
-  { id: 'spf', label: 'SPF', check: 'spf' },
-  { id: 'mx', label: 'MX', check: 'mx' },
-  { id: 'relay', label: 'Relay', check: 'probe-relay' },
-  { id: 'submission', label: 'Submission', check: 'probe-submission' },
-  { id: 'blocklists', label: 'Blocklists', check: 'blocklist' },
+/** The paths and the stored check kinds behind each (blocklists: the sending IPs' and the tenant's domains'). */
+export const PATHS: readonly {
+  readonly id: PathId;
+  readonly label: string;
+  readonly checks: readonly string[];
+}[] = [
+  { id: 'spf', label: 'SPF', checks: ['spf'] },
+  { id: 'mx', label: 'MX', checks: ['mx'] },
+  { id: 'relay', label: 'Relay', checks: ['probe-relay'] },
+  { id: 'submission', label: 'Submission', checks: ['probe-submission'] },
+  { id: 'blocklists', label: 'Blocklists', checks: ['blocklist', 'domain-blocklist'] },
 ];
 
-const PATH_OF_CHECK: Readonly<Record<string, PathId>> = Object.fromEntries(PATHS.map((p) => [p.check, p.id]));
+const PATH_OF_CHECK: Readonly<Record<string, PathId>> = Object.fromEntries(
+  PATHS.flatMap((p) => p.checks.map((c) => [c, p.id] as const)),
+);
 
 export function pathOfCheck(check: string): PathId | null {
   return PATH_OF_CHECK[check] ?? null;
@@ -85,6 +92,7 @@ export interface IncidentSummary {
 }
 
 export interface Exposure {
+  /** A sending IP, or a domain (domain blocklists). */
   readonly ip: string;
   readonly zone: string;
   readonly zoneName: string;
@@ -467,9 +475,14 @@ export function composeTenant(
   const lastByCheck = new Map<string, Map<string, CheckRecord>>();
   const paths: PathSummary[] = [];
   for (const p of PATHS) {
-    const { summary, last } = pathSummary(p, byCheck.get(p.check) ?? [], week);
+    const { summary, last } = pathSummary(
+      p,
+      p.checks.flatMap((c) => byCheck.get(c) ?? []),
+      week,
+    );
     paths.push(summary);
-    lastByCheck.set(p.check, last);
+    // keyed by subject: an IP and a domain never collide, so the blocklist kinds share one map
+    for (const c of p.checks) lastByCheck.set(c, last);
   }
   const submissionLast = new Map<string, CheckRecord>();
   for (const r of byCheck.get('submission') ?? []) {
@@ -477,7 +490,7 @@ export function composeTenant(
     if (!prev || prev.at < r.at) submissionLast.set(r.subject, r);
   }
   lastByCheck.set('submission', submissionLast);
-  const blocklist = byCheck.get('blocklist') ?? [];
+  const blocklist = [...(byCheck.get('blocklist') ?? []), ...(byCheck.get('domain-blocklist') ?? [])];
   const incidents = incidentSummaries(history.incidents, week, refMs);
   const exposure = exposureOf(blocklist, lastByCheck.get('blocklist') ?? new Map(), week);
   const changes: Change[] = history.events
@@ -497,7 +510,7 @@ export function composeTenant(
   const transcripts: Transcript[] = [];
   for (const p of PATHS) {
     if (p.id !== 'relay' && p.id !== 'submission') continue;
-    for (const r of lastByCheck.get(p.check)?.values() ?? []) {
+    for (const r of lastByCheck.get(p.checks[0]!)?.values() ?? []) {
       const t = transcriptOf(p.id, r);
       if (t) transcripts.push(t);
     }

@@ -77,6 +77,47 @@ describe('composeTenant', () => {
     expect(d.paths.find((p) => p.id === 'spf')!.days).toEqual(Array(7).fill('none'));
   });
 
+  it('counts the tenant domains on domain blocklists in the blocklists path and its exposure', () => {
+    const zones = (listed: boolean) => ({
+      domain: 'acme.example',
+      zones: [
+        {
+          zone: 'spamhaus-dbl',
+          name: 'Spamhaus DBL',
+          status: listed ? 'listed' : 'clean',
+          kind: listed ? 'abuse' : null,
+        },
+      ],
+    });
+    const d = composeTenant(
+      tenant,
+      {
+        checks: [
+          rec('domain-blocklist', 1, 'fail', { detail: zones(true) }),
+          rec('domain-blocklist', 30, 'pass', { detail: zones(false) }),
+          rec('blocklist', 30, 'pass', { subject: '198.51.100.7', detail: { ip: '198.51.100.7', zones: [] } }),
+        ],
+        events: [],
+        incidents: [],
+      },
+      week,
+      opts,
+    );
+    const bl = d.paths.find((p) => p.id === 'blocklists')!;
+    expect(bl.days.slice(0, 2)).toEqual(['fail', 'pass']);
+    expect(bl.counts).toEqual({ pass: 2, warn: 0, fail: 1, unknown: 0 });
+    expect(d.exposure).toEqual([
+      {
+        ip: 'acme.example',
+        zone: 'spamhaus-dbl',
+        zoneName: 'Spamhaus DBL',
+        kind: 'abuse',
+        daysListed: 1,
+        listedAtEnd: false,
+      },
+    ]);
+  });
+
   it('ignores results outside the week', () => {
     const d = composeTenant(
       tenant,
