@@ -23,6 +23,7 @@ import {
   PROBE_RULE,
   type RiskKind,
   type TenantDigest,
+  uptimeSummary,
 } from './model.ts';
 import { h, hMultiline, LEGEND, ms, percent, STATUS_STYLE, safeColour, textOn } from './style.ts';
 import { localTime } from './week.ts';
@@ -143,8 +144,10 @@ function incidentRow(i: IncidentSummary, tz: string): string {
 function incidentsBlock(d: TenantDigest, meta: DigestMeta): string {
   const still = d.incidents.filter((i) => i.fate === 'still-down');
   const recovered = d.incidents.filter((i) => i.fate === 'recovered');
-  const downPaths = new Set(d.incidents.map((i) => i.path));
-  const stayedUp = d.paths.filter((p) => p.now !== 'none' && p.counts.fail === 0 && !downPaths.has(p.id));
+  const { stayedUp, partly } = uptimeSummary(
+    d,
+    meta.week.days.map((x) => x.label),
+  );
   const head = ['Incident', 'When', 'Down for'];
   const parts: string[] = [];
   parts.push(
@@ -172,10 +175,15 @@ function incidentsBlock(d: TenantDigest, meta: DigestMeta): string {
       ),
     );
   parts.push(
-    para(
-      `<b>Stayed up all week:</b> ${stayedUp.length === 0 ? 'none of the watched paths.' : h(stayedUp.map((p) => p.label).join(', '))}`,
-    ),
+    para(`<b>Stayed up all week:</b> ${stayedUp.length === 0 ? 'none of the watched paths.' : h(stayedUp.join(', '))}`),
   );
+  if (partly.length > 0) {
+    parts.push(
+      para(
+        `<b>Up whenever we could tell, but not watched all week:</b> ${partly.map((x) => `${h(x.label)} (${h(x.gaps)})`).join('; ')}.`,
+      ),
+    );
+  }
   return parts.join('\n');
 }
 

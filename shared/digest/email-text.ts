@@ -8,6 +8,7 @@ import {
   type MspTotals,
   PROBE_RULE,
   type TenantDigest,
+  uptimeSummary,
 } from './model.ts';
 import { availabilityPhrase, LEGEND, ms, percent, STATUS_STYLE, t } from './style.ts';
 import { localTime } from './week.ts';
@@ -59,16 +60,21 @@ function tenantBody(d: TenantDigest, meta: DigestMeta): string[] {
   out.push(...strip(d, meta), '');
   const still = d.incidents.filter((i) => i.fate === 'still-down');
   const recovered = d.incidents.filter((i) => i.fate === 'recovered');
-  const downPaths = new Set(d.incidents.map((i) => i.path));
-  const stayedUp = d.paths.filter((p) => p.now !== 'none' && p.counts.fail === 0 && !downPaths.has(p.id));
+  const { stayedUp, partly } = uptimeSummary(
+    d,
+    meta.week.days.map((x) => x.label),
+  );
   out.push('STAYED UP, WENT DOWN, STILL DOWN');
   out.push(`Still down: ${still.length === 0 ? 'nothing.' : `${still.length}`}`);
   for (const i of still) out.push(incidentLine(i, tz));
   out.push(`Went down and recovered: ${recovered.length === 0 ? 'nothing.' : `${recovered.length}`}`);
   for (const i of recovered) out.push(incidentLine(i, tz));
-  out.push(
-    `Stayed up all week: ${stayedUp.length === 0 ? 'none of the watched paths.' : stayedUp.map((p) => p.label).join(', ')}`,
-  );
+  out.push(`Stayed up all week: ${stayedUp.length === 0 ? 'none of the watched paths.' : stayedUp.join(', ')}`);
+  if (partly.length > 0) {
+    out.push(
+      `Up whenever we could tell, but not watched all week: ${partly.map((x) => `${x.label} (${x.gaps})`).join('; ')}.`,
+    );
+  }
   out.push('', 'TEST MESSAGES (PROBES)');
   const probes = d.paths.filter((p) => p.probe !== null && p.probe.runs > 0);
   if (probes.length === 0) out.push('No test messages were sent this week.');

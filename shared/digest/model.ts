@@ -607,3 +607,30 @@ export function formatDuration(ms: number): string {
   if (h < 48) return `${h} h ${String(min % 60).padStart(2, '0')} min`;
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
+
+/**
+ * "Stayed up all week": no result down and every day decided (pass or warn). A path that was up whenever it could be
+ * told, but had days without results or only unknowns, is listed apart with those days: it was not watched all week.
+ */
+export function uptimeSummary(
+  d: TenantDigest,
+  dayLabels: readonly string[],
+): { stayedUp: string[]; partly: { label: string; gaps: string }[] } {
+  const downPaths = new Set(d.incidents.map((i) => i.path));
+  const stayedUp: string[] = [];
+  const partly: { label: string; gaps: string }[] = [];
+  for (const p of d.paths) {
+    if (p.now === 'none' || p.counts.fail > 0 || downPaths.has(p.id)) continue;
+    const none = p.days.flatMap((s, i) => (s === 'none' ? [dayLabels[i]?.slice(0, 3) ?? ''] : []));
+    const unknown = p.days.flatMap((s, i) => (s === 'unknown' ? [dayLabels[i]?.slice(0, 3) ?? ''] : []));
+    if (none.length === 0 && unknown.length === 0) stayedUp.push(p.label);
+    else {
+      const gaps = [
+        ...(unknown.length > 0 ? [`unknown ${unknown.join(', ')}`] : []),
+        ...(none.length > 0 ? [`no results ${none.join(', ')}`] : []),
+      ].join('; ');
+      partly.push({ label: p.label, gaps });
+    }
+  }
+  return { stayedUp, partly };
+}

@@ -205,6 +205,11 @@ describe('digest rendering', () => {
     const text = renderTenantDigest(tenant('fabrikam'), built.meta).text;
     expect(text).toContain('MX          FAIL  OK   OK   OK   OK   OK   FAIL FAIL 85.71 % (4 of 28 results down)');
     expect(text).toContain('Availability = results up');
+    // a silent agent's days and unknown days are not "stayed up"
+    expect(text).toContain('Stayed up all week: SPF, Submission\n');
+    expect(text).toContain(
+      'Up whenever we could tell, but not watched all week: Relay (no results Thu, Fri, Sat, Sun); Blocklists (unknown Mon, Tue).',
+    );
   });
 });
 
