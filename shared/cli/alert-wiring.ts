@@ -15,8 +15,9 @@ import type { TenantAlerting } from '../use-cases/record-cycle.ts';
 
 const RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
 
-export function channelOf(route: AlertRouteConfig): 'slack' | 'teams' | 'email' | 'webhook' {
+export function channelOf(route: AlertRouteConfig): 'slack' | 'teams' | 'email' | 'webhook' | 'file' {
   if (route.slack) return 'slack';
+  if (route.file) return 'file';
   if (route.teams) return 'teams';
   if (route.email) return 'email';
   return 'webhook';
@@ -110,7 +111,7 @@ export function routeNotifiers(
   sources: SecretSources,
   options: {
     readonly smtpCa?: string | undefined;
-    /** The config file's directory: a route's `email.smtp.ca` path is relative to it (default: the working directory). */
+    /** The config file's directory: a route's `email.smtp.ca` and `file.dir` are relative to it (default: the working directory). */
     readonly baseDir?: string | undefined;
   } = {},
 ): RouteNotifiers {
@@ -129,6 +130,16 @@ export function routeNotifiers(
     if (route.teams) {
       const { TeamsNotifier } = await import('../notify/teams.ts');
       return new TeamsNotifier({ webhookUrl: secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl) });
+    }
+    if (route.file) {
+      const { FileNotifier } = await import('../notify/file.ts');
+      // Like every path in the config, a relative folder is relative to the config file.
+      const mailbox = config.msp.contact.email;
+      return new FileNotifier({
+        dir: resolve(options.baseDir ?? '.', route.file.dir),
+        from: route.file.from ?? mailbox,
+        to: route.file.to ?? [mailbox],
+      });
     }
     if (route.webhook) {
       const { WebhookNotifier } = await import('../notify/webhook.ts');

@@ -421,7 +421,8 @@ function bareAddress(value: string): string {
   return (angle?.[1] ?? value).trim();
 }
 
-function mailOptions(message: AlertEmail) {
+/** The message as nodemailer takes it (also what the `file` channel composes its `.eml` from). */
+export function mailOptions(message: AlertEmail) {
   return {
     from: message.from,
     to: [...message.to],
