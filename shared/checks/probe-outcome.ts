@@ -104,7 +104,10 @@ export function probeOutcome(report: ProbeReport, kind: ProbeCheckKind = `probe-
       from: report.from,
       to: report.to,
       transcriptSteps: report.result.transcript.length,
-      // The whole conversation (credentials already redacted by the prober), for `relaywatch history --detail`.
+      /** Milliseconds from connect to the last step: the digest's probe latency. */
+      latencyMs: report.result.transcript.at(-1)?.at ?? 0,
+      // The whole conversation (credentials already redacted by the prober), for `relaywatch history --detail`
+      // and the report page's last transcripts.
       transcript: report.result.transcript.map((e) => ({
         stage: e.stage,
         at: e.at,
@@ -119,6 +122,8 @@ export function probeOutcome(report: ProbeReport, kind: ProbeCheckKind = `probe-
             authorized: report.result.tls.authorized,
             subject: report.result.tls.subject,
             issuer: report.result.tls.issuer,
+            /** The leaf certificate's expiry: the digest's "certificates near expiry". */
+            validTo: report.result.tls.validTo,
           }
         : null,
     },

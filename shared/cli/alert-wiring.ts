@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
 import { resolveSecret, type SecretSources } from '../config/secrets.ts';
 import type { Notifier } from '../notify/alert.ts';
+import type { EmailNotifier } from '../notify/email.ts';
 import type { IncidentSeverity } from '../ports/stores.ts';
 import type { TenantAlerting } from '../use-cases/record-cycle.ts';
 
@@ -43,6 +44,59 @@ export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
       suppression: { maintenance: t.maintenance ?? [], mutes: t.mutes ?? [] },
       relayIps: t.relayIps ?? [],
     };
+  });
+}
+
+function secretOf(
+  route: string,
+  what: string,
+  ref: Parameters<typeof resolveSecret>[0],
+  sources: SecretSources,
+): string {
+  const r = resolveSecret(ref, sources);
+  if (!r.ok) throw new Error(`route ${route}: ${what}: ${r.reason}`);
+  return r.value;
+}
+
+/**
+ * The e-mail notifier of an e-mail route (its secret resolved now). The digest sends through it too (`deliver`).
+ * @throws Error naming the route when it is not an e-mail route or its secret does not resolve.
+ */
+export async function buildEmailNotifier(
+  route: AlertRouteConfig,
+  sources: SecretSources,
+  options: { readonly smtpCa?: string | undefined; readonly baseDir?: string | undefined } = {},
+): Promise<EmailNotifier> {
+  const email = route.email;
+  if (!email) throw new Error(`route ${route.id} is not an e-mail route`);
+  const { EmailNotifier: Email } = await import('../notify/email.ts');
+  const addressing = { from: email.from, to: email.to, ...(email.replyTo ? { replyTo: email.replyTo } : {}) };
+  if (email.ses) {
+    return new Email({
+      ...addressing,
+      transport: {
+        kind: 'ses',
+        region: email.ses.region,
+        ...(email.ses.endpoint ? { endpoint: email.ses.endpoint } : {}),
+      },
+    });
+  }
+  const smtp = email.smtp;
+  if (!smtp) throw new Error(`route ${route.id}: email needs smtp or ses`);
+  const pass = smtp.password ? secretOf(route.id, 'email.smtp.password', smtp.password, sources) : undefined;
+  // The route's own CA (a private mail host) wins over a command's --ca; read when the route is first used.
+  const ca = smtp.ca ? await routeCa(route.id, resolve(options.baseDir ?? process.cwd(), smtp.ca)) : options.smtpCa;
+  return new Email({
+    ...addressing,
+    transport: {
+      kind: 'smtp',
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      requireTLS: smtp.requireTLS,
+      ...(smtp.user && pass ? { auth: { user: smtp.user, pass } } : {}),
+      ...(ca ? { ca } : {}),
+    },
   });
 }
 
@@ -98,37 +152,7 @@ export function routeNotifiers(
         destinations,
       });
     }
-    const email = route.email;
-    if (!email) throw new Error(`route ${route.id} has no channel`);
-    const { EmailNotifier } = await import('../notify/email.ts');
-    const addressing = { from: email.from, to: email.to, ...(email.replyTo ? { replyTo: email.replyTo } : {}) };
-    if (email.ses) {
-      return new EmailNotifier({
-        ...addressing,
-        transport: {
-          kind: 'ses',
-          region: email.ses.region,
-          ...(email.ses.endpoint ? { endpoint: email.ses.endpoint } : {}),
-        },
-      });
-    }
-    const smtp = email.smtp;
-    if (!smtp) throw new Error(`route ${route.id}: email needs smtp or ses`);
-    const pass = smtp.password ? secret(route.id, 'email.smtp.password', smtp.password) : undefined;
-    // The route's own CA (a private mail host) wins over a command's --ca; read when the route is first used.
-    const ca = smtp.ca ? await routeCa(route.id, resolve(options.baseDir ?? process.cwd(), smtp.ca)) : options.smtpCa;
-    return new EmailNotifier({
-      ...addressing,
-      transport: {
-        kind: 'smtp',
-        host: smtp.host,
-        port: smtp.port,
-        secure: smtp.secure,
-        requireTLS: smtp.requireTLS,
-        ...(smtp.user && pass ? { auth: { user: smtp.user, pass } } : {}),
-        ...(ca ? { ca } : {}),
-      },
-    });
+    return buildEmailNotifier(route, sources, options);
   };
   return {
     describe: (id) => {

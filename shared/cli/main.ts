@@ -13,6 +13,7 @@ import { registerConfirm } from './commands/confirm.ts';
 
 import { registerDelist } from './commands/delist.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerDigest } from './commands/digest.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
 import { registerMx } from './commands/mx.ts';
@@ -66,6 +67,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerTenants(program, io, setExit);
   registerConfirm(program, io, setExit);
   registerDemo(program, io, setExit);
+  registerDigest(program, io, setExit);
   return program;
 }
 

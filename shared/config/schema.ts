@@ -725,6 +725,70 @@ export const AgentSchema = z.strictObject({
   jitterSeconds: z.number().int().min(0).max(3600).default(60),
 });
 
+// ---------------------------------------------------------------------------------------------------------------
+// Weekly digest (docs/configuration.md "digest"): one contiguous block.
+
+/** An IANA time zone name the runtime knows (`Europe/London`, `America/New_York`, `UTC`). */
+export const TimeZoneSchema = z
+  .string()
+  .trim()
+  .refine((s) => {
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: s });
+      return s.length > 0;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone name, e.g. Europe/London, America/New_York or UTC');
+
+export const DIGEST_DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+
+/** Who gets a digest: mailboxes (sent through `route`'s transport) or, without `to`, the route's own recipients. */
+const DigestRecipientsSchema = z.strictObject({
+  /** An e-mail alert route id: its transport and From are used. */
+  route: TenantIdSchema.optional(),
+  to: z.array(MailboxSchema).min(1).max(20).optional(),
+});
+
+export const DigestTenantSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** The customer's IT contact(s) for the per-tenant digest. */
+  to: z.array(MailboxSchema).min(1).max(20).optional(),
+});
+
+export const DigestSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** When the scheduled digest goes out (the Lambda digest function; the CLI sends when asked). */
+  day: z.enum(DIGEST_DAYS).default('monday'),
+  time: z
+    .string()
+    .regex(/^(?:[01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time HH:MM, e.g. 08:00')
+    .default('08:00'),
+  /** Days, weeks and the 7-day strips are cut in this zone. */
+  timeZone: TimeZoneSchema.default('UTC'),
+  /** White label: the accent colour of every digest and the report (the MSP name comes from `msp.name`). */
+  accentColor: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a #RRGGBB colour, e.g. #0a5fb4')
+    .default('#0a5fb4'),
+  /** Where the MSP-wide digest goes. */
+  msp: DigestRecipientsSchema.optional(),
+  /** The e-mail alert route whose transport sends the per-tenant digests (default: `msp.route`). */
+  tenantRoute: TenantIdSchema.optional(),
+  /** Per tenant id: on/off and the customer's recipients. A tenant without recipients gets no per-tenant e-mail. */
+  tenants: z.record(TenantIdSchema, DigestTenantSchema).default(() => ({})),
+  /** A site whose relay probe has not reported for this long is listed under "agents that stopped reporting". */
+  agentSilenceHours: z
+    .number()
+    .min(1)
+    .max(24 * 14)
+    .default(24),
+  /** Certificates seen on STARTTLS that expire within this many days are a risk ahead. */
+  certificateWarningDays: z.number().int().min(1).max(365).default(21),
+  /** A link to the MSP dashboard (report page) shown in the MSP-wide digest. */
+  reportUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+});
+
 export const RelaywatchConfigSchema = z.strictObject({
   version: z.literal(CONFIG_VERSION, {
     error: (iss) =>
@@ -740,6 +804,7 @@ export const RelaywatchConfigSchema = z.strictObject({
   state: StateSchema.prefault({}),
   incidents: IncidentsSchema.optional(),
   alerts: AlertsSchema.optional(),
+  digest: DigestSchema.optional(),
   tenants: z
     .array(TenantSchema)
     .min(1, 'must list at least one tenant')
@@ -764,6 +829,7 @@ export type AlertsConfig = NonNullable<RelaywatchConfig['alerts']>;
 export type AlertRouteConfig = AlertsConfig['routes'][number];
 export type IncidentsConfig = NonNullable<RelaywatchConfig['incidents']>;
 export type ProbeMailboxConfig = NonNullable<TenantConfig['probeMailbox']>;
+export type DigestConfig = z.output<typeof DigestSchema>;
 
 /** The keys each object schema allows, by path pattern (`tenants[].submission`), for "did you mean" hints. */
 export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -798,6 +864,8 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   'blocklists.custom[]': Object.keys(zoneDefinitionSchema.shape),
   'blocklists.custom[].codes.*': ['meaning', 'kind'],
   'blocklists.custom[].key': ['required', 'placement'],
+  digest: Object.keys(DigestSchema.shape),
+  'digest.msp': Object.keys(DigestRecipientsSchema.shape),
 };
 
 /** Keys that belong to one `auth` variant only, for "password is only used with auth: basic" hints. */

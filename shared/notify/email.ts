@@ -473,6 +473,11 @@ export class EmailNotifier implements Notifier {
     } catch (error) {
       return { ok: false, retryable: false, error: `email: could not build the message (${(error as Error).name})` };
     }
+    return this.deliver(message);
+  }
+
+  /** Send a message built elsewhere (the weekly digest) through this route's transport. */
+  async deliver(message: AlertEmail): Promise<SendResult> {
     if (message.to.length === 0) return { ok: false, retryable: false, error: 'email: no recipients configured' };
     const t = this.#options.transport;
     return t.kind === 'smtp' ? this.#sendSmtp(t, message) : this.#sendSes(t, message);

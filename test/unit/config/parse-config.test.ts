@@ -127,7 +127,7 @@ tenants:
 `;
     const problems = problemsOf(text);
     expect(lines(problems)).toEqual([
-      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, tenants) (line 2)',
+      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, digest, tenants) (line 2)',
       'msp.nmae: unknown key "nmae" (did you mean "name"?) (line 5)',
       'msp.contact.fax: unknown key "fax" (allowed here: name, email, phone) (line 6)',
       'dns.timeout: unknown key "timeout" (did you mean "timeoutMs"?) (line 7)',
@@ -914,7 +914,7 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
   it('treats __proto__ as an ordinary (unknown) key', () => {
     const text = withTenants(tenant('t')).replace('version: 1', 'version: 1\n__proto__: { polluted: true }');
     expect(lines(problemsOf(text))).toEqual([
-      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, tenants) (line 2)',
+      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, digest, tenants) (line 2)',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
