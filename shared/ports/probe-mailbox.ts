@@ -79,7 +79,13 @@ export interface ProbeMailbox {
 
 /** A Message-ID without its angle brackets and surrounding space; a `TypeError` for an empty one. */
 export function bareMessageId(id: string): string {
-  const bare = id.trim().replace(/^<+|>+$/g, '');
+  // Brackets stripped by index: `/>+$/` would retry at every '>' of a long run (quadratic on untrusted input).
+  const t = id.trim();
+  let start = 0;
+  let end = t.length;
+  while (start < end && t[start] === '<') start++;
+  while (end > start && t[end - 1] === '>') end--;
+  const bare = t.slice(start, end);
   if (bare === '' || /[\s<>]/.test(bare)) throw new TypeError(`not a Message-ID: ${JSON.stringify(id)}`);
   return bare;
 }
