@@ -44,7 +44,15 @@ export interface MicrosoftDelistInput {
     /** The address that received the NDR (the device's sending address), for the portal steps. */
     readonly recipient?: string;
   };
-  readonly evidence: { readonly spf: readonly SpfEvidence[]; readonly relayIps: readonly string[] };
+  readonly evidence: {
+    readonly spf: readonly SpfEvidence[];
+    readonly relayIps: readonly string[];
+    /**
+     * Whether the IP is one of the tenant's configured relay IPs (default true). When it is not, the evidence section
+     * says so and presents the SPF results as what they are, not as proof that the IP is a legitimate sender.
+     */
+    readonly ipConfigured?: boolean;
+  };
   /** What the MSP confirms was done. */
   readonly remediation: readonly string[];
   readonly msp: MspContact;
@@ -85,6 +93,8 @@ export interface DnsblListing {
 
 export interface DnsblDelistInput {
   readonly ip: string;
+  /** A listed domain (domain blocklists: Spamhaus DBL, SURBL, URIBL, NordSpam); when set, `ip` is ignored. */
+  readonly domain?: string;
   readonly tenant: DelistTenant;
   readonly listings: readonly DnsblListing[];
   readonly msp: MspContact;
@@ -105,6 +115,14 @@ export class DelistInputError extends Error {
 function requireIp(ip: string): string {
   if (isIP(ip) === 0) throw new DelistInputError(`not an IP address: ${JSON.stringify(oneLine(ip, 60))}`);
   return ip;
+}
+
+/** A listed domain: plain DNS labels only (it is printed in headers, text and Markdown). */
+function requireDomain(domain: string): string {
+  const text = domain.trim().toLowerCase().replace(/\.$/, '');
+  if (text.length > 253 || !/^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))+$/.test(text))
+    throw new DelistInputError(`not a domain name: ${JSON.stringify(oneLine(domain, 60))}`);
+  return text;
 }
 
 function requireAddress(value: string, what: string): string {
@@ -138,6 +156,9 @@ interface MicrosoftModel {
   readonly code: string | null;
   readonly spf: readonly SpfEvidence[];
   readonly relayIps: readonly string[];
+  /** The evidence section's heading and the notes that qualify it (IP not configured, SPF not passing). */
+  readonly evidenceHeading: string;
+  readonly evidenceNotes: readonly string[];
   readonly remediation: readonly string[];
   readonly mspName: string;
   readonly contactName: string;
@@ -183,7 +204,8 @@ function microsoftText(m: MicrosoftModel): string {
     '',
     ...m.replyBlock.split('\n').map((l) => (l === '' ? '>' : `> ${l}`)),
     '',
-    `Evidence that ${m.ip} is a legitimate sender`,
+    m.evidenceHeading,
+    ...m.evidenceNotes.map((n) => `  Note: ${n}`),
     '  SPF records of the sending domains and their result for this IP:',
     ...bullet(
       m.spf.map((s) => spfLine(m.ip, s)),
@@ -230,8 +252,10 @@ function microsoftMarkdown(m: MicrosoftModel, to: string, subject: string): stri
     '',
     mdFence(m.replyBlock),
     '',
-    '## Evidence',
+    `## ${mdText(m.evidenceHeading)}`,
     '',
+    ...m.evidenceNotes.map((n) => `> **Note:** ${mdText(n, 600)}`),
+    ...(m.evidenceNotes.length > 0 ? [''] : []),
     '### SPF',
     '',
     ...list(
@@ -285,7 +309,8 @@ function microsoftHtml(m: MicrosoftModel): string {
     `<p>Sending domains:</p>${ul(m.domains, '(none given)')}`,
     `<h3>Reply received ${e(m.replyAt)} (UTC)${m.code === null ? '' : `, status ${e(m.code)}`}</h3>`,
     `<pre>${e(m.replyBlock)}</pre>`,
-    '<h3>Evidence</h3>',
+    `<h3>${e(m.evidenceHeading)}</h3>`,
+    ...m.evidenceNotes.map((n) => `<p><strong>Note:</strong> ${e(n)}</p>`),
     `<p>SPF:</p>${ul(
       m.spf.map((s) => spfLine(m.ip, s)),
       '(no SPF evidence given)',
@@ -300,6 +325,31 @@ function microsoftHtml(m: MicrosoftModel): string {
     `<p>Thank you,<br>${e(m.contactName)}<br>${e(m.mspName)}</p>`,
     '</body></html>',
   ].join('\n');
+}
+
+/**
+ * The evidence is called evidence of legitimacy only when it is: the IP is a configured relay IP and SPF passes it
+ * for at least one sending domain. Otherwise the heading is neutral and a note says what does not hold.
+ */
+function evidenceFraming(
+  ip: string,
+  evidence: MicrosoftDelistInput['evidence'],
+): { evidenceHeading: string; evidenceNotes: string[] } {
+  const notes: string[] = [];
+  if (evidence.ipConfigured === false) {
+    notes.push(
+      `${ip} is not one of the relay IPs configured for this customer; the SPF results below are shown for reference, not as evidence that it is a legitimate sender.`,
+    );
+  }
+  const passing = evidence.spf.filter((x) => x.resultForIp === 'pass').map((x) => oneLine(x.domain, 253));
+  if (evidence.spf.length > 0 && passing.length === 0) {
+    notes.push(`SPF does not authorise ${ip} for any of the sending domains (results below).`);
+  }
+  const legitimate = evidence.ipConfigured !== false && passing.length > 0;
+  return {
+    evidenceHeading: legitimate ? `Evidence that ${ip} is a legitimate sender` : `What we know about ${ip}`,
+    evidenceNotes: notes,
+  };
 }
 
 /**
@@ -332,6 +382,7 @@ export async function renderMicrosoftDelist(
     code: recipient.code,
     spf: input.evidence.spf,
     relayIps: input.evidence.relayIps.map((r) => oneLine(r, 100)),
+    ...evidenceFraming(ip, input.evidence),
     remediation: input.remediation.map((r) => oneLine(r, 1000)).filter((r) => r !== ''),
     mspName: oneLine(input.msp.name, 120),
     contactName: oneLine(input.msp.contact.name, 120),
@@ -380,6 +431,23 @@ export async function renderMicrosoftDelist(
 function safeUrl(url: string | null): string | null {
   if (url === null) return null;
   return /^https?:\/\/[A-Za-z0-9.-]+(?::\d+)?(?:[/?#][A-Za-z0-9/_\-.~%?=&#+:@!$,;*]*)?$/.test(url) ? url : null;
+}
+
+/** What to prepare for a listed domain. */
+function domainPreparation(l: DnsblListing, domain: string): string[] {
+  const steps = [
+    `This lists the domain ${domain} itself: mail from it (MAIL FROM, From) or linking to it is refused or junked whatever IP it comes from.`,
+    'Find the cause first: a compromised mailbox of the domain sending spam, a hacked website or form on it, a redirect or link on it abused in spam, or bulk mail without consent.',
+  ];
+  if (l.zoneId.toLowerCase().startsWith('nordspam')) {
+    steps.push(
+      'NordSpam takes removal requests only by e-mail from an address at the listed domain, in English and plain text, with an explanation of what was fixed; listings do not expire.',
+    );
+  }
+  steps.push(
+    `Prepare: the domain ${domain}, the listing codes below, when the problem started and stopped, what was fixed (remediation) and the contact who will answer the list.`,
+  );
+  return steps;
 }
 
 /** What to prepare for one listing, from its operator and codes. */
@@ -443,7 +511,8 @@ interface DnsblModel {
 
 /** Per-list removal pages and what to prepare, as plain text and Markdown (the lists have their own forms). */
 export function renderDnsblDelist(input: DnsblDelistInput): DnsblDelistPacket {
-  const ip = requireIp(input.ip);
+  const isDomain = input.domain !== undefined;
+  const ip = isDomain ? requireDomain(input.domain ?? '') : requireIp(input.ip);
   const tenantName = oneLine(input.tenant.name, 120);
   const tenantId = oneLine(input.tenant.id, 120);
   const contactEmail = requireAddress(input.msp.contact.email, 'msp.contact.email');
@@ -458,7 +527,7 @@ export function renderDnsblDelist(input: DnsblDelistInput): DnsblDelistPacket {
     reason: l.reason === null ? null : oneLine(l.reason, 300),
     removalUrl: safeUrl(l.removalUrl),
     lookupUrl: safeUrl(l.lookupUrl),
-    prepare: preparation(l, ip),
+    prepare: isDomain ? domainPreparation(l, ip) : preparation(l, ip),
   }));
   const where = (l: DnsblModel) => l.removalUrl ?? (l.lookupUrl === null ? null : l.lookupUrl);
   const title = `DNS blocklist delisting for ${ip} (${tenantName})`;

@@ -18,11 +18,13 @@ import {
   displayTitle,
   formatDuration,
   kindPhrase,
+  microsoftEssentials,
   type Notifier,
   type SendResult,
   safeHttpUrl,
   statusWord,
 } from './alert.ts';
+import type { DestinationPolicy } from './destination.ts';
 import { cardText, clean } from './escape.ts';
 import { postJson } from './http.ts';
 
@@ -140,7 +142,11 @@ function build(alert: Alert, caps: Caps): TeamsMessage {
     if (alert.evidence !== null && alert.evidence.trim() !== '') {
       body.push(text('Evidence (as received, untrusted)', { weight: 'Bolder' }), evidenceBlock(alert.evidence, caps));
     }
-    if (alert.packet !== null) {
+    if (alert.packet?.microsoft) {
+      const [head = '', ...rest] = microsoftEssentials(alert.packet);
+      body.push(text(cardText(head, 300), { weight: 'Bolder' }));
+      for (const line of rest) body.push(text(cardText(line, 600), { spacing: 'None' }));
+    } else if (alert.packet !== null) {
       body.push(
         text(
           `Delisting request prepared: ${cardText(alert.packet.filename, 200)} (attached to the e-mail alert and the webhook payload).`,
@@ -196,16 +202,20 @@ export interface TeamsNotifierOptions {
   readonly webhookUrl: string;
   /** Default 10 s. */
   readonly timeoutMs?: number;
+  /** Where it may post (default: public Internet hosts over https only; a lab allows private addresses). */
+  readonly destinations?: DestinationPolicy;
 }
 
 export class TeamsNotifier implements Notifier {
   readonly channel = 'teams' as const;
   readonly #url: string;
   readonly #timeoutMs: number;
+  readonly #destinations: DestinationPolicy | undefined;
 
   constructor(options: TeamsNotifierOptions) {
     this.#url = options.webhookUrl;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#destinations = options.destinations;
   }
 
   async send(alert: Alert): Promise<SendResult> {
@@ -222,6 +232,7 @@ export class TeamsNotifier implements Notifier {
       channel: 'teams',
       timeoutMs: this.#timeoutMs,
       accept: (status) => status === 200 || status === 202 || (status >= 200 && status < 300),
+      ...(this.#destinations ? { destinations: this.#destinations } : {}),
     });
   }
 }

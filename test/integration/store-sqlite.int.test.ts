@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -13,6 +13,7 @@ import {
   MIGRATIONS,
   openSqliteStore,
   SqliteStore,
+  StoreDirectoryError,
   StoreSchemaError,
 } from '../../shared/adapters/store/sqlite-store.ts';
 import { ConflictError } from '../../shared/ports/stores.ts';
@@ -85,7 +86,9 @@ describe('SQLite store', () => {
     );
     db.close();
     expect(() => openSqliteStore({ path })).toThrow(StoreSchemaError);
-    expect(() => openSqliteStore({ path })).toThrow(/schema version 999.*knows only up to version 1.*newer relaywatch/);
+    expect(() => openSqliteStore({ path })).toThrow(
+      new RegExp(`schema version 999.*knows only up to version ${MIGRATIONS.length}.*newer relaywatch`),
+    );
     const check = new DatabaseSync(path);
     expect(check.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()?.v).toBe(999);
     check.close();
@@ -130,6 +133,30 @@ describe('SQLite store', () => {
     await a.close();
     await b.close();
   });
+
+  it('gives a delivery claim to exactly one of two connections to the same file', async () => {
+    const path = freshPath();
+    const a = openSqliteStore({ path });
+    const b = openSqliteStore({ path });
+    const now = new Date(iso(0));
+    const results = await Promise.all([
+      a.deliveries.claim('contoso', 'inc-1-x-opened/psa', 'run-a', now, 300_000),
+      b.deliveries.claim('contoso', 'inc-1-x-opened/psa', 'run-b', now, 300_000),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['claimed', 'held']);
+    await a.close();
+    await b.close();
+  });
+
+  it('prunes delivery claims last taken before the retention period', async () => {
+    const store = openSqliteStore({ path: freshPath(), retentionDays: 1 });
+    await store.deliveries.claim('contoso', 'old', 'run-a', new Date(iso(-3000)), 300_000);
+    await store.deliveries.claim('contoso', 'new', 'run-a', new Date(iso(0)), 300_000);
+    await store.prune(new Date(iso(60)));
+    expect(await store.deliveries.get('contoso', 'old')).toBeNull();
+    expect(await store.deliveries.get('contoso', 'new')).not.toBeNull();
+    await store.close();
+  });
 });
 
 describe('openStore', () => {
@@ -158,5 +185,20 @@ describe('openStore', () => {
     expect((await store.results.history('contoso')).items).toHaveLength(1);
     await store.close();
     await expect(openStore('sqlite:x', { retentionDays: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it('fails fast with a clear error for a store under /proc', { timeout: 5000 }, async () => {
+    const started = performance.now();
+    await expect(openStore('sqlite:/proc/nope/state.db')).rejects.toThrow(StoreDirectoryError);
+    await expect(openStore('sqlite:/proc/nope/deeper/state.db')).rejects.toThrow(
+      'cannot create the SQLite store /proc/nope/deeper/state.db: /proc does not accept new directories',
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('refuses a store whose directory is a file', async () => {
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    await expect(openStore(`sqlite:${join(file, 'state.db')}`)).rejects.toThrow(/a-file exists and is not a directory/);
   });
 });

@@ -10,13 +10,16 @@
  * - Keyset pagination (the cursor holds the last row's ordering key), so pages stay stable under concurrent inserts.
  * - Raw results are pruned by {@link SqliteStore.prune}: checks and events older than the retention period.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import {
   type CheckRecord,
+  type ClaimOutcome,
   ConflictError,
   DEFAULT_RETENTION_DAYS,
+  type DeliveryClaim,
+  type DeliveryStore,
   type EventQuery,
   type EventRecord,
   type HistoryQuery,
@@ -36,6 +39,7 @@ import {
 import {
   checkSchema,
   decodeCursor,
+  deliveryClaimSchema,
   encodeCursor,
   eventSchema,
   incidentSchema,
@@ -43,10 +47,12 @@ import {
   pageLimit,
   parseStored,
   prepareCheck,
+  prepareClaim,
   prepareEvent,
   prepareIncident,
   prepareRun,
   prepareState,
+  RELEASED_LEASE,
   requireExpectedVersion,
   runSchema,
   stateSchema,
@@ -113,6 +119,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX incidents_open ON incidents (opened_at, tenant_id, id) WHERE status = 'open';
       CREATE INDEX incidents_by_status ON incidents (tenant_id, status, id);
+    `,
+  },
+  {
+    version: 2,
+    description: 'delivery claims (one send per incident transition and route)',
+    sql: `
+      CREATE TABLE deliveries (
+        tenant_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        lease_until TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        delivered_at TEXT,
+        claimed_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, key)
+      ) STRICT;
+      CREATE INDEX deliveries_by_claim ON deliveries (claimed_at);
     `,
   },
 ];
@@ -198,6 +221,7 @@ export class SqliteStore implements Store {
   readonly results: ResultStore;
   readonly states: StateStore;
   readonly incidents: IncidentStore;
+  readonly deliveries: DeliveryStore;
   /** The migration versions applied by this open (empty when the file was up to date). */
   readonly appliedMigrations: readonly number[];
   readonly #db: DatabaseSync;
@@ -234,14 +258,24 @@ export class SqliteStore implements Store {
       listOpen: async (query) => this.#listOpen(query ?? {}),
       list: async (tenantId, query) => this.#listIncidents(tenantId, query ?? {}),
     };
+    this.deliveries = {
+      claim: async (tenantId, key, owner, now, leaseMs) => this.#claim(tenantId, key, owner, now, leaseMs),
+      complete: async (tenantId, key, owner, now) => this.#complete(tenantId, key, owner, now),
+      release: async (tenantId, key, owner) => this.#release(tenantId, key, owner),
+      get: async (tenantId, key) => this.#getClaim(tenantId, key),
+    };
   }
 
   async prune(now: Date): Promise<PruneResult> {
     const cutoff = new Date(now.getTime() - this.#retentionDays * DAY_MS).toISOString();
-    return this.#transaction(() => ({
-      checks: Number(this.#stmt('DELETE FROM checks WHERE at < ?').run(cutoff).changes),
-      events: Number(this.#stmt('DELETE FROM events WHERE at < ?').run(cutoff).changes),
-    }));
+    return this.#transaction(() => {
+      // A claim outlives its incident's notification by far; one older than the retention period is history.
+      this.#stmt('DELETE FROM deliveries WHERE claimed_at < ?').run(cutoff);
+      return {
+        checks: Number(this.#stmt('DELETE FROM checks WHERE at < ?').run(cutoff).changes),
+        events: Number(this.#stmt('DELETE FROM events WHERE at < ?').run(cutoff).changes),
+      };
+    });
   }
 
   async close(): Promise<void> {
@@ -448,6 +482,60 @@ export class SqliteStore implements Store {
     );
   }
 
+  /**
+   * One statement, so atomic without a transaction: insert the claim, or take an existing one over when it is not
+   * delivered and its lease expired or is ours. `changes` says whether we got it; otherwise the row says why not.
+   */
+  #claim(tenantId: string, key: string, owner: string, now: Date, leaseMs: number): ClaimOutcome {
+    const { at, leaseUntil } = prepareClaim(tenantId, key, owner, now, leaseMs);
+    const won = this.#stmt(
+      `INSERT INTO deliveries (tenant_id, key, owner, lease_until, attempts, delivered_at, claimed_at)
+       VALUES (?, ?, ?, ?, 1, NULL, ?)
+       ON CONFLICT (tenant_id, key) DO UPDATE SET
+         owner = excluded.owner, lease_until = excluded.lease_until, attempts = attempts + 1, claimed_at = excluded.claimed_at
+       WHERE delivered_at IS NULL AND (lease_until <= excluded.claimed_at OR owner = excluded.owner)`,
+    ).run(tenantId, key, owner, leaseUntil, at);
+    const claim = this.#getClaim(tenantId, key);
+    if (claim === null) throw new Error(`delivery claim ${key} vanished while being claimed`);
+    if (Number(won.changes) > 0) return { status: 'claimed', claim };
+    return { status: claim.deliveredAt !== null ? 'delivered' : 'held', claim };
+  }
+
+  #complete(tenantId: string, key: string, owner: string, now: Date): void {
+    const { at } = prepareClaim(tenantId, key, owner, now);
+    this.#stmt(
+      `INSERT INTO deliveries (tenant_id, key, owner, lease_until, attempts, delivered_at, claimed_at)
+       VALUES (?, ?, ?, ?, 1, ?, ?)
+       ON CONFLICT (tenant_id, key) DO UPDATE SET delivered_at = COALESCE(delivered_at, excluded.delivered_at)`,
+    ).run(tenantId, key, owner, at, at, at);
+  }
+
+  #release(tenantId: string, key: string, owner: string): void {
+    prepareClaim(tenantId, key, owner, new Date(0));
+    this.#stmt(
+      'UPDATE deliveries SET lease_until = ? WHERE tenant_id = ? AND key = ? AND owner = ? AND delivered_at IS NULL',
+    ).run(RELEASED_LEASE, tenantId, key, owner);
+  }
+
+  #getClaim(tenantId: string, key: string): DeliveryClaim | null {
+    const row = this.#stmt(
+      'SELECT tenant_id, key, owner, lease_until, attempts, delivered_at FROM deliveries WHERE tenant_id = ? AND key = ?',
+    ).get(tenantId, key);
+    if (row === undefined) return null;
+    return parseStored(
+      deliveryClaimSchema,
+      {
+        tenantId: row.tenant_id,
+        key: row.key,
+        owner: row.owner,
+        leaseUntil: row.lease_until,
+        attempts: row.attempts,
+        deliveredAt: row.delivered_at,
+      },
+      'delivery claim',
+    );
+  }
+
   #listIncidents(tenantId: string, query: IncidentQuery): Page<IncidentRecord> {
     let sql = 'SELECT id, record FROM incidents WHERE tenant_id = ?';
     const params: SQLInputValue[] = [tenantId];
@@ -461,8 +549,69 @@ export class SqliteStore implements Store {
   }
 }
 
+/** The store's directory cannot be made (a path under /proc, a file where a directory belongs, no permission). */
+export class StoreDirectoryError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreDirectoryError';
+    this.path = path;
+  }
+}
+
+/**
+ * Create `dir` and its missing parents one level at a time. Node's `mkdirSync(…, { recursive: true })` loops without
+ * end on some pseudo file systems (under /proc it spins at full CPU for minutes); this walk stops at the first
+ * directory that cannot be made and says why.
+ */
+function makeDirectory(dir: string, storePath: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    try {
+      const st = statSync(at);
+      if (!st.isDirectory()) {
+        throw new StoreDirectoryError(
+          storePath,
+          `cannot create the SQLite store ${storePath}: ${at} exists and is not a directory`,
+        );
+      }
+      break;
+    } catch (err) {
+      if (err instanceof StoreDirectoryError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        throw new StoreDirectoryError(storePath, `cannot create the SQLite store ${storePath}: ${at}: ${code}`, {
+          cause: err,
+        });
+      }
+      missing.unshift(at);
+      const parent = dirname(at);
+      if (parent === at) break;
+      at = parent;
+    }
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      const why =
+        code === 'ENOENT'
+          ? `${dirname(d)} does not accept new directories (a pseudo file system such as /proc?)`
+          : code === 'EACCES' || code === 'EPERM'
+            ? `permission denied creating ${d}`
+            : code === 'EROFS'
+              ? `${d} is on a read-only file system`
+              : `${d}: ${code ?? String(err)}`;
+      throw new StoreDirectoryError(storePath, `cannot create the SQLite store ${storePath}: ${why}`, { cause: err });
+    }
+  }
+}
+
 /** Open (creating the directory and file when needed) and migrate a SQLite store. */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  if (options.path !== ':memory:') makeDirectory(dirname(options.path), options.path);
   return new SqliteStore(options);
 }

@@ -16,6 +16,7 @@ import {
   healthNotes,
   loadConfigOrExit,
   makeCtx,
+  positiveInt,
   readCaOption,
   renderOptions,
   selectTenants,
@@ -65,7 +66,10 @@ export function registerCheck(program: Command, io: CliIo, setExit: (code: numbe
         '--probes',
         'also send the authenticated-submission probe of every tenant with submission settings and a probe recipient',
       )
-      .option('--probe-ca <file>', 'PEM file of an extra CA to trust for the probes (a lab or a private endpoint)'),
+      .option('--probe-ca <file>', 'PEM file of an extra CA to trust for the probes (a lab or a private endpoint)')
+      .option('--confirm <minutes>', 'then confirm probes sent at least this long ago (relaywatch confirm)', (v) =>
+        positiveInt(v, '--confirm'),
+      ),
   )
     .addOption(zoneOption())
     .addOption(blocklistDnsOption())
@@ -88,7 +92,11 @@ RESOLVED follows when it recovers. Unknown verdicts never open or resolve anythi
 --dry-run prints the alerts instead of sending them (they stay due for the next real run).
 
 A progress line is drawn on stderr when it is a terminal. Verdicts are unknown (never fail)
-when DNS cannot answer.`,
+when DNS cannot answer.
+
+Exit status: 0 all pass, 1 a warning, 2 a check failed, 3 a verdict unknown, a usage or
+configuration error, or the store could not be written (3 even when checks fail: the monitor
+is broken and no alert went out; the report still shows every verdict).`,
     )
     .action(async (opts) => {
       const started = performance.now();
@@ -97,7 +105,11 @@ when DNS cannot answer.`,
       const selected = selectTenants(loaded.tenants, opts.tenant);
       if (opts.store !== false) await validateStoreSpec(storeSpec(opts, loaded));
       const r = renderOptions(io, opts);
-      if (!opts.json) for (const w of loaded.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      if (!opts.json) {
+        // A secrets file that cannot be read is reported where a secret is needed; here only its warnings.
+        const secretsWarnings = await loaded.secretsWarnings().catch(() => []);
+        for (const w of [...loaded.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
+      }
       await withDns({ cli: opts, config: loaded.dns, baseDir: loaded.baseDir }, async (dns) => {
         const progress = new Progress(io.stderr, Boolean(io.stderr.isTTY) && !opts.json);
         const domainCount = selected.reduce((n, t) => n + t.domains.length, 0);
@@ -175,9 +187,21 @@ when DNS cannot answer.`,
           }
           progress.done();
         }
-        const status = worstStatus(tenants.map((t) => t.status));
-        // Not recording is an operational failure the scheduler must see, but a failing check still outranks it.
-        const exitCode = stateError !== null && exitCodeFor(status) < 2 ? 3 : exitCodeFor(status);
+        const confirmed =
+          opts.confirm !== undefined && opts.store !== false && stateError === null
+            ? await (await import('./confirm.ts')).confirmForCheck({
+                loaded,
+                io,
+                opts: { ...opts, ca: opts.probeCa },
+                tenantIds: opts.tenant,
+                minAgeMs: opts.confirm * 60_000,
+              })
+            : null;
+        const status = worstStatus([...tenants.map((t) => t.status), ...(confirmed?.status ? [confirmed.status] : [])]);
+        // A store that cannot be written breaks the monitor itself (nothing recorded, no incident, no alert): the
+        // scheduler must see that whatever the checks found, so it is 3 even when a check fails (the report keeps the
+        // verdicts). docs/cli.md, "Exit status".
+        const exitCode = stateError !== null ? 3 : exitCodeFor(status);
         const stats = dns.resolver.stats();
         const notes = dnsNotes(stats, dns.description);
         const generatedAt = io.now().toISOString();
@@ -197,6 +221,7 @@ when DNS cannot answer.`,
             }),
             state: state ? await stateDocument(state) : null,
             ...(stateError !== null ? { stateError } : {}),
+            ...(confirmed ? { confirm: await confirmed.document() } : {}),
           };
           write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
         } else {
@@ -214,6 +239,7 @@ when DNS cannot answer.`,
             }),
           );
           if (state) write(io.stdout, await renderState(state));
+          if (confirmed) write(io.stdout, await confirmed.text());
           if (stateError !== null) write(io.stdout, `\nState: NOT recorded: ${clean(stateError)}\n`);
         }
         setExit(exitCode);

@@ -42,7 +42,9 @@ async function preview(
   alert: Alert,
 ): Promise<{ subject?: string; payload?: unknown }> {
   switch (channel) {
-    case 'email': {
+    case 'email':
+    case 'file': {
+      // The file channel writes the same message as an .eml (and the webhook JSON beside it).
       const { alertSubject } = await import('../../notify/email.ts');
       return { subject: alertSubject(alert) };
     }
@@ -109,7 +111,7 @@ Examples:
       `
 The test alert is clearly marked: kind "test", severity info, incident id #${TEST_INCIDENT_ID}, and
 the title "relaywatch test alert: if you can read this, route <id> works". It goes through the same
-notifier as real alerts (Slack, Teams, e-mail, signed webhook), with the route's secrets resolved
+notifier as real alerts (Slack, Teams, e-mail, signed webhook, file), with the route's secrets resolved
 from the environment or the secrets file; a secret that does not resolve is named (never shown).
 Nothing is written to the store.
 
@@ -123,7 +125,10 @@ Examples:
     )
     .action(async (opts) => {
       const config = await loadConfigOrExit(opts.config, io.env);
-      if (!opts.json) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      if (!opts.json) {
+        const secretsWarnings = await config.secretsWarnings().catch(() => []);
+        for (const w of [...config.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
+      }
       const routes = config.config.alerts?.routes ?? [];
       const routeId = String(opts.route);
       const route = routes.find((r) => r.id === routeId);
@@ -174,7 +179,7 @@ Examples:
         return;
       }
 
-      const notifiers = routeNotifiers(config.config, await config.secretSources());
+      const notifiers = routeNotifiers(config.config, await config.secretSources(), { baseDir: config.baseDir });
       const notifier = notifiers.notifierFor(route.id);
       let result: SendResult;
       if ('error' in notifier) result = { ok: false, retryable: false, error: notifier.error };

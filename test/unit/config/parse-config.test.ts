@@ -106,7 +106,7 @@ ${'    # padding\n'.repeat(14)}    domains:
       column: 5,
     });
     expect(problemAt(problems, 'tenants[0].colour').message).toBe(
-      'unknown key "colour" (allowed here: id, name, domains, relayIps, relay, submission, probeRecipients, tags, blocklists, alerts, maintenance, mutes)',
+      'unknown key "colour" (allowed here: id, name, domains, relayIps, relay, submission, probeMailbox, probeRecipients, tags, blocklists, alerts, maintenance, mutes)',
     );
   });
 
@@ -127,7 +127,7 @@ tenants:
 `;
     const problems = problemsOf(text);
     expect(lines(problems)).toEqual([
-      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, tenants) (line 2)',
+      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, digest, tenants) (line 2)',
       'msp.nmae: unknown key "nmae" (did you mean "name"?) (line 5)',
       'msp.contact.fax: unknown key "fax" (allowed here: name, email, phone) (line 6)',
       'dns.timeout: unknown key "timeout" (did you mean "timeoutMs"?) (line 7)',
@@ -514,6 +514,17 @@ describe('agent (the site agent)', () => {
     });
   });
 
+  it('requires https for the ingest URL, except to a loopback address', () => {
+    const at = (url: string) => `${withTenants(tenant('t'))}agent:\n  id: t-hq\n  ingestUrl: ${url}\n`;
+    expect(problemAt(problemsOf(at('http://ingest.example/agent')), 'agent.ingestUrl').message).toMatch(
+      /must be an https URL \(http is accepted only for a loopback address/,
+    );
+    expect(problemAt(problemsOf(at('http://10.0.0.5/agent')), 'agent.ingestUrl').message).toMatch(/https/);
+    for (const ok of ['http://127.0.0.1:8080/ingest', 'http://localhost:8080/ingest', 'http://[::1]:8080/ingest']) {
+      expect(accepted(at(ok)).config.agent?.ingestUrl).toBe(ok);
+    }
+  });
+
   it('rejects a recursive-resolver name as the egress server, a plain secret, and unknown keys', () => {
     const text = `${withTenants(tenant('t'))}agent:
   id: "bad id"
@@ -880,7 +891,9 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
     const body = '  - { id: dup, name: D, domains: [dup.example], relayIps: [8.8.8.8] }\n'.repeat(3000);
     const started = performance.now();
     const problems = problemsOf(withTenants(body));
-    expect(performance.now() - started).toBeLessThan(5000);
+    // A guard against pathological (quadratic-or-worse) duplicate reporting, not a speed measurement (that is
+    // `npm run bench`): 0.8 s alone here, 7 s on a machine shared by eight test runs; quadratic would be minutes.
+    expect(performance.now() - started).toBeLessThan(20_000);
     expect(problems.filter((p) => p.severity === 'error')).toHaveLength(6000);
     expect(problemAt(problems, 'tenants[0].id').message).toBe(
       'duplicate tenant id "dup": also used by tenants[1].id on line 9, tenants[2].id on line 10, tenants[3].id on line 11 and 2996 more; ids must be unique',
@@ -901,7 +914,7 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
   it('treats __proto__ as an ordinary (unknown) key', () => {
     const text = withTenants(tenant('t')).replace('version: 1', 'version: 1\n__proto__: { polluted: true }');
     expect(lines(problemsOf(text))).toEqual([
-      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, tenants) (line 2)',
+      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, digest, tenants) (line 2)',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
