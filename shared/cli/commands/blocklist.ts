@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import { runBlocklists } from '../../blocklist/engine.ts';
 import { ZONES } from '../../blocklist/registry.ts';
+import { selectZones, withBlocklists } from '../../blocklist/zone-selection.ts';
 import { blocklistOutcome } from '../../checks/blocklist.ts';
 import { canonicalIp } from '../../domain/ip.ts';
 import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
-import { selectZones, withBlocklists } from '../blocklist-wiring.ts';
 import {
   blocklistDnsOption,
   type CliIo,

@@ -1,5 +1,6 @@
 /** `relaywatch check`. */
 import type { Command } from 'commander';
+import { selectZones, withBlocklists } from '../../blocklist/zone-selection.ts';
 import { ALL_DOMAIN_CHECKS } from '../../checks/registry.ts';
 import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
 import type { DnsResolver } from '../../ports/dns-resolver.ts';
@@ -7,7 +8,6 @@ import { attachBlocklists } from '../../use-cases/run-blocklists.ts';
 import { runChecks, type TenantReport } from '../../use-cases/run-checks.ts';
 import { runProbe } from '../../use-cases/run-probe.ts';
 import { attachSubmissionProbes } from '../../use-cases/run-probes.ts';
-import { selectZones, withBlocklists } from '../blocklist-wiring.ts';
 import {
   blocklistDnsOption,
   type CliIo,

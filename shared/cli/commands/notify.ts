@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { AlertRouteConfig } from '../../config/schema.ts';
 import type { Alert, SendResult } from '../../notify/alert.ts';
-import { channelOf, routeNotifiers } from '../alert-wiring.ts';
+import { channelOf, routeNotifiers } from '../../notify/routing.ts';
 import { type CliIo, loadConfigOrExit, write } from '../common.ts';
 import { clean } from '../render.ts';
 import { UsageError } from '../wiring.ts';

@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { channelOf, tenantAlerting } from '../../notify/routing.ts';
 import type { DeliveryState, IncidentRecord, IncidentSeverity, Page, Store, SubjectState } from '../../ports/stores.ts';
-import { channelOf, tenantAlerting } from '../alert-wiring.ts';
 import { type CliIo, loadConfigOrExit, selectTenants, write } from '../common.ts';
 import type { CliConfig } from '../config-bridge.ts';
 import { clean } from '../render.ts';

@@ -6,9 +6,9 @@
  */
 import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
 import { resolveSecret, type SecretSources } from '../config/secrets.ts';
-import type { Notifier } from '../notify/alert.ts';
 import type { IncidentSeverity } from '../ports/stores.ts';
 import type { TenantAlerting } from '../use-cases/record-cycle.ts';
+import type { Notifier } from './alert.ts';
 
 const RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
 
@@ -62,15 +62,15 @@ export function routeNotifiers(
   };
   const build = async (route: AlertRouteConfig): Promise<Notifier> => {
     if (route.slack) {
-      const { SlackNotifier } = await import('../notify/slack.ts');
+      const { SlackNotifier } = await import('./slack.ts');
       return new SlackNotifier({ webhookUrl: secret(route.id, 'slack.webhookUrl', route.slack.webhookUrl) });
     }
     if (route.teams) {
-      const { TeamsNotifier } = await import('../notify/teams.ts');
+      const { TeamsNotifier } = await import('./teams.ts');
       return new TeamsNotifier({ webhookUrl: secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl) });
     }
     if (route.webhook) {
-      const { WebhookNotifier } = await import('../notify/webhook.ts');
+      const { WebhookNotifier } = await import('./webhook.ts');
       return new WebhookNotifier({
         url: secret(route.id, 'webhook.url', route.webhook.url),
         secret: secret(route.id, 'webhook.secret', route.webhook.secret),
@@ -78,7 +78,7 @@ export function routeNotifiers(
     }
     const email = route.email;
     if (!email) throw new Error(`route ${route.id} has no channel`);
-    const { EmailNotifier } = await import('../notify/email.ts');
+    const { EmailNotifier } = await import('./email.ts');
     const addressing = { from: email.from, to: email.to, ...(email.replyTo ? { replyTo: email.replyTo } : {}) };
     if (email.ses) {
       return new EmailNotifier({

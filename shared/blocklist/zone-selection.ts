@@ -1,7 +1,8 @@
 /** Picks the blocklist zones and the resolver they are asked through, for `check` and `blocklist`. */
-import { isPublicResolver, planZone, type ZonePlan } from '../blocklist/engine.ts';
-import { genericZone, ZONES, type ZoneDefinition, zoneById } from '../blocklist/registry.ts';
-import { type DnsConfig, type DnsHandle, UsageError, withDns } from './wiring.ts';
+
+import { type DnsConfig, type DnsHandle, UsageError, withDns } from '../cli/wiring.ts';
+import { isPublicResolver, planZone, type ZonePlan } from './engine.ts';
+import { genericZone, ZONES, type ZoneDefinition, zoneById } from './registry.ts';
 
 /**
  * The zones to ask: `--zone` values (a registry id such as `spamcop`, a registry zone name such as
