@@ -1,8 +1,16 @@
 /** Picks the blocklist zones and the resolver they are asked through, for `check` and `blocklist`. */
 
-import { type DnsConfig, type DnsHandle, UsageError, withDns } from '../cli/wiring.ts';
+import type { DnsResolver } from '../ports/dns-resolver.ts';
 import { isPublicResolver, planZone, type ZonePlan } from './engine.ts';
 import { genericZone, ZONES, type ZoneDefinition, zoneById } from './registry.ts';
+
+/** A requested zone that is neither a known zone nor a DNS zone name (a usage error at the edge). */
+export class ZoneSelectionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ZoneSelectionError';
+  }
+}
 
 /**
  * The zones to ask: `--zone` values (a registry id such as `spamcop`, a registry zone name such as
@@ -22,7 +30,7 @@ export function selectZones(
     if (known) return known;
     const labels = text.split('.');
     if (labels.length < 2 || labels.some((l) => !/^(?!-)[a-z0-9_-]{1,63}(?<!-)$/.test(l))) {
-      throw new UsageError(
+      throw new ZoneSelectionError(
         `--zone ${JSON.stringify(spec)} is neither a known zone id (${ZONES.map((z) => z.id).join(', ')}) nor a DNS zone name`,
       );
     }
@@ -31,48 +39,35 @@ export function selectZones(
   return { zones: [...new Map(zones.map((z) => [z.id, z])).values()], explicit: true };
 }
 
-export interface BlocklistSetup {
+export interface BlocklistSetup<R extends DnsResolver = DnsResolver> {
   readonly plans: ZonePlan[];
   /** The resolvers the zones are asked through, for reports. */
   readonly description: string;
-  readonly resolver: DnsHandle['resolver'];
+  readonly resolver: R;
 }
 
 /**
- * Build the plans: zones asked through `blocklistDns` specs when given (a separate per-run resolver stack, e.g. a
- * private resolver that DNSBL operators accept), else through the main DNS handle. A resolver list counts as public
- * when any of its resolvers is public, because failover may send a query to it.
+ * The plans of the zones, asked through one resolver stack. A resolver list counts as public when any of its
+ * resolvers is public, because failover may send a query to it.
  */
-export async function withBlocklists<T>(
-  args: {
-    readonly main: DnsHandle;
-    readonly zones: readonly ZoneDefinition[];
-    readonly explicit: boolean;
-    readonly blocklistDns?: readonly string[] | undefined;
-    readonly dnsConfig?: DnsConfig | undefined;
-    readonly baseDir: string;
-    readonly keys?: Readonly<Record<string, string>>;
-  },
-  fn: (setup: BlocklistSetup) => Promise<T>,
-): Promise<T> {
-  const build = (dns: DnsHandle): BlocklistSetup => {
-    const isPublic = dns.specs.some(isPublicResolver);
-    return {
-      plans: args.zones.map((zone) =>
-        planZone({
-          zone,
-          resolver: dns.resolver,
-          resolverIsPublic: isPublic,
-          key: args.keys?.[zone.id],
-          explicit: args.explicit,
-        }),
-      ),
-      description: dns.description,
-      resolver: dns.resolver,
-    };
+export function planBlocklists<R extends DnsResolver>(args: {
+  readonly dns: { readonly resolver: R; readonly description: string; readonly specs: readonly string[] };
+  readonly zones: readonly ZoneDefinition[];
+  readonly explicit: boolean;
+  readonly keys?: Readonly<Record<string, string>> | undefined;
+}): BlocklistSetup<R> {
+  const isPublic = args.dns.specs.some(isPublicResolver);
+  return {
+    plans: args.zones.map((zone) =>
+      planZone({
+        zone,
+        resolver: args.dns.resolver,
+        resolverIsPublic: isPublic,
+        key: args.keys?.[zone.id],
+        explicit: args.explicit,
+      }),
+    ),
+    description: args.dns.description,
+    resolver: args.dns.resolver,
   };
-  if (!args.blocklistDns || args.blocklistDns.length === 0) return fn(build(args.main));
-  return withDns({ cli: { dns: args.blocklistDns }, config: args.dnsConfig, baseDir: args.baseDir }, (dns) =>
-    fn(build(dns)),
-  );
 }

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { runBlocklists } from '../../blocklist/engine.ts';
 import { ZONES } from '../../blocklist/registry.ts';
-import { selectZones, withBlocklists } from '../../blocklist/zone-selection.ts';
 import { blocklistOutcome } from '../../checks/blocklist.ts';
 import { canonicalIp } from '../../domain/ip.ts';
 import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
@@ -17,7 +16,7 @@ import {
 } from '../common.ts';
 import { blocklistDocument } from '../json.ts';
 import { clean, renderCheck, renderDnsLine } from '../render.ts';
-import { UsageError, withDns } from '../wiring.ts';
+import { selectCliZones, UsageError, withBlocklists, withDns } from '../wiring.ts';
 
 export function registerBlocklist(program: Command, io: CliIo, setExit: (code: number) => void): void {
   dnsOptions(
@@ -55,7 +54,7 @@ only, 3 unknown, 0 clean.`,
       const loaded = opts.config ? await loadConfigOrExit(opts.config, io.env) : undefined;
       const baseDir = loaded?.baseDir ?? process.cwd();
       await withDns({ cli: opts, config: loaded?.dns, baseDir }, async (dns) => {
-        const { zones, explicit } = selectZones(opts.zone, loaded?.blocklists?.zones);
+        const { zones, explicit } = selectCliZones(opts.zone, loaded?.blocklists?.zones);
         await withBlocklists(
           {
             main: dns,
