@@ -2,9 +2,11 @@
  * After a monitoring cycle: remember every result, notice drift, decide incidents, and tell the right routes once.
  *
  * 1. Every check result is stored (idempotent per run: a retried run writes nothing twice).
- * 2. For each observation (a domain's SPF or MX, an IP on one blocklist) the subject's state and incidents are read,
- *    a change of the published SPF record or MX set becomes an event (`spf-changed`, `mx-changed`) with before/after,
- *    and the pure incident policy decides; state and incidents are written with optimistic concurrency.
+ * 2. For each observation (a domain's SPF or MX, an IP on one blocklist) the subject's state and incidents are read
+ *    (the tenant's states, its active incidents through the store's index, and a settled incident by id when a
+ *    failure may re-open it), a change of the published SPF record or MX set becomes an event (`spf-changed`,
+ *    `mx-changed`) with before/after, and the pure incident policy decides; the state and the incidents it changes
+ *    are written in one atomic, version-conditional write (`Store.writeDecision`).
  * 3. Every incident of the configured tenants that owes a route something (opened, reminder, escalated, flapping,
  *    resolved) is sent now, unless a maintenance window or a mute holds it back. A delivery is recorded only after
  *    the send succeeded; a failed send stays pending and is retried on the next cycle, so nothing is lost.
@@ -21,6 +23,7 @@ import {
   pendingNotifications,
   recordDelivery,
 } from '../incidents/deliveries.ts';
+import { incidentId } from '../incidents/id.ts';
 import { decide, type Observation } from '../incidents/policy.ts';
 import { isSuppressed, type TenantSuppression } from '../incidents/suppression.ts';
 import { observe } from '../monitor/observe.ts';
@@ -88,6 +91,8 @@ export interface CycleInput {
     at: Date,
   ) => Promise<Alert>;
   readonly dryRun?: boolean;
+  /** The tenant the run belongs to, when it checked one tenant (a worker job): its run is listed per tenant. */
+  readonly runTenant?: string | undefined;
 }
 
 const EVENT_KIND: Record<string, string> = {
@@ -104,15 +109,13 @@ function eventId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 }
 
-async function allIncidents(store: Store, tenantId: string): Promise<IncidentRecord[]> {
-  const out: IncidentRecord[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await store.incidents.list(tenantId, { limit: 500, ...(cursor ? { cursor } : {}) });
-    out.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor !== null);
-  return out;
+/**
+ * The incidents a tenant's decisions and notifications need: the active ones (open, or owing a RESOLVED) through the
+ * store's index. A failing observation whose settled incident is not among them is read by id when it comes up
+ * (`incidentFor`), so a resolved incident re-opens in place.
+ */
+async function activeIncidents(store: Store, tenantId: string): Promise<IncidentRecord[]> {
+  return [...(await store.incidents.listActive(tenantId))];
 }
 
 function counts(reports: readonly TenantReport[]): StatusCounts {
@@ -173,11 +176,18 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   const incidentsByTenant = new Map<string, Map<string, IncidentRecord>>();
   for (const tenant of input.tenants) {
     const states = new Map((await store.states.list(tenant.id)).map((s) => [`${s.check}\0${s.subject}`, s]));
-    const incidents = new Map((await allIncidents(store, tenant.id)).map((i) => [i.id, i]));
+    const incidents = new Map((await activeIncidents(store, tenant.id)).map((i) => [i.id, i]));
     incidentsByTenant.set(tenant.id, incidents);
     for (const obs of byTenant.get(tenant.id) ?? []) {
       const key = `${obs.check}\0${obs.subject}`;
       const state = states.get(key) ?? null;
+      if (obs.status === 'fail' || obs.failing === true) {
+        const id = incidentId(tenant.id, obs.check, obs.subject, obs.problem);
+        if (!incidents.has(id)) {
+          const settled = await store.incidents.get(tenant.id, id);
+          if (settled) incidents.set(id, settled);
+        }
+      }
       const mine = [...incidents.values()].filter((i) => i.check === obs.check && i.subject === obs.subject);
       const policy = policyFor(obs.check, input.incidents);
       const now = input.now();
@@ -201,10 +211,16 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
         });
       }
       try {
-        const saved = await store.states.put(d.state, d.stateExpectedVersion);
-        states.set(key, saved);
+        // State and incidents in one write: a failure between the two can neither lose nor delay an incident.
+        const written = await store.writeDecision({
+          state: d.state,
+          stateExpectedVersion: d.stateExpectedVersion,
+          incidents: d.changes.map((c) => ({ incident: c.incident, expectedVersion: c.expectedVersion })),
+        });
+        states.set(key, written.state);
+        const storedById = new Map(written.incidents.map((i) => [i.id, i]));
         for (const change of d.changes) {
-          const stored = await store.incidents.put(change.incident, change.expectedVersion);
+          const stored = storedById.get(change.incident.id) ?? change.incident;
           incidents.set(stored.id, stored);
           if (change.action === 'open' || change.action === 'reopen') opened.push(stored);
           if (change.action === 'resolve') resolved.push(stored);
@@ -293,6 +309,7 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
 
   await store.results.putRun({
     runId: input.runId,
+    ...(input.runTenant !== undefined ? { tenantId: input.runTenant } : {}),
     startedAt: at,
     finishedAt: input.now().toISOString(),
     source: input.source,
