@@ -16,6 +16,7 @@ import {
   type SecretsFile,
   secretsFilePath,
 } from '../config/secrets.ts';
+import { probeTenants, tenantsToCheck } from '../config/tenants.ts';
 import type { TenantToCheck } from '../use-cases/run-checks.ts';
 import type { ProbeTenant } from '../use-cases/run-probe.ts';
 import type { DnsConfig } from './wiring.ts';
@@ -127,22 +128,7 @@ export async function loadForCli(
         ...(c.msp.contact.phone ? { phone: c.msp.contact.phone } : {}),
       },
     },
-    tenants: c.tenants.map((t) => ({
-      id: t.id,
-      name: t.name,
-      domains: t.domains.map((d) => ({ name: d.name, expectedMx: 'expectedMx' in d ? d.expectedMx : undefined })),
-      relayIps: t.relayIps,
-      ...(t.submission
-        ? {
-            submission: {
-              auth: t.submission.auth,
-              mailbox: t.submission.mailbox,
-              host: t.submission.host,
-              port: t.submission.port,
-            },
-          }
-        : {}),
-    })),
+    tenants: tenantsToCheck(c),
     dns: c.dns,
     warnings,
   };
@@ -189,47 +175,4 @@ export async function loadProbeConfig(
   return { path: loaded.path, baseDir: dirname(loaded.path), tenants, dns: c.dns, warnings, agent };
 }
 
-/**
- * The tenants as the probes need them. Only tenants that authenticate touch the secrets (the file is loaded once, when
- * first needed); references resolve when a probe calls for them.
- */
-export async function probeTenants(c: RelaywatchConfig, sources: () => Promise<SecretSources>): Promise<ProbeTenant[]> {
-  return Promise.all(
-    c.tenants.map(async (t): Promise<ProbeTenant> => {
-      const s = t.submission;
-      const src: SecretSources = s ? await sources() : { env: {} };
-      return {
-        id: t.id,
-        name: t.name,
-        domains: t.domains.map((d) => ({ name: d.name, expectedMx: 'expectedMx' in d ? d.expectedMx : undefined })),
-        probeRecipients: t.probeRecipients ?? [],
-        relayIps: t.relayIps,
-        ...(t.relay
-          ? { relay: { sender: t.relay.sender, host: t.relay.host, port: t.relay.port, tls: t.relay.tls } }
-          : {}),
-        ...(s
-          ? {
-              submission:
-                s.auth === 'oauth'
-                  ? {
-                      auth: 'oauth' as const,
-                      mailbox: s.mailbox,
-                      host: s.host,
-                      port: s.port,
-                      entraTenantId: s.entraTenantId,
-                      clientId: s.clientId,
-                      clientSecret: () => resolveSecret(s.clientSecret, src),
-                    }
-                  : {
-                      auth: 'basic' as const,
-                      mailbox: s.mailbox,
-                      host: s.host,
-                      port: s.port,
-                      password: () => resolveSecret(s.password, src),
-                    },
-            }
-          : {}),
-      };
-    }),
-  );
-}
+export { probeTenants } from '../config/tenants.ts';

@@ -17,6 +17,8 @@ export interface BlocklistStage {
   readonly perZoneConcurrency?: number;
   /** The zone ids a tenant's IPs are judged on (a tenant may switch zones off); all zones when undefined. */
   readonly zonesFor?: (tenantId: string) => ReadonlySet<string> | undefined;
+  /** Only the IPs this keeps are asked and attached (one shard of a fan-out); all when undefined. */
+  readonly ipFilter?: (ip: string) => boolean;
 }
 
 /** The addresses a tenant sends from, in a stable order without duplicates. */
@@ -46,6 +48,7 @@ export async function attachBlocklists(
       ),
     ]),
   );
+  if (stage.ipFilter) for (const [t, ips] of byTenant) byTenant.set(t, ips.filter(stage.ipFilter));
   const all = [...new Set([...byTenant.values()].flat())];
   const started = performance.now();
   const run = await runBlocklists({
