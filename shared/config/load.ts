@@ -190,6 +190,9 @@ export function secretRefRoot(path: readonly PathSegment[]): readonly PathSegmen
   }
   if (path[0] === 'blocklists' && path[1] === 'keys' && typeof path[2] === 'string') return path.slice(0, 3);
   if (path[0] === 'agent' && path[1] === 'secret') return path.slice(0, 2);
+  if (path[0] === 'ingest' && path[1] === 'agents' && typeof path[2] === 'number') {
+    if (path[3] === 'secret' || path[3] === 'previousSecret') return path.slice(0, 4);
+  }
   // alerts.routes[i].slack.webhookUrl, .teams.webhookUrl, .webhook.url/.secret, .email.smtp.password
   const [a, r, n, channel, field, sub] = path;
   if (a === 'alerts' && r === 'routes' && typeof n === 'number') {

@@ -642,6 +642,21 @@ export const AgentSchema = z.strictObject({
   jitterSeconds: z.number().int().min(0).max(3600).default(60),
 });
 
+/**
+ * The ingest function (server side): every site agent allowed to post, the tenant it belongs to, and its own HMAC
+ * secret (one per site: a compromised site's secret cannot post for another tenant). `previousSecret` keeps a
+ * rotation working while agents move to the new secret.
+ */
+export const IngestAgentSchema = z.strictObject({
+  id: AgentIdSchema,
+  tenant: TenantIdSchema,
+  secret: SecretRefSchema,
+  previousSecret: SecretRefSchema.optional(),
+});
+export const IngestSchema = z.strictObject({
+  agents: z.array(IngestAgentSchema).max(5000, atMost(5000, 'agents')),
+});
+
 export const RelaywatchConfigSchema = z.strictObject({
   version: z.literal(CONFIG_VERSION, {
     error: (iss) =>
@@ -654,6 +669,7 @@ export const RelaywatchConfigSchema = z.strictObject({
   secrets: SecretsSchema.optional(),
   blocklists: BlocklistsSchema.optional(),
   agent: AgentSchema.optional(),
+  ingest: IngestSchema.optional(),
   state: StateSchema.prefault({}),
   incidents: IncidentsSchema.optional(),
   alerts: AlertsSchema.optional(),
@@ -704,6 +720,8 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   'tenants[].alerts': Object.keys(TenantAlertsSchema.shape),
   'tenants[].mutes[]': Object.keys(MuteSchema.shape),
   'agent.secret': ['env', 'secret', 'secretsManager', 'key'],
+  ingest: Object.keys(IngestSchema.shape),
+  'ingest.agents[]': Object.keys(IngestAgentSchema.shape),
   blocklists: Object.keys(BlocklistsSchema.shape),
   'blocklists.zones': Object.keys(BlocklistZonesSchema.shape),
   'blocklists.custom[]': Object.keys(zoneDefinitionSchema.shape),

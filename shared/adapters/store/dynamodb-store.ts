@@ -52,6 +52,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../../deploy/constants.ts';
 import {
   type BudgetStore,
   type CheckRecord,
@@ -101,9 +102,9 @@ import {
 
 /** Concurrent conditional puts per batch: enough to write a run's checks quickly, few enough not to burst-throttle. */
 export const WRITE_CONCURRENCY = 16;
-export const GSI1 = 'GSI1';
-export const GSI2 = 'GSI2';
-export const TTL_ATTRIBUTE = 'expiresAt';
+export const GSI1 = TABLE.indexes.openIncidents.name;
+export const GSI2 = TABLE.indexes.byTenant.name;
+export const TTL_ATTRIBUTE = TABLE.ttlAttribute;
 const DAY_SECONDS = 86_400;
 
 type Item = Record<string, unknown>;
