@@ -33,7 +33,8 @@ const FAILURES = [
   'token',
 ] as const;
 const stage = z.enum(STAGES);
-const id = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, 'must be a lowercase id (a-z, 0-9, -)');
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a tenant id (a-z, 0-9 and -)');
+const agentId = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1..128 letters, digits and . _ : -');
 
 const finding = z.object({
   code: z.string().regex(/^[a-z0-9-]{1,80}$/, 'must be a kebab-case finding code'),
@@ -119,7 +120,7 @@ const attempt = z.object({ method: text(300), outcome: z.enum(['ok', 'failed']),
 
 export const AgentReportSchema = z.strictObject({
   schema: z.literal(AGENT_REPORT_SCHEMA),
-  agentId: id,
+  agentId,
   tenant: z.object({ id, name: text(200) }),
   at: iso,
   egress: z.discriminatedUnion('ok', [

@@ -11,7 +11,6 @@
  * Results carry the slot time and the job's run id, so a redelivered job writes and sends nothing new.
  */
 
-import { reserveBudget } from '../adapters/budget/store-budget.ts';
 import { zoneById } from '../blocklist/registry.ts';
 import type { BlocklistSetup } from '../blocklist/zone-selection.ts';
 import { spfCheck } from '../checks/spf.ts';
@@ -28,6 +27,7 @@ import { tenantAlerting } from '../notify/routing.ts';
 import type { Store } from '../ports/stores.ts';
 import { checkTenants, type SubmissionProbeDeps } from './check-tenants.ts';
 import { type CycleResult, recordCycle } from './record-cycle.ts';
+import { reserveBudget } from './reserve-budget.ts';
 import { attachBlocklists, sendingIps } from './run-blocklists.ts';
 
 export interface MonitorJobDeps {

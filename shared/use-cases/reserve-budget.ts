@@ -10,8 +10,8 @@
  * under-use the budget, never overrun it. A zone granted less than it wanted answers `unknown` (budget exhausted)
  * for the IPs beyond the grant, as the in-memory budget does.
  */
-import { memoryBudget, type QueryBudget } from '../../blocklist/engine.ts';
-import type { BudgetStore } from '../../ports/stores.ts';
+import { memoryBudget, type QueryBudget } from '../blocklist/engine.ts';
+import type { BudgetStore } from '../ports/stores.ts';
 
 export const HEALTH_ALLOWANCE = 4;
 export const LISTING_SHARE = 0.1;
