@@ -74,7 +74,14 @@ export function makeWorker(deps: WorkerDeps) {
         metrics.addMetric(METRICS.jobs.failed, 'Count', 1);
         throw setupError ?? new Error('no runtime');
       }
-      const job = parseJob(r.body);
+      let job: ReturnType<typeof parseJob>;
+      try {
+        job = parseJob(r.body);
+      } catch (err) {
+        metrics.addMetric(METRICS.jobs.failed, 'Count', 1);
+        logger.error('not a job', { messageId: r.messageId, error: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
       logger.appendKeys({
         ...(job.kind === 'tenant' ? { tenant: job.tenantId } : {}),
         check: job.kind === 'tenant' ? 'domains' : 'blocklists',
