@@ -67,7 +67,8 @@ export function makeIngest(deps: IngestDeps) {
       headers: event.headers ?? {},
       body,
       now: deps.now(),
-      replay: deps.store.nonces,
+      // The store's conditional put, on the verifier's clock.
+      replay: { firstSeen: (key, expiresAtMs) => deps.store.nonces.firstSeen(key, expiresAtMs, deps.now()) },
       secretsFor: async (agentId) => {
         const agent = agents.get(agentId);
         if (!agent) return [];

@@ -252,8 +252,11 @@ export interface BudgetStore {
 
 /** The ingest's replay guard, shared by every instance (same shape as `ReplayGuard` in shared/ingest/signature.ts). */
 export interface NonceStore {
-  /** Resolves true exactly once per key until `expiresAtMs` (a conditional put); false for a key seen and live. */
-  firstSeen(key: string, expiresAtMs: number): Promise<boolean>;
+  /**
+   * Resolves true exactly once per key until `expiresAtMs` (a conditional put); false for a key seen and live.
+   * `nowMs` is the verifier's clock (default `Date.now()`): a key whose expiry is not after it counts as unseen.
+   */
+  firstSeen(key: string, expiresAtMs: number, nowMs?: number): Promise<boolean>;
 }
 
 export interface PruneResult {

@@ -226,7 +226,7 @@ export class DynamoDbStore implements Store {
       reserve: (zoneId, day, wanted, limit) => this.#reserve(zoneId, day, wanted, limit),
       used: (zoneId, day) => this.#used(zoneId, day),
     };
-    this.nonces = { firstSeen: (key, expiresAtMs) => this.#firstSeen(key, expiresAtMs) };
+    this.nonces = { firstSeen: (key, expiresAtMs, nowMs) => this.#firstSeen(key, expiresAtMs, nowMs ?? Date.now()) };
   }
 
   /**
@@ -656,7 +656,7 @@ export class DynamoDbStore implements Store {
   }
 
   /** A conditional put of the nonce: absent, or present but expired (TTL deletes lazily, so expiry is checked too). */
-  async #firstSeen(key: string, expiresAtMs: number): Promise<boolean> {
+  async #firstSeen(key: string, expiresAtMs: number, now: number): Promise<boolean> {
     requireNonceArgs(key, expiresAtMs);
     try {
       await this.#doc.send(
@@ -668,7 +668,7 @@ export class DynamoDbStore implements Store {
             [TTL_ATTRIBUTE]: Math.ceil(expiresAtMs / 1000),
           },
           ConditionExpression: 'attribute_not_exists(PK) OR expiresAtMs <= :now',
-          ExpressionAttributeValues: { ':now': Date.now() },
+          ExpressionAttributeValues: { ':now': now },
         }),
       );
       return true;

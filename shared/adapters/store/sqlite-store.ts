@@ -273,7 +273,9 @@ export class SqliteStore implements Store {
       reserve: async (zoneId, day, wanted, limit) => this.#reserve(zoneId, day, wanted, limit),
       used: async (zoneId, day) => this.#used(zoneId, day),
     };
-    this.nonces = { firstSeen: async (key, expiresAtMs) => this.#firstSeen(key, expiresAtMs) };
+    this.nonces = {
+      firstSeen: async (key, expiresAtMs, nowMs) => this.#firstSeen(key, expiresAtMs, nowMs ?? Date.now()),
+    };
   }
 
   async prune(now: Date): Promise<PruneResult> {
@@ -542,9 +544,8 @@ export class SqliteStore implements Store {
     return row === undefined ? 0 : Number(row.used);
   }
 
-  #firstSeen(key: string, expiresAtMs: number): boolean {
+  #firstSeen(key: string, expiresAtMs: number, now: number): boolean {
     requireNonceArgs(key, expiresAtMs);
-    const now = Date.now();
     // Insert, or take over a row whose key has expired; a live key changes nothing.
     const changes = this.#stmt(
       'INSERT INTO nonces (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= ?',
