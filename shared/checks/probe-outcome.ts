@@ -99,7 +99,23 @@ export function probeOutcome(report: ProbeReport, kind: ProbeCheckKind = `probe-
       target: { host: report.target.host, port: report.target.port, tls: report.target.tls },
       probeId: report.probeId,
       transcriptSteps: report.result.transcript.length,
-      tls: report.result.tls ? { version: report.result.tls.version, authorized: report.result.tls.authorized } : null,
+      // The whole conversation (credentials already redacted by the prober), for `relaywatch history --detail`.
+      transcript: report.result.transcript.map((e) => ({
+        stage: e.stage,
+        at: e.at,
+        ...(e.sent !== undefined ? { sent: e.sent } : {}),
+        ...(e.reply !== undefined ? { reply: [...e.reply] } : {}),
+        ...(e.note !== undefined ? { note: e.note } : {}),
+      })),
+      tls: report.result.tls
+        ? {
+            version: report.result.tls.version,
+            cipher: report.result.tls.cipher,
+            authorized: report.result.tls.authorized,
+            subject: report.result.tls.subject,
+            issuer: report.result.tls.issuer,
+          }
+        : null,
     },
     durationMs: report.result.transcript.at(-1)?.at ?? 0,
   };

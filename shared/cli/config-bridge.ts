@@ -13,7 +13,6 @@ import {
   resolveSecret,
   type SecretResult,
   type SecretSources,
-  type SecretsFile,
   secretsFilePath,
 } from '../config/secrets.ts';
 import { probeTenants, tenantsToCheck } from '../config/tenants.ts';
@@ -39,6 +38,26 @@ export interface CliConfig {
   readonly config: RelaywatchConfig;
   /** The environment and the secrets file (loaded when first asked for), for the alert routes' secrets. */
   readonly secretSources: () => Promise<SecretSources>;
+  /**
+   * The secrets file's warnings (readable or writable by every user), formatted like `warnings`; loads the file when
+   * it was not loaded yet. Empty without a secrets file. @throws ConfigError when the file cannot be read or parsed.
+   */
+  readonly secretsWarnings: () => Promise<readonly string[]>;
+}
+
+type LoadedSecrets = Awaited<ReturnType<typeof loadSecretsFile>>;
+
+/** The secrets file, read once per command (whoever asks first: blocklist keys, alert routes, probes, warnings). */
+function secretsLoader(path: string | undefined): () => Promise<LoadedSecrets | undefined> {
+  let loading: Promise<LoadedSecrets | undefined> | undefined;
+  return () => {
+    loading ??= path ? loadSecretsFile(path) : Promise.resolve(undefined);
+    return loading;
+  };
+}
+
+function warningText(p: Parameters<typeof formatProblem>[0]): string {
+  return formatProblem(p).replace(/^warning:\s*/, '');
 }
 
 export interface CliBlocklists {
@@ -58,14 +77,13 @@ export interface CliBlocklists {
 /** The blocklist settings: zones (per tenant too), keys from their secret references, the daily budget. */
 async function blocklistSettings(
   c: RelaywatchConfig,
-  configPath: string,
+  secrets: () => Promise<LoadedSecrets | undefined>,
   env: Readonly<Record<string, string | undefined>>,
   warnings: string[],
 ): Promise<CliBlocklists | undefined> {
   const bl = c.blocklists;
   if (!bl) return undefined;
-  const secretsPath = secretsFilePath(c, { env, configPath });
-  const secretsFile = secretsPath ? (await loadSecretsFile(secretsPath)).secrets : undefined;
+  const secretsFile = (await secrets())?.secrets;
   const resolved = resolveBlocklistKeys(c, { env, ...(secretsFile ? { secretsFile } : {}) });
   for (const w of resolved.warnings) warnings.push(formatProblem(w).replace(/^warning:\s*/, ''));
   const limits = bl.dailyBudget ?? {};
@@ -104,18 +122,17 @@ export async function loadForCli(
 ): Promise<CliConfig> {
   const loaded = await loadConfig(path);
   const c = loaded.config;
-  const warnings = loaded.warnings.map((w) => formatProblem(w).replace(/^warning:\s*/, ''));
-  const blocklists = await blocklistSettings(c, loaded.path, env, warnings);
-  const secretsPath = secretsFilePath(c, { env, configPath: loaded.path });
-  let secretsFile: Promise<SecretsFile | undefined> | undefined;
+  const warnings = loaded.warnings.map(warningText);
+  const secrets = secretsLoader(secretsFilePath(c, { env, configPath: loaded.path }));
+  const blocklists = await blocklistSettings(c, secrets, env, warnings);
   const secretSources = async (): Promise<SecretSources> => {
-    secretsFile ??= secretsPath ? loadSecretsFile(secretsPath).then((r) => r.secrets) : Promise.resolve(undefined);
-    const file = await secretsFile;
+    const file = (await secrets())?.secrets;
     return { env, ...(file ? { secretsFile: file } : {}) };
   };
   return {
     config: c,
     secretSources,
+    secretsWarnings: async () => ((await secrets())?.warnings ?? []).map(warningText),
     blocklists,
     path: loaded.path,
     baseDir: dirname(loaded.path),
@@ -141,6 +158,10 @@ export interface ProbeConfig {
   readonly tenants: readonly ProbeTenant[];
   readonly dns: DnsConfig;
   readonly warnings: readonly string[];
+  /** The secrets file's warnings (see `CliConfig.secretsWarnings`). */
+  readonly secretsWarnings: () => Promise<readonly string[]>;
+  /** `state.store` and `state.retentionDays`, where probe results are recorded. */
+  readonly state: { readonly store?: string | undefined; readonly retentionDays: number };
   /** The site agent's section, when the file has one; `secret()` resolves its HMAC secret when called. */
   readonly agent?: (Omit<AgentConfig, 'secret'> & { readonly secret: (() => SecretResult) | null }) | undefined;
 }
@@ -157,14 +178,13 @@ export async function loadProbeConfig(
 ): Promise<ProbeConfig> {
   const loaded = await loadConfig(path);
   const c = loaded.config;
-  const warnings = loaded.warnings.map((w) => formatProblem(w).replace(/^warning:\s*/, ''));
-  const secretsPath = secretsFilePath(c, { env, configPath: loaded.path });
-  let secretsFile: Promise<SecretsFile | undefined> | undefined;
+  const warnings = loaded.warnings.map(warningText);
+  const secrets = secretsLoader(secretsFilePath(c, { env, configPath: loaded.path }));
   const sources = async (): Promise<SecretSources> => {
-    secretsFile ??= secretsPath ? loadSecretsFile(secretsPath).then((r) => r.secrets) : Promise.resolve(undefined);
-    const file = await secretsFile;
+    const file = (await secrets())?.secrets;
     return { env, ...(file ? { secretsFile: file } : {}) };
   };
+  const secretsWarnings = async () => ((await secrets())?.warnings ?? []).map(warningText);
   const tenants = await probeTenants(c, sources);
   let agent: ProbeConfig['agent'];
   if (c.agent) {
@@ -172,7 +192,16 @@ export async function loadProbeConfig(
     const src = ref ? await sources() : undefined;
     agent = { ...c.agent, secret: ref && src ? () => resolveSecret(ref, src) : null };
   }
-  return { path: loaded.path, baseDir: dirname(loaded.path), tenants, dns: c.dns, warnings, agent };
+  return {
+    path: loaded.path,
+    baseDir: dirname(loaded.path),
+    tenants,
+    dns: c.dns,
+    warnings,
+    secretsWarnings,
+    state: { store: c.state.store, retentionDays: c.state.retentionDays },
+    agent,
+  };
 }
 
 export { probeTenants } from '../config/tenants.ts';

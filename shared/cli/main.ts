@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAgent } from './commands/agent.ts';
 import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
+import { registerConfig } from './commands/config.ts';
 import { registerDelist } from './commands/delist.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
@@ -15,6 +16,7 @@ import { registerNotify } from './commands/notify.ts';
 import { registerProbe } from './commands/probe.ts';
 import { registerSpf } from './commands/spf.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerTenants } from './commands/tenants.ts';
 import { type CliIo, write } from './common.ts';
 import { UsageError } from './wiring.ts';
 
@@ -55,6 +57,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerIncidents(program, io, setExit);
   registerHistory(program, io, setExit);
   registerNotify(program, io, setExit);
+  registerConfig(program, io, setExit);
+  registerTenants(program, io, setExit);
   return program;
 }
 

@@ -54,15 +54,28 @@ export function renderCheck(c: CheckOutcome, o: RenderOptions, indent = '    '):
     const zones = Array.isArray(c.details?.zones) ? c.details.zones : [];
     const count = (status: string) =>
       zones.filter((z) => z !== null && typeof z === 'object' && !Array.isArray(z) && z.status === status).length;
-    summary = ` ${clean(c.subject)}: ${count('listed')} listed, ${count('clean')} clean, ${count('unknown')} unknown`;
+    summary =
+      zones.length === 0
+        ? ` ${clean(c.subject)}`
+        : ` ${clean(c.subject)}: ${count('listed')} listed, ${count('clean')} clean, ${count('unknown')} unknown`;
+  } else if (c.kind === 'probe-submission' || c.kind === 'probe-relay') {
+    summary = ` ${clean(c.subject)}`;
   } else if (c.kind === 'mx' && typeof c.details?.relayEndpoint === 'string') {
     summary = ` relay endpoint ${clean(c.details.relayEndpoint)}:25`;
   }
   if (c.kind === 'spf' && typeof c.details?.lookups === 'number' && c.status !== 'unknown') {
     summary = ` ${c.details.lookups}/10 lookups`;
   }
-  lines.push(`${indent}${statusTag(c.status, o)} ${c.kind.padEnd(c.kind === 'blocklist' ? 9 : 4)}${summary}`);
-  for (const f of shown) lines.push(findingLine(f, o, `${indent}    `));
+  const notChecked = c.kind === 'blocklist' && c.findings.some((f) => f.code === 'blocklist-none-checked');
+  // "Not checked" is never shown as PASS, even where the check itself counts it as one (the cycle's IPv6 address
+  // with only IPv4 zones): its reason is shown whatever the verbosity.
+  const tag = notChecked ? paint(o.color, COLOR.unknown, `– ${'NOT CHECKED'}`) : statusTag(c.status, o);
+  const label = c.kind === 'probe-submission' ? 'submission probe' : c.kind;
+  lines.push(`${indent}${tag} ${label.padEnd(c.kind === 'blocklist' ? 9 : 4)}${summary}`);
+  const visible = notChecked
+    ? c.findings.filter((f) => shown.includes(f) || f.code === 'blocklist-none-checked')
+    : shown;
+  for (const f of visible) lines.push(findingLine(f, o, `${indent}    `));
   return lines;
 }
 
@@ -118,7 +131,7 @@ export function renderCheckReport(args: {
       out.push(`  ${clean(d.domain)}`);
       for (const c of d.checks) out.push(...renderCheck(c, o));
     }
-    const submission = t.checks.filter((c) => c.kind === 'submission');
+    const submission = t.checks.filter((c) => c.kind === 'submission' || c.kind === 'probe-submission');
     if (submission.length > 0) {
       out.push('  submission (SMTP AUTH)');
       for (const c of submission) out.push(...renderCheck(c, o));

@@ -92,7 +92,7 @@ export async function runStateStage(args: {
   const store = await openCliStore(spec, args.opts, args.env, args.config.config.state.retentionDays);
   try {
     const sources = await args.config.secretSources();
-    const notifiers = routeNotifiers(args.config.config, sources);
+    const notifiers = routeNotifiers(args.config.config, sources, { baseDir: args.config.baseDir });
     const reported = new Set(args.reports.map((r) => r.id));
     const cycle = await recordCycle({
       reports: args.reports,

@@ -136,6 +136,9 @@ const errorMap: z.core.$ZodErrorMap = (iss) => {
       return `must be ${iss.values.map((v) => JSON.stringify(v)).join(' or ')}`;
     case 'invalid_format':
       return 'has an invalid format';
+    case 'custom':
+      // A refinement without its own message: still say something about the value.
+      return `is not an accepted value (found ${describeInput(iss.input)})`;
     default:
       return undefined;
   }
@@ -293,6 +296,17 @@ function issueProblems(
         continue;
       }
       const value = valueAt(root, path);
+      if (isRecord(value) && meant.length > 1) {
+        // Several mapping forms (a maintenance window by days or by dates, an egress method): the form whose keys the
+        // value uses, i.e. the branch with the fewest unknown keys, then the fewest problems.
+        const unknownKeys = (b: readonly z.core.$ZodIssue[]) =>
+          b.reduce((n, i) => n + (i.code === 'unrecognized_keys' ? i.keys.length : 0), 0);
+        const best = [...meant].sort((a, b) => unknownKeys(a) - unknownKeys(b) || a.length - b.length)[0];
+        if (best) {
+          out.push(...issueProblems(best, root, path));
+          continue;
+        }
+      }
       out.push({ path, message: `must be a string or a mapping (found ${describeInput(value)})`, severity: 'error' });
       continue;
     }

@@ -84,18 +84,20 @@ export const HostNameSchema = z.string().transform((s, ctx) => {
 });
 
 /** A host name, or an IP address (a smart host on the LAN, a lab endpoint). */
-export const HostOrIpSchema = z.union(
-  [
-    z
-      .string()
-      .trim()
-      .refine((v) => net.isIP(v) !== 0),
-    HostNameSchema,
-  ],
-  {
-    error: 'must be a host name or an IP address',
-  },
-);
+export const HostOrIpSchema = z.string().transform((input, ctx) => {
+  const s = input.trim();
+  if (net.isIP(s) !== 0) return s;
+  const r = normaliseDomainName(s);
+  if (r.ok) return r.value;
+  const single = r.reason?.startsWith('it needs at least two labels');
+  ctx.addIssue({
+    code: 'custom',
+    message: single
+      ? `${quote(s)} is a single-label name, which is not accepted: use a fully qualified host name (e.g. smtp.office365.com) or an IP address (for this machine, 127.0.0.1 or ::1)`
+      : `${quote(s)} is neither an IP address nor a valid host name${r.reason ? ` (${r.reason})` : ''}: use a host name such as smtp.office365.com or an IP address`,
+  });
+  return z.NEVER;
+});
 
 /** A mailbox address `local@domain`, the domain normalised. */
 export const MailboxSchema = z.string().transform((s, ctx) => {
@@ -443,6 +445,8 @@ const EmailRouteSchema = z.strictObject({
       requireTLS: z.boolean().default(true),
       user: z.string().min(1).max(256).optional(),
       password: SecretRefSchema.optional(),
+      /** A PEM file (relative to the config file) of the CA that signed a private SMTP host's certificate. */
+      ca: z.string().trim().min(1).max(4096).optional(),
     })
     .optional(),
   ses: z

@@ -11,7 +11,19 @@
  * - messages that never quote the source: yaml's own messages sometimes include the offending text, which could be a
  *   secret typed in the wrong place, so syntax errors are described from their error code only.
  */
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
 import { type ConfigProblem, formatPath, type PathSegment, quote } from './problems.ts';
 
 export interface SourcePosition {
@@ -180,6 +192,45 @@ function positionOf(text: string, offset: number): SourcePosition {
   return { line, column: offset - lineStart + 1 };
 }
 
+interface Opener {
+  readonly start: number;
+  readonly end: number;
+  readonly message: string;
+}
+
+/**
+ * Quoted values and flow collections (`[`, `{`) whose closing character is missing: yaml reports those where the text
+ * ends (a quote swallows the rest of the file), so the line would be the last one. The node still starts at the opener.
+ */
+function unclosedOpeners(doc: Document.Parsed, text: string): Opener[] {
+  const out: Opener[] = [];
+  if (doc.contents === null) return out;
+  visit(doc, (_key, node) => {
+    if (node === null || typeof node !== 'object' || !('range' in node)) return;
+    const range = (node as Node).range;
+    if (!range) return;
+    const [start, end] = range;
+    const raw = text.slice(start, end).trimEnd();
+    if (isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE')) {
+      const q = node.type === 'QUOTE_DOUBLE' ? '"' : "'";
+      const closed = raw.length >= 2 && raw.endsWith(q) && !(q === '"' && /(?<!\\)(?:\\\\)*\\"$/.test(raw));
+      if (!closed) {
+        out.push({
+          start,
+          end,
+          message: `a value opened with ${q} here is never closed (the closing ${q} is missing)`,
+        });
+      }
+    } else if (isCollection(node) && node.flow) {
+      const [open, close] = isMap(node) ? ['{', '}'] : ['[', ']'];
+      if (!raw.endsWith(close)) {
+        out.push({ start, end, message: `a ${open} opened here is never closed (add the ${close})` });
+      }
+    }
+  });
+  return out;
+}
+
 /** Read YAML text. Never throws for anything in the text. */
 export function readYaml(text: string, options: YamlLimits & YamlOptions = {}): YamlSource {
   const { maxDepth, maxAliases, maxValues, maxTokens } = { ...DEFAULT_LIMITS, ...options };
@@ -233,7 +284,14 @@ export function readYaml(text: string, options: YamlLimits & YamlOptions = {}): 
     const kind = err instanceof RangeError ? 'nested too deeply' : 'not readable';
     return { value: undefined, usable: false, problems: [problem([], `the YAML is ${kind}`)], locate };
   }
+  const unclosed = doc.errors.length + doc.warnings.length > 0 ? unclosedOpeners(doc, text) : [];
   for (const e of [...doc.errors, ...doc.warnings]) {
+    // An unclosed quote or bracket is noticed where the text ends (or where the next key starts): point at the opener.
+    const opener = unclosed.find((o) => e.pos[0] >= o.end && e.pos[0] <= o.end + 1);
+    if (opener && (e.code === 'MISSING_CHAR' || e.code === 'BAD_INDENT' || e.code === 'UNEXPECTED_TOKEN')) {
+      problems.push(problem([], `YAML syntax: ${opener.message}`, opener.start));
+      continue;
+    }
     problems.push(problem([], `YAML syntax: ${SYNTAX[e.code] ?? 'the YAML is not valid'}`, e.pos[0]));
   }
   if (problems.length > 0) return { value: undefined, usable: false, problems, locate };

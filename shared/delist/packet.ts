@@ -44,7 +44,15 @@ export interface MicrosoftDelistInput {
     /** The address that received the NDR (the device's sending address), for the portal steps. */
     readonly recipient?: string;
   };
-  readonly evidence: { readonly spf: readonly SpfEvidence[]; readonly relayIps: readonly string[] };
+  readonly evidence: {
+    readonly spf: readonly SpfEvidence[];
+    readonly relayIps: readonly string[];
+    /**
+     * Whether the IP is one of the tenant's configured relay IPs (default true). When it is not, the evidence section
+     * says so and presents the SPF results as what they are, not as proof that the IP is a legitimate sender.
+     */
+    readonly ipConfigured?: boolean;
+  };
   /** What the MSP confirms was done. */
   readonly remediation: readonly string[];
   readonly msp: MspContact;
@@ -138,6 +146,9 @@ interface MicrosoftModel {
   readonly code: string | null;
   readonly spf: readonly SpfEvidence[];
   readonly relayIps: readonly string[];
+  /** The evidence section's heading and the notes that qualify it (IP not configured, SPF not passing). */
+  readonly evidenceHeading: string;
+  readonly evidenceNotes: readonly string[];
   readonly remediation: readonly string[];
   readonly mspName: string;
   readonly contactName: string;
@@ -183,7 +194,8 @@ function microsoftText(m: MicrosoftModel): string {
     '',
     ...m.replyBlock.split('\n').map((l) => (l === '' ? '>' : `> ${l}`)),
     '',
-    `Evidence that ${m.ip} is a legitimate sender`,
+    m.evidenceHeading,
+    ...m.evidenceNotes.map((n) => `  Note: ${n}`),
     '  SPF records of the sending domains and their result for this IP:',
     ...bullet(
       m.spf.map((s) => spfLine(m.ip, s)),
@@ -230,8 +242,10 @@ function microsoftMarkdown(m: MicrosoftModel, to: string, subject: string): stri
     '',
     mdFence(m.replyBlock),
     '',
-    '## Evidence',
+    `## ${mdText(m.evidenceHeading)}`,
     '',
+    ...m.evidenceNotes.map((n) => `> **Note:** ${mdText(n, 600)}`),
+    ...(m.evidenceNotes.length > 0 ? [''] : []),
     '### SPF',
     '',
     ...list(
@@ -285,7 +299,8 @@ function microsoftHtml(m: MicrosoftModel): string {
     `<p>Sending domains:</p>${ul(m.domains, '(none given)')}`,
     `<h3>Reply received ${e(m.replyAt)} (UTC)${m.code === null ? '' : `, status ${e(m.code)}`}</h3>`,
     `<pre>${e(m.replyBlock)}</pre>`,
-    '<h3>Evidence</h3>',
+    `<h3>${e(m.evidenceHeading)}</h3>`,
+    ...m.evidenceNotes.map((n) => `<p><strong>Note:</strong> ${e(n)}</p>`),
     `<p>SPF:</p>${ul(
       m.spf.map((s) => spfLine(m.ip, s)),
       '(no SPF evidence given)',
@@ -300,6 +315,31 @@ function microsoftHtml(m: MicrosoftModel): string {
     `<p>Thank you,<br>${e(m.contactName)}<br>${e(m.mspName)}</p>`,
     '</body></html>',
   ].join('\n');
+}
+
+/**
+ * The evidence is called evidence of legitimacy only when it is: the IP is a configured relay IP and SPF passes it
+ * for at least one sending domain. Otherwise the heading is neutral and a note says what does not hold.
+ */
+function evidenceFraming(
+  ip: string,
+  evidence: MicrosoftDelistInput['evidence'],
+): { evidenceHeading: string; evidenceNotes: string[] } {
+  const notes: string[] = [];
+  if (evidence.ipConfigured === false) {
+    notes.push(
+      `${ip} is not one of the relay IPs configured for this customer; the SPF results below are shown for reference, not as evidence that it is a legitimate sender.`,
+    );
+  }
+  const passing = evidence.spf.filter((x) => x.resultForIp === 'pass').map((x) => oneLine(x.domain, 253));
+  if (evidence.spf.length > 0 && passing.length === 0) {
+    notes.push(`SPF does not authorise ${ip} for any of the sending domains (results below).`);
+  }
+  const legitimate = evidence.ipConfigured !== false && passing.length > 0;
+  return {
+    evidenceHeading: legitimate ? `Evidence that ${ip} is a legitimate sender` : `What we know about ${ip}`,
+    evidenceNotes: notes,
+  };
 }
 
 /**
@@ -332,6 +372,7 @@ export async function renderMicrosoftDelist(
     code: recipient.code,
     spf: input.evidence.spf,
     relayIps: input.evidence.relayIps.map((r) => oneLine(r, 100)),
+    ...evidenceFraming(ip, input.evidence),
     remediation: input.remediation.map((r) => oneLine(r, 1000)).filter((r) => r !== ''),
     mspName: oneLine(input.msp.name, 120),
     contactName: oneLine(input.msp.contact.name, 120),

@@ -1,7 +1,32 @@
 /**
- * The names the deployment and the code share: environment variables, function names, the job queue, the table's
- * keys and indexes. The CDK app (cdk/) imports only this file and config types from shared/. No imports here.
+ * Names that the code and the infrastructure must agree on: the DynamoDB table's key and index attributes, the
+ * environment variables the Lambda handlers read, the functions, queue and metric names the CDK app deploys and alarms on. The CDK app (`cdk/`) may import
+ * from `shared/` only constants like these and config types, so a renamed attribute or variable breaks the build
+ * instead of a deployment.
  */
+
+/** The single table's primary key attributes (both strings). */
+export const TABLE_PARTITION_KEY = 'PK';
+export const TABLE_SORT_KEY = 'SK';
+
+/** Sparse index of open incidents (`GSI1PK = 'OPEN'`), projection ALL. */
+export const GSI1 = 'GSI1';
+export const GSI1_PARTITION_KEY = 'GSI1PK';
+export const GSI1_SORT_KEY = 'GSI1SK';
+
+/** Time-ordered history of checks, events and a tenant's runs, and a tenant's active incidents (sparse), projection ALL. */
+export const GSI2 = 'GSI2';
+export const GSI2_PARTITION_KEY = 'GSI2PK';
+export const GSI2_SORT_KEY = 'GSI2SK';
+
+/** DynamoDB TTL attribute (epoch seconds) on items that expire. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** Every (index name, partition key, sort key) the store queries; the data stack defines exactly these. */
+export const TABLE_INDEXES = [
+  { indexName: GSI1, partitionKey: GSI1_PARTITION_KEY, sortKey: GSI1_SORT_KEY },
+  { indexName: GSI2, partitionKey: GSI2_PARTITION_KEY, sortKey: GSI2_SORT_KEY },
+] as const;
 
 /** Environment variables the Lambda functions read (parsed with zod at cold start: functions/env.ts). */
 export const ENV = {
@@ -43,19 +68,6 @@ export const QUEUES = {
   jobsDeadLetter: 'relaywatch-jobs-dlq',
   /** Deliveries before a job goes to the DLQ. */
   maxReceiveCount: 3,
-} as const;
-
-/** The single table's key schema, indexes and TTL attribute (see shared/adapters/store/dynamodb-store.ts). */
-export const TABLE = {
-  partitionKey: 'PK',
-  sortKey: 'SK',
-  indexes: {
-    /** Sparse: open incidents of every tenant. */
-    openIncidents: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
-    /** Time order of checks and events, a tenant's runs, and a tenant's active incidents (sparse). */
-    byTenant: { name: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
-  },
-  ttlAttribute: 'expiresAt',
 } as const;
 
 /** Metric names (one per outcome status, and per job outcome); the tenant is never a dimension. */

@@ -16,6 +16,7 @@ import type { CheckOutcome, CheckStatus, Finding, JsonValue } from '../domain/ou
 import type { Observation } from '../incidents/policy.ts';
 import type { CheckRecord, IncidentSeverity } from '../ports/stores.ts';
 import type { TenantReport } from '../use-cases/run-checks.ts';
+import { findingTitle, findingWhy, probeTitle, type TitleInput } from './titles.ts';
 
 /** A blocklist listing, enough to render the removal guidance at alert time. */
 export interface ListingContent {
@@ -146,10 +147,7 @@ function domainObservation(
         .filter((f) => f.severity === 'error')
         .map((f) => f.message)
         .join(' ') || summaryOf(c),
-    why:
-      c.kind === 'spf'
-        ? 'Exchange Online and other receivers check SPF for mail relayed from the site: a relay IP the record does not authorise fails SPF, and mail is rejected or junked.'
-        : 'Devices relay to the MX endpoint, and mail to the domain is routed by MX: a wrong MX breaks both.',
+    why: findingWhy(c.kind, err?.code),
     remediation: DOMAIN_REMEDIATION[c.kind] ?? [],
     links: [],
     evidence: typeof c.details?.record === 'string' ? c.details.record : null,
@@ -161,12 +159,25 @@ function domainObservation(
     status: c.status,
     problem: err?.code ?? 'ok',
     severity: 'critical',
-    title: cap(`${label} of ${domain}: ${err ? err.code : c.status}`, 200),
+    title: cap(
+      err
+        ? findingTitle(err.code, titleInput(domain, c, err.code), `${label} of ${domain}: ${err.code}`)
+        : `${label} of ${domain}: ${c.status}`,
+      200,
+    ),
     detail: encodeContent(content),
     runId: run.runId,
     at: run.at,
     ...(fp ? { fingerprint: fp.fingerprint, fingerprintValue: fp.value } : {}),
   };
+}
+
+/** The addresses and hosts the findings of one code name, for its title. */
+function titleInput(subject: string, c: CheckOutcome, code: string): TitleInput {
+  const evidence = c.findings.filter((f) => f.code === code).map((f) => f.evidence);
+  const field = (k: string) =>
+    evidence.flatMap((e) => (isObject(e) && typeof e[k] === 'string' ? [e[k] as string] : []));
+  return { subject, ips: [...new Set(field('ip'))], hosts: [...new Set([...field('host'), ...field('exchange')])] };
 }
 
 interface ZoneJson {
@@ -283,7 +294,7 @@ function probeObservation(tenantId: string, c: CheckOutcome, run: { runId: strin
     status: c.status,
     problem: diagnosis,
     severity: 'critical',
-    title: cap(`${label} for ${c.subject}: ${diagnosis}`, 200),
+    title: cap(probeTitle(c.kind, c.subject, diagnosis), 200),
     detail: encodeContent(content),
     runId: run.runId,
     at: run.at,

@@ -4,6 +4,8 @@
  * resolve is not an error of the run: its sends fail with the reason (naming the variable, never a value) and stay
  * pending, so they go out once the secret is set.
  */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
 import { resolveSecret, type SecretSources } from '../config/secrets.ts';
 import type { IncidentSeverity } from '../ports/stores.ts';
@@ -51,7 +53,11 @@ export interface RouteNotifiers {
 export function routeNotifiers(
   config: RelaywatchConfig,
   sources: SecretSources,
-  options: { readonly smtpCa?: string | undefined } = {},
+  options: {
+    readonly smtpCa?: string | undefined;
+    /** The config file's directory: a route's `email.smtp.ca` path is relative to it (default: the working directory). */
+    readonly baseDir?: string | undefined;
+  } = {},
 ): RouteNotifiers {
   const routes = new Map((config.alerts?.routes ?? []).map((r) => [r.id, r]));
   const built = new Map<string, Notifier | { readonly error: string }>();
@@ -93,6 +99,8 @@ export function routeNotifiers(
     const smtp = email.smtp;
     if (!smtp) throw new Error(`route ${route.id}: email needs smtp or ses`);
     const pass = smtp.password ? secret(route.id, 'email.smtp.password', smtp.password) : undefined;
+    // The route's own CA (a private mail host) wins over a command's --ca; read when the route is first used.
+    const ca = smtp.ca ? await routeCa(route.id, resolve(options.baseDir ?? process.cwd(), smtp.ca)) : options.smtpCa;
     return new EmailNotifier({
       ...addressing,
       transport: {
@@ -102,7 +110,7 @@ export function routeNotifiers(
         secure: smtp.secure,
         requireTLS: smtp.requireTLS,
         ...(smtp.user && pass ? { auth: { user: smtp.user, pass } } : {}),
-        ...(options.smtpCa ? { ca: options.smtpCa } : {}),
+        ...(ca ? { ca } : {}),
       },
     });
   };
@@ -136,4 +144,20 @@ export function routeNotifiers(
       return notifier;
     },
   };
+}
+
+/** A route's `email.smtp.ca` file: PEM text, or an error naming the route and the file (the send fails, stays due). */
+async function routeCa(routeId: string, path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(
+      `route ${routeId}: email.smtp.ca: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new Error(`route ${routeId}: email.smtp.ca: ${path} holds no PEM certificate`);
+  }
+  return text;
 }

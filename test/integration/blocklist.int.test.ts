@@ -202,6 +202,30 @@ describe.skipIf(!rbldnsd.ok || !unbound.ok)(
       expect(human.stdout).toMatch(/zen-bl-test\s+usable/);
     });
 
+    it('relaywatch blocklist: a private address and an IPv6 address with only IPv4 zones are NOT CHECKED, never PASS (exit 3)', async () => {
+      const dns = ['--dns', `udp://127.0.0.1:${bl().port}`];
+      const clean = await cli(['blocklist', '203.0.113.50', '--zone', 'clean.bl.test', ...dns]);
+      expect(clean.stdout).toMatch(/✔ PASS\s+blocklist 203\.0\.113\.50: 0 listed, 1 clean, 0 unknown/);
+      expect(clean.code).toBe(0);
+      const r = await cli(['blocklist', '10.1.2.3', '--zone', 'clean.bl.test', ...dns]);
+      const v6 = await cli(['blocklist', '2001:db8::1', '--zone', 'spamcop', ...dns]);
+      expect(v6.stdout).not.toContain('PASS');
+      expect(v6.code).toBe(3);
+      expect(r.stdout).not.toContain('PASS');
+      expect(r.stdout).toContain('– NOT CHECKED blocklist 10.1.2.3');
+      expect(r.stdout).toContain(
+        '10.1.2.3 was not checked against any blocklist: 10.1.2.3 is a private address (RFC 1918): public blocklists list public addresses only.',
+      );
+      expect(v6.stdout).toMatch(/2001:db8::1 was not checked against any blocklist: .*does not support IPv6/);
+      expect(r.code).toBe(3);
+      const json = await cli(['blocklist', '10.1.2.3', '--zone', 'clean.bl.test', ...dns, '--json']);
+      const doc = JSON.parse(json.stdout) as BlocklistDocument;
+      expect(doc.status).toBe('unknown');
+      expect(doc.ips[0]?.zones).toEqual([]);
+      expect(doc.ips[0]?.findings.map((f) => [f.code, f.severity])).toEqual([['blocklist-none-checked', 'unknown']]);
+      expect(json.code).toBe(3);
+    });
+
     it('check follows the config: a custom zone through blocklists.resolvers, a zone a tenant switched off', async () => {
       const dir = await mkdtemp(join(tmpdir(), 'relaywatch-bl-'));
       try {

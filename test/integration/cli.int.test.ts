@@ -77,6 +77,40 @@ describe.skipIf(!unbound.ok)(
       expect(r.stderr).toContain('is a documentation address');
     });
 
+    it('check: a store that cannot be written gives exit 3 even when a check fails, and the report keeps the FAIL', async () => {
+      const file = join(await mkdtemp(join(tmpdir(), 'rw-nostore-')), 'a-file');
+      await writeFile(file, 'not a directory');
+      const r = await cli([
+        'check',
+        '--config',
+        EXAMPLE,
+        '--dns',
+        dns(),
+        '--no-blocklists',
+        '--store',
+        `sqlite:${file}/x.db`,
+      ]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toMatch(/✘ FAIL\s+fabrikam — Fabrikam Inc/);
+      expect(r.stdout).toContain('1 fail, 0 unknown → FAIL (exit 3)');
+      expect(r.stdout).toContain('State: NOT recorded: cannot create the SQLite store');
+      const json = await cli([
+        'check',
+        '--config',
+        EXAMPLE,
+        '--dns',
+        dns(),
+        '--no-blocklists',
+        '--json',
+        '--store',
+        `sqlite:${file}/x.db`,
+      ]);
+      expect(json.code).toBe(3);
+      const doc = JSON.parse(json.stdout) as CheckDocument & { stateError?: string };
+      expect([doc.status, doc.exitCode]).toEqual(['fail', 3]);
+      expect(doc.stateError).toMatch(/exists and is not a directory/);
+    });
+
     it('check --tenant limits the run; an unknown tenant is a usage error listing the known ones', async () => {
       const one = await cli([
         'check',
@@ -169,6 +203,88 @@ describe.skipIf(!unbound.ok)(
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
+    });
+
+    it('delist: an IP that is none of the tenant’s relay IPs is a warning, and the request does not call SPF evidence of legitimacy', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'relaywatch-delist-'));
+      try {
+        const out = join(dir, 'req.eml');
+        const args = ['delist', '--config', EXAMPLE, '--tenant', 'contoso', '--out', out, '--dns', dns()];
+        const r = await cli([...args, '--ip', '198.51.100.99']);
+        expect(r.code).toBe(0);
+        expect(r.stderr).toContain(
+          'warning: 198.51.100.99 is none of the relay IPs configured for contoso (203.0.113.10)',
+        );
+        expect(r.stdout).not.toContain('Evidence that 198.51.100.99 is a legitimate sender');
+        expect(r.stdout).toContain('What we know about 198.51.100.99');
+        expect(r.stdout).toContain('Note: 198.51.100.99 is not one of the relay IPs configured for this customer');
+        expect(r.stdout).toContain('Note: SPF does not authorise 198.51.100.99 for any of the sending domains');
+        expect(r.stdout).toContain(
+          'contoso.example: v=spf1 ip4:203.0.113.10 include:spf.protection.outlook.com -all -> SPF result for 198.51.100.99: fail',
+        );
+        const mail = await simpleParser(await readFile(out));
+        expect(mail.text).toContain('What we know about 198.51.100.99');
+        const md = await cli([...args, '--ip', '198.51.100.99', '--markdown']);
+        const unescaped = md.stdout.replaceAll('\\', ''); // Markdown escapes of . ( ) in our own text
+        expect(unescaped).toContain('## What we know about 198.51.100.99');
+        expect(unescaped).toContain('> **Note:** 198.51.100.99 is not one of the relay IPs');
+        // The configured relay IP whose SPF passes keeps the heading, without notes.
+        const ok = await cli([...args, '--ip', '203.0.113.10']);
+        expect(ok.stderr).toBe(`wrote ${out} (to delist@messaging.microsoft.com)\n`);
+        expect(ok.stdout).toContain('Evidence that 203.0.113.10 is a legitimate sender');
+        expect(ok.stdout).not.toContain('Note:');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('delist refuses a private IP and a reply that names another IP, writing nothing, exit 3', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'relaywatch-delist-'));
+      try {
+        const out = join(dir, 'req.eml');
+        const args = ['delist', '--config', EXAMPLE, '--tenant', 'fabrikam', '--out', out, '--dns', dns()];
+        const priv = await cli([...args, '--ip', '192.168.1.20']);
+        expect(priv.code).toBe(3);
+        expect(priv.stderr).toContain(
+          '--ip 192.168.1.20 is a private address (RFC 1918): blocklists list public addresses only',
+        );
+        const ndr = join(dir, 'ndr.txt');
+        await writeFile(
+          ndr,
+          '550 5.7.606 Access denied, banned sending IP [198.51.100.7]. To request removal visit https://sender.office.com/',
+        );
+        const other = await cli([...args, '--ip', '198.51.100.23', '--reply-file', ndr]);
+        expect(other.code).toBe(3);
+        expect(other.stderr).toContain('--reply-file names 198.51.100.7, not --ip 198.51.100.23');
+        await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+        const same = await cli([...args, '--ip', '198.51.100.7', '--reply-file', ndr]);
+        expect(same.code).toBe(0);
+        expect(same.stderr).toContain('198.51.100.7 is none of the relay IPs configured for fabrikam');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('delist --zone renders the DNS blocklist removal guidance as text, Markdown and JSON', async () => {
+      const base = ['delist', '--config', EXAMPLE, '--tenant', 'contoso', '--ip', '203.0.113.10', '--zone', 'spamcop'];
+      const text = await cli(base);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain('DNS blocklist delisting for 203.0.113.10 (Contoso Ltd)');
+      expect(text.stdout).toContain('== SpamCop (Cisco Talos): bl.spamcop.net (spamcop)');
+      expect(text.stdout).toContain('Removal: https://www.spamcop.net/bl.shtml?203.0.113.10');
+      expect(text.stdout).toContain('Contact:  Northwind NOC, Northwind IT, noc@northwind.example');
+      expect(text.stderr).toBe('');
+      const md = await cli([...base, '--markdown']);
+      expect(md.stdout).toContain('## SpamCop \\(Cisco Talos\\): `bl.spamcop.net` (`spamcop`)');
+      expect(md.stdout).toContain('- **Removal:** <https://www.spamcop.net/bl.shtml?203.0.113.10>');
+      const json = await cli([...base, '--zone', 'barracuda', '--json']);
+      const doc = JSON.parse(json.stdout) as { schema: string; zones: { zone: string; removalUrl: string | null }[] };
+      expect(doc.schema).toBe('relaywatch.delist-dnsbl/v1');
+      expect(doc.zones.map((z) => z.zone)).toEqual(['spamcop', 'barracuda']);
+      expect(doc.zones[1]?.removalUrl).toBe('https://www.barracudacentral.org/rbl/removal-request');
+      const mixed = await cli([...base, '--out', 'x.eml']);
+      expect(mixed.code).toBe(3);
+      expect(mixed.stderr).toContain('belong to the Microsoft request');
     });
 
     it('delist says which --out it cannot write, exit 3', async () => {

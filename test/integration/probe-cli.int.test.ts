@@ -61,7 +61,9 @@ tenants:
 `;
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return runCliCaptured(args, env, FIXED_NOW);
+  // Probe results are recorded by default; these tests are about the probe, except the one that passes --store.
+  const noStore = args[0] === 'probe' && !args.some((a) => a === '--no-store' || a.startsWith('--store'));
+  return runCliCaptured(noStore ? [...args, '--no-store'] : args, env, FIXED_NOW);
 }
 
 beforeAll(async () => {
@@ -245,6 +247,55 @@ describe('relaywatch probe submission with Basic authentication', () => {
       const human = await cli(['probe', 'submission', '-t', 'tailspin', ...target(lab)], env);
       expect(human.stdout).toContain('! submission-basic-auth');
       for (const text of [r.stdout, r.stderr, human.stdout, human.stderr]) {
+        expect(text).not.toContain(BASIC_PASSWORD);
+        expect(text).not.toContain(Buffer.from(BASIC_PASSWORD).toString('base64'));
+      }
+    });
+  });
+
+  it('records the result in the store; history --detail prints the stored transcript, without the password', async () => {
+    await withLab({ auth: { ...auth, methods: ['LOGIN'] } }, async (lab) => {
+      const env = { LAB_TAILSPIN_PASSWORD: BASIC_PASSWORD };
+      const store = `sqlite:${join(dir, `probe-store-${lab.port}.db`)}`;
+      const r = await cli(['probe', 'submission', '-t', 'tailspin', ...target(lab), '--store', store], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Recorded in ${store}`);
+      const json = await cli(
+        ['probe', 'submission', '-t', 'tailspin', ...target(lab), '--store', store, '--json'],
+        env,
+      );
+      expect((JSON.parse(json.stdout) as { recorded: { store: string } | null }).recorded?.store).toBe(store);
+      const skipped = await cli(['probe', 'submission', '-t', 'tailspin', ...target(lab), '--no-store', '--json'], env);
+      expect((JSON.parse(skipped.stdout) as { recorded: unknown }).recorded).toBeNull();
+
+      const history = await cli(['history', 'tailspin', '--config', configPath, '--store', store]);
+      expect(history.stdout.match(/WARN +probe-submission +app@tailspin\.example/g)).toHaveLength(2);
+      expect(history.stdout).not.toContain('transcript:');
+      const detail = await cli([
+        'history',
+        'tailspin',
+        '--config',
+        configPath,
+        '--store',
+        store,
+        '--check',
+        'probe-submission',
+        '--limit',
+        '1',
+        '--detail',
+      ]);
+      expect(detail.code).toBe(0);
+      expect(detail.stdout).toContain('diagnosis: ok (Accepted)');
+      expect(detail.stdout).toContain('transcript:');
+      expect(detail.stdout).toMatch(/C: EHLO /);
+      expect(detail.stdout).toMatch(/C: AUTH LOGIN/);
+      expect(detail.stdout).toMatch(/S: 235 /);
+      expect(detail.stdout).toMatch(/TLS: TLSv1\.[23] .*verified/);
+      const doc = JSON.parse(
+        (await cli(['history', 'tailspin', '--config', configPath, '--store', store, '--detail', '--json'])).stdout,
+      ) as { results: { check: string; detail: { transcript: unknown[] } }[] };
+      expect(doc.results[0]?.detail.transcript.length).toBeGreaterThan(5);
+      for (const text of [r.stdout, detail.stdout, JSON.stringify(doc)]) {
         expect(text).not.toContain(BASIC_PASSWORD);
         expect(text).not.toContain(Buffer.from(BASIC_PASSWORD).toString('base64'));
       }
@@ -472,7 +523,9 @@ tenants:
           expect(second.state.opened.map((i) => i.check)).toEqual(['probe-submission']);
           expect(second.state.notifications.map((n) => [n.route, n.sent])).toEqual([['hook', true]]);
           expect(received).toHaveLength(1);
-          expect(received[0]).toContain('smtp-auth-disabled-mailbox');
+          expect(received[0]).toContain(
+            '"title":"Submission probe from app@tailspin.example: SMTP AUTH disabled for the mailbox"',
+          );
           for (const text of [first.stdout, first.stderr, ...received]) {
             expect(text).not.toContain(BASIC_PASSWORD);
             expect(text).not.toContain(Buffer.from(BASIC_PASSWORD).toString('base64'));
@@ -501,6 +554,16 @@ tenants:
         expect(probe?.status).toBe('unknown');
         expect(probe?.findings[0]?.message).toMatch(/environment variable LAB_TAILSPIN_PASSWORD is not set/);
         expect(lab.authAttempts).toHaveLength(0);
+        // The text report shows the probe under the tenant (it used to count in the summary only).
+        const text = await cli(
+          ['check', '--config', config, '--probes', '--probe-ca', caPath, '--no-blocklists', '--no-store'],
+          {},
+        );
+        const tailspin = text.stdout.slice(text.stdout.indexOf('tailspin — Tailspin Toys'));
+        expect(tailspin).toMatch(
+          /submission \(SMTP AUTH\)\n(?:.*\n)*? {4}\? UNKNOWN +submission probe app@tailspin\.example/,
+        );
+        expect(tailspin).toContain('environment variable LAB_TAILSPIN_PASSWORD is not set');
       },
     );
   });

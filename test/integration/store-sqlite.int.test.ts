@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -13,6 +13,7 @@ import {
   MIGRATIONS,
   openSqliteStore,
   SqliteStore,
+  StoreDirectoryError,
   StoreSchemaError,
 } from '../../shared/adapters/store/sqlite-store.ts';
 import { ConflictError } from '../../shared/ports/stores.ts';
@@ -165,5 +166,20 @@ describe('openStore', () => {
     expect((await store.results.history('contoso')).items).toHaveLength(1);
     await store.close();
     await expect(openStore('sqlite:x', { retentionDays: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it('fails fast with a clear error for a store under /proc', { timeout: 5000 }, async () => {
+    const started = performance.now();
+    await expect(openStore('sqlite:/proc/nope/state.db')).rejects.toThrow(StoreDirectoryError);
+    await expect(openStore('sqlite:/proc/nope/deeper/state.db')).rejects.toThrow(
+      'cannot create the SQLite store /proc/nope/deeper/state.db: /proc does not accept new directories',
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('refuses a store whose directory is a file', async () => {
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    await expect(openStore(`sqlite:${join(file, 'state.db')}`)).rejects.toThrow(/a-file exists and is not a directory/);
   });
 });

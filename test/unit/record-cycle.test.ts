@@ -35,6 +35,7 @@ function spf(domain: string, status: CheckStatus, record: string | null): CheckO
               code: 'spf-relay-ip-not-authorised',
               severity: 'error',
               message: `${domain} does not authorise 198.51.100.23`,
+              evidence: { ip: '198.51.100.23', result: 'fail' },
             },
           ]
         : status === 'unknown'
@@ -129,7 +130,7 @@ describe('recordCycle', () => {
     const opened = await h.cycle(fail);
     expect(opened.opened.map((i) => i.problem)).toEqual(['spf-relay-ip-not-authorised']);
     expect(h.notifier.sent.map((a) => [a.kind, a.title])).toEqual([
-      ['opened', 'SPF of fabrikam.example: spf-relay-ip-not-authorised'],
+      ['opened', 'SPF of fabrikam.example does not authorise relay IP 198.51.100.23'],
     ]);
     expect(h.notifier.sent[0]?.what).toContain('does not authorise 198.51.100.23');
     await h.cycle(fail);

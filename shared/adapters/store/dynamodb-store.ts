@@ -52,7 +52,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../../deploy/constants.ts';
+import { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 import {
   type BudgetStore,
   type CheckRecord,
@@ -102,9 +102,8 @@ import {
 
 /** Concurrent conditional puts per batch: enough to write a run's checks quickly, few enough not to burst-throttle. */
 export const WRITE_CONCURRENCY = 16;
-export const GSI1 = TABLE.indexes.openIncidents.name;
-export const GSI2 = TABLE.indexes.byTenant.name;
-export const TTL_ATTRIBUTE = TABLE.ttlAttribute;
+export { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
+
 const DAY_SECONDS = 86_400;
 
 type Item = Record<string, unknown>;

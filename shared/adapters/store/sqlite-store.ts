@@ -10,8 +10,8 @@
  * - Keyset pagination (the cursor holds the last row's ordering key), so pages stay stable under concurrent inserts.
  * - Raw results are pruned by {@link SqliteStore.prune}: checks and events older than the retention period.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import {
   type BudgetStore,
@@ -578,8 +578,69 @@ export class SqliteStore implements Store {
   }
 }
 
+/** The store's directory cannot be made (a path under /proc, a file where a directory belongs, no permission). */
+export class StoreDirectoryError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreDirectoryError';
+    this.path = path;
+  }
+}
+
+/**
+ * Create `dir` and its missing parents one level at a time. Node's `mkdirSync(…, { recursive: true })` loops without
+ * end on some pseudo file systems (under /proc it spins at full CPU for minutes); this walk stops at the first
+ * directory that cannot be made and says why.
+ */
+function makeDirectory(dir: string, storePath: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    try {
+      const st = statSync(at);
+      if (!st.isDirectory()) {
+        throw new StoreDirectoryError(
+          storePath,
+          `cannot create the SQLite store ${storePath}: ${at} exists and is not a directory`,
+        );
+      }
+      break;
+    } catch (err) {
+      if (err instanceof StoreDirectoryError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        throw new StoreDirectoryError(storePath, `cannot create the SQLite store ${storePath}: ${at}: ${code}`, {
+          cause: err,
+        });
+      }
+      missing.unshift(at);
+      const parent = dirname(at);
+      if (parent === at) break;
+      at = parent;
+    }
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      const why =
+        code === 'ENOENT'
+          ? `${dirname(d)} does not accept new directories (a pseudo file system such as /proc?)`
+          : code === 'EACCES' || code === 'EPERM'
+            ? `permission denied creating ${d}`
+            : code === 'EROFS'
+              ? `${d} is on a read-only file system`
+              : `${d}: ${code ?? String(err)}`;
+      throw new StoreDirectoryError(storePath, `cannot create the SQLite store ${storePath}: ${why}`, { cause: err });
+    }
+  }
+}
+
 /** Open (creating the directory and file when needed) and migrate a SQLite store. */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  if (options.path !== ':memory:') makeDirectory(dirname(options.path), options.path);
   return new SqliteStore(options);
 }

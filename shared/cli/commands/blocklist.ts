@@ -1,10 +1,11 @@
 /** `relaywatch blocklist`. */
 import type { Command } from 'commander';
-import { runBlocklists } from '../../blocklist/engine.ts';
+import { type BlocklistRun, type IpResult, runBlocklists } from '../../blocklist/engine.ts';
 import { ZONES } from '../../blocklist/registry.ts';
 import { blocklistOutcome } from '../../checks/blocklist.ts';
+import { parseRelayIp } from '../../config/relay-ip.ts';
 import { canonicalIp } from '../../domain/ip.ts';
-import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
+import { type CheckOutcome, exitCodeFor, worstStatus } from '../../domain/outcome.ts';
 import {
   blocklistDnsOption,
   type CliIo,
@@ -42,8 +43,11 @@ an answer outside 127/8 = unknown (the resolver rewrote it); SERVFAIL, REFUSED,
 timeout = unknown. Each zone is first asked for 127.0.0.2 (must be listed) and
 127.0.0.1 (must not be): a zone that fails is unusable for the run.
 Spamhaus refuses public resolvers and DoH: use --blocklist-dns udp://<your resolver>
-or a DQS key (config blocklists.keys). Exit: 2 listed (abuse), 1 policy listing
-only, 3 unknown, 0 clean.`,
+or a DQS key (config blocklists.keys). A private or reserved address (10.0.0.0/8,
+loopback, link-local, CGNAT…) is not asked, and an address no zone applies to (IPv6
+with only IPv4 zones) is not checked either: both are reported as NOT CHECKED with
+the reason, never as a pass. Exit: 2 listed (abuse), 1 policy listing only, 3 unknown
+or not checked, 0 clean.`,
     )
     .action(async (ipArgs: string[], opts) => {
       const ips = ipArgs.map((ip) => {
@@ -66,8 +70,11 @@ only, 3 unknown, 0 clean.`,
             keys: loaded?.blocklists?.keys ?? {},
           },
           async (setup) => {
-            const run = await runBlocklists({
-              ips,
+            // Public blocklists list public addresses only: a private or reserved one is not asked (the query
+            // would tell the list operator about the internal network and could only come back clean).
+            const refused = new Map(ips.flatMap((ip) => notPublic(ip)));
+            const asked = await runBlocklists({
+              ips: ips.filter((ip) => !refused.has(ip)),
               plans: setup.plans,
               ...(loaded?.blocklists?.budget ? { budget: loaded.blocklists.budget } : {}),
               ...(loaded?.blocklists?.concurrency ? { maxConcurrent: loaded.blocklists.concurrency } : {}),
@@ -76,7 +83,15 @@ only, 3 unknown, 0 clean.`,
                 : {}),
             });
             await loaded?.blocklists?.flush?.();
-            const outcomes = run.ips.map((r) => blocklistOutcome(r));
+            const byIp = new Map(asked.ips.map((r) => [r.ip, r]));
+            const run: BlocklistRun = {
+              ...asked,
+              ips: ips.map(
+                (ip): IpResult =>
+                  byIp.get(ip) ?? { ip, zones: [], skipped: [{ zoneId: '*', why: refused.get(ip) ?? 'not asked' }] },
+              ),
+            };
+            const outcomes = run.ips.map((r) => notCheckedIsUnknown(blocklistOutcome(r), r));
             const status = worstStatus(outcomes.map((o) => o.status));
             if (opts.json) {
               const doc = blocklistDocument(run, outcomes, status, {
@@ -101,4 +116,38 @@ only, 3 unknown, 0 clean.`,
         );
       });
     });
+}
+
+/** `[ip, reason]` when the address is private or reserved (public lists never list it); nothing otherwise. */
+function notPublic(ip: string): Array<[string, string]> {
+  const r = parseRelayIp(ip);
+  return r.ok
+    ? []
+    : [
+        [
+          ip,
+          `${ip} ${r.reason.replace(/; Exchange Online sees.*$/, '')}: public blocklists list public addresses only`,
+        ],
+      ];
+}
+
+/**
+ * An address that no zone was asked about has no verdict: asked for it by name, that is "could not decide" (exit 3),
+ * never a pass. The finding says why (private address, IPv6 against IPv4-only zones).
+ */
+function notCheckedIsUnknown(o: CheckOutcome, r: IpResult): CheckOutcome {
+  if (r.zones.length > 0) return o;
+  const why = [...new Set(r.skipped.map((x) => x.why))].join('; ') || 'no zone applies';
+  return {
+    ...o,
+    status: 'unknown',
+    findings: [
+      {
+        code: 'blocklist-none-checked',
+        severity: 'unknown',
+        message: `${r.ip} was not checked against any blocklist: ${why}.`,
+        evidence: { ip: r.ip, skipped: r.skipped.map((x) => ({ zone: x.zoneId, why: x.why })) },
+      },
+    ],
+  };
 }

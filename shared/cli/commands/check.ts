@@ -81,7 +81,11 @@ RESOLVED follows when it recovers. Unknown verdicts never open or resolve anythi
 --dry-run prints the alerts instead of sending them (they stay due for the next real run).
 
 A progress line is drawn on stderr when it is a terminal. Verdicts are unknown (never fail)
-when DNS cannot answer.`,
+when DNS cannot answer.
+
+Exit status: 0 all pass, 1 a warning, 2 a check failed, 3 a verdict unknown, a usage or
+configuration error, or the store could not be written (3 even when checks fail: the monitor
+is broken and no alert went out; the report still shows every verdict).`,
     )
     .action(async (opts) => {
       const started = performance.now();
@@ -90,7 +94,11 @@ when DNS cannot answer.`,
       const selected = selectTenants(loaded.tenants, opts.tenant);
       if (opts.store !== false) await validateStoreSpec(storeSpec(opts, loaded));
       const r = renderOptions(io, opts);
-      if (!opts.json) for (const w of loaded.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      if (!opts.json) {
+        // A secrets file that cannot be read is reported where a secret is needed; here only its warnings.
+        const secretsWarnings = await loaded.secretsWarnings().catch(() => []);
+        for (const w of [...loaded.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
+      }
       const zones = opts.blocklists !== false ? selectCliZones(opts.zone, loaded.blocklists?.zones) : null;
       const blocklistDns: readonly string[] | undefined = opts.blocklistDns ?? loaded.blocklists?.resolvers;
       const probeCa = opts.probes ? await readCaOption(opts.probeCa, '--probe-ca') : undefined;
@@ -182,8 +190,10 @@ when DNS cannot answer.`,
           progress.done();
         }
         const status = worstStatus(tenants.map((t) => t.status));
-        // Not recording is an operational failure the scheduler must see, but a failing check still outranks it.
-        const exitCode = stateError !== null && exitCodeFor(status) < 2 ? 3 : exitCodeFor(status);
+        // A store that cannot be written breaks the monitor itself (nothing recorded, no incident, no alert): the
+        // scheduler must see that whatever the checks found, so it is 3 even when a check fails (the report keeps the
+        // verdicts). docs/cli.md, "Exit status".
+        const exitCode = stateError !== null ? 3 : exitCodeFor(status);
         const stats = dns.resolver.stats();
         const notes = dnsNotes(stats, dns.description);
         const generatedAt = io.now().toISOString();

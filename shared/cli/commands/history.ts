@@ -1,5 +1,6 @@
 /** `relaywatch history <tenant>`: a tenant's recorded check results and events (drift, incidents), newest first. */
 import type { Command } from 'commander';
+import type { JsonValue } from '../../domain/outcome.ts';
 import type { CheckRecord, CheckStatus, EventRecord, Store } from '../../ports/stores.ts';
 import { type CliIo, loadConfigOrExit, positiveInt, selectTenants, write } from '../common.ts';
 import { clean } from '../render.ts';
@@ -50,6 +51,8 @@ export interface HistoryResult {
   readonly status: CheckStatus;
   readonly codes: readonly string[];
   readonly summary: string;
+  /** With `--detail`: the check's stored detail (the SPF tree, the MX list, the zones, a probe's transcript). */
+  readonly detail?: JsonValue | null;
 }
 
 export interface HistoryEvent {
@@ -71,7 +74,12 @@ export interface HistoryDocument {
   readonly store: string;
   readonly storeExists: boolean;
   readonly tenant: { readonly id: string; readonly name: string };
-  readonly filter: { readonly since: string | null; readonly check: string | null; readonly limit: number };
+  readonly filter: {
+    readonly since: string | null;
+    readonly check: string | null;
+    readonly limit: number;
+    readonly detail?: boolean;
+  };
   readonly results: readonly HistoryResult[];
   /** True when more results match than --limit allowed. */
   readonly moreResults: boolean;
@@ -102,7 +110,7 @@ async function eventsOfCheck(store: Store, tenantId: string, events: EventRecord
   return out;
 }
 
-function result(r: CheckRecord): HistoryResult {
+function result(r: CheckRecord, detail: boolean): HistoryResult {
   return {
     at: r.at,
     runId: r.runId,
@@ -111,7 +119,64 @@ function result(r: CheckRecord): HistoryResult {
     status: r.status,
     codes: r.codes,
     summary: r.summary,
+    ...(detail ? { detail: r.detail } : {}),
   };
+}
+
+function isRecord(v: JsonValue | null | undefined): v is { readonly [k: string]: JsonValue } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A probe's stored transcript, as `relaywatch probe` prints it (C: client, S: server; credentials were redacted). */
+function transcriptLines(detail: { readonly [k: string]: JsonValue }): string[] {
+  const steps = Array.isArray(detail.transcript) ? detail.transcript.filter(isRecord) : [];
+  const out: string[] = [];
+  const target = isRecord(detail.target) ? detail.target : null;
+  if (target) out.push(`to ${clean(String(target.host))}:${String(target.port)}, TLS: ${clean(String(target.tls))}`);
+  out.push(
+    `diagnosis: ${clean(String(detail.diagnosis ?? 'unknown'))}${typeof detail.title === 'string' ? ` (${clean(detail.title)})` : ''}`,
+  );
+  if (steps.length > 0) out.push('transcript:');
+  for (const e of steps) {
+    const at = `+${String(e.at)}ms`.padEnd(9);
+    const stage = clean(String(e.stage ?? '')).padEnd(9);
+    let first = true;
+    const lead = () => {
+      const l = first ? at : ' '.repeat(9);
+      first = false;
+      return l;
+    };
+    if (typeof e.sent === 'string') out.push(`  ${lead()}${stage}C: ${clean(e.sent)}`);
+    for (const line of Array.isArray(e.reply) ? e.reply : []) out.push(`  ${lead()}${stage}S: ${clean(String(line))}`);
+    if (typeof e.note === 'string') out.push(`  ${lead()}${stage}${clean(e.note)}`);
+  }
+  if (isRecord(detail.tls)) {
+    const t = detail.tls;
+    out.push(
+      `TLS: ${clean(String(t.version ?? '?'))} ${clean(String(t.cipher ?? '?'))}, certificate ${clean(String(t.subject ?? '?'))} issued by ${clean(String(t.issuer ?? '?'))}, ${t.authorized === true ? 'verified' : 'NOT verified'}`,
+    );
+  }
+  const remediation = Array.isArray(detail.remediation) ? detail.remediation : [];
+  if (remediation.length > 0) {
+    out.push('what to do:');
+    remediation.forEach((r, i) => {
+      out.push(`  ${i + 1}. ${clean(String(r))}`);
+    });
+  }
+  return out;
+}
+
+/** The stored detail under a result line: a probe's transcript, anything else as indented JSON (escaped). */
+export function renderDetail(r: HistoryResult): string[] {
+  if (r.detail === undefined) return [];
+  if (r.detail === null) return ['      (no detail stored)'];
+  const body =
+    (r.check === 'probe-relay' || r.check === 'probe-submission') && isRecord(r.detail) && 'diagnosis' in r.detail
+      ? transcriptLines(r.detail)
+      : JSON.stringify(r.detail, null, 2)
+          .split('\n')
+          .map((l) => clean(l));
+  return [...body.map((l) => `      ${l}`), ''];
 }
 
 const STATUS_WORD: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', unknown: 'UNKNOWN' };
@@ -133,6 +198,7 @@ export function renderHistory(d: HistoryDocument): string {
     lines.push(
       `  ${shortTime(r.at)}  ${STATUS_WORD[r.status].padEnd(7)}  ${oneLine(r.check, 20).padEnd(checkWidth)}  ${oneLine(r.subject, 50).padEnd(subjectWidth)}  ${oneLine(r.summary, 160)}`.trimEnd(),
     );
+    lines.push(...renderDetail(r));
   }
   lines.push('', `Events (${d.events.length}${d.moreEvents ? `, more: raise --limit ${d.filter.limit}` : ''}):`);
   if (d.events.length === 0) lines.push('  none recorded');
@@ -173,13 +239,17 @@ export function registerHistory(program: Command, io: CliIo, setExit: (code: num
     .option('--store <spec>', STORE_OPTION_HELP)
     .option('--endpoint <url>', ENDPOINT_OPTION_HELP)
     .option('--json', 'print the relaywatch.history/v1 JSON document')
+    .option('--detail', "print each result's full stored detail under it (a probe's transcript, the SPF tree…)")
+    .option('-v, --verbose', 'also print the configuration warnings (check and config validate always do)')
     .addHelpText(
       'after',
       `
 Reads the store that \`relaywatch check\` writes: the tenant's check results (one per check and
 subject per run: time, status, summary) and its events: drift (the published SPF record or MX
 set changed, shown before → after) and incidents opened and resolved. Raw results are kept for
-state.retentionDays (default 400).
+state.retentionDays (default 400). --detail prints what each result stored: a probe's whole
+SMTP conversation (credentials redacted), the SPF tree, the MX records, the blocklist zones.
+Probe results come from check --probes and from relaywatch probe (unless --no-store).
 
 Exit status: 0 shown (even when empty), 3 a usage or configuration error (an unknown tenant,
 a --since that is neither a time nor a duration).
@@ -187,7 +257,8 @@ a --since that is neither a time nor a duration).
 Examples:
   $ relaywatch history contoso
   $ relaywatch history contoso --since 7d --check blocklist
-  $ relaywatch history contoso --since 2026-11-01 --limit 500 --json`,
+  $ relaywatch history contoso --since 2026-11-01 --limit 500 --json
+  $ relaywatch history tailspin --check probe-submission --limit 1 --detail   # the last probe's transcript`,
     )
     .action(async (tenantId: string, opts) => {
       const now = io.now();
@@ -195,7 +266,8 @@ Examples:
       const check: string | null = opts.check === undefined ? null : String(opts.check).trim().toLowerCase();
       if (check === '') throw new UsageError('--check needs a check kind, e.g. spf, mx or blocklist');
       const config = await loadConfigOrExit(opts.config, io.env);
-      if (!opts.json) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      // Read-only commands run often (dashboards, scripts): the warnings are check's and config validate's to show.
+      if (!opts.json && opts.verbose) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       const [tenant] = selectTenants(config.config.tenants, [tenantId]);
       if (!tenant) throw new UsageError(`unknown tenant ${JSON.stringify(tenantId)}`);
       const limit: number = opts.limit;
@@ -241,8 +313,8 @@ Examples:
           store: read.spec,
           storeExists: store !== null,
           tenant: { id: tenant.id, name: tenant.name },
-          filter: { since, check, limit },
-          results: results.items.map(result),
+          filter: { since, check, limit, detail: opts.detail === true },
+          results: results.items.map((r) => result(r, opts.detail === true)),
           moreResults: results.more,
           events: events.items.map((e) => ({
             at: e.at,

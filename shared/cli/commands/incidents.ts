@@ -106,6 +106,7 @@ export function registerIncidents(program: Command, io: CliIo, setExit: (code: n
     .option('--store <spec>', STORE_OPTION_HELP)
     .option('--endpoint <url>', ENDPOINT_OPTION_HELP)
     .option('--json', 'print the relaywatch.incidents/v1 JSON document')
+    .option('-v, --verbose', 'also print the configuration warnings (check and config validate always do)')
     .addHelpText(
       'after',
       `
@@ -123,7 +124,8 @@ Examples:
     )
     .action(async (opts) => {
       const config = await loadConfigOrExit(opts.config, io.env);
-      if (!opts.json) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      // Read-only commands run often (dashboards, scripts): the warnings are check's and config validate's to show.
+      if (!opts.json && opts.verbose) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       const wanted: string[] | undefined = opts.tenant;
       const tenants = selectTenants(config.config.tenants, wanted);
       const names = new Map(config.config.tenants.map((t) => [t.id, t.name]));

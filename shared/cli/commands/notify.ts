@@ -123,7 +123,10 @@ Examples:
     )
     .action(async (opts) => {
       const config = await loadConfigOrExit(opts.config, io.env);
-      if (!opts.json) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      if (!opts.json) {
+        const secretsWarnings = await config.secretsWarnings().catch(() => []);
+        for (const w of [...config.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
+      }
       const routes = config.config.alerts?.routes ?? [];
       const routeId = String(opts.route);
       const route = routes.find((r) => r.id === routeId);
@@ -174,7 +177,7 @@ Examples:
         return;
       }
 
-      const notifiers = routeNotifiers(config.config, await config.secretSources());
+      const notifiers = routeNotifiers(config.config, await config.secretSources(), { baseDir: config.baseDir });
       const notifier = notifiers.notifierFor(route.id);
       let result: SendResult;
       if ('error' in notifier) result = { ok: false, retryable: false, error: notifier.error };

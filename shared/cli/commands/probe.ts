@@ -1,11 +1,16 @@
 /** `relaywatch probe relay|submission`: one test send, its transcript and the diagnosis of the reply. */
 import { hostname } from 'node:os';
 import { Argument, type Command } from 'commander';
+import { probeOutcome } from '../../checks/probe-outcome.ts';
+import { observe } from '../../monitor/observe.ts';
 import { DEFAULT_PROBE_TIMEOUTS } from '../../ports/smtp-prober.ts';
 import type { TokenProvider } from '../../ports/token-provider.ts';
+import type { TenantReport } from '../../use-cases/run-checks.ts';
 import { type ProbeKind, type ProbeReport, ProbeSetupError, runProbe } from '../../use-cases/run-probe.ts';
 import { type CliIo, dnsOptions, positiveInt, readCaOption, renderOptions, write } from '../common.ts';
 import { probeDocument, probeExitCode, renderProbeReport } from '../probe-render.ts';
+import { clean } from '../render.ts';
+import { DEFAULT_STORE, newRunId, openCliStore } from '../state-stage.ts';
 import { UsageError, withDns } from '../wiring.ts';
 
 /** The EHLO name: this host's name when it is a fully qualified one, else the sender's domain. */
@@ -36,7 +41,16 @@ export function registerProbe(program: Command, io: CliIo, setExit: (code: numbe
         'the Entra ID login host for OAuth (default https://login.microsoftonline.com; e.g. https://login.microsoftonline.us for GCC High)',
       )
       .option('--json', 'print the relaywatch.probe/v1 JSON document')
-      .option('--no-color', 'no colours even on a terminal'),
+      .option('--no-color', 'no colours even on a terminal')
+      .option(
+        '--store <spec>',
+        'record the result here: sqlite:PATH or dynamodb:TABLE (default: state.store, else sqlite:.relaywatch/state.db)',
+      )
+      .option(
+        '--endpoint <url>',
+        'DynamoDB endpoint for --store dynamodb:TABLE (DynamoDB Local: http://127.0.0.1:8000)',
+      )
+      .option('--no-store', 'do not record the result (relaywatch history will not show it)'),
   )
     .addHelpText(
       'after',
@@ -62,7 +76,8 @@ Examples:
     .action(async (kind: ProbeKind, opts) => {
       const { loadProbeConfig } = await import('../config-bridge.ts');
       const config = await loadProbeConfig(opts.config, io.env);
-      for (const w of config.warnings) write(io.stderr, `warning: ${w}\n`);
+      const secretsWarnings = await config.secretsWarnings().catch(() => []);
+      for (const w of [...config.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
       const tenant = config.tenants.find((t) => t.id === opts.tenant);
       if (!tenant) {
         throw new UsageError(
@@ -97,9 +112,32 @@ Examples:
           throw err;
         }),
       );
-      if (opts.json) write(io.stdout, `${JSON.stringify(probeDocument(report), null, 2)}\n`);
-      else write(io.stdout, renderProbeReport(report, renderOptions(io, opts)));
-      setExit(probeExitCode(report.result.diagnosis));
+      // Recorded like a check result (history shows it, with its transcript); it decides no incident: an ad-hoc
+      // probe must not open or resolve what the monitoring cycle watches.
+      let recorded: { store: string; runId: string } | null = null;
+      let stateError: string | null = null;
+      if (opts.store !== false) {
+        const spec = typeof opts.store === 'string' ? opts.store : (config.state.store ?? DEFAULT_STORE);
+        try {
+          recorded = await recordProbe(report, spec, opts, io, config.state.retentionDays);
+        } catch (err) {
+          stateError = err instanceof Error ? err.message : String(err);
+          write(io.stderr, `relaywatch: the probe result was NOT recorded: ${clean(stateError)}\n`);
+        }
+      }
+      if (opts.json) {
+        const doc = { ...probeDocument(report), recorded, ...(stateError !== null ? { stateError } : {}) };
+        write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+      } else {
+        write(io.stdout, renderProbeReport(report, renderOptions(io, opts)));
+        if (recorded)
+          write(
+            io.stdout,
+            `\nRecorded in ${clean(recorded.store)} (relaywatch history ${report.tenantId} --check probe-${kind} --detail).\n`,
+          );
+      }
+      // As for check: a store that cannot be written is the monitor's failure, whatever the probe found.
+      setExit(stateError !== null ? 3 : probeExitCode(report.result.diagnosis));
     });
 }
 
@@ -127,4 +165,46 @@ export function tokenProvider(authorityHost: string | undefined, ca: string | un
       return (await provider).getToken(request);
     },
   };
+}
+
+/** Store one probe result (and its run) as `probe-relay` / `probe-submission`, so `history` shows it. */
+async function recordProbe(
+  report: ProbeReport,
+  spec: string,
+  opts: { endpoint?: string },
+  io: CliIo,
+  retentionDays: number,
+): Promise<{ store: string; runId: string }> {
+  const outcome = probeOutcome(report);
+  const startedAt = io.now();
+  const runId = newRunId(startedAt);
+  const tenant: TenantReport = {
+    id: report.tenantId,
+    name: report.tenantName,
+    status: outcome.status,
+    domains: [],
+    checks: [outcome],
+  };
+  const { checks } = observe([tenant], { runId, at: startedAt.toISOString() });
+  const store = await openCliStore(
+    spec,
+    opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {},
+    io.env,
+    retentionDays,
+  );
+  try {
+    const counts = { pass: 0, warn: 0, fail: 0, unknown: 0 };
+    counts[outcome.status]++;
+    await store.results.putRun({
+      runId,
+      startedAt: startedAt.toISOString(),
+      finishedAt: io.now().toISOString(),
+      source: 'cli',
+      counts,
+    });
+    await store.results.putChecks(checks);
+  } finally {
+    await store.close();
+  }
+  return { store: spec, runId };
 }

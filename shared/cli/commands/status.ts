@@ -333,6 +333,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
     .option('--store <spec>', STORE_OPTION_HELP)
     .option('--endpoint <url>', ENDPOINT_OPTION_HELP)
     .option('--json', 'print the relaywatch.status/v1 JSON document')
+    .option('-v, --verbose', 'also print the configuration warnings (check and config validate always do)')
     .addHelpText(
       'after',
       `
@@ -352,7 +353,8 @@ Examples:
     )
     .action(async (opts) => {
       const config = await loadConfigOrExit(opts.config, io.env);
-      if (!opts.json) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
+      // Read-only commands run often (dashboards, scripts): the warnings are check's and config validate's to show.
+      if (!opts.json && opts.verbose) for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       // Validate --tenant before touching the store.
       selectTenants(config.config.tenants, opts.tenant);
       const read = await openReadStore(opts, config, io.env);
