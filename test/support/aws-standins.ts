@@ -177,3 +177,55 @@ export async function startSecretsManagerStandIn(secrets: Record<string, string>
   });
   return { endpoint, requests, secrets: map, close: () => new Promise((r) => server.close(() => r())) };
 }
+
+export interface DynamoProxy extends StandIn {
+  /** Requests forwarded, by X-Amz-Target operation (`PutItem`, `Query`, `TransactWriteItems`…). */
+  counts(): Record<string, number>;
+  reset(): void;
+  /** Operations answered with an InternalServerError instead of being forwarded (failure injection). */
+  failing: Set<string>;
+}
+
+/**
+ * A counting proxy in front of DynamoDB Local: every request is forwarded unchanged (DynamoDB Local does not check
+ * signatures), counted by operation, and optionally failed with a 500 InternalServerError for chosen operations.
+ */
+export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
+  const requests: { method: string; target: string }[] = [];
+  const failing = new Set<string>();
+  const upstream = new URL(target);
+  const { server, endpoint } = await listen(async (req, res) => {
+    const op = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
+    const body = await readBody(req);
+    requests.push({ method: req.method ?? '', target: op });
+    if (failing.has(op)) {
+      res
+        .writeHead(500, { 'content-type': 'application/x-amz-json-1.0' })
+        .end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'injected' }));
+      return;
+    }
+    const fwd = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 500, up.headers);
+        up.pipe(res);
+      },
+    );
+    fwd.on('error', (err) => res.writeHead(502).end(String(err)));
+    fwd.end(body);
+  });
+  return {
+    endpoint,
+    requests,
+    failing,
+    counts: () => {
+      const c: Record<string, number> = {};
+      for (const r of requests) c[r.target] = (c[r.target] ?? 0) + 1;
+      return c;
+    },
+    reset: () => {
+      requests.length = 0;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
