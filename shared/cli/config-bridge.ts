@@ -1,7 +1,5 @@
 /** Loads the configuration for the CLI and maps it to what the use cases take. */
 import { dirname } from 'node:path';
-import { type FileBudget, fileBudget } from '../adapters/budget/file-budget.ts';
-import type { QueryBudget } from '../blocklist/engine.ts';
 import type { ZoneDefinition } from '../blocklist/registry.ts';
 import { blocklistZones } from '../config/blocklists.ts';
 import { loadConfig } from '../config/load.ts';
@@ -65,11 +63,10 @@ export interface CliBlocklists {
   readonly resolvers?: readonly string[];
   /** Resolved keys by zone id (secrets: never print them). */
   readonly keys?: Readonly<Record<string, string>>;
-  readonly budget?: QueryBudget;
+  /** Queries per zone per UTC day (`blocklists.dailyBudget`), reserved in the store before a sweep. */
+  readonly dailyBudget?: Readonly<Record<string, number>>;
   readonly concurrency?: number;
   readonly perZoneConcurrency?: number;
-  /** Persist budget counters. */
-  readonly flush?: () => Promise<void>;
   /** The zone ids a tenant's IPs are judged on (its own `blocklists.disable` applied). */
   readonly zonesFor?: (tenantId: string) => ReadonlySet<string> | undefined;
 }
@@ -87,29 +84,13 @@ async function blocklistSettings(
   const resolved = resolveBlocklistKeys(c, { env, ...(secretsFile ? { secretsFile } : {}) });
   for (const w of resolved.warnings) warnings.push(formatProblem(w).replace(/^warning:\s*/, ''));
   const limits = bl.dailyBudget ?? {};
-  let budget: FileBudget | undefined;
-  if (Object.keys(limits).length > 0) {
-    budget = await fileBudget({ limits });
-    for (const w of budget.warnings) warnings.push(w);
-  }
   const perTenant = new Map(c.tenants.map((t) => [t.id, new Set(blocklistZones(c, t.id).map((z) => z.id))]));
   return {
     zones: blocklistZones(c),
     zonesFor: (tenantId) => perTenant.get(tenantId),
     ...(bl.resolvers ? { resolvers: bl.resolvers } : {}),
     keys: Object.fromEntries(resolved.keys),
-    ...(budget
-      ? {
-          budget,
-          // A budget file that cannot be written must not cost the run its results: say so and go on.
-          flush: () =>
-            budget.flush().catch((err: unknown) => {
-              process.stderr.write(
-                `warning: cannot write the blocklist budget file ${budget.path}: ${err instanceof Error ? err.message : String(err)}\n`,
-              );
-            }),
-        }
-      : {}),
+    ...(Object.keys(limits).length > 0 ? { dailyBudget: limits } : {}),
     concurrency: bl.concurrency,
     perZoneConcurrency: bl.perZoneConcurrency,
   };

@@ -6,14 +6,14 @@
  * Each stage is optional: `blocklists: null` skips the sweep (`--no-blocklists`, or a worker job of the domain
  * group), `probes: null` the probes. A stage's adapters are built by the composition root (`shared/adapters/runtime.ts`).
  */
-import type { BlocklistRun, ZoneHealth } from '../blocklist/engine.ts';
+import type { BlocklistRun, QueryBudget, ZoneHealth } from '../blocklist/engine.ts';
 import type { BlocklistSetup } from '../blocklist/zone-selection.ts';
 import { ALL_DOMAIN_CHECKS } from '../checks/registry.ts';
 import type { CheckContext, DomainCheck } from '../checks/types.ts';
 import type { DnsResolver } from '../ports/dns-resolver.ts';
 import type { SmtpProber } from '../ports/smtp-prober.ts';
 import type { TokenProvider } from '../ports/token-provider.ts';
-import { attachBlocklists, type BlocklistStage } from './run-blocklists.ts';
+import { attachBlocklists, type BlocklistStage, sendingIps } from './run-blocklists.ts';
 import { type RunProgress, runChecks, type TenantReport, type TenantToCheck } from './run-checks.ts';
 import { type ProbeTenant, runProbe } from './run-probe.ts';
 import { attachSubmissionProbes } from './run-probes.ts';
@@ -26,8 +26,13 @@ export type CheckStage =
 export interface BlocklistStageDeps extends Omit<BlocklistStage, 'plans'> {
   /** Builds the plans (the blocklist resolver stack is built only when the sweep runs). */
   readonly setup: () => BlocklistSetup | Promise<BlocklistSetup>;
-  /** Called after the sweep (e.g. to persist a budget). */
+  /** Called after the sweep. */
   readonly afterSweep?: () => Promise<void>;
+  /**
+   * Reserve the sweep's DNSBL budget before any query is sent (the store's shared counter): called with the number
+   * of unique IPs to ask and the zone ids; its budget replaces `budget`.
+   */
+  readonly reserve?: (ips: number, zoneIds: readonly string[]) => Promise<QueryBudget>;
 }
 
 export interface SubmissionProbeDeps {
@@ -84,8 +89,24 @@ export async function checkTenants(input: CheckTenantsInput): Promise<CheckTenan
   });
   let blocklists: CheckedBlocklists | null = null;
   if (input.blocklists) {
-    const { setup, afterSweep, ...stage } = input.blocklists;
+    const { setup, afterSweep, reserve, ...stage } = input.blocklists;
     const built = await setup();
+    if (reserve) {
+      const current = reports;
+      const keep = stage.ipFilter ?? (() => true);
+      const ips = new Set(
+        input.tenants.flatMap((t) =>
+          sendingIps(
+            t,
+            current.find((r) => r.id === t.id),
+          ).filter(keep),
+        ),
+      );
+      stage.budget = await reserve(
+        ips.size,
+        built.plans.map((p) => p.zone.id),
+      );
+    }
     input.onStage?.({ stage: 'blocklists', zones: built.plans.length });
     const attached = await attachBlocklists(input.tenants, reports, { ...stage, plans: built.plans });
     reports = attached.reports;

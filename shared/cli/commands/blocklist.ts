@@ -6,6 +6,7 @@ import { blocklistOutcome } from '../../checks/blocklist.ts';
 import { parseRelayIp } from '../../config/relay-ip.ts';
 import { canonicalIp } from '../../domain/ip.ts';
 import { type CheckOutcome, exitCodeFor, worstStatus } from '../../domain/outcome.ts';
+import { cliBudgetReservation } from '../budget.ts';
 import {
   blocklistDnsOption,
   type CliIo,
@@ -73,16 +74,23 @@ or not checked, 0 clean.`,
             // Public blocklists list public addresses only: a private or reserved one is not asked (the query
             // would tell the list operator about the internal network and could only come back clean).
             const refused = new Map(ips.flatMap((ip) => notPublic(ip)));
+            const toAsk = ips.filter((ip) => !refused.has(ip));
+            const reserve = cliBudgetReservation(loaded, {}, io.env, io.now, (t) => write(io.stderr, t));
+            const budget = reserve
+              ? await reserve(
+                  toAsk.length,
+                  setup.plans.map((p) => p.zone.id),
+                )
+              : undefined;
             const asked = await runBlocklists({
-              ips: ips.filter((ip) => !refused.has(ip)),
+              ips: toAsk,
               plans: setup.plans,
-              ...(loaded?.blocklists?.budget ? { budget: loaded.blocklists.budget } : {}),
+              ...(budget ? { budget } : {}),
               ...(loaded?.blocklists?.concurrency ? { maxConcurrent: loaded.blocklists.concurrency } : {}),
               ...(loaded?.blocklists?.perZoneConcurrency
                 ? { perZoneConcurrency: loaded.blocklists.perZoneConcurrency }
                 : {}),
             });
-            await loaded?.blocklists?.flush?.();
             const byIp = new Map(asked.ips.map((r) => [r.ip, r]));
             const run: BlocklistRun = {
               ...asked,

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ALL_DOMAIN_CHECKS } from '../../checks/registry.ts';
 import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
 import { checkTenants } from '../../use-cases/check-tenants.ts';
+import { cliBudgetReservation } from '../budget.ts';
 import {
   blocklistDnsOption,
   type CliIo,
@@ -120,6 +121,7 @@ is broken and no alert went out; the report still shows every verdict).`,
         const dns = runtime.dns;
         const progress = new Progress(io.stderr, Boolean(io.stderr.isTTY) && !opts.json);
         const bl = loaded.blocklists;
+        const reserve = cliBudgetReservation(loaded, opts, io.env, io.now, (t) => write(io.stderr, t));
         const checked = await checkTenants({
           tenants: selected,
           ctx: runtime.checkContext,
@@ -135,13 +137,10 @@ is broken and no alert went out; the report still shows every verdict).`,
           blocklists: zones
             ? {
                 setup: () => runtime.blocklists(),
-                ...(bl?.budget ? { budget: bl.budget } : {}),
+                ...(reserve ? { reserve } : {}),
                 ...(bl?.concurrency ? { maxConcurrent: bl.concurrency } : {}),
                 ...(bl?.perZoneConcurrency ? { perZoneConcurrency: bl.perZoneConcurrency } : {}),
                 ...(bl?.zonesFor && !zones.explicit ? { zonesFor: bl.zonesFor } : {}),
-                afterSweep: async () => {
-                  await bl?.flush?.();
-                },
               }
             : null,
           probes: opts.probes
