@@ -48,11 +48,14 @@ function decodeAwsChunked(body: Buffer): Buffer {
 export interface S3StandIn extends StandIn {
   readonly objects: Map<string, { body: Buffer; etag: string }>;
   put(bucket: string, key: string, body: string | Buffer): string;
+  /** Called once after a GET is answered (to play another writer racing the test's client). */
+  afterGet: (() => void) | null;
 }
 
 export async function startS3StandIn(): Promise<S3StandIn> {
   const objects = new Map<string, { body: Buffer; etag: string }>();
   const requests: { method: string; target: string }[] = [];
+  const hooks: { afterGet: (() => void) | null } = { afterGet: null };
   const put = (bucket: string, key: string, body: string | Buffer): string => {
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
     const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
@@ -71,6 +74,12 @@ export async function startS3StandIn(): Promise<S3StandIn> {
     if (req.method === 'PUT') {
       const body = String(req.headers['content-encoding'] ?? '').includes('aws-chunked') ? decodeAwsChunked(raw) : raw;
       const slash = path.indexOf('/');
+      const current = objects.get(path);
+      const ifMatch = req.headers['if-match'];
+      const ifNoneMatch = req.headers['if-none-match'];
+      if ((ifMatch !== undefined && current?.etag !== ifMatch) || (ifNoneMatch === '*' && current !== undefined)) {
+        return xmlError(412, 'PreconditionFailed');
+      }
       res.writeHead(200, { etag: put(path.slice(0, slash), path.slice(slash + 1), body) }).end();
       return;
     }
@@ -85,11 +94,24 @@ export async function startS3StandIn(): Promise<S3StandIn> {
         'last-modified': new Date().toUTCString(),
       });
       res.end(req.method === 'GET' ? o.body : undefined);
+      if (req.method === 'GET') hooks.afterGet?.();
       return;
     }
     xmlError(400, 'NotImplemented');
   });
-  return { endpoint, requests, objects, put, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    endpoint,
+    requests,
+    objects,
+    put,
+    get afterGet() {
+      return hooks.afterGet;
+    },
+    set afterGet(fn: (() => void) | null) {
+      hooks.afterGet = fn;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 export interface SqsMessage {

@@ -17,6 +17,7 @@ import {
 } from '../../config/secrets.ts';
 import { type CliIo, write } from '../common.ts';
 import { clean } from '../render.ts';
+import { registerConfigPush } from './config-push.ts';
 
 export interface ValidationDocument {
   readonly schema: 'relaywatch.config-validation/v1';
@@ -197,4 +198,5 @@ Examples:
       write(io.stdout, opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderValidation(doc));
       setExit(doc.valid ? 0 : 3);
     });
+  registerConfigPush(config, io, setExit);
 }
