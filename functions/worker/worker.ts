@@ -89,7 +89,13 @@ export function makeWorker(deps: WorkerDeps) {
         messageId: r.messageId,
       });
       try {
-        const result = await runMonitorJob(job, { ...runtime, config, store: deps.store, now: deps.now });
+        const result = await runMonitorJob(job, {
+          ...runtime,
+          config,
+          store: deps.store,
+          now: deps.now,
+          owner: `${job.runId}/${context.awsRequestId}/${r.messageId}`,
+        });
         if (result.skipped) {
           metrics.addMetric(METRICS.jobs.skipped, 'Count', 1);
           logger.warn('job skipped', { reason: result.skipped });

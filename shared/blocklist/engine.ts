@@ -1,8 +1,11 @@
 /**
- * The DNSBL engine: for a set of IPs and a set of zones, one health check per (resolver, zone) with the RFC 5782 test
+ * The DNSBL engine: for a set of IPs (and domain names) and a set of zones, one health check per (resolver, zone) with the RFC 5782 test
  * points, then one A query per (IP, zone) pair (and a TXT query for listed pairs of zones that publish reasons), with
  * a concurrency limit overall and per zone and a query budget per zone. Verdicts follow `verdict.ts`: a false
  * "listed" and a silent "clean" are both bugs; anything the engine cannot vouch for is `unknown` with the reason.
+ *
+ * Domain zones (`scope: domain`: Spamhaus DBL, SURBL, URIBL…) are asked for the domain names, every other zone for the
+ * addresses, with the same health check (the zone's domain test points, RFC 5782 §5) and the same error semantics.
  *
  * Error contract: `runBlocklists()` never rejects for what DNS or a zone does; every outcome is in the result.
  * Secrets: a key zone's key is only ever put into query names, which never leave this module.
@@ -11,7 +14,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Semaphore } from '../domain/semaphore.ts';
 import type { DnsResolver, DnsResult, RecordType } from '../ports/dns-resolver.ts';
-import { queryName, type TestPointFamily, testPointName } from './query-name.ts';
+import { domainQueryName, domainTestPoints, queryName, type TestPointFamily, testPointName } from './query-name.ts';
 import type { ListingKind, ZoneDefinition } from './registry.ts';
 import { classify, type DecodedCode, healthVerdict, listingKind } from './verdict.ts';
 
@@ -34,6 +37,8 @@ export interface QueryBudget {
 
 export interface BlocklistRunInput {
   readonly ips: readonly string[];
+  /** Domain names to ask the domain zones for (none: domain zones are neither health-checked nor asked). */
+  readonly domains?: readonly string[];
   readonly plans: readonly ZonePlan[];
   /** Queries in flight over all zones (default 64). */
   readonly maxConcurrent?: number;
@@ -69,6 +74,14 @@ export interface IpResult {
   readonly skipped: ReadonlyArray<{ readonly zoneId: string; readonly why: string }>;
 }
 
+/** A domain name's verdicts in the domain zones. */
+export interface DomainResult {
+  readonly domain: string;
+  readonly zones: readonly ZoneResult[];
+  /** Zones that could not be asked for this name (not a domain name, too long), with the reason. */
+  readonly skipped: ReadonlyArray<{ readonly zoneId: string; readonly why: string }>;
+}
+
 export interface ZoneHealth {
   readonly zoneId: string;
   readonly zone: string;
@@ -81,6 +94,8 @@ export interface ZoneHealth {
 
 export interface BlocklistRun {
   readonly ips: readonly IpResult[];
+  /** One entry per domain name asked (empty when no domains were given). */
+  readonly domains: readonly DomainResult[];
   readonly health: readonly ZoneHealth[];
   /** Questions the engine asked its resolvers (health checks included). */
   readonly questions: number;
@@ -158,15 +173,21 @@ function familyOf(ip: string): TestPointFamily {
   }
 }
 
-function fill(url: string | null, ip: string): string | null {
-  return url === null ? null : url.replaceAll('{ip}', encodeURIComponent(ip));
+/** `{ip}` (or `{domain}` for a domain zone) in a lookup/removal URL, replaced by the subject. */
+function fill(url: string | null, subject: string): string | null {
+  return url === null
+    ? null
+    : url.replaceAll('{ip}', encodeURIComponent(subject)).replaceAll('{domain}', encodeURIComponent(subject));
 }
+
+/** The families a zone is marked unusable in: address families, or `domain` for a domain zone. */
+type Family = TestPointFamily | 'domain';
 
 interface ZoneState {
   readonly plan: ZonePlan;
   readonly semaphore: Semaphore;
   /** Why the zone is unusable for the rest of the run, per family. */
-  unusable: Partial<Record<TestPointFamily, string>>;
+  unusable: Partial<Record<Family, string>>;
   health: ZoneHealth;
 }
 
@@ -175,6 +196,9 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
   const overallLimit = input.maxConcurrent ?? 64;
   const perZone = input.perZoneConcurrency ?? 16;
   const ips = [...new Set(input.ips.map((ip) => ip.trim()))];
+  const domains = [...new Set((input.domains ?? []).map((d) => d.trim().toLowerCase().replace(/\.$/, '')))].filter(
+    (d) => d !== '',
+  );
   const anyIpv6 = ips.some((ip) => familyOf(ip) === 'ipv6');
   let questions = 0;
 
@@ -186,7 +210,7 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
     state: ZoneState,
     name: string,
     type: T,
-    family?: TestPointFamily,
+    family?: Family,
   ): Promise<DnsResult<T> | 'budget' | 'blocked'> => {
     const releaseZone = state.semaphore.tryAcquire() ?? (await state.semaphore.acquire());
     try {
@@ -208,7 +232,9 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
 
   const budgetWhy = (zone: ZoneDefinition) => `the query budget for ${zone.id} is exhausted for today`;
 
-  const states = input.plans.map((plan): ZoneState => {
+  // A domain zone is only health-checked and asked when there are domain names to ask.
+  const plans = input.plans.filter((p) => p.zone.scope !== 'domain' || domains.length > 0);
+  const states = plans.map((plan): ZoneState => {
     const base = { zoneId: plan.zone.id, zone: plan.zone.name, resolver: plan.resolver.describe() };
     return {
       plan,
@@ -225,6 +251,25 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
     states
       .filter((s) => !s.plan.notChecked)
       .map(async (s) => {
+        if (s.plan.zone.scope === 'domain') {
+          const points = domainTestPoints(s.plan.zone);
+          const listedName = domainQueryName(points.listed, s.plan.zone, s.plan.key);
+          const notListedName = domainQueryName(points.notListed, s.plan.zone, s.plan.key);
+          let verdict: { status: 'usable' } | { status: 'unusable'; reason: string };
+          if (!listedName.ok || !notListedName.ok) {
+            verdict = { status: 'unusable', reason: listedName.ok ? 'invalid test point' : listedName.reason };
+          } else {
+            const [tp2, tp1] = await Promise.all([ask(s, listedName.name, 'A'), ask(s, notListedName.name, 'A')]);
+            verdict =
+              typeof tp2 === 'string' || typeof tp1 === 'string'
+                ? { status: 'unusable', reason: budgetWhy(s.plan.zone) }
+                : healthVerdict(s.plan.zone, tp2, tp1, 'domain');
+          }
+          const reason = verdict.status === 'unusable' ? verdict.reason : null;
+          if (reason !== null) s.unusable.domain = `zone unusable for this run: ${reason}`;
+          s.health = { ...s.health, status: verdict.status, reason };
+          return;
+        }
         const families: TestPointFamily[] = s.plan.zone.ipv6 && anyIpv6 ? ['ipv4', 'ipv6'] : ['ipv4'];
         await Promise.all(
           families.map(async (family) => {
@@ -251,7 +296,11 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
 
   // 2. Every (IP, zone) pair, pulled from one list by a fixed number of workers (the overall concurrency): starting
   // every pair at once would queue thousands of promises on the semaphores for nothing (BENCHMARKS.md).
-  const pairResult = async (ip: string, s: ZoneState, skipped: { zoneId: string; why: string }[]) => {
+  const pairResult = async (
+    ip: string,
+    s: ZoneState,
+    skipped: { zoneId: string; why: string }[],
+  ): Promise<ZoneResult | null> => {
     const zone = s.plan.zone;
     const base = {
       zoneId: zone.id,
@@ -273,12 +322,13 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
       skipped.push({ zoneId: zone.id, why: s.plan.notChecked });
       return null;
     }
-    const name = queryName(ip, zone, s.plan.key);
+    const isDomain = zone.scope === 'domain';
+    const name = isDomain ? domainQueryName(ip, zone, s.plan.key) : queryName(ip, zone, s.plan.key);
     if (!name.ok) {
       skipped.push({ zoneId: zone.id, why: name.reason });
       return null;
     }
-    const family = familyOf(ip);
+    const family: Family = isDomain ? 'domain' : familyOf(ip);
     const a = await ask(s, name.name, 'A', family);
     if (a === 'blocked') return unknown(s.unusable[family] ?? 'zone unusable for this run');
     if (a === 'budget') return unknown(budgetWhy(zone));
@@ -304,31 +354,40 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
     };
   };
 
-  const slots: Array<Array<ZoneResult | null>> = ips.map(() => states.map(() => null));
-  const skippedByIp: Array<{ zoneId: string; why: string }[]> = ips.map(() => []);
-  const total = ips.length * states.length;
+  // Addresses are asked of the address zones, domain names of the domain zones: one list of subjects, one pool.
+  const ipStates = states.filter((s) => s.plan.zone.scope !== 'domain');
+  const domainStates = states.filter((s) => s.plan.zone.scope === 'domain');
+  const subjects = [
+    ...ips.map((subject) => ({ subject, zones: ipStates })),
+    ...domains.map((subject) => ({ subject, zones: domainStates })),
+  ];
+  const slots: Array<Array<ZoneResult | null>> = subjects.map((x) => x.zones.map(() => null));
+  const skippedBy: Array<{ zoneId: string; why: string }[]> = subjects.map(() => []);
+  const pairs: Array<readonly [number, number]> = subjects.flatMap((x, i) => x.zones.map((_, z) => [i, z] as const));
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < total) {
-      const n = next++;
-      const i = Math.floor(n / states.length);
-      const z = n % states.length;
-      const row = slots[i]!;
-      row[z] = await pairResult(ips[i]!, states[z]!, skippedByIp[i]!);
+    while (next < pairs.length) {
+      const [i, z] = pairs[next++]!;
+      const x = subjects[i]!;
+      slots[i]![z] = await pairResult(x.subject, x.zones[z]!, skippedBy[i]!);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(overallLimit, Math.max(total, 1)) }, worker));
-  const results: IpResult[] = ips.map((ip, i) => ({
-    ip,
-    zones: slots[i]!.filter((z): z is ZoneResult => z !== null),
-    // in zone order, whatever order the workers finished in
-    skipped: [...skippedByIp[i]!].sort(
-      (a, b) =>
-        states.findIndex((s) => s.plan.zone.id === a.zoneId) - states.findIndex((s) => s.plan.zone.id === b.zoneId),
-    ),
-  }));
+  await Promise.all(Array.from({ length: Math.min(overallLimit, Math.max(pairs.length, 1)) }, worker));
+  const resultOf = (i: number) => {
+    const zones = subjects[i]!.zones;
+    return {
+      zones: slots[i]!.filter((z): z is ZoneResult => z !== null),
+      // in zone order, whatever order the workers finished in
+      skipped: [...skippedBy[i]!].sort(
+        (a, b) =>
+          zones.findIndex((s) => s.plan.zone.id === a.zoneId) - zones.findIndex((s) => s.plan.zone.id === b.zoneId),
+      ),
+    };
+  };
+  const results: IpResult[] = ips.map((ip, i) => ({ ip, ...resultOf(i) }));
+  const domainResults: DomainResult[] = domains.map((domain, j) => ({ domain, ...resultOf(ips.length + j) }));
 
-  return { ips: results, health: states.map((s) => s.health), questions };
+  return { ips: results, domains: domainResults, health: states.map((s) => s.health), questions };
 }
 
 /** An in-memory budget: at most `limits[zoneId]` queries per zone (zones without a limit are unlimited). */

@@ -22,6 +22,42 @@ export const TEST_POINTS = {
 
 export type TestPointFamily = keyof typeof TEST_POINTS;
 
+/** RFC 5782 §5 test points of a domain zone: `TEST` must be listed, `INVALID` must not (operators may name their own). */
+export const DOMAIN_TEST_POINTS = { listed: 'test', notListed: 'invalid' } as const;
+
+/** The test points of a domain zone: the operator's own when documented, else RFC 5782's. */
+export function domainTestPoints(zone: Pick<ZoneDefinition, 'testPoints'>): {
+  readonly listed: string;
+  readonly notListed: string;
+} {
+  return zone.testPoints ?? DOMAIN_TEST_POINTS;
+}
+
+const DOMAIN_LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+
+/**
+ * The name to ask for `domain` in a domain zone: `<domain>.<zone>` (RFC 5782 §2.2), with the key label of a key zone.
+ * The domain is lower-cased and a trailing dot dropped; anything that is not a plain DNS name (an IP address, empty
+ * labels, a label over 63 characters, a name that would exceed 253 characters) is an error value, never a throw.
+ */
+export function domainQueryName(
+  domain: string,
+  zone: Pick<ZoneDefinition, 'name' | 'key'>,
+  key?: string,
+): QueryNameResult {
+  const text = domain.trim().toLowerCase().replace(/\.$/, '');
+  const shown = JSON.stringify(domain.slice(0, 80));
+  if (isIP(text) !== 0) return { ok: false, reason: `${shown} is an IP address, not a domain name` };
+  const labels = text.split('.');
+  if (text === '' || labels.some((l) => !DOMAIN_LABEL.test(l)))
+    return { ok: false, reason: `${shown} is not a domain name` };
+  const z = zonePart(zone, key);
+  if (!z.ok) return z;
+  const name = `${text}.${z.name}`;
+  if (name.length > 253) return { ok: false, reason: `${shown} is too long to ask of zone ${zone.name}` };
+  return { ok: true, name };
+}
+
 function zonePart(zone: Pick<ZoneDefinition, 'name' | 'key'>, key: string | undefined): QueryNameResult {
   if (zone.key === null) return { ok: true, name: zone.name };
   if (key === undefined || key === '') return { ok: false, reason: `zone ${zone.name} needs a key and none is set` };

@@ -16,6 +16,8 @@ const LOOPBACK_CODE =
   /^127\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const ZONE_NAME = /^(\{key\}\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+/** A domain name as a domain zone's test point: lower case, at least one label, no trailing dot. */
+const TEST_DOMAIN = /^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 
 const codeSchema = z.string().regex(LOOPBACK_CODE, 'must be an address in 127.0.0.0/8 written as a.b.c.d');
 const urlSchema = z
@@ -28,10 +30,33 @@ export const zoneDefinitionSchema = z
     id: z.string().regex(ID, 'must be kebab-case (a-z, 0-9, -)'),
     name: z.string().regex(ZONE_NAME, 'must be a lower-case DNS zone name, optionally starting with "{key}."'),
     operator: z.string().min(1),
-    scope: z.enum(['ip', 'range', 'asn']),
+    /** ip / range / asn: zones asked for addresses; domain: zones asked for domain names (DBL, SURBL, URIBL…). */
+    scope: z.enum(['ip', 'range', 'asn', 'domain']),
     kind: z.enum([...LISTING_KINDS, 'mixed']),
     codes: z.record(codeSchema, z.object({ meaning: z.string().min(1), kind: z.enum(LISTING_KINDS) }).strict()),
     errorCodes: z.record(codeSchema, z.string().min(1)),
+    /**
+     * What an answer in 127/8 that `codes` does not document means: `listed` (the default; decoded as "unlisted
+     * code") or `error` (the operator says only its documented codes are listings, e.g. SpamRATS: anything else is a
+     * refusal, so the zone is unusable for the run).
+     */
+    undocumentedCodes: z.enum(['listed', 'error']).default('listed'),
+    /**
+     * The codes are bits of the last octet (SURBL, URIBL): an answer that is no documented code is decoded into the
+     * documented codes whose bits it carries (127.0.0.80 = 127.0.0.16 + 127.0.0.64).
+     */
+    bitmask: z.boolean().default(false),
+    /**
+     * A domain zone's RFC 5782 §5 test points when the operator documents its own (Spamhaus DBL: dbltest.com);
+     * default `test` (must be listed) and `invalid` (must not be).
+     */
+    testPoints: z
+      .object({
+        listed: z.string().regex(TEST_DOMAIN, 'must be a lower-case domain name'),
+        notListed: z.string().regex(TEST_DOMAIN, 'must be a lower-case domain name'),
+      })
+      .strict()
+      .optional(),
     ipv6: z.boolean(),
     txt: z.boolean().default(false),
     key: z
@@ -57,6 +82,18 @@ export const zoneDefinitionSchema = z
       ctx.addIssue({ code: 'custom', path: ['key'], message: 'the name has a {key} placeholder, so key must be set' });
     if (!hasPlaceholder && zone.key !== null)
       ctx.addIssue({ code: 'custom', path: ['name'], message: 'key is set, so the name must start with "{key}."' });
+    if (zone.testPoints !== undefined && zone.scope !== 'domain')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['testPoints'],
+        message: 'only a domain zone (scope: domain) has testPoints',
+      });
+    if (zone.scope === 'domain' && zone.ipv6)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ipv6'],
+        message: 'a domain zone is asked for names, not addresses: ipv6 must be false',
+      });
     for (const [code, def] of Object.entries(zone.codes)) {
       if (code.startsWith('127.255.255.'))
         ctx.addIssue({
@@ -167,6 +204,8 @@ export function genericZone(name: string): ZoneDefinition {
     kind: 'abuse',
     codes,
     errorCodes: {},
+    undocumentedCodes: 'listed',
+    bitmask: false,
     ipv6: true,
     txt: true,
     key: null,

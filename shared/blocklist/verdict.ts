@@ -1,7 +1,8 @@
 /**
  * What a DNSBL answer means (pure). DOMAIN.md §5 and the issue's §2:
  * - NXDOMAIN → clean. NODATA → clean too (see `classify`).
- * - A records in 127.0.0.0/8 → listed, every code decoded; TXT reason kept as untrusted data.
+ * - A records in 127.0.0.0/8 → listed, every code decoded; TXT reason kept as untrusted data. For a zone with
+ *   `undocumentedCodes: error` only its documented codes are listings; any other 127/8 answer is an error.
  * - An error code (127.255.255.0/24 for every zone, plus the zone's own) → unknown, zone unusable for the run,
  *   even when mixed with listing codes.
  * - Any A outside 127/8 → unknown ("resolver rewrote the answer"), zone unusable.
@@ -9,7 +10,7 @@
  * Unknown must never open or close an incident.
  */
 import type { DnsResult } from '../ports/dns-resolver.ts';
-import { TEST_POINTS, type TestPointFamily } from './query-name.ts';
+import { domainTestPoints, TEST_POINTS, type TestPointFamily } from './query-name.ts';
 import type { ListingKind, ZoneDefinition } from './registry.ts';
 
 export interface DecodedCode {
@@ -87,6 +88,25 @@ function failureWhy(result: Exclude<DnsResult<'A'>, { kind: 'answer' | 'nodata' 
 }
 
 /**
+ * A bitmask answer (SURBL, URIBL: the last octet is the sum of list bits) as the documented codes it is made of, or
+ * null when the answer is not 127.0.0.x or carries a bit no code documents.
+ */
+function bitsOf(zone: ZoneDefinition, code: string): DecodedCode[] | null {
+  const o = octets(code);
+  if (o === null || o[1] !== 0 || o[2] !== 0 || o[3] === 0) return null;
+  const out: DecodedCode[] = [];
+  let rest = o[3];
+  for (let bit = 1; bit <= 128; bit <<= 1) {
+    if ((rest & bit) === 0) continue;
+    const known = zone.codes[`127.0.0.${bit}`];
+    if (!known) return null;
+    out.push({ code: `127.0.0.${bit}`, meaning: `${known.meaning} (bit of ${code})`, kind: known.kind });
+    rest &= ~bit;
+  }
+  return out;
+}
+
+/**
  * The verdict for one address in one zone, from the A answer and (optionally) the TXT answer for the same name.
  *
  * NODATA (the name exists, without A records) is read as clean with a note: RFC 5782 defines a listing as an A record,
@@ -127,16 +147,19 @@ export function classify(zone: ZoneDefinition, aResult: DnsResult<'A'>, txtResul
       errors.push(
         'answered 127.0.0.1, the RFC 5782 "never listed" address: the list is shutting down or wildcarded (127.0.0.1)',
       );
+    else if (zone.undocumentedCodes === 'error' && zone.codes[code] === undefined)
+      errors.push(`answered ${code}, which the operator does not document as a listing: an error answer`);
   }
   if (errors.length > 0)
     return { status: 'unknown', why: `zone refused the query: ${errors.join('; ')}`, zoneUnusable: true };
 
   const fallbackKind: ListingKind = zone.kind === 'mixed' ? 'abuse' : zone.kind;
-  const codes: DecodedCode[] = answers.map((code) => {
+  const codes: DecodedCode[] = answers.flatMap((code): DecodedCode[] => {
     const known = zone.codes[code];
-    return known
-      ? { code, meaning: known.meaning, kind: known.kind }
-      : { code, meaning: `unlisted code ${code} (not in the registry)`, kind: fallbackKind };
+    if (known) return [{ code, meaning: known.meaning, kind: known.kind }];
+    const bits = zone.bitmask ? bitsOf(zone, code) : null;
+    if (bits !== null) return bits;
+    return [{ code, meaning: `unlisted code ${code} (not in the registry)`, kind: fallbackKind }];
   });
   const reason = txtReason(txtResult);
   return reason === undefined ? { status: 'listed', codes } : { status: 'listed', codes, reason };
@@ -168,12 +191,16 @@ export type HealthVerdict = { readonly status: 'usable' } | { readonly status: '
  * Any failure to tell (SERVFAIL, timeout…) also makes the zone unusable for the run: we cannot vouch for it.
  */
 export function healthVerdict(
-  zone: ZoneDefinition,
+  zoneDefinition: ZoneDefinition,
   testPoint2Result: DnsResult<'A'>,
   testPoint1Result: DnsResult<'A'>,
-  family: TestPointFamily = 'ipv4',
+  family: TestPointFamily | 'domain' = 'ipv4',
 ): HealthVerdict {
-  const points = TEST_POINTS[family];
+  const points = family === 'domain' ? domainTestPoints(zoneDefinition) : TEST_POINTS[family];
+  // The test points say whether the zone answers, not which code it gives them: a zone whose undocumented codes are
+  // errors (SpamRATS) may answer its listed test point with any code in 127/8.
+  const zone: ZoneDefinition =
+    zoneDefinition.undocumentedCodes === 'error' ? { ...zoneDefinition, undocumentedCodes: 'listed' } : zoneDefinition;
   // A healthy zone must not answer the never-listed point with anything in 127/8 that is not an error code.
   if (testPoint1Result.kind === 'answer') {
     const listing = testPoint1Result.records

@@ -9,6 +9,7 @@ import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerDelist } from './commands/delist.ts';
+import { registerDemo } from './commands/demo.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
 import { registerMx } from './commands/mx.ts';
@@ -24,6 +25,7 @@ export type { CliIo } from './common.ts';
 
 const EXAMPLES = `
 Examples:
+  $ relaywatch demo                                          # see it work, offline, in seconds
   $ relaywatch check --config examples/relaywatch.yaml
   $ relaywatch check --tenant contoso --json > report.json
   $ relaywatch spf contoso.com --ip 203.0.113.10
@@ -59,6 +61,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerNotify(program, io, setExit);
   registerConfig(program, io, setExit);
   registerTenants(program, io, setExit);
+  registerDemo(program, io, setExit);
   return program;
 }
 

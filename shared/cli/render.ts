@@ -50,7 +50,7 @@ export function renderCheck(c: CheckOutcome, o: RenderOptions, indent = '    '):
   const lines: string[] = [];
   const shown = c.findings.filter((f) => o.verbose || f.severity !== 'info');
   let summary = '';
-  if (c.kind === 'blocklist') {
+  if (c.kind === 'blocklist' || c.kind === 'domain-blocklist') {
     const zones = Array.isArray(c.details?.zones) ? c.details.zones : [];
     const count = (status: string) =>
       zones.filter((z) => z !== null && typeof z === 'object' && !Array.isArray(z) && z.status === status).length;
@@ -66,14 +66,19 @@ export function renderCheck(c: CheckOutcome, o: RenderOptions, indent = '    '):
   if (c.kind === 'spf' && typeof c.details?.lookups === 'number' && c.status !== 'unknown') {
     summary = ` ${c.details.lookups}/10 lookups`;
   }
-  const notChecked = c.kind === 'blocklist' && c.findings.some((f) => f.code === 'blocklist-none-checked');
+  const notChecked =
+    (c.kind === 'blocklist' || c.kind === 'domain-blocklist') &&
+    c.findings.some((f) => f.code === 'blocklist-none-checked' || f.code === 'domain-blocklist-none-checked');
   // "Not checked" is never shown as PASS, even where the check itself counts it as one (the cycle's IPv6 address
   // with only IPv4 zones): its reason is shown whatever the verbosity.
   const tag = notChecked ? paint(o.color, COLOR.unknown, `– ${'NOT CHECKED'}`) : statusTag(c.status, o);
-  const label = c.kind === 'probe-submission' ? 'submission probe' : c.kind;
-  lines.push(`${indent}${tag} ${label.padEnd(c.kind === 'blocklist' ? 9 : 4)}${summary}`);
+  const label =
+    c.kind === 'probe-submission' ? 'submission probe' : c.kind === 'domain-blocklist' ? 'blocklist' : c.kind;
+  lines.push(`${indent}${tag} ${label.padEnd(label === 'blocklist' ? 9 : 4)}${summary}`);
   const visible = notChecked
-    ? c.findings.filter((f) => shown.includes(f) || f.code === 'blocklist-none-checked')
+    ? c.findings.filter(
+        (f) => shown.includes(f) || f.code === 'blocklist-none-checked' || f.code === 'domain-blocklist-none-checked',
+      )
     : shown;
   for (const f of visible) lines.push(findingLine(f, o, `${indent}    `));
   return lines;
@@ -140,6 +145,11 @@ export function renderCheckReport(args: {
     if (ips.length > 0) {
       out.push('  sending IPs');
       for (const c of ips) out.push(...renderCheck(c, o));
+    }
+    const senderDomains = t.checks.filter((c) => c.kind === 'domain-blocklist');
+    if (senderDomains.length > 0) {
+      out.push('  sender domains (domain blocklists)');
+      for (const c of senderDomains) out.push(...renderCheck(c, o));
     }
   }
   const s = summarise(args.tenants);

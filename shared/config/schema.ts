@@ -467,15 +467,23 @@ export const AlertRouteSchema = z
     teams: z.strictObject({ webhookUrl: SecretRefSchema }).optional(),
     email: EmailRouteSchema.optional(),
     webhook: z.strictObject({ url: SecretRefSchema, secret: SecretRefSchema }).optional(),
+    /** A folder: each alert as `.eml` (packet attached) and as the webhook JSON (docs/state-incidents-alerts.md). */
+    file: z
+      .strictObject({
+        dir: z.string().trim().min(1, 'must name a folder').max(1024),
+        from: MailboxSchema.optional(),
+        to: z.array(MailboxSchema).min(1).max(20).optional(),
+      })
+      .optional(),
   })
   .superRefine((r, ctx) => {
-    const channels = (['slack', 'teams', 'email', 'webhook'] as const).filter((c) => r[c] !== undefined);
+    const channels = (['slack', 'teams', 'email', 'webhook', 'file'] as const).filter((c) => r[c] !== undefined);
     if (channels.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         message:
           channels.length === 0
-            ? 'needs one channel: slack, teams, email or webhook'
+            ? 'needs one channel: slack, teams, email, webhook or file'
             : `has ${channels.join(' and ')}: one channel per route (make one route per channel)`,
       });
     }

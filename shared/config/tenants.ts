@@ -16,6 +16,7 @@ export function tenantsToCheck(c: RelaywatchConfig): TenantToCheck[] {
     name: t.name,
     domains: t.domains.map((d) => ({ name: d.name, expectedMx: 'expectedMx' in d ? d.expectedMx : undefined })),
     relayIps: t.relayIps,
+    ...(t.relay ? { relaySender: t.relay.sender } : {}),
     ...(t.submission
       ? {
           submission: {

@@ -93,6 +93,8 @@ export interface DnsblListing {
 
 export interface DnsblDelistInput {
   readonly ip: string;
+  /** A listed domain (domain blocklists: Spamhaus DBL, SURBL, URIBL, NordSpam); when set, `ip` is ignored. */
+  readonly domain?: string;
   readonly tenant: DelistTenant;
   readonly listings: readonly DnsblListing[];
   readonly msp: MspContact;
@@ -113,6 +115,14 @@ export class DelistInputError extends Error {
 function requireIp(ip: string): string {
   if (isIP(ip) === 0) throw new DelistInputError(`not an IP address: ${JSON.stringify(oneLine(ip, 60))}`);
   return ip;
+}
+
+/** A listed domain: plain DNS labels only (it is printed in headers, text and Markdown). */
+function requireDomain(domain: string): string {
+  const text = domain.trim().toLowerCase().replace(/\.$/, '');
+  if (text.length > 253 || !/^(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))+$/.test(text))
+    throw new DelistInputError(`not a domain name: ${JSON.stringify(oneLine(domain, 60))}`);
+  return text;
 }
 
 function requireAddress(value: string, what: string): string {
@@ -423,6 +433,23 @@ function safeUrl(url: string | null): string | null {
   return /^https?:\/\/[A-Za-z0-9.-]+(?::\d+)?(?:[/?#][A-Za-z0-9/_\-.~%?=&#+:@!$,;*]*)?$/.test(url) ? url : null;
 }
 
+/** What to prepare for a listed domain. */
+function domainPreparation(l: DnsblListing, domain: string): string[] {
+  const steps = [
+    `This lists the domain ${domain} itself: mail from it (MAIL FROM, From) or linking to it is refused or junked whatever IP it comes from.`,
+    'Find the cause first: a compromised mailbox of the domain sending spam, a hacked website or form on it, a redirect or link on it abused in spam, or bulk mail without consent.',
+  ];
+  if (l.zoneId.toLowerCase().startsWith('nordspam')) {
+    steps.push(
+      'NordSpam takes removal requests only by e-mail from an address at the listed domain, in English and plain text, with an explanation of what was fixed; listings do not expire.',
+    );
+  }
+  steps.push(
+    `Prepare: the domain ${domain}, the listing codes below, when the problem started and stopped, what was fixed (remediation) and the contact who will answer the list.`,
+  );
+  return steps;
+}
+
 /** What to prepare for one listing, from its operator and codes. */
 function preparation(l: DnsblListing, ip: string): string[] {
   const id = l.zoneId.toLowerCase();
@@ -484,7 +511,8 @@ interface DnsblModel {
 
 /** Per-list removal pages and what to prepare, as plain text and Markdown (the lists have their own forms). */
 export function renderDnsblDelist(input: DnsblDelistInput): DnsblDelistPacket {
-  const ip = requireIp(input.ip);
+  const isDomain = input.domain !== undefined;
+  const ip = isDomain ? requireDomain(input.domain ?? '') : requireIp(input.ip);
   const tenantName = oneLine(input.tenant.name, 120);
   const tenantId = oneLine(input.tenant.id, 120);
   const contactEmail = requireAddress(input.msp.contact.email, 'msp.contact.email');
@@ -499,7 +527,7 @@ export function renderDnsblDelist(input: DnsblDelistInput): DnsblDelistPacket {
     reason: l.reason === null ? null : oneLine(l.reason, 300),
     removalUrl: safeUrl(l.removalUrl),
     lookupUrl: safeUrl(l.lookupUrl),
-    prepare: preparation(l, ip),
+    prepare: isDomain ? domainPreparation(l, ip) : preparation(l, ip),
   }));
   const where = (l: DnsblModel) => l.removalUrl ?? (l.lookupUrl === null ? null : l.lookupUrl);
   const title = `DNS blocklist delisting for ${ip} (${tenantName})`;

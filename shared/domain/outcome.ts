@@ -8,7 +8,14 @@
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
 export type Severity = 'info' | 'warning' | 'error' | 'unknown';
-export type CheckKind = 'spf' | 'mx' | 'blocklist' | 'submission' | 'probe-submission' | 'probe-relay';
+export type CheckKind =
+  | 'spf'
+  | 'mx'
+  | 'blocklist'
+  | 'domain-blocklist'
+  | 'submission'
+  | 'probe-submission'
+  | 'probe-relay';
 
 /** JSON-safe evidence attached to a finding. */
 export type Evidence = { readonly [key: string]: JsonValue };

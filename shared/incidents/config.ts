@@ -58,7 +58,8 @@ export const DEFAULT_FLAPPING: FlappingPolicy = { transitions: 3, withinMs: 6 * 
 
 /** Built-in thresholds for a check kind (see the module comment). */
 export function defaultThresholds(check: string): { readonly openAfter: number; readonly resolveAfter: number } {
-  if (check === 'blocklist' || check === 'submission') return { openAfter: 1, resolveAfter: 1 };
+  if (check === 'blocklist' || check === 'domain-blocklist' || check === 'submission')
+    return { openAfter: 1, resolveAfter: 1 };
   return { openAfter: 2, resolveAfter: 2 };
 }
 

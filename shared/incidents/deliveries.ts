@@ -4,10 +4,13 @@
  *
  * Guarantees: at-least-once per route and kind. A notification counts as delivered only when `recordDelivery` saw
  * `{ ok: true }` and the record was stored; a failed send (or a lost write) leaves it pending, so the next cycle sends
- * it again, without limit ({@link STUCK_AFTER_FAILURES} failures in a row are only noted in `lastError`). Duplicates
- * can only come from a send whose success was not stored (a crash, a `ConflictError` on the write: re-read the record,
- * apply `recordDelivery` again and retry the put); each pending item carries a `key` that is the same for every
- * attempt of that notification, for receivers that de-duplicate (a webhook id, an e-mail Message-ID).
+ * it again, without limit ({@link STUCK_AFTER_FAILURES} failures in a row are only noted in `lastError`).
+ *
+ * Each pending item carries a delivery `key`, one per (incident, episode, transition, route), the same for every
+ * attempt of that notification. The caller claims it in the store before sending (`Store.deliveries.claim`, a
+ * conditional write with a lease of {@link DELIVERY_LEASE_MS}) and completes it after, so concurrent runs send it
+ * once; receivers that de-duplicate see the same key again only when a sender died between the receiver accepting
+ * and the completion being stored (the webhook id and the e-mail Message-ID derive from the key).
  *
  * Per route (`incident.deliveries[route]`; a route without an entry has been told nothing):
  * - open incident: `flapping` when it is flapping and the route has not heard of it since it started flapping
@@ -28,9 +31,24 @@ export type NotificationKind = 'opened' | 'reminder' | 'escalated' | 'resolved' 
 export interface PendingNotification {
   readonly route: string;
   readonly kind: NotificationKind;
-  /** Stable for every attempt of this notification: `<id>-<openedAt base36>-<kind>[-<reminder number>]`. */
+  /**
+   * The delivery key, stable for every attempt of this notification:
+   * `<id>-<openedAt base36>-<kind>[-<reminder number>]/<route>`. A re-opened incident has a new `openedAt`, so each
+   * episode has its own keys.
+   */
   readonly key: string;
+  /** The key of the episode's `opened` notification on the same route: what reminders and RESOLVED reply to. */
+  readonly threadKey: string;
 }
+
+/**
+ * How long a delivery claim holds before another run may take it over: 5 minutes. A live sender finishes well inside
+ * it (every notifier times out after 10 s, so even a slow SMTP conversation plus the store writes takes under a
+ * minute), and a run that died holding a claim delays that alert by at most 5 minutes, less than one cycle at the usual
+ * 15-minute schedule. It must stay below the schedule interval (so the next cycle retries) and, on Lambda, at or
+ * below the queue's visibility timeout (so an SQS redelivery of the job finds the lease expired, not held).
+ */
+export const DELIVERY_LEASE_MS = 5 * 60_000;
 
 export type DeliveryResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
@@ -68,7 +86,7 @@ export function pendingNotifications(
   const episode = `${incident.id}-${Date.parse(incident.openedAt).toString(36)}`;
   const out: PendingNotification[] = [];
   const add = (route: string, kind: NotificationKind, suffix = '') =>
-    out.push({ route, kind, key: `${episode}-${kind}${suffix}` });
+    out.push({ route, kind, key: `${episode}-${kind}${suffix}/${route}`, threadKey: `${episode}-opened/${route}` });
 
   if (incident.status === 'resolved') {
     for (const route of new Set(routes)) {

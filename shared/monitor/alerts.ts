@@ -1,14 +1,19 @@
 /**
- * An incident's notification as an `Alert` for the notifiers: the content kept with the incident, the tenant, and, for
- * a blocklist listing, the prepared delisting request (the list's removal guidance as text and Markdown, and the same
- * as a ready-to-forward `.eml` draft addressed to the MSP's own contact, because DNSBL removals go through web forms).
+ * An incident's notification as an `Alert` for the notifiers: the content kept with the incident, the tenant, and the
+ * prepared delisting request:
+ * - a blocklist listing: the list's removal guidance as text and Markdown, and the same as a ready-to-forward `.eml`
+ *   draft addressed to the MSP's own contact, because DNSBL removals go through web forms;
+ * - a Microsoft listing seen by a probe (5.7.606–649 banned sending IP, 5.7.511 banned sender): the Microsoft request
+ *   from `shared/delist/` (`.eml` addressed per the recipient rules, with the sender.office.com steps), plus the
+ *   essentials (IP, portal, where to send) for chat messages.
  */
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { renderDnsblDelist } from '../delist/packet.ts';
+import { renderDnsblDelist, renderMicrosoftDelist } from '../delist/packet.ts';
+import { chooseRecipient, portalUrl } from '../delist/recipient.ts';
 import type { NotificationKind } from '../incidents/deliveries.ts';
 import type { Alert, AlertPacket } from '../notify/alert.ts';
 import type { IncidentRecord } from '../ports/stores.ts';
-import { decodeContent, type ListingContent } from './observe.ts';
+import { decodeContent, type ListingContent, type MicrosoftListingContent } from './observe.ts';
 
 export interface AlertContext {
   readonly msp: {
@@ -31,8 +36,9 @@ async function dnsblPacket(
       email: ctx.msp.contact.email,
       ...(ctx.msp.contact.phone ? { phone: ctx.msp.contact.phone } : {}),
     };
+    const listed = listing.domain ?? listing.ip;
     const packet = renderDnsblDelist({
-      ip: listing.ip,
+      ...(listing.domain !== undefined ? { ip: '', domain: listing.domain } : { ip: listing.ip }),
       tenant,
       msp: { name: ctx.msp.name, contact },
       listings: [
@@ -50,21 +56,77 @@ async function dnsblPacket(
     const eml = await new MailComposer({
       from: { name: `relaywatch (${ctx.msp.name})`, address: ctx.msp.contact.email },
       to: { name: ctx.msp.contact.name, address: ctx.msp.contact.email },
-      subject: `Delisting request prepared: ${listing.ip} on ${listing.zone} (${tenant.name})`,
+      subject: `Delisting request prepared: ${listed} on ${listing.zone} (${tenant.name})`,
       date: at,
-      headers: { 'X-Relaywatch-Tenant': tenant.id, 'X-Relaywatch-Listed-IP': listing.ip },
+      headers: {
+        'X-Relaywatch-Tenant': tenant.id,
+        ...(listing.domain !== undefined
+          ? { 'X-Relaywatch-Listed-Domain': listing.domain }
+          : { 'X-Relaywatch-Listed-IP': listing.ip }),
+      },
       text: packet.text,
     })
       .compile()
       .build();
     return {
-      filename: `delist-${listing.ip.replaceAll(':', '-')}-${listing.zoneId}.eml`,
+      filename: `delist-${listed.replaceAll(':', '-')}-${listing.zoneId}.eml`,
       eml: eml.toString('utf8'),
       text: packet.text,
       markdown: packet.markdown,
     };
   } catch {
     // A listing the packet renderer refuses (an odd custom zone) still gets its alert, without the packet.
+    return null;
+  }
+}
+
+async function microsoftPacket(
+  listing: MicrosoftListingContent,
+  incident: IncidentRecord,
+  tenant: { id: string; name: string },
+  ctx: AlertContext,
+  at: Date,
+): Promise<AlertPacket | null> {
+  try {
+    const contact = {
+      name: ctx.msp.contact.name,
+      email: ctx.msp.contact.email,
+      ...(ctx.msp.contact.phone ? { phone: ctx.msp.contact.phone } : {}),
+    };
+    const domain = ctx.msp.contact.email.split('@').pop() ?? 'relaywatch.invalid';
+    const packet = await renderMicrosoftDelist(
+      {
+        ip: listing.ip,
+        tenant,
+        domains: listing.domains,
+        reply: {
+          text: listing.reply,
+          at: new Date(listing.at),
+          ...(listing.recipient ? { recipient: listing.recipient } : {}),
+        },
+        evidence: { spf: listing.spf, relayIps: listing.relayIps },
+        remediation: ['(to be confirmed by the MSP before sending: what was found and fixed behind this IP)'],
+        msp: { name: ctx.msp.name, contact },
+      },
+      // One request per episode: the same Message-ID on every alert of it, so a forwarded copy is recognisable.
+      { now: at, messageId: `delist.${incident.id}.${Date.parse(incident.openedAt).toString(36)}@${domain}` },
+    );
+    const recipient = chooseRecipient(listing.reply);
+    return {
+      filename: `delist-${listing.ip.replaceAll(':', '-')}-microsoft.eml`,
+      eml: packet.eml.toString('utf8'),
+      text: packet.text,
+      markdown: packet.markdown,
+      microsoft: {
+        ip: listing.ip,
+        code: packet.code,
+        portal: recipient.code === '5.7.511' ? null : portalUrl(listing.reply),
+        to: packet.to,
+        recipient: listing.recipient,
+      },
+    };
+  } catch {
+    // A request the renderer refuses (a malformed contact address) still leaves the alert, without the packet.
     return null;
   }
 }
@@ -79,8 +141,17 @@ export async function alertFor(
 ): Promise<Alert> {
   const content = decodeContent(incident.lastDetail);
   const tenant = { id: incident.tenantId, name: tenantName };
-  const packet = content.listing && kind !== 'resolved' ? await dnsblPacket(content.listing, tenant, ctx, at) : null;
-  const subject = content.listing ? `${content.listing.ip} on ${content.listing.zone}` : incident.subject;
+  const packet =
+    kind === 'resolved'
+      ? null
+      : content.listing
+        ? await dnsblPacket(content.listing, tenant, ctx, at)
+        : content.microsoft
+          ? await microsoftPacket(content.microsoft, incident, tenant, ctx, at)
+          : null;
+  const subject = content.listing
+    ? `${content.listing.domain ?? content.listing.ip} on ${content.listing.zone}`
+    : incident.subject;
   return {
     kind,
     incidentId: incident.id,

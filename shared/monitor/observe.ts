@@ -4,7 +4,8 @@
  *
  * - SPF and MX: failing when the check fails; the problem is the first error finding's code (so a different mistake
  *   is a different incident); the fingerprint of the published record / MX set feeds drift detection.
- * - Blocklists: one subject per (IP, zone), `<ip>@<zone>`: an abuse listing is critical, a policy listing (e.g. PBL)
+ * - Blocklists: one subject per (IP, zone), `<ip>@<zone>`, and per (domain, zone), `<domain>@<zone>`, for the domain
+ *   blocklists: an abuse listing is critical, a policy listing (e.g. PBL)
  *   a warning, a neighbourhood listing is not a listing of the address; a zone that could not answer is unknown.
  * - The submission settings check is stored but opens nothing (it reads the configuration).
  *
@@ -12,6 +13,7 @@
  * JSON (`AlertContent`), bounded so it always fits the incident record.
  */
 import { createHash } from 'node:crypto';
+import { SENDER_PORTAL_URL } from '../delist/recipient.ts';
 import type { CheckOutcome, CheckStatus, Finding, JsonValue } from '../domain/outcome.ts';
 import type { Observation } from '../incidents/policy.ts';
 import type { CheckRecord, IncidentSeverity } from '../ports/stores.ts';
@@ -20,13 +22,36 @@ import { findingTitle, findingWhy, probeTitle, type TitleInput } from './titles.
 
 /** A blocklist listing, enough to render the removal guidance at alert time. */
 export interface ListingContent {
+  /** The listed address (IP blocklists). */
   readonly ip: string;
+  /** The listed domain (domain blocklists); `ip` then holds the same name, for records written before domains. */
+  readonly domain?: string;
   readonly zoneId: string;
   readonly zone: string;
   readonly codes: ReadonlyArray<{ readonly code: string; readonly meaning: string; readonly kind?: string }>;
   readonly reason: string | null;
   readonly removalUrl: string | null;
   readonly lookupUrl: string | null;
+}
+
+/**
+ * A Microsoft listing seen in a probe's reply (5.7.606–649 banned sending IP, 5.7.511 banned sender), enough to render
+ * the Microsoft delisting request at alert time: the listed IP, the reply as received (untrusted), when, the address
+ * that got it, and the SPF evidence the same cycle had for the tenant's domains.
+ */
+export interface MicrosoftListingContent {
+  readonly ip: string;
+  readonly reply: string;
+  readonly at: string;
+  /** The sending address the reply was for (the probe's mailbox), when it is one. */
+  readonly recipient: string | null;
+  readonly domains: readonly string[];
+  readonly spf: ReadonlyArray<{
+    readonly domain: string;
+    readonly record: string | null;
+    readonly resultForIp: string;
+  }>;
+  readonly relayIps: readonly string[];
 }
 
 export interface AlertContent {
@@ -37,6 +62,7 @@ export interface AlertContent {
   /** Untrusted text (a TXT record, a list's reason). */
   readonly evidence: string | null;
   readonly listing?: ListingContent;
+  readonly microsoft?: MicrosoftListingContent;
 }
 
 /** Incident records keep at most 4,000 characters of detail: the content is cut to fit, field by field. */
@@ -64,6 +90,19 @@ export function encodeContent(c: AlertContent): string {
             },
           }
         : {}),
+      ...(c.microsoft
+        ? {
+            microsoft: {
+              ...c.microsoft,
+              reply: cap(c.microsoft.reply, 1000),
+              domains: c.microsoft.domains.slice(0, 10).map((d) => cap(d, 253)),
+              spf: c.microsoft.spf
+                .slice(0, 5)
+                .map((x) => ({ ...x, record: x.record === null ? null : cap(x.record, 300) })),
+              relayIps: c.microsoft.relayIps.slice(0, 10),
+            },
+          }
+        : {}),
     };
     const json = JSON.stringify(bounded);
     if (json.length <= DETAIL_BUDGET || limit < 100) return json.slice(0, DETAIL_BUDGET);
@@ -86,7 +125,13 @@ function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-const CHECK_LABEL: Record<string, string> = { spf: 'SPF', mx: 'MX', blocklist: 'Blocklist', submission: 'Submission' };
+const CHECK_LABEL: Record<string, string> = {
+  spf: 'SPF',
+  mx: 'MX',
+  blocklist: 'Blocklist',
+  'domain-blocklist': 'Domain blocklist',
+  submission: 'Submission',
+};
 
 function isObject(v: JsonValue | undefined): v is { readonly [key: string]: JsonValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -220,6 +265,7 @@ function zonesOf(c: CheckOutcome): ZoneJson[] {
 
 function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: string; at: string }): Observation[] {
   const ip = c.subject;
+  const isDomain = c.kind === 'domain-blocklist';
   return zonesOf(c).map((z): Observation => {
     const listed = z.status === 'listed' && (z.kind === 'abuse' || z.kind === 'policy' || z.kind === 'mixed');
     const status: CheckStatus = z.status === 'unknown' ? 'unknown' : listed ? 'fail' : 'pass';
@@ -231,12 +277,17 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
     ];
     const content: AlertContent = {
       what: `${ip} is listed by ${z.name}${meanings ? `: ${meanings}` : ''}.`,
-      why:
-        z.kind === 'policy'
+      why: isDomain
+        ? z.kind === 'policy'
+          ? 'A policy listing classifies the domain (bulk mail, young or private registration, tracking); receivers that use the list score mail from or linking to it.'
+          : 'Receivers that use this list reject or junk mail sent from the domain or linking to it, whatever IP it comes from: every sender of the tenant is affected, not one site.'
+        : z.kind === 'policy'
           ? 'A policy listing says the address space should not send mail directly (not that it sent spam); receivers that use the list refuse direct mail from it.'
           : 'Receivers that use this list reject or junk mail from the address: the customer’s devices and apps stop reaching people outside the tenant.',
       remediation: [
-        'Find and fix the cause first (a compromised account or device, an open relay, malware on the site network).',
+        isDomain
+          ? 'Find and fix the cause first: a compromised mailbox or website of the domain, a newsletter without consent, a hijacked redirect or form.'
+          : 'Find and fix the cause first (a compromised account or device, an open relay, malware on the site network).',
         z.removalUrl
           ? `Request removal at ${z.removalUrl} (the prepared request is attached).`
           : 'Request removal through the list’s own process (the prepared request is attached).',
@@ -245,6 +296,7 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
       evidence: z.reason,
       listing: {
         ip,
+        ...(isDomain ? { domain: ip } : {}),
         zoneId: z.zone,
         zone: z.name,
         codes: z.codes,
@@ -255,7 +307,7 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
     };
     return {
       tenantId,
-      check: 'blocklist',
+      check: isDomain ? 'domain-blocklist' : 'blocklist',
       subject: `${ip}@${z.zone}`,
       status,
       problem: `listed:${z.zone}`,
@@ -268,8 +320,60 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
   });
 }
 
+/** Diagnoses whose alerts carry the Microsoft delisting request. */
+export const MICROSOFT_LISTING_DIAGNOSES: ReadonlySet<string> = new Set(['ms-banned-ip', 'ms-banned-sender']);
+
+/** What the cycle's SPF checks said about `ip` for each of the tenant's domains (the request's evidence). */
+function spfEvidenceFor(t: TenantReport, ip: string): MicrosoftListingContent['spf'] {
+  return t.domains.flatMap((d) => {
+    const spf = d.checks.find((c) => c.kind === 'spf');
+    if (!spf) return [];
+    const record = typeof spf.details?.record === 'string' ? spf.details.record : null;
+    const evaluations = Array.isArray(spf.details?.evaluations) ? spf.details.evaluations : [];
+    const hit = evaluations.find((e) => isObject(e) && e.ip === ip);
+    const result =
+      isObject(hit) && typeof hit.result === 'string'
+        ? hit.result
+        : spf.status === 'unknown'
+          ? 'unknown (DNS did not answer)'
+          : record === null
+            ? 'none (no SPF record)'
+            : 'not evaluated (the IP is not one of the relay IPs configured for this tenant)';
+    return [{ domain: d.domain, record, resultForIp: result }];
+  });
+}
+
+function microsoftListing(
+  t: TenantReport,
+  c: CheckOutcome,
+  diagnosis: string,
+  evidence: { readonly [key: string]: JsonValue } | null,
+  at: string,
+  relayIps: readonly string[],
+): MicrosoftListingContent | undefined {
+  if (!MICROSOFT_LISTING_DIAGNOSES.has(diagnosis) || evidence === null) return undefined;
+  const ip = typeof evidence.ip === 'string' ? evidence.ip : null;
+  const reply = typeof evidence.reply === 'string' ? evidence.reply : null;
+  if (ip === null || reply === null) return undefined;
+  return {
+    ip,
+    reply,
+    at,
+    recipient: /^[^\s@]+@[^\s@]+$/.test(c.subject) ? c.subject : null,
+    domains: t.domains.map((d) => d.domain),
+    spf: spfEvidenceFor(t, ip),
+    relayIps,
+  };
+}
+
 /** A probe: one subject per sending mailbox; the problem is the diagnosis id (a different refusal, another incident). */
-function probeObservation(tenantId: string, c: CheckOutcome, run: { runId: string; at: string }): Observation {
+function probeObservation(
+  t: TenantReport,
+  c: CheckOutcome,
+  run: { runId: string; at: string },
+  relayIps: readonly string[],
+): Observation {
+  const tenantId = t.id;
   const main = c.findings[0];
   const diagnosis = typeof c.details?.diagnosis === 'string' ? c.details.diagnosis : 'unclassified';
   const remediation = Array.isArray(c.details?.remediation)
@@ -277,7 +381,7 @@ function probeObservation(tenantId: string, c: CheckOutcome, run: { runId: strin
     : [];
   const evidence = isObject(main?.evidence) && typeof main.evidence.reply === 'string' ? main.evidence.reply : null;
   const label = c.kind === 'probe-relay' ? 'Relay probe' : 'Submission probe';
-  const content: AlertContent = {
+  const base: AlertContent = {
     what: main?.message ?? `${label} for ${c.subject}: ${c.status}`,
     why:
       c.kind === 'probe-relay'
@@ -287,6 +391,17 @@ function probeObservation(tenantId: string, c: CheckOutcome, run: { runId: strin
     links: [],
     evidence,
   };
+  const microsoft = microsoftListing(
+    t,
+    c,
+    diagnosis,
+    isObject(main?.evidence) ? main.evidence : null,
+    run.at,
+    relayIps,
+  );
+  const content: AlertContent = microsoft
+    ? { ...base, microsoft, links: [{ label: 'Microsoft delist portal (sender.office.com)', url: SENDER_PORTAL_URL }] }
+    : base;
   return {
     tenantId,
     check: c.kind,
@@ -325,7 +440,12 @@ function checkRecord(
 /** Records and observations of one cycle, in report order. */
 export function observe(
   reports: readonly TenantReport[],
-  run: { readonly runId: string; readonly at: string },
+  run: {
+    readonly runId: string;
+    readonly at: string;
+    /** A tenant's configured relay IPs (for the Microsoft delisting request's evidence). */
+    readonly relayIps?: ((tenantId: string) => readonly string[]) | undefined;
+  },
 ): { checks: CheckRecord[]; observations: Observation[] } {
   const checks: CheckRecord[] = [];
   const observations: Observation[] = [];
@@ -338,8 +458,11 @@ export function observe(
     }
     for (const c of t.checks) {
       checks.push(checkRecord(t.id, c.subject, c, run));
-      if (c.kind === 'blocklist') observations.push(...blocklistObservations(t.id, c, run));
-      if (c.kind === 'probe-submission' || c.kind === 'probe-relay') observations.push(probeObservation(t.id, c, run));
+      if (c.kind === 'blocklist' || c.kind === 'domain-blocklist')
+        observations.push(...blocklistObservations(t.id, c, run));
+      if (c.kind === 'probe-submission' || c.kind === 'probe-relay') {
+        observations.push(probeObservation(t, c, run, run.relayIps?.(t.id) ?? []));
+      }
     }
   }
   return { checks, observations };

@@ -94,6 +94,12 @@ export const FINDING_TITLES: Readonly<Record<string, Title>> = {
   'blocklist-unknown': S((ip) => `${ip} could not be checked against a blocklist`),
   'blocklist-clean': S((ip) => `${ip} is not listed`),
   'blocklist-none-checked': S((ip) => `${ip} was not checked against any blocklist`),
+  // Domain blocklists
+  'domain-blocklist-listed': S((d) => `The domain ${d} is listed for abuse`),
+  'domain-blocklist-policy-listed': S((d) => `The domain ${d} is in a policy domain blocklist`),
+  'domain-blocklist-unknown': S((d) => `The domain ${d} could not be checked against a domain blocklist`),
+  'domain-blocklist-clean': S((d) => `The domain ${d} is not listed`),
+  'domain-blocklist-none-checked': S((d) => `The domain ${d} was not checked against any domain blocklist`),
   // Probes
   'probe-ok': S((m) => `Probe from ${m} was accepted`),
   'probe-not-run': S((m) => `Probe from ${m} could not be run`),

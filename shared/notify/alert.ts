@@ -7,7 +7,7 @@
 
 export type AlertKind = 'opened' | 'reminder' | 'escalated' | 'resolved' | 'flapping' | 'test';
 export type AlertSeverity = 'critical' | 'warning' | 'info';
-export type Channel = 'slack' | 'teams' | 'email' | 'webhook';
+export type Channel = 'slack' | 'teams' | 'email' | 'webhook' | 'file';
 
 export const ALERT_KINDS: readonly AlertKind[] = ['opened', 'reminder', 'escalated', 'resolved', 'flapping', 'test'];
 
@@ -23,6 +23,23 @@ export interface AlertPacket {
   readonly eml: string;
   readonly text: string;
   readonly markdown: string;
+  /**
+   * For Microsoft listings (5.7.606–649, 5.7.511): the essentials a chat message shows inline. Absent for DNSBLs.
+   * `portal` is null when the portal cannot be used (5.7.511 banned sender).
+   */
+  readonly microsoft?: AlertMicrosoftPacket | undefined;
+}
+
+export interface AlertMicrosoftPacket {
+  readonly ip: string;
+  /** The enhanced status code of the reply (`5.7.606`), or null. */
+  readonly code: string | null;
+  /** The self-service portal (https://sender.office.com/ or the one the reply names), or null for 5.7.511. */
+  readonly portal: string | null;
+  /** Where the prepared request goes (delist@messaging.microsoft.com, delist@microsoft.com, or what the reply names). */
+  readonly to: string;
+  /** The address that received the NDR (what the portal asks for), when known. */
+  readonly recipient: string | null;
 }
 
 export interface Alert {
@@ -48,6 +65,12 @@ export interface Alert {
   readonly at: string;
   /** The delisting request, for listings. */
   readonly packet: AlertPacket | null;
+  /**
+   * The delivery key of this notification (one per incident, episode, transition and route; the same on every retry)
+   * and the key of the episode's opening notification on the same route. Set for incident notifications; absent on
+   * ad-hoc alerts (`notify-test`), which then derive their ids from the alert itself.
+   */
+  readonly delivery?: { readonly key: string; readonly threadKey: string } | undefined;
 }
 
 export type SendResult =
@@ -66,6 +89,25 @@ export interface Notifier {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * The Microsoft delisting essentials as plain lines (each medium escapes them): the IP, the portal steps or why the
+ * portal cannot be used, where the prepared request goes, and where the full request is.
+ */
+export function microsoftEssentials(packet: AlertPacket): string[] {
+  const m = packet.microsoft;
+  if (m === undefined) return [];
+  const code = m.code === null ? '' : ` (${m.code})`;
+  const who = m.recipient ?? 'the address that received the NDR';
+  return [
+    `Microsoft delisting${code}: ${m.ip} is on Microsoft's blocklist.`,
+    m.portal === null
+      ? `The self-service portal cannot be used for a banned sender: send the prepared request (with the full NDR) to ${m.to}.`
+      : `1. Fix the cause first, then request removal at ${m.portal}: enter ${m.ip} and ${who}, confirm through the e-mail link (up to 24 hours).`,
+    ...(m.portal === null ? [] : [`2. If the portal refuses, send the prepared request to ${m.to}.`]),
+    `Full request: ${packet.filename}, attached to the e-mail alert and in the webhook payload (data.packet).`,
+  ];
+}
 
 function hasControl(value: string): boolean {
   for (let i = 0; i < value.length; i++) {

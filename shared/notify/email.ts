@@ -10,6 +10,8 @@
  * Headers `X-Relaywatch-Tenant`, `-Incident`, `-Check`, `-Kind`, `-Severity`; every header value is cleaned of control
  * characters (no CR/LF can reach a header) and capped. The HTML part escapes all alert text; the text part carries it
  * with control characters removed. A delisting packet is attached as `<filename>.eml` (`message/rfc822`).
+ * Message-IDs come from the alert's delivery key (one per incident, episode, transition and route: the same on every
+ * retry); later messages of an episode carry its opening Message-ID in `In-Reply-To` and `References`.
  *
  * Transports: SMTP through nodemailer; SES through `@aws-sdk/client-ses` `SendRawEmailCommand` with the MIME built by
  * nodemailer's MailComposer (nodemailer 10's own SES transport needs `@aws-sdk/client-sesv2`'s `SESv2Client` and
@@ -223,9 +225,21 @@ export function buildAlertEmail(alert: Alert, addressing: AlertEmailAddressing):
   const from = clean(addressing.from);
   const domain = idPart(domainOf(from)).replace(/_/g, '') || 'relaywatch.invalid';
   const incident = idPart(alert.incidentId);
-  const root = `<relaywatch.${incident}@${domain}>`;
-  const eventHash = createHash('sha256').update(`${alert.kind}|${alert.at}`).digest('hex').slice(0, 12);
-  const messageId = alert.kind === 'opened' ? root : `<relaywatch.${incident}.${alert.kind}.${eventHash}@${domain}>`;
+  // With a delivery key (incident notifications): one Message-ID per (incident, episode, transition, route), the same
+  // on every retry; later messages of the episode reply to its opening message. Without (ad-hoc alerts): per incident.
+  const keyHash = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 16);
+  const root = alert.delivery
+    ? `<relaywatch.${incident}.${keyHash(alert.delivery.threadKey)}@${domain}>`
+    : `<relaywatch.${incident}@${domain}>`;
+  const eventHash = alert.delivery
+    ? keyHash(alert.delivery.key)
+    : createHash('sha256').update(`${alert.kind}|${alert.at}`).digest('hex').slice(0, 12);
+  const messageId =
+    alert.kind === 'opened'
+      ? alert.delivery
+        ? `<relaywatch.${incident}.${eventHash}@${domain}>`
+        : root
+      : `<relaywatch.${incident}.${alert.kind}.${eventHash}@${domain}>`;
   const at = Date.parse(alert.at);
   const attachments: AlertEmailAttachment[] =
     alert.packet === null
@@ -407,7 +421,8 @@ function bareAddress(value: string): string {
   return (angle?.[1] ?? value).trim();
 }
 
-function mailOptions(message: AlertEmail) {
+/** The message as nodemailer takes it (also what the `file` channel composes its `.eml` from). */
+export function mailOptions(message: AlertEmail) {
   return {
     from: message.from,
     to: [...message.to],

@@ -14,8 +14,9 @@ import type { Notifier } from './alert.ts';
 
 const RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
 
-export function channelOf(route: AlertRouteConfig): 'slack' | 'teams' | 'email' | 'webhook' {
+export function channelOf(route: AlertRouteConfig): 'slack' | 'teams' | 'email' | 'webhook' | 'file' {
   if (route.slack) return 'slack';
+  if (route.file) return 'file';
   if (route.teams) return 'teams';
   if (route.email) return 'email';
   return 'webhook';
@@ -40,6 +41,7 @@ export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
         return [{ id, minSeverity: min }];
       }),
       suppression: { maintenance: t.maintenance ?? [], mutes: t.mutes ?? [] },
+      relayIps: t.relayIps ?? [],
     };
   });
 }
@@ -55,7 +57,7 @@ export function routeNotifiers(
   sources: SecretSources,
   options: {
     readonly smtpCa?: string | undefined;
-    /** The config file's directory: a route's `email.smtp.ca` path is relative to it (default: the working directory). */
+    /** The config file's directory: a route's `email.smtp.ca` and `file.dir` are relative to it (default: the working directory). */
     readonly baseDir?: string | undefined;
   } = {},
 ): RouteNotifiers {
@@ -74,6 +76,16 @@ export function routeNotifiers(
     if (route.teams) {
       const { TeamsNotifier } = await import('./teams.ts');
       return new TeamsNotifier({ webhookUrl: secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl) });
+    }
+    if (route.file) {
+      const { FileNotifier } = await import('../notify/file.ts');
+      // Like every path in the config, a relative folder is relative to the config file.
+      const mailbox = config.msp.contact.email;
+      return new FileNotifier({
+        dir: resolve(options.baseDir ?? '.', route.file.dir),
+        from: route.file.from ?? mailbox,
+        to: route.file.to ?? [mailbox],
+      });
     }
     if (route.webhook) {
       const { WebhookNotifier } = await import('./webhook.ts');

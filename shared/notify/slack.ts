@@ -21,6 +21,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   displayTitle,
   kindPhrase,
+  microsoftEssentials,
   type Notifier,
   type SendResult,
   safeHttpUrl,
@@ -149,7 +150,18 @@ export function buildSlackMessage(alert: Alert): SlackMessage {
       const head = '*Evidence* (as received, untrusted)\n';
       blocks.push({ type: 'section', text: md(head + slackCodeBlock(alert.evidence, SLACK_LIMITS.evidence)) });
     }
-    if (alert.packet !== null) {
+    if (alert.packet?.microsoft) {
+      const [head = '', ...rest] = microsoftEssentials(alert.packet);
+      blocks.push({
+        type: 'section',
+        text: md(
+          capLines(
+            [`*${slackMrkdwn(head, 300)}*`, ...rest.map((l) => slackMrkdwn(l, 600))].join('\n'),
+            SLACK_LIMITS.sectionText,
+          ),
+        ),
+      });
+    } else if (alert.packet !== null) {
       blocks.push({
         type: 'section',
         text: md(

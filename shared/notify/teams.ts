@@ -18,6 +18,7 @@ import {
   displayTitle,
   formatDuration,
   kindPhrase,
+  microsoftEssentials,
   type Notifier,
   type SendResult,
   safeHttpUrl,
@@ -140,7 +141,11 @@ function build(alert: Alert, caps: Caps): TeamsMessage {
     if (alert.evidence !== null && alert.evidence.trim() !== '') {
       body.push(text('Evidence (as received, untrusted)', { weight: 'Bolder' }), evidenceBlock(alert.evidence, caps));
     }
-    if (alert.packet !== null) {
+    if (alert.packet?.microsoft) {
+      const [head = '', ...rest] = microsoftEssentials(alert.packet);
+      body.push(text(cardText(head, 300), { weight: 'Bolder' }));
+      for (const line of rest) body.push(text(cardText(line, 600), { spacing: 'None' }));
+    } else if (alert.packet !== null) {
       body.push(
         text(
           `Delisting request prepared: ${cardText(alert.packet.filename, 200)} (attached to the e-mail alert and the webhook payload).`,

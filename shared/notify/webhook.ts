@@ -2,8 +2,8 @@
  * Generic JSON webhook signed per Standard Webhooks (https://www.standardwebhooks.com/), with the `standardwebhooks`
  * package.
  *
- * Headers: `webhook-id` (the delivery id: derived from incidentId + kind + at, so a retry of the same alert keeps it
- * and receivers can deduplicate), `webhook-timestamp` (Unix seconds at sending time; receivers reject more than
+ * Headers: `webhook-id` (the delivery id: derived from the alert's delivery key, one per incident, episode, transition
+ * and route, so every retry of the same notification keeps it and receivers can deduplicate on it), `webhook-timestamp` (Unix seconds at sending time; receivers reject more than
  * 5 minutes of skew) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` with the
  * base64-decoded `whsec_…` secret).
  *
@@ -15,6 +15,7 @@ import {
   type Alert,
   type AlertKind,
   type AlertLink,
+  type AlertMicrosoftPacket,
   type AlertSeverity,
   DEFAULT_TIMEOUT_MS,
   type Notifier,
@@ -46,16 +47,29 @@ export interface WebhookPayload {
     readonly evidence: string | null;
     readonly openedAt: string;
     readonly at: string;
-    /** The delisting request as an RFC 5322 message, for listings. */
-    readonly packet?: { readonly filename: string; readonly eml: string };
+    /**
+     * The delisting request, for listings: the RFC 5322 message, the same as text and Markdown, and for Microsoft
+     * listings the essentials (IP, code, portal, where to send).
+     */
+    readonly packet?: {
+      readonly filename: string;
+      readonly eml: string;
+      readonly text: string;
+      readonly markdown: string;
+      readonly microsoft?: AlertMicrosoftPacket;
+    };
   };
 }
 
-/** `msg_` + 32 hex characters of SHA-256(incidentId, kind, at): the same for every retry of one alert. */
-export function deliveryId(alert: Pick<Alert, 'incidentId' | 'kind' | 'at'>): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify(['relaywatch', alert.incidentId, alert.kind, alert.at]))
-    .digest('hex');
+/**
+ * `msg_` + 32 hex characters of SHA-256 over the delivery key: the same for every retry of one notification (the
+ * attempt time plays no part). An alert without a delivery key (`notify-test`) hashes its incident id, kind and `at`.
+ */
+export function deliveryId(alert: Pick<Alert, 'incidentId' | 'kind' | 'at' | 'delivery'>): string {
+  const parts = alert.delivery
+    ? ['relaywatch', alert.delivery.key]
+    : ['relaywatch', alert.incidentId, alert.kind, alert.at];
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
   return `msg_${digest.slice(0, 32)}`;
 }
 
@@ -81,7 +95,17 @@ export function buildWebhookPayload(alert: Alert): WebhookPayload {
       evidence: alert.evidence,
       openedAt: alert.openedAt,
       at: alert.at,
-      ...(alert.packet === null ? {} : { packet: { filename: alert.packet.filename, eml: alert.packet.eml } }),
+      ...(alert.packet === null
+        ? {}
+        : {
+            packet: {
+              filename: alert.packet.filename,
+              eml: alert.packet.eml,
+              text: alert.packet.text,
+              markdown: alert.packet.markdown,
+              ...(alert.packet.microsoft ? { microsoft: { ...alert.packet.microsoft } } : {}),
+            },
+          }),
     },
   };
 }

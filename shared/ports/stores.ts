@@ -259,6 +259,56 @@ export interface NonceStore {
   firstSeen(key: string, expiresAtMs: number, nowMs?: number): Promise<boolean>;
 }
 
+/**
+ * The claim on one notification's delivery (see {@link DeliveryStore}). Identified by (tenantId, key), where `key` is the
+ * delivery key of (incident, episode, transition, route) from `shared/incidents/deliveries.ts`.
+ */
+export interface DeliveryClaim {
+  readonly tenantId: string;
+  readonly key: string;
+  /** Who holds (or last held) the claim: a run id, a Lambda request id. */
+  readonly owner: string;
+  /** ISO time until which `owner` may send; after it, another owner may take the claim over. */
+  readonly leaseUntil: string;
+  /** How many times the claim was taken (1 on the first send; more after failures, releases and take-overs). */
+  readonly attempts: number;
+  /** ISO time the send was recorded as done, or null while it is not. */
+  readonly deliveredAt: string | null;
+}
+
+/**
+ * - `claimed`: the caller holds the lease and may send now (then {@link DeliveryStore.complete} or `release`).
+ * - `delivered`: somebody sent it already: do not send; just record it on the incident.
+ * - `held`: another owner holds an unexpired lease (it is sending right now): do not send; leave it to that owner.
+ */
+export type ClaimOutcome =
+  | { readonly status: 'claimed'; readonly claim: DeliveryClaim }
+  | { readonly status: 'delivered'; readonly claim: DeliveryClaim }
+  | { readonly status: 'held'; readonly claim: DeliveryClaim };
+
+/**
+ * Exactly-once sending per delivery key across concurrent runs (two overlapping `check` runs, many Lambda workers, an
+ * SQS redelivery): claim before sending, complete (or release) after.
+ *
+ * `claim` is one conditional write (SQLite: one `INSERT … ON CONFLICT DO UPDATE … WHERE` statement; DynamoDB: an
+ * `UpdateItem` with a `ConditionExpression`). It succeeds when the key has no claim yet, or its claim is not delivered
+ * and either its lease has expired (`leaseUntil <= now`: a process died holding it) or it is held by the same `owner`
+ * (a retry of the same worker). Of any number of concurrent claims on a free key exactly one gets `claimed`.
+ *
+ * Error contract: `TypeError` for an empty tenant, key or owner, a `now` that is not a valid date, or a `leaseMs` that is
+ * not a positive finite number; the backend's own error for infrastructure failures (the caller must not send then).
+ * `complete` and `release` never fail because of the claim's state: completing twice keeps the first time; releasing a
+ * claim that is delivered or held by another owner does nothing.
+ */
+export interface DeliveryStore {
+  claim(tenantId: string, key: string, owner: string, now: Date, leaseMs: number): Promise<ClaimOutcome>;
+  /** Record that the send succeeded (whoever holds the claim now): later claims answer `delivered`. */
+  complete(tenantId: string, key: string, owner: string, now: Date): Promise<void>;
+  /** Give the lease up after a failed send, so the next cycle (any owner) may claim it at once. */
+  release(tenantId: string, key: string, owner: string): Promise<void>;
+  get(tenantId: string, key: string): Promise<DeliveryClaim | null>;
+}
+
 export interface PruneResult {
   readonly checks: number;
   readonly events: number;
@@ -276,9 +326,10 @@ export interface Store {
    * @throws ConflictError naming the first record whose condition failed; nothing is written then.
    */
   writeDecision(write: DecisionWrite): Promise<DecisionWritten>;
+  readonly deliveries: DeliveryStore;
   /**
-   * Delete checks and events whose `at` is older than `now` minus the retention period. SQLite deletes here (call it
-   * once per run); DynamoDB expires them by TTL (`expiresAt`) and returns zeros.
+   * Delete checks and events whose `at` is older than `now` minus the retention period (and delivery claims last taken
+   * before it). SQLite deletes here (call it once per run); DynamoDB expires them by TTL (`expiresAt`) and returns zeros.
    */
   prune(now: Date): Promise<PruneResult>;
   /** Release the connection. The store is unusable afterwards. */

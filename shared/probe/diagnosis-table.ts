@@ -7,8 +7,9 @@
  * pairs quoted inside its text (a relay such as Postfix wraps Exchange's answer in its own words), so specific
  * Microsoft codes come first and generic fallbacks last.
  *
- * The ids in `DIAGNOSIS_IDS` are a public contract (README "Probe diagnoses"): MSPs write PSA rules on them. Add ids;
- * never rename or reuse one.
+ * The ids in `DIAGNOSIS_IDS` are a public contract (docs/findings.md "Probe diagnoses"): MSPs write PSA rules on them.
+ * Add ids; never rename or reuse one. Every rule is checked against real replies with their sources in
+ * `test/fixtures/exo-replies.ts`.
  */
 import type { DiagnosisSeverity, ProbeStage, TransportFailure } from './diagnosis.ts';
 
@@ -44,6 +45,20 @@ export const DIAGNOSIS_IDS = [
   'starttls-not-offered',
   'protocol-error',
   'oauth-token-failed',
+  'continuous-error-throttled',
+  'sending-mailbox-full',
+  'partner-connector-restricted',
+  'ms-account-banned',
+  'tenant-external-rate-limited',
+  'recipient-not-found',
+  'third-party-blocklist',
+  'recipient-tenant-blocklist',
+  'connector-blocked',
+  'concurrent-connections-limited',
+  'service-not-active',
+  'auth-mechanism-unsupported',
+  'tenant-not-licensed',
+  'ms-transient-error',
   'unclassified',
 ] as const;
 
@@ -62,6 +77,13 @@ export interface CatalogueEntry {
   readonly retryable: boolean;
   /** One line for the README table. */
   readonly summary: string;
+  /**
+   * Cause-specific text, keyed by the enhanced status code the reply carries (e.g. the five 5.2.25x continuous-error
+   * throttles share an id but each has its own fix). Replaces explanation and remediation when the code matches.
+   */
+  readonly causes?: {
+    readonly [enhanced: string]: { readonly explanation: string; readonly remediation: readonly string[] };
+  };
 }
 
 const SENDER_PORTAL = 'https://sender.office.com';
@@ -81,12 +103,12 @@ export const CATALOGUE: { readonly [K in DiagnosisId]: CatalogueEntry } = {
     severity: 'error',
     title: 'Sending IP is on Microsoft’s blocklist',
     explanation:
-      'Exchange Online refused the connection because the sending IP is on Microsoft’s own blocklist (5.7.606–5.7.649). Microsoft publishes no DNS blocklist: this reply is the only place the listing shows.',
+      'Exchange Online refused the message because the sending IP is on Microsoft’s own blocklist (5.7.606–5.7.649). The refusal comes at RCPT TO, after the connection and MAIL FROM were accepted. Microsoft publishes no DNS blocklist: this reply is the only place the listing shows.',
     remediation: [
       'Confirm that {ip} is one of your public egress IPs (the connector IPs and the SPF record must list it).',
       'Find and fix the cause before delisting: an infected or compromised device, an open relay, a misbehaving app or a bulk sender behind that IP.',
       'Check that SPF (include:spf.protection.outlook.com plus ip4:/ip6: for {ip}) and the inbound connector IPs agree.',
-      `Request removal at ${SENDER_PORTAL} (the IP and the address that received the NDR; confirm through the e-mail link), or at delist@messaging.microsoft.com or whatever address/URL the NDR itself prints.`,
+      `Request removal at the self-service delist portal ${SENDER_PORTAL} (the IP and the address that received the NDR; confirm through the e-mail link): for 5.7.606–649 it is the only way Microsoft documents.`,
       'Allow up to 24 hours for the removal to take effect, then re-run the probe.',
     ],
     delistable: true,
@@ -97,39 +119,41 @@ export const CATALOGUE: { readonly [K in DiagnosisId]: CatalogueEntry } = {
     severity: 'error',
     title: 'Sender is banned by Microsoft',
     explanation:
-      'Exchange Online banned the sender (5.7.511). The self-service delist portal cannot be used for this listing.',
+      'Exchange Online banned the sending IP (5.7.511 “Access denied, banned sender[{ip}]”): despite the wording it is the source IP that is banned, not the account. The self-service delist portal cannot be used for this listing.',
     remediation: [
-      'Check the sending account and domain for compromise or abuse and fix the cause.',
-      'E-mail delist@microsoft.com with the full NDR (with timestamp), the sending IP and domain, and the remediation done.',
+      'Find out what else sends from {ip} (an infected device, an open relay, a bulk sender behind the same NAT) and fix it; the account that got the NDR is usually not the cause.',
+      'E-mail delist@microsoft.com with the full NDR (with timestamp), the sending IP and domain, and the remediation done (the NDR table names delist@messaging.microsoft.com: use the address the NDR prints).',
       'Wait for Microsoft’s answer; re-run the probe after removal.',
     ],
     delistable: true,
     retryable: false,
-    summary: 'Microsoft banned the sender (5.7.511); portal not usable, mail delist@microsoft.com with the NDR.',
+    summary:
+      'Microsoft banned the sending IP (5.7.511 “banned sender”); portal not usable, mail delist@microsoft.com with the NDR.',
   },
   'ms-ip-rejected': {
     severity: 'error',
     title: 'Microsoft does not accept traffic from this IP',
     explanation:
-      'Exchange Online refuses traffic from the sending IP (5.7.708), usually because most traffic from it looked suspicious. This is not the ordinary blocklist and the delist portal does not apply.',
+      'Exchange Online refuses the tenant’s outbound traffic (5.7.708 “traffic not accepted from this IP”). The IP it names is Microsoft’s own outbound pool, not the customer’s: trial and newly created tenants are sent out through low-reputation pools and are refused there. It is a tenant-level block; the delist portal does not apply and changing the site’s IP does not help.',
     remediation: [
-      'Confirm that {ip} is your public egress IP and that only your devices send through it.',
-      'Send through a different, clean egress IP (or authenticated submission on port 587) while this lasts.',
-      'Open a Microsoft 365 support case from the affected tenant, with the full NDR.',
+      'Check the tenant’s licences: a trial or a tenant without purchased licences is the usual cause (Microsoft: “sending email from known, low reputation IP addresses that are typically used by new customers”).',
+      'Open a Microsoft 365 support case from the affected tenant with the full NDR and ask for an exception until licences are purchased.',
+      'Check that no account or connector of the tenant was compromised (unusual volume in message trace).',
     ],
     delistable: false,
     retryable: false,
-    summary: 'Microsoft refuses traffic from the IP (5.7.708); not delistable via portal, open a support case.',
+    summary:
+      'Microsoft refuses the tenant’s outbound traffic (5.7.708, trial/new tenants); tenant-level, open a support case.',
   },
   'ms-tenant-threshold': {
     severity: 'error',
     title: 'Tenant exceeded Microsoft’s sending threshold',
     explanation:
-      'Exchange Online blocked the tenant because it exceeded a sending threshold (5.7.705), often after a compromised account sent spam.',
+      'Exchange Online blocked outbound mail for the whole tenant (5.7.705): too much spam or bulk mail left it, usually through a compromised account, admin or connector; rarely right after an expired subscription was renewed. It is tenant-level: no egress IP or delisting request changes it.',
     remediation: [
-      'Look for compromised accounts or devices that sent unusual volumes (message trace, Defender alerts) and secure them.',
-      'Check Microsoft 365 Defender → Restricted entities for blocked users and release them once clean.',
-      'Open a Microsoft 365 support case to lift the tenant block.',
+      'Find and secure what sent the volume: compromised accounts, admins who created connectors, on-premises servers (message trace, Defender alerts, the connector list).',
+      'Open a Microsoft 365 support case: support lifts the block once you can explain the cause and show it fixed.',
+      'If the subscription was just renewed after expiring, allow up to a day for it to sync.',
     ],
     delistable: false,
     retryable: false,
@@ -153,7 +177,7 @@ export const CATALOGUE: { readonly [K in DiagnosisId]: CatalogueEntry } = {
     severity: 'warning',
     title: 'Sending IP is throttled',
     explanation:
-      'Exchange Online temporarily deferred the sending IP (4.7.500–699, 4.7.850–899, including 4.7.650/651 rate limiting for IP reputation). This is temporary but a sign of poor or new IP reputation.',
+      'Exchange Online temporarily deferred the sending IP (4.7.500–699, 4.7.850–899, 4.7.650/651 rate limiting for IP reputation, and 4.5.3 from the spam filter: a one-recipient probe never hits the 200-envelope-recipient limit, so a 4.5.3 here is IP reputation). This is temporary (4.5.3 usually expires within the hour) but a sign of poor or new IP reputation.',
     remediation: [
       'Let the device or MTA retry; deferrals normally clear within hours.',
       'Check {ip} on public blocklists and look for unusual volume from that IP.',
@@ -161,7 +185,8 @@ export const CATALOGUE: { readonly [K in DiagnosisId]: CatalogueEntry } = {
     ],
     delistable: false,
     retryable: true,
-    summary: 'Microsoft temporarily defers the IP (4.7.500–699, 4.7.850–899); retry, watch reputation.',
+    summary:
+      'Microsoft temporarily defers the IP (4.7.500–699, 4.7.850–899, 4.5.3 from the spam filter); retry, watch reputation.',
   },
   'connector-mismatch': {
     severity: 'error',
@@ -210,14 +235,15 @@ export const CATALOGUE: { readonly [K in DiagnosisId]: CatalogueEntry } = {
     severity: 'error',
     title: 'Mailbox may not send as this sender',
     explanation:
-      'The authenticated mailbox has no permission to send as the sender address used in MAIL FROM or From (5.7.60).',
+      'The authenticated mailbox has no permission to send as the sender address used in MAIL FROM or From (5.7.60, or 5.2.252 / 5.2.0 “SendAsDenied” from STOREDRV at the end of DATA).',
     remediation: [
       'Use the authenticated mailbox’s own address as the sender on the device.',
       'Or grant Send As on the sender mailbox: Add-RecipientPermission -Identity <sender> -Trustee <mailbox> -AccessRights SendAs.',
     ],
     delistable: false,
     retryable: false,
-    summary: 'The authenticated mailbox lacks Send As rights for the sender address (5.7.60).',
+    summary:
+      'The authenticated mailbox lacks Send As rights for the sender address (5.7.60, 5.2.252/5.2.0 SendAsDenied).',
   },
   'bad-outbound-sender': {
     severity: 'error',
@@ -370,27 +396,29 @@ export const CATALOGUE: { readonly [K in DiagnosisId]: CatalogueEntry } = {
     explanation:
       'The tenant rejects Direct Send from unauthorised sources (5.7.68 TenantInboundAttribution; Reject Direct Send is on).',
     remediation: [
-      'Create an On-premises inbound connector for the site’s public IP (or certificate) so the device’s mail is attributed to the tenant.',
+      'Create a Partner inbound connector keyed on the site’s public IP (or the device’s certificate) so its mail counts as authorised (Microsoft’s fix for Reject Direct Send).',
       'Or move the device to authenticated submission (smtp.office365.com:587) with OAuth.',
       'Only if neither is possible: Set-OrganizationConfig -RejectDirectSend $false (weakens spoofing protection).',
     ],
     delistable: false,
     retryable: false,
-    summary: 'The tenant has Reject Direct Send on (5.7.68); add a connector or use submission.',
+    summary:
+      'The tenant has Reject Direct Send on (5.7.68); add a partner inbound connector (IP or certificate) or use submission.',
   },
   'rate-limited': {
     severity: 'warning',
     title: 'Sending limit reached',
     explanation:
-      'A sending limit was hit (5.7.233 external recipient rate, 5.2.2 submission quota, 4.5.3 too many recipients, 5.2.251–255 sender throttled).',
+      'The mailbox hit its recipient rate limit (10,000 recipients in a rolling 24 hours): 554 5.2.0 SubmissionQuotaExceededException on submission, 5.1.90 “daily limit for message recipients”, 5.2.2 “Submission quota exceeded”.',
     remediation: [
-      'Reduce volume or recipients per message (Exchange Online: 30 messages/min per mailbox, 10,000 recipients/day, 500 recipients/message).',
+      'Wait: sending resumes when the recipients of the last 24 hours drop below the limit (Exchange Online: 10,000 recipients/day, 500 recipients/message, 30 messages/min per mailbox).',
       'Spread bulk sends over time, or move bulk/device mail to High Volume Email or Azure Communication Services Email.',
       'If the limit was hit unexpectedly, check the account for compromise.',
     ],
     delistable: false,
     retryable: true,
-    summary: 'A tenant or mailbox sending limit was hit (5.7.233, 5.2.2, 4.5.3, 5.2.251–255).',
+    summary:
+      'The mailbox recipient rate limit was hit (5.2.0 SubmissionQuotaExceeded, 5.1.90, 5.2.2 submission quota).',
   },
   'dns-failure': {
     severity: 'error',
@@ -478,6 +506,237 @@ export const CATALOGUE: { readonly [K in DiagnosisId]: CatalogueEntry } = {
     retryable: true,
     summary: 'The server closed the connection mid-session or sent an oversized or garbled reply.',
   },
+  'continuous-error-throttled': {
+    severity: 'error',
+    title: 'Mailbox throttled for continuous errors',
+    explanation:
+      'Exchange Online throttled SMTP AUTH for this mailbox because its submissions kept failing with the same error (5.2.251–5.2.255, “continuous error throttling”). It does not recover by retrying or lowering volume: the cause must be fixed, then the throttling period must pass. Microsoft support cannot lift it.',
+    remediation: [
+      'Fix the cause named by the code (mailbox full, Send As denied, licence, too many recipients, invalid recipients), then wait for the throttling period to expire.',
+      'If the fix cannot wait, send through another mailbox whose configuration is correct; support cannot lift the throttle.',
+    ],
+    causes: {
+      '5.2.251': {
+        explanation:
+          'SMTP AUTH for this mailbox is throttled because its submissions kept failing with “mailbox full” (5.2.251). SMTP AUTH keeps every sent message in Sent Items, so a device mailbox fills up on its own.',
+        remediation: [
+          'Free space in the sending mailbox: empty Sent Items and Deleted Items, or give it a larger quota.',
+          'Add a retention policy that empties Sent Items of this mailbox regularly (Microsoft’s advice for device mailboxes).',
+          'Wait for the throttling period to expire (support cannot lift it), or send through another mailbox meanwhile.',
+        ],
+      },
+      '5.2.252': {
+        explanation:
+          'SMTP AUTH for this mailbox is throttled because its submissions kept failing with “Send As denied” (5.2.252): the device sends as an address the mailbox may not send as.',
+        remediation: [
+          'Set the device’s sender (MAIL FROM and From) to the authenticated mailbox’s own address, or grant Send As: Add-RecipientPermission -Identity <sender> -Trustee <mailbox> -AccessRights SendAs.',
+          'Wait for the throttling period to expire (support cannot lift it), or send through another, correctly configured mailbox.',
+        ],
+      },
+      '5.2.253': {
+        explanation:
+          'SMTP AUTH for this mailbox is throttled because its submissions kept failing with “invalid licence” (5.2.253): the mailbox has no licence that includes Exchange Online.',
+        remediation: [
+          'Assign the sending mailbox a licence that includes Exchange Online (Microsoft 365 admin centre → Users → Licences and apps).',
+          'Wait for the throttling period to expire (support cannot lift it), or send through another, licensed mailbox.',
+        ],
+      },
+      '5.2.254': {
+        explanation:
+          'SMTP AUTH for this mailbox is throttled because its submissions kept failing with “too many recipients” (5.2.254).',
+        remediation: [
+          'Lower the number of recipients per message on the device or app (default limit 500 per message) and stay under 10,000 recipients a day.',
+          'Wait for the throttling period to expire (support cannot lift it), or send through another mailbox.',
+        ],
+      },
+      '5.2.255': {
+        explanation:
+          'SMTP AUTH for this mailbox is throttled because its submissions kept failing with “invalid recipients” (5.2.255): the device keeps sending to addresses that do not exist.',
+        remediation: [
+          'Correct the recipient addresses configured on the device or app (a left-over address of a deleted user is typical).',
+          'Wait for the throttling period to expire (support cannot lift it), or send through another mailbox.',
+        ],
+      },
+    },
+    delistable: false,
+    retryable: false,
+    summary:
+      'SMTP AUTH throttled after continuous errors (5.2.251 mailbox full, .252 Send As, .253 licence, .254 too many recipients, .255 invalid recipients); fix the cause, support cannot lift it.',
+  },
+  'sending-mailbox-full': {
+    severity: 'error',
+    title: 'The sending mailbox is full',
+    explanation:
+      'The mailbox the device authenticates as is full (554 5.2.2 mailbox full; STOREDRV.Submission QuotaExceededException). SMTP AUTH keeps every sent message in that mailbox’s Sent Items, so a device mailbox fills up by itself; a full mailbox cannot send.',
+    remediation: [
+      'Empty Sent Items (and Deleted Items) of the sending mailbox, or raise its quota.',
+      'Add a retention policy that empties its Sent Items regularly, before it fills again.',
+      'Left unfixed, repeated failures turn into 5.2.251 continuous-error throttling.',
+    ],
+    delistable: false,
+    retryable: false,
+    summary: 'The submission mailbox itself is full (5.2.2 STOREDRV.Submission QuotaExceeded); empty its Sent Items.',
+  },
+  'partner-connector-restricted': {
+    severity: 'error',
+    title: 'A restricted partner connector refused the message',
+    explanation:
+      'The recipient domain matches a Partner inbound connector that only accepts mail from given IPs or a given certificate (RestrictDomainsToIPAddresses / RestrictDomainsToCertificate), and this connection matched neither (5.7.51 TenantInboundAttribution). This is not Reject Direct Send: turning that off does not change it.',
+    remediation: [
+      'Exchange admin centre → Mail flow → Connectors: find the Partner inbound connector for this domain and add the site’s public IP {ip} (or the certificate the device presents).',
+      'Or, if that connector should not restrict this domain, clear RestrictDomainsToIPAddresses / RestrictDomainsToCertificate on it.',
+      'For an on-premises server, check that its send connector presents the certificate named in TlsSenderCertificateName.',
+    ],
+    delistable: false,
+    retryable: false,
+    summary:
+      'A Partner inbound connector restricted to IPs/certificate refused the sender (5.7.51); add the IP or certificate.',
+  },
+  'ms-account-banned': {
+    severity: 'error',
+    title: 'Sending account or domain banned by Microsoft',
+    explanation:
+      'Exchange Online banned the sending account (5.7.501–5.7.503) or the sender domain (5.7.800, the EHLO, MAIL FROM or From domain) for detected spam activity. There is no delisting address or portal for these: Microsoft says to contact support.',
+    remediation: [
+      'Treat the account as compromised: reset its credentials, revoke sessions, check inbox rules and app registrations; check the domain’s other senders.',
+      'Open a Microsoft 365 support case through your regular channel to restore sending.',
+    ],
+    delistable: false,
+    retryable: false,
+    summary:
+      'Microsoft banned the sending account (5.7.501–503) or domain (5.7.800); secure it and contact support (not delistable).',
+  },
+  'tenant-external-rate-limited': {
+    severity: 'warning',
+    title: 'Tenant external recipient rate limit reached',
+    explanation:
+      'The whole tenant reached its daily limit of external recipients (5.7.233; 5.7.232 for a trial tenant): the tenant external recipient rate limit (TERRL), counted over a rolling 24 hours across every mailbox, app and device of the tenant, and scaled with the number of licences. One mailbox can hit it without sending much.',
+    remediation: [
+      'Wait: external sending resumes when the tenant’s external recipients of the last 24 hours drop below the limit.',
+      'Exchange admin centre → Reports → Mail flow: look at outbound external recipients, and message-trace the last days for a mailbox or app that sent unusual volume (a compromised account?).',
+      'Move bulk or automated external mail to High Volume Email, Azure Communication Services Email or a mail delivery service; more licences raise the limit.',
+    ],
+    delistable: false,
+    retryable: true,
+    summary:
+      'The tenant reached its external recipient rate limit (5.7.233, trial 5.7.232); tenant-wide, rolling 24 h.',
+  },
+  'recipient-not-found': {
+    severity: 'error',
+    title: 'Probe recipient does not exist in the tenant',
+    explanation:
+      'Directory Based Edge Blocking refused the recipient at RCPT TO (550 5.4.1 “Recipient address rejected: Access denied”): the probe recipient is not a valid address of the tenant.',
+    remediation: [
+      'Check the tenant’s probeRecipients in the relaywatch configuration: each must be an existing mailbox, group or contact of the tenant.',
+      'If the address was just created, allow directory synchronisation to finish.',
+    ],
+    delistable: false,
+    retryable: false,
+    summary: 'Directory Based Edge Blocking: the probe recipient does not exist in the tenant (5.4.1 Access denied).',
+  },
+  'third-party-blocklist': {
+    severity: 'error',
+    title: 'Sending IP is on a third-party blocklist Microsoft consults',
+    explanation:
+      'Exchange Online refused the connection because the client IP is on a third-party DNS blocklist it consults (5.7.1 “Client host [{ip}] blocked using Spamhaus”). Microsoft’s delist portal does not apply: the listing is Spamhaus’s.',
+    remediation: [
+      'Run relaywatch check for the tenant: the blocklist check looks {ip} up in the Spamhaus zones and its alert carries the removal packet (codes, reason, removal URL).',
+      'Fix the cause first (an infected device, an open relay); a PBL listing means the ISP marks the address as dynamic: ask for a static IP with proper reverse DNS, or send through Exchange Online authenticated submission.',
+      'Request removal at the URL the reply or the packet names (Spamhaus: https://check.spamhaus.org/).',
+    ],
+    delistable: false,
+    retryable: false,
+    summary:
+      'The client IP is on a third-party DNSBL Exchange Online consults (5.7.1 blocked using Spamhaus); see the DNSBL packet.',
+  },
+  'recipient-tenant-blocklist': {
+    severity: 'error',
+    title: 'Recipient tenant blocks the sending IP',
+    explanation:
+      'The recipient organisation put the sending IP on its own block list (5.7.513 “blocked by <domain> using Customer Block list”). Only that organisation can lift it.',
+    remediation: [
+      'Contact the recipient organisation’s administrators and ask them to remove {ip} from their block list (Tenant Allow/Block List or connection filter policy).',
+    ],
+    delistable: false,
+    retryable: false,
+    summary:
+      'The recipient tenant blocks the sending IP on its own Customer Block list (5.7.513); contact that tenant.',
+  },
+  'connector-blocked': {
+    severity: 'error',
+    title: 'Inbound connector restricted as compromised',
+    explanation:
+      'Exchange Online restricted the tenant’s inbound connector because it is suspected of sending spam or phish (5.7.711 “Access denied, bad inbound connector”): relayed mail through it is refused.',
+    remediation: [
+      'Regain control of what relays through the connector (compromised devices, servers or admin accounts; unexpected connectors).',
+      'Microsoft 365 Defender → Email & collaboration → Review → Restricted entities: unblock the connector, or Remove-BlockedConnector -ConnectorId <id>; allow up to an hour.',
+    ],
+    delistable: false,
+    retryable: false,
+    summary:
+      'The inbound connector is restricted as compromised (5.7.711); secure it, then unblock it in Restricted entities.',
+  },
+  'concurrent-connections-limited': {
+    severity: 'warning',
+    title: 'Too many concurrent connections for the mailbox',
+    explanation:
+      'Exchange Online allows three concurrent SMTP AUTH connections per mailbox; this one was refused (432 4.3.2 Concurrent connections limit exceeded).',
+    remediation: [
+      'Let the device or app retry; configure it to send over one connection at a time.',
+      'Give each device or application its own mailbox.',
+    ],
+    delistable: false,
+    retryable: true,
+    summary:
+      'More than three concurrent SMTP AUTH connections for the mailbox (432 4.3.2); retry, one mailbox per device.',
+  },
+  'service-not-active': {
+    severity: 'warning',
+    title: 'Exchange Online service not active',
+    explanation:
+      'The front-end server answered “421 4.3.2 Service not active” and closed the session: a temporary condition of the Exchange Online server, not of the tenant or the credentials.',
+    remediation: ['Retry; if it persists for hours, check the Microsoft 365 service health dashboard.'],
+    delistable: false,
+    retryable: true,
+    summary: 'The Exchange Online front end was not accepting sessions (421 4.3.2 Service not active); retry.',
+  },
+  'auth-mechanism-unsupported': {
+    severity: 'error',
+    title: 'Authentication mechanism not offered',
+    explanation:
+      'The server does not accept the AUTH mechanism that was tried (504 5.7.4 Unrecognized authentication type): the endpoint offers no such mechanism (the MX endpoint offers no AUTH at all), or password authentication is off for the tenant.',
+    remediation: [
+      'Authenticated submission goes to smtp.office365.com:587 after STARTTLS; the MX endpoint (port 25) takes no AUTH.',
+      'Use a mechanism the server lists after STARTTLS (AUTH LOGIN or XOAUTH2); move Basic-auth devices to OAuth.',
+    ],
+    delistable: false,
+    retryable: false,
+    summary:
+      'The AUTH mechanism is not offered (504 5.7.4 Unrecognized authentication type); wrong endpoint or Basic off.',
+  },
+  'tenant-not-licensed': {
+    severity: 'error',
+    title: 'Recipient tenant has no mail-enabled subscription',
+    explanation:
+      'Exchange Online attributed the recipient domain to a tenant that has no subscription able to receive mail (451 4.4.4 “… hosted tenant which has no mail-enabled subscriptions. ATTR5”): licences expired or were never assigned, or a Multi-Geo/region mismatch. It does not clear by retrying.',
+    remediation: [
+      'Check the tenant’s subscriptions in the Microsoft 365 admin centre → Billing: an Exchange Online licence must be active.',
+      'Check that the domain is verified in the tenant you expect and that the MX points at that tenant’s endpoint.',
+    ],
+    delistable: false,
+    retryable: false,
+    summary: 'The recipient tenant has no mail-enabled subscription (451 4.4.4 ATTR5); check licences and domain.',
+  },
+  'ms-transient-error': {
+    severity: 'warning',
+    title: 'Temporary Exchange Online error',
+    explanation:
+      'Exchange Online reported a temporary server error while attributing the message (451 4.3.2 / 4.4.3 “Temporary server error. Please try again later ATTR55”). Senders are expected to retry.',
+    remediation: ['Let the device retry; if it persists, check the Microsoft 365 service health dashboard.'],
+    delistable: false,
+    retryable: true,
+    summary: 'Temporary Exchange Online server error (451 4.3.2/4.4.3 ATTR55); retry.',
+  },
   unclassified: {
     severity: 'error',
     title: 'Unrecognised reply',
@@ -544,17 +803,44 @@ export const RULES: readonly Rule[] = [
   // Positive replies.
   { id: 'ok', code: [200, 399], ownCodeOnly: true },
 
+  // STOREDRV on submission (end of DATA): Send As refused, the sending mailbox full, the daily recipient quota.
+  // 5.2.252 is both the plain refusal (“SendAsDenied; … not allowed to send as …”) and the continuous-error throttle.
+  { id: 'send-as-denied', code: ANY_5XX, text: /\bsendasdenied(?:exception)?\b/i },
+  { id: 'continuous-error-throttled', enhanced: enh('5.2.251-255') },
+  { id: 'continuous-error-throttled', code: ANY_5XX, text: /sender throttled due to continuous/i },
+  { id: 'sending-mailbox-full', code: ANY_5XX, text: /storedrv\.submission\.exception:quotaexceeded/i },
+  { id: 'rate-limited', code: ANY_5XX, text: /submissionquotaexceededexception/i },
+
   // Microsoft blocklists and tenant blocks.
   { id: 'ms-banned-ip', enhanced: enh('5.7.606-649') },
   { id: 'ms-banned-sender', enhanced: enh('5.7.511') },
+  { id: 'ms-account-banned', enhanced: enh('5.7.501-503', '5.7.800') },
+  { id: 'recipient-tenant-blocklist', enhanced: enh('5.7.513') },
+  { id: 'connector-blocked', enhanced: enh('5.7.711') },
   { id: 'ms-ip-rejected', enhanced: enh('5.7.708') },
   { id: 'ms-tenant-threshold', enhanced: enh('5.7.705') },
   { id: 'ms-unregistered-domain', enhanced: enh('5.7.750') },
 
-  // Attribution: connector, Direct Send, region.
+  // Attribution: connector, Direct Send, region, unlicensed tenant.
+  { id: 'partner-connector-restricted', enhanced: enh('5.7.51') },
+  { id: 'partner-connector-restricted', code: ANY_ERROR, text: /there is a partner connector configured/i },
   { id: 'connector-mismatch', enhanced: enh('5.7.64') },
   { id: 'direct-send-rejected', enhanced: enh('5.7.68') },
   { id: 'wrong-region', enhanced: enh('4.4.62') },
+  { id: 'tenant-not-licensed', code: ANY_ERROR, text: /no mail-enabled subscriptions|\battr5\b/i },
+  { id: 'ms-transient-error', code: ANY_4XX, text: /\battr55\b/i },
+
+  // Third-party and recipient-side block lists Exchange Online consults at RCPT.
+  { id: 'third-party-blocklist', code: ANY_5XX, text: /\bblocked using\b/i },
+  { id: 'recipient-tenant-blocklist', code: ANY_5XX, text: /using customer block ?list/i },
+  { id: 'connector-blocked', code: ANY_5XX, text: /bad inbound connector/i },
+
+  // Directory Based Edge Blocking: the recipient does not exist in the tenant.
+  { id: 'recipient-not-found', enhanced: enh('5.4.1'), text: /recipient address rejected: access denied/i },
+
+  // Submission service limits.
+  { id: 'concurrent-connections-limited', code: ANY_4XX, text: /concurrent connections limit|sender thread limit/i },
+  { id: 'service-not-active', code: ANY_4XX, text: /service not active/i },
 
   // TLS.
   { id: 'tls-version-unsupported', enhanced: enh('4.7.66') },
@@ -567,6 +853,8 @@ export const RULES: readonly Rule[] = [
   { id: 'basic-auth-disabled', enhanced: enh('5.7.30') },
   { id: 'basic-auth-disabled', code: ANY_5XX, text: /basic authentication is (?:disabled|not supported)/i },
   { id: 'auth-failed', enhanced: enh('5.7.139') },
+  { id: 'auth-mechanism-unsupported', enhanced: enh('5.7.4') },
+  { id: 'auth-mechanism-unsupported', code: 504, text: /unrecognized authentication type/i },
   { id: 'starttls-required', enhanced: enh('5.7.3'), text: /starttls/i },
   { id: 'auth-failed', enhanced: enh('5.7.3'), text: /authentication unsuccessful/i },
   { id: 'auth-failed', enhanced: enh('5.7.8') },
@@ -589,14 +877,16 @@ export const RULES: readonly Rule[] = [
   { id: 'spf-fail', enhanced: enh('5.7.23') },
   { id: 'dmarc-fail', enhanced: enh('5.7.509') },
 
-  // Limits. 5.2.2 is also "mailbox full" on delivery: that is not ours to classify.
-  { id: 'rate-limited', enhanced: enh('5.7.233', '4.5.3', '5.5.3', '5.2.251-255') },
+  // Limits. 5.2.2 on delivery (STOREDRV.Deliver) is the recipient's mailbox full: not ours to classify.
+  { id: 'tenant-external-rate-limited', enhanced: enh('5.7.232-233') },
+  { id: 'ip-throttled', enhanced: enh('4.5.3') },
+  { id: 'rate-limited', enhanced: enh('5.1.90', '5.5.3') },
   { id: 'unclassified', enhanced: enh('5.2.2'), text: /mailbox (?:is )?full|quotaexceededexception|storedrv/i },
   { id: 'rate-limited', enhanced: enh('5.2.2') },
 
   // Phrase fallbacks for replies without (or with a different) enhanced code.
   { id: 'ms-banned-ip', code: ANY_5XX, text: /banned sending ip/i },
-  { id: 'ms-banned-sender', code: ANY_5XX, text: /banned sender/i },
+  { id: 'ms-banned-sender', code: ANY_5XX, text: /banned sender\s*\[/i },
   { id: 'ms-ip-rejected', code: ANY_5XX, text: /traffic not accepted from this ip/i },
   { id: 'ms-tenant-threshold', code: ANY_5XX, text: /tenant has exceeded threshold/i },
   { id: 'ms-unregistered-domain', code: ANY_5XX, text: /from unregistered domains?/i },
@@ -617,7 +907,8 @@ export const RULES: readonly Rule[] = [
     code: ANY_4XX,
     text: /access denied, please try again later|rate limited due to ip reputation/i,
   },
-  { id: 'rate-limited', code: ANY_ERROR, text: /submission quota exceeded|too many recipients/i },
+  { id: 'tenant-external-rate-limited', code: ANY_5XX, text: /tenant external recipient rate limit/i },
+  { id: 'rate-limited', code: ANY_ERROR, text: /submission quota exceeded|daily limit for message recipients/i },
 
   // RFC 3207: 454 to STARTTLS means the server will not start TLS now.
   { id: 'tls-handshake-failed', stages: ['starttls'], code: 454 },

@@ -251,6 +251,17 @@ function isStage(stage: unknown): stage is ProbeStage {
   return typeof stage === 'string' && (PROBE_STAGES as readonly string[]).includes(stage);
 }
 
+/** The cause-specific text for the first enhanced code of the reply (its own, then quoted ones) that has one. */
+function causeOf<T>(causes: { readonly [enhanced: string]: T }, reply: SmtpReply): T | null {
+  for (const p of codePairs(reply)) {
+    if (p.enhanced === null) continue;
+    const key = p.enhanced.join('.');
+    const hit = Object.hasOwn(causes, key) ? causes[key] : undefined;
+    if (hit !== undefined) return hit;
+  }
+  return null;
+}
+
 /** The diagnosis for a stage's reply or transport failure. Never throws; anything unrecognised is `unclassified`. */
 export function classify(input: ClassifyInput): Diagnosis {
   const stage: ProbeStage = isStage(input.stage) ? input.stage : 'connect';
@@ -276,12 +287,14 @@ export function classify(input: ClassifyInput): Diagnosis {
     retryable = transient;
   }
   const ids = id === 'ok' && stage === 'data-end' && reply !== null ? queueIds(reply) : null;
+  const cause = reply !== null && entry.causes ? causeOf(entry.causes, reply) : null;
+  const fill = (text: string) => text.replaceAll('{ip}', ip ?? 'the sending IP');
   return {
     id,
     severity,
     title: entry.title,
-    explanation: entry.explanation,
-    remediation: entry.remediation.map((step) => step.replaceAll('{ip}', ip ?? 'the sending IP')),
+    explanation: fill(cause?.explanation ?? entry.explanation),
+    remediation: (cause?.remediation ?? entry.remediation).map(fill),
     delistable: entry.delistable,
     retryable,
     ip,

@@ -41,6 +41,11 @@ export interface MonitorJobDeps {
   readonly probes: Omit<SubmissionProbeDeps, 'tenants'> | null;
   readonly probeTenants: SubmissionProbeDeps['tenants'];
   readonly now: () => Date;
+  /**
+   * Who claims this job's deliveries: unique per delivery of the message (an SQS message may be handed to two
+   * workers at once when its visibility timeout runs out), so two copies never both hold a claim. Default the run id.
+   */
+  readonly owner?: string;
 }
 
 export interface MonitorJobResult {
@@ -144,6 +149,7 @@ export async function runMonitorJob(job: MonitorJob, deps: MonitorJobDeps): Prom
         operatorOf: (zoneId) => zoneById(zoneId)?.operator,
       }),
     ...(job.kind === 'tenant' ? { runTenant: job.tenantId } : {}),
+    ...(deps.owner ? { owner: deps.owner } : {}),
   });
   return { runId: job.runId, tenants: [...covered], reports, cycle, skipped: null };
 }

@@ -8,8 +8,11 @@
  *    `mx-changed`) with before/after, and the pure incident policy decides; the state and the incidents it changes
  *    are written in one atomic, version-conditional write (`Store.writeDecision`).
  * 3. Every incident of the configured tenants that owes a route something (opened, reminder, escalated, flapping,
- *    resolved) is sent now, unless a maintenance window or a mute holds it back. A delivery is recorded only after
- *    the send succeeded; a failed send stays pending and is retried on the next cycle, so nothing is lost.
+ *    resolved) is sent now, unless a maintenance window or a mute holds it back. Each send is claimed first in the
+ *    store under its delivery key (a conditional write with a lease), so of two overlapping runs only one sends; the
+ *    other leaves it (`held`) or, when it was sent already, only records it. The claim is completed after a success
+ *    and released after a failure; a delivery is recorded on the incident only after the send succeeded, so a failed
+ *    send stays pending and is retried on the next cycle, and a claim left by a dead run expires (its lease).
  *
  * `dryRun` does all of it except the sends: the messages are returned instead and nothing is marked delivered, so a
  * later real run still sends them. Secrets never reach stored items: check details and incident texts carry none.
@@ -18,6 +21,7 @@ import { createHash } from 'node:crypto';
 import type { IncidentsSettings } from '../incidents/config.ts';
 import { policyFor } from '../incidents/config.ts';
 import {
+  DELIVERY_LEASE_MS,
   type DeliveryResult,
   type PendingNotification,
   pendingNotifications,
@@ -46,6 +50,8 @@ export interface TenantAlerting {
   /** Route ids with the lowest severity each takes (tenant floor applied). */
   readonly routes: readonly { readonly id: string; readonly minSeverity: IncidentSeverity }[];
   readonly suppression?: TenantSuppression | undefined;
+  /** The tenant's configured relay IPs (evidence in a Microsoft delisting request). */
+  readonly relayIps?: readonly string[] | undefined;
 }
 
 export interface Dispatch {
@@ -93,6 +99,10 @@ export interface CycleInput {
   readonly dryRun?: boolean;
   /** The tenant the run belongs to, when it checked one tenant (a worker job): its run is listed per tenant. */
   readonly runTenant?: string | undefined;
+  /** Who claims deliveries (default the run id): unique per process or Lambda invocation. */
+  readonly owner?: string;
+  /** Default {@link DELIVERY_LEASE_MS}. */
+  readonly leaseMs?: number;
 }
 
 const EVENT_KIND: Record<string, string> = {
@@ -163,7 +173,12 @@ const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
 export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   const { store } = input;
   const at = input.startedAt.toISOString();
-  const { checks, observations } = observe(input.reports, { runId: input.runId, at });
+  const relayIps = new Map(input.tenants.map((t) => [t.id, t.relayIps ?? []]));
+  const { checks, observations } = observe(input.reports, {
+    runId: input.runId,
+    at,
+    relayIps: (id) => relayIps.get(id) ?? [],
+  });
   await store.results.putChecks(checks);
 
   const events: EventRecord[] = [];
@@ -248,6 +263,7 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
 
   // Notifications: what each route is owed, from what it has been told.
   const dispatches: Dispatch[] = [];
+  const owner = input.owner ?? input.runId;
   const held: { incidentId: string; reason: string }[] = [];
   for (const tenant of input.tenants) {
     const incidents = incidentsByTenant.get(tenant.id) ?? new Map<string, IncidentRecord>();
@@ -271,7 +287,10 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
       }
       let incident = incident0;
       for (const p of pendingNotifications(incident, routes, policy, now, false)) {
-        const alert = await input.alertFor(incident, p.kind, tenant.name, now);
+        const alert: Alert = {
+          ...(await input.alertFor(incident, p.kind, tenant.name, now)),
+          delivery: { key: p.key, threadKey: p.threadKey },
+        };
         if (input.dryRun) {
           dispatches.push({
             route: p.route,
@@ -284,11 +303,35 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
           });
           continue;
         }
+        const claim = await store.deliveries.claim(
+          tenant.id,
+          p.key,
+          owner,
+          input.now(),
+          input.leaseMs ?? DELIVERY_LEASE_MS,
+        );
+        if (claim.status === 'held') {
+          // Another run is sending it right now; it records the outcome.
+          held.push({
+            incidentId: incident.id,
+            reason: `${p.kind} to ${p.route} is being sent by ${claim.claim.owner} (claimed until ${claim.claim.leaseUntil})`,
+          });
+          continue;
+        }
+        if (claim.status === 'delivered') {
+          // Sent already (by another run, or by one that stopped before recording it): record it, do not send again.
+          const stored = await storeDelivery(store, incident, p.route, p.kind, { ok: true }, now);
+          incident = stored.incident;
+          conflicts += stored.conflicts;
+          continue;
+        }
         const notifier = input.notifierFor(p.route);
         const result =
           'send' in notifier
             ? await notifier.send(alert)
             : { ok: false as const, retryable: true, error: notifier.error };
+        if (result.ok) await store.deliveries.complete(tenant.id, p.key, owner, input.now());
+        else await store.deliveries.release(tenant.id, p.key, owner);
         dispatches.push({
           route: p.route,
           kind: p.kind,

@@ -3,9 +3,13 @@
  * range, and the single addresses its own SPF records authorise: not Microsoft's or other providers' includes), ask
  * every zone once per unique IP however many tenants share it, and attach a `blocklist` check per IP to every tenant
  * that uses the IP.
+ *
+ * Domain zones (`scope: domain`) are asked, in the same run and with the same health checks, for each tenant's
+ * sender domains (its domains and the domains of the addresses its probes send as: the relay sender, the submission
+ * mailbox), once per unique domain, and give a `domain-blocklist` check per domain, after the IP checks.
  */
 import { type BlocklistRun, type QueryBudget, runBlocklists, type ZonePlan } from '../blocklist/engine.ts';
-import { blocklistOutcome } from '../checks/blocklist.ts';
+import { blocklistOutcome, domainBlocklistOutcome } from '../checks/blocklist.ts';
 import { expandEntry } from '../domain/ip.ts';
 import { worstStatus } from '../domain/outcome.ts';
 import type { TenantReport, TenantToCheck } from './run-checks.ts';
@@ -34,6 +38,23 @@ export function sendingIps(tenant: TenantToCheck, report: TenantReport | undefin
   return [...out];
 }
 
+/** The domains a tenant sends as (its domains, then the probes' sender domains), lower case, without duplicates. */
+export function senderDomains(tenant: TenantToCheck): string[] {
+  const out = new Set<string>();
+  for (const d of tenant.domains) out.add(d.name.toLowerCase().replace(/\.$/, ''));
+  for (const address of [tenant.relaySender, tenant.submission?.mailbox]) {
+    const at = address?.lastIndexOf('@') ?? -1;
+    if (address !== undefined && at > 0)
+      out.add(
+        address
+          .slice(at + 1)
+          .toLowerCase()
+          .replace(/\.$/, ''),
+      );
+  }
+  return [...out].filter((d) => d !== '');
+}
+
 export async function attachBlocklists(
   tenants: readonly TenantToCheck[],
   reports: readonly TenantReport[],
@@ -50,9 +71,12 @@ export async function attachBlocklists(
   );
   if (stage.ipFilter) for (const [t, ips] of byTenant) byTenant.set(t, ips.filter(stage.ipFilter));
   const all = [...new Set([...byTenant.values()].flat())];
+  const hasDomainZones = stage.plans.some((p) => p.zone.scope === 'domain');
+  const domainsByTenant = new Map(tenants.map((t) => [t.id, hasDomainZones ? senderDomains(t) : []]));
   const started = performance.now();
   const run = await runBlocklists({
     ips: all,
+    domains: [...new Set([...domainsByTenant.values()].flat())],
     plans: stage.plans,
     ...(stage.budget ? { budget: stage.budget } : {}),
     ...(stage.maxConcurrent ? { maxConcurrent: stage.maxConcurrent } : {}),
@@ -60,6 +84,7 @@ export async function attachBlocklists(
   });
   const elapsed = performance.now() - started;
   const byIp = new Map(run.ips.map((r) => [r.ip, r]));
+  const byDomain = new Map(run.domains.map((r) => [r.domain, r]));
   const out = reports.map((report): TenantReport => {
     const ips = byTenant.get(report.id) ?? [];
     const allowed = stage.zonesFor?.(report.id);
@@ -69,7 +94,13 @@ export async function attachBlocklists(
       const mine = allowed ? { ...r, zones: r.zones.filter((z) => allowed.has(z.zoneId)) } : r;
       return [blocklistOutcome(mine, elapsed)];
     });
-    const all = [...report.checks, ...checks];
+    const domainChecks = (domainsByTenant.get(report.id) ?? []).flatMap((domain) => {
+      const r = byDomain.get(domain);
+      if (!r) return [];
+      const mine = allowed ? { ...r, zones: r.zones.filter((z) => allowed.has(z.zoneId)) } : r;
+      return [domainBlocklistOutcome(mine, elapsed)];
+    });
+    const all = [...report.checks, ...checks, ...domainChecks];
     return {
       ...report,
       checks: all,

@@ -15,6 +15,8 @@ export interface TenantToCheck {
   readonly name: string;
   readonly domains: readonly { readonly name: string; readonly expectedMx?: string | undefined }[];
   readonly relayIps: readonly string[];
+  /** The MAIL FROM/From address of the relay probe, when the tenant has one (its domain is checked on domain lists). */
+  readonly relaySender?: string | undefined;
   /** Authenticated submission settings, when the tenant uses SMTP AUTH. */
   readonly submission?: SubmissionSettings | undefined;
 }

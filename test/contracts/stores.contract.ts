@@ -640,5 +640,96 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store().nonces.firstSeen('agent:old', Date.now() + 60_000)).toBe(false);
       });
     });
+
+    describe('delivery claims', () => {
+      const KEY = 'inc-1-mh2x1-opened/noc-slack';
+      const LEASE = 5 * 60_000;
+      const at = (minutes: number) => new Date(iso(minutes));
+
+      it('gives a free key to the first claimant and holds it against others until the lease expires', async () => {
+        const first = await store().deliveries.claim('contoso', KEY, 'run-a', at(0), LEASE);
+        expect(first.status).toBe('claimed');
+        expect(first.claim).toEqual({
+          tenantId: 'contoso',
+          key: KEY,
+          owner: 'run-a',
+          leaseUntil: iso(5),
+          attempts: 1,
+          deliveredAt: null,
+        });
+        const other = await store().deliveries.claim('contoso', KEY, 'run-b', at(4), LEASE);
+        expect(other.status).toBe('held');
+        expect(other.claim.owner).toBe('run-a');
+        // The same owner may claim again (a retry of the same worker) and extends its lease.
+        expect((await store().deliveries.claim('contoso', KEY, 'run-a', at(1), LEASE)).claim.leaseUntil).toBe(iso(6));
+        // Other tenants and keys are independent.
+        expect((await store().deliveries.claim('fabrikam', KEY, 'run-b', at(1), LEASE)).status).toBe('claimed');
+        expect((await store().deliveries.claim('contoso', `${KEY}x`, 'run-b', at(1), LEASE)).status).toBe('claimed');
+      });
+
+      it('lets another owner take over an expired claim a dead process left behind', async () => {
+        await store().deliveries.claim('contoso', KEY, 'dead-run', at(0), LEASE);
+        expect((await store().deliveries.claim('contoso', KEY, 'run-b', at(4.99), LEASE)).status).toBe('held');
+        const taken = await store().deliveries.claim('contoso', KEY, 'run-b', at(5), LEASE);
+        expect(taken.status).toBe('claimed');
+        expect(taken.claim).toMatchObject({ owner: 'run-b', leaseUntil: iso(10), attempts: 2, deliveredAt: null });
+        // The dead owner coming back cannot take it back while run-b's lease runs.
+        expect((await store().deliveries.claim('contoso', KEY, 'dead-run', at(6), LEASE)).status).toBe('held');
+      });
+
+      it('answers delivered once completed, for every owner and after any lease, and keeps the first completion', async () => {
+        await store().deliveries.claim('contoso', KEY, 'run-a', at(0), LEASE);
+        await store().deliveries.complete('contoso', KEY, 'run-a', at(1));
+        await store().deliveries.complete('contoso', KEY, 'run-a', at(2));
+        for (const [owner, minutes] of [
+          ['run-b', 1],
+          ['run-a', 2],
+          ['run-c', 600],
+        ] as const) {
+          const again = await store().deliveries.claim('contoso', KEY, owner, at(minutes), LEASE);
+          expect(again.status).toBe('delivered');
+          expect(again.claim.deliveredAt).toBe(iso(1));
+        }
+        // Releasing a delivered claim changes nothing.
+        await store().deliveries.release('contoso', KEY, 'run-a');
+        expect((await store().deliveries.get('contoso', KEY))?.deliveredAt).toBe(iso(1));
+      });
+
+      it('frees a released claim at once for any owner, but only its owner can release it', async () => {
+        await store().deliveries.claim('contoso', KEY, 'run-a', at(0), LEASE);
+        await store().deliveries.release('contoso', KEY, 'run-b');
+        expect((await store().deliveries.claim('contoso', KEY, 'run-c', at(1), LEASE)).status).toBe('held');
+        await store().deliveries.release('contoso', KEY, 'run-a');
+        const next = await store().deliveries.claim('contoso', KEY, 'run-c', at(1), LEASE);
+        expect(next.status).toBe('claimed');
+        expect(next.claim.attempts).toBe(2);
+      });
+
+      it('keeps keys with #, /, % and unicode apart and returns null for an unknown key', async () => {
+        for (const k of ['a#b/c', 'a%23b/c', 'ä#/ü']) {
+          expect((await store().deliveries.claim('contoso', k, 'run-a', at(0), LEASE)).status).toBe('claimed');
+        }
+        expect((await store().deliveries.get('contoso', 'a#b/c'))?.key).toBe('a#b/c');
+        expect(await store().deliveries.get('contoso', 'nope')).toBeNull();
+      });
+
+      it('refuses an empty key or owner, an invalid time and a lease that is not positive', async () => {
+        await expect(store().deliveries.claim('contoso', '', 'run-a', at(0), LEASE)).rejects.toThrow(TypeError);
+        await expect(store().deliveries.claim('contoso', KEY, '', at(0), LEASE)).rejects.toThrow(TypeError);
+        await expect(store().deliveries.claim('contoso', KEY, 'run-a', new Date(Number.NaN), LEASE)).rejects.toThrow(
+          TypeError,
+        );
+        await expect(store().deliveries.claim('contoso', KEY, 'run-a', at(0), 0)).rejects.toThrow(TypeError);
+        expect(await store().deliveries.get('contoso', KEY)).toBeNull();
+      });
+
+      it('gives a free key to exactly one of ten concurrent claimants', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store().deliveries.claim('contoso', KEY, `run-${i}`, at(0), LEASE)),
+        );
+        expect(results.filter((r) => r.status === 'claimed')).toHaveLength(1);
+        expect(results.filter((r) => r.status === 'held')).toHaveLength(9);
+      });
+    });
   });
 }

@@ -86,7 +86,9 @@ describe('SQLite store', () => {
     );
     db.close();
     expect(() => openSqliteStore({ path })).toThrow(StoreSchemaError);
-    expect(() => openSqliteStore({ path })).toThrow(/schema version 999.*knows only up to version 2.*newer relaywatch/);
+    expect(() => openSqliteStore({ path })).toThrow(
+      new RegExp(`schema version 999.*knows only up to version ${MIGRATIONS.length}.*newer relaywatch`),
+    );
     const check = new DatabaseSync(path);
     expect(check.prepare('SELECT MAX(version) AS v FROM schema_migrations').get()?.v).toBe(999);
     check.close();
@@ -137,6 +139,30 @@ describe('SQLite store', () => {
     expect((await b.states.list('contoso'))[0]?.version).toBe(2);
     await a.close();
     await b.close();
+  });
+
+  it('gives a delivery claim to exactly one of two connections to the same file', async () => {
+    const path = freshPath();
+    const a = openSqliteStore({ path });
+    const b = openSqliteStore({ path });
+    const now = new Date(iso(0));
+    const results = await Promise.all([
+      a.deliveries.claim('contoso', 'inc-1-x-opened/psa', 'run-a', now, 300_000),
+      b.deliveries.claim('contoso', 'inc-1-x-opened/psa', 'run-b', now, 300_000),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['claimed', 'held']);
+    await a.close();
+    await b.close();
+  });
+
+  it('prunes delivery claims last taken before the retention period', async () => {
+    const store = openSqliteStore({ path: freshPath(), retentionDays: 1 });
+    await store.deliveries.claim('contoso', 'old', 'run-a', new Date(iso(-3000)), 300_000);
+    await store.deliveries.claim('contoso', 'new', 'run-a', new Date(iso(0)), 300_000);
+    await store.prune(new Date(iso(60)));
+    expect(await store.deliveries.get('contoso', 'old')).toBeNull();
+    expect(await store.deliveries.get('contoso', 'new')).not.toBeNull();
+    await store.close();
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * A recording HTTP receiver on 127.0.0.1 (a Slack or Teams webhook, a signed-webhook consumer, an agent ingest): it
  * keeps every accepted body with its headers. `status` is what it answers (set it to 503 to play a broken endpoint;
- * a non-2xx answer records nothing); `gate` may answer a request itself first (a signature check, say).
+ * a non-2xx answer records nothing); `gate` may answer a request itself first (a signature check, say). `delayMs`
+ * holds every answer back that long (a slow endpoint, so that two senders overlap).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,8 @@ export interface Receiver {
   readonly headers: Record<string, string>[];
   /** HTTP status for requests the gate lets through (default 200). */
   status: number;
+  /** Milliseconds to wait before answering (default 0). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -21,12 +24,13 @@ export type Gate = (
 ) => Promise<{ readonly status: number; readonly body: string } | null>;
 
 export async function startReceiver(path = '/', gate?: Gate): Promise<Receiver> {
-  const state = { bodies: [] as string[], headers: [] as Record<string, string>[], status: 200 };
+  const state = { bodies: [] as string[], headers: [] as Record<string, string>[], status: 200, delayMs: 0 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
       const refused = gate ? await gate(body, req.headers) : null;
       if (refused) {
         res.writeHead(refused.status).end(refused.body);

@@ -40,6 +40,8 @@ export interface SmtpLabScript {
   readonly onRcptTo?: LabReply;
   /** Reply after the final dot instead of the default Exchange-style `250 2.6.0 … Queued mail for delivery`. */
   readonly onData?: LabReply;
+  /** The text after `250 ` that accepts the message (default: an Exchange-style `2.6.0 <id> [InternalId=…] Queued …`). */
+  readonly acceptData?: string;
 }
 
 export interface LabAuthAttempt {
@@ -126,6 +128,7 @@ export async function startSmtpLab(script: SmtpLabScript, cert: SelfSignedCert):
           secure: session.secure,
         });
         if (script.onData) return callback(replyError(script.onData));
+        if (script.acceptData !== undefined) return callback(null, script.acceptData);
         const mid = /^Message-ID:\s*(<[^>\r\n]*>)/im.exec(raw)?.[1] ?? '<unknown@lab>';
         callback(
           null,

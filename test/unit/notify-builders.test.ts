@@ -259,6 +259,37 @@ describe('buildAlertEmail', () => {
     expect(resolved.messageId).not.toBe(opened.messageId);
   });
 
+  it('derives Message-IDs from the delivery key: per episode and route, replies thread to the episode’s opening', () => {
+    const keys = (episode: string, route: string, kind: string) => ({
+      key: `k3m9q2p7-${episode}-${kind}/${route}`,
+      threadKey: `k3m9q2p7-${episode}-opened/${route}`,
+    });
+    const opened = buildAlertEmail(alert({ delivery: keys('mh2x1', 'psa', 'opened') }), addressing);
+    const retried = buildAlertEmail(
+      alert({ at: '2026-11-27T10:15:00.000Z', delivery: keys('mh2x1', 'psa', 'opened') }),
+      addressing,
+    );
+    expect(retried.messageId).toBe(opened.messageId);
+    expect(opened.inReplyTo).toBeUndefined();
+    for (const kind of ['reminder', 'escalated', 'resolved'] as const) {
+      const later = buildAlertEmail(alert({ kind, delivery: keys('mh2x1', 'psa', `${kind}-1`) }), addressing);
+      expect(later.inReplyTo).toBe(opened.messageId);
+      expect(later.references).toBe(opened.messageId);
+      expect(later.messageId).not.toBe(opened.messageId);
+    }
+    const nextEpisode = buildAlertEmail(alert({ delivery: keys('mh9zz', 'psa', 'opened') }), addressing);
+    expect(nextEpisode.messageId).not.toBe(opened.messageId);
+    const otherRoute = buildAlertEmail(alert({ delivery: keys('mh2x1', 'ops', 'opened') }), addressing);
+    expect(otherRoute.messageId).not.toBe(opened.messageId);
+    // The webhook id follows the same key: stable across retries, distinct per route and episode.
+    expect(deliveryId(alert({ delivery: keys('mh2x1', 'psa', 'opened') }))).toBe(
+      deliveryId(alert({ at: '2026-11-27T10:15:00.000Z', delivery: keys('mh2x1', 'psa', 'opened') })),
+    );
+    expect(deliveryId(alert({ delivery: keys('mh2x1', 'ops', 'opened') }))).not.toBe(
+      deliveryId(alert({ delivery: keys('mh2x1', 'psa', 'opened') })),
+    );
+  });
+
   it('keeps hostile text out of the headers and escapes it in the HTML', () => {
     const m = buildAlertEmail(
       { ...hostile, tenant: { id: 'contoso\r\nBcc: x@y', name: HOSTILE_NAME }, check: 'spf\nX-Evil: 1' },
@@ -309,7 +340,7 @@ describe('buildWebhookPayload and signing', () => {
     expect(p.data.links.map((l) => l.url)).toEqual(['https://check.spamhaus.org/listed/?searchterm=203.0.113.10']);
     expect(p.data.packet).toBeUndefined();
     const withPacket = buildWebhookPayload(alert({ packet: { filename: 'f', eml: 'E', text: 't', markdown: 'm' } }));
-    expect(withPacket.data.packet).toEqual({ filename: 'f', eml: 'E' });
+    expect(withPacket.data.packet).toEqual({ filename: 'f', eml: 'E', text: 't', markdown: 'm' });
   });
 
   it('derives the delivery id from incident, kind and time only', () => {

@@ -8,6 +8,8 @@ import { openSqliteStore } from '../../shared/adapters/store/sqlite-store.ts';
 import type { CheckOutcome, CheckStatus } from '../../shared/domain/outcome.ts';
 import { alertFor } from '../../shared/monitor/alerts.ts';
 import type { Alert, Notifier, SendResult } from '../../shared/notify/alert.ts';
+import { buildAlertEmail } from '../../shared/notify/email.ts';
+import { deliveryId } from '../../shared/notify/webhook.ts';
 import type { Store } from '../../shared/ports/stores.ts';
 import { type CycleInput, recordCycle, type TenantAlerting } from '../../shared/use-cases/record-cycle.ts';
 import type { TenantReport } from '../../shared/use-cases/run-checks.ts';
@@ -15,8 +17,10 @@ import type { TenantReport } from '../../shared/use-cases/run-checks.ts';
 class RecordingNotifier implements Notifier {
   readonly channel = 'webhook' as const;
   readonly sent: Alert[] = [];
+  readonly attempts: Alert[] = [];
   fail = false;
   async send(alert: Alert): Promise<SendResult> {
+    this.attempts.push(alert);
     if (this.fail) return { ok: false, retryable: true, error: 'HTTP 503 from hooks.example' };
     this.sent.push(alert);
     return { ok: true };
@@ -269,5 +273,96 @@ describe('recordCycle', () => {
     expect(stored?.deliveries.hook?.opened).not.toBeNull();
     await h.cycle(fail);
     expect(h.notifier.sent.map((a) => a.kind)).toEqual(['opened']);
+  });
+
+  describe('delivery claims', () => {
+    /** The delivery key the next real run will claim, from a dry run (which claims nothing). */
+    async function pendingKey(h: ReturnType<typeof harness>, fail: TenantReport[]): Promise<string> {
+      const dry = await h.cycle(fail, { dryRun: true });
+      const key = dry.dispatches[0]?.alert.delivery?.key;
+      if (key === undefined) throw new Error('nothing pending');
+      return key;
+    }
+
+    it('leaves a notification another run has claimed to that run, then takes the claim over once its lease expired', async () => {
+      const h = harness();
+      const fail = report(spf('fabrikam.example', 'fail', OLD));
+      await h.cycle(fail); // 08:15, opens at the second failure
+      await h.cycle(fail, { dryRun: true }); // 08:30: opens
+      const key = await pendingKey(h, fail); // 08:45
+      // A run claimed it at 08:50 and died before sending (or while sending): its claim holds for the lease.
+      const claimedAt = new Date('2026-11-27T08:50:00Z');
+      expect((await h.store.deliveries.claim('fabrikam', key, 'dead-run', claimedAt, 5 * 60_000)).status).toBe(
+        'claimed',
+      );
+      h.setClock('2026-11-27T08:54:00Z');
+      const during = await h.cycle(fail);
+      expect(during.dispatches).toEqual([]);
+      expect(during.held).toEqual([expect.objectContaining({ reason: expect.stringContaining('dead-run') })]);
+      expect(h.notifier.sent).toEqual([]);
+      h.setClock('2026-11-27T08:55:00Z');
+      const after = await h.cycle(fail);
+      expect(after.dispatches.map((d) => [d.kind, d.ok])).toEqual([['opened', true]]);
+      expect(await h.store.deliveries.get('fabrikam', key)).toMatchObject({
+        attempts: 2,
+        deliveredAt: expect.any(String),
+      });
+      await h.cycle(fail);
+      expect(h.notifier.sent.map((a) => a.kind)).toEqual(['opened']);
+    });
+
+    it('records without sending again a notification that was sent and completed by a run that died before recording it', async () => {
+      const h = harness();
+      const fail = report(spf('fabrikam.example', 'fail', OLD));
+      await h.cycle(fail);
+      await h.cycle(fail, { dryRun: true });
+      const key = await pendingKey(h, fail);
+      const t = new Date('2026-11-27T08:50:00Z');
+      await h.store.deliveries.claim('fabrikam', key, 'dead-run', t, 5 * 60_000);
+      await h.store.deliveries.complete('fabrikam', key, 'dead-run', t);
+      const r = await h.cycle(fail);
+      expect(r.dispatches).toEqual([]);
+      expect(h.notifier.sent).toEqual([]);
+      expect((await h.store.incidents.listOpen()).items[0]?.deliveries.hook?.opened).not.toBeNull();
+      expect((await h.cycle(fail)).dispatches).toEqual([]);
+    });
+
+    it('releases the claim of a failed send so the next run retries it with the same delivery key, webhook-id and Message-ID', async () => {
+      const h = harness();
+      const fail = report(spf('fabrikam.example', 'fail', OLD));
+      h.notifier.fail = true;
+      await h.cycle(fail);
+      await h.cycle(fail); // opens; the send fails
+      await h.cycle(fail); // fails again
+      h.notifier.fail = false;
+      await h.cycle(fail); // delivered
+      const attempts = h.notifier.attempts;
+      expect(attempts.map((a) => a.kind)).toEqual(['opened', 'opened', 'opened']);
+      expect(new Set(attempts.map((a) => a.at)).size).toBe(3); // each attempt has its own time…
+      expect(new Set(attempts.map((a) => a.delivery?.key)).size).toBe(1); // …and the same key
+      expect(new Set(attempts.map((a) => deliveryId(a))).size).toBe(1);
+      const addressing = { from: 'relaywatch@msp.example', to: ['tickets@psa.example'] };
+      expect(new Set(attempts.map((a) => buildAlertEmail(a, addressing).messageId)).size).toBe(1);
+      const claim = await h.store.deliveries.get('fabrikam', attempts[0]?.delivery?.key ?? '');
+      expect(claim).toMatchObject({ attempts: 3, deliveredAt: expect.any(String) });
+    });
+
+    it('sends a notification once when two runs process the same incident at the same time', async () => {
+      const h = harness();
+      const fail = report(spf('fabrikam.example', 'fail', OLD));
+      h.notifier.fail = true;
+      await h.cycle(fail);
+      await h.cycle(fail); // opened, not delivered
+      h.notifier.fail = false;
+      const at = new Date('2026-11-27T09:00:00Z');
+      const [a, b] = await Promise.all([
+        h.cycle(fail, { runId: 'run-a', startedAt: at, now: () => at }),
+        h.cycle(fail, { runId: 'run-b', startedAt: at, now: () => at }),
+      ]);
+      expect(h.notifier.sent.map((x) => x.kind)).toEqual(['opened']);
+      expect([...(a?.dispatches ?? []), ...(b?.dispatches ?? [])].map((d) => [d.kind, d.ok])).toEqual([
+        ['opened', true],
+      ]);
+    });
   });
 });

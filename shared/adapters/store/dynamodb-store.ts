@@ -11,6 +11,7 @@
  * | state    | `T#<tenant>`   | `S#<check>#<subject>`             | –                                      | –                                                | –         |
  * | incident | `T#<tenant>`   | `I#<id>`                          | `OPEN` / `<openedAt>#<tenant>#<id>` while open | `T#<tenant>#A` / `I#<id>` while active (open, or owing a RESOLVED) | expiresAt once resolved |
  * | run      | `R#<runId>`    | `R`                               | –                                      | `RUNS` / `<startedAt>#<runId>`, or `T#<tenant>#R` / … for a tenant's run | expiresAt (tenant runs) |
+ * | delivery | `T#<tenant>`   | `D#<key>`                         | –                                      | –                                                | expiresAt |
  * | budget   | `B#<zoneId>`   | `D#<YYYY-MM-DD>`                  | –                                      | –                                                | expiresAt (day + 3) |
  * | nonce    | `N#<key>`      | `N`                               | –                                      | –                                                | expiresAt (+ `expiresAtMs`, checked on write) |
  *
@@ -18,6 +19,10 @@
  * never every incident the tenant ever had. A decision (state + the incidents it changes) is one TransactWriteItems.
  * The DNSBL budget is an atomic counter per (zone, UTC day): a conditional `ADD` that never passes the limit. The
  * ingest replay guard is a conditional put of the nonce (absent or expired).
+ *
+ * Delivery claims (`deliveries`): one item per delivery key, taken with an `UpdateItem` whose `ConditionExpression`
+ * admits only a new key, or an undelivered one whose lease (`leaseUntil`, an ISO string compared as a string) has
+ * expired or is the caller's own. TTL removes a claim `retentionDays` after it was last taken.
  *
  * Why checks and events are keyed by identity and ordered through GSI2 (instead of `C#<at>#…` in the base key): the
  * idempotency key of a check is (tenant, run, check, subject) and of an event (tenant, eventId). If `at` were in the
@@ -56,10 +61,13 @@ import { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 import {
   type BudgetStore,
   type CheckRecord,
+  type ClaimOutcome,
   ConflictError,
   DEFAULT_RETENTION_DAYS,
   type DecisionWrite,
   type DecisionWritten,
+  type DeliveryClaim,
+  type DeliveryStore,
   type EventQuery,
   type EventRecord,
   type HistoryQuery,
@@ -82,6 +90,7 @@ import {
 import {
   checkSchema,
   decodeCursor,
+  deliveryClaimSchema,
   encodeCursor,
   eventSchema,
   incidentSchema,
@@ -89,10 +98,12 @@ import {
   pageLimit,
   parseStored,
   prepareCheck,
+  prepareClaim,
   prepareEvent,
   prepareIncident,
   prepareRun,
   prepareState,
+  RELEASED_LEASE,
   requireBudgetArgs,
   requireExpectedVersion,
   requireNonceArgs,
@@ -128,6 +139,9 @@ export function stateKey(r: Pick<SubjectState, 'tenantId' | 'check' | 'subject'>
 }
 export function incidentKey(tenantId: string, id: string): Key {
   return { PK: tenantPk(tenantId), SK: `I#${e(id)}` };
+}
+export function deliveryKey(tenantId: string, key: string): Key {
+  return { PK: tenantPk(tenantId), SK: `D#${e(key)}` };
 }
 export function runKey(runId: string): Key {
   return { PK: `R#${e(runId)}`, SK: 'R' };
@@ -177,12 +191,17 @@ function cursorKey(position: unknown): Key {
   return Object.fromEntries(entries) as Key;
 }
 
+function claimOf(item: Item | undefined): DeliveryClaim {
+  return parseStored(deliveryClaimSchema, { ...item, deliveredAt: item?.deliveredAt ?? null }, 'delivery claim');
+}
+
 export class DynamoDbStore implements Store {
   readonly results: ResultStore;
   readonly states: StateStore;
   readonly incidents: IncidentStore;
   readonly budget: BudgetStore;
   readonly nonces: NonceStore;
+  readonly deliveries: DeliveryStore;
   readonly tableName: string;
   readonly #client: DynamoDBClient;
   readonly #ownsClient: boolean;
@@ -226,6 +245,12 @@ export class DynamoDbStore implements Store {
       used: (zoneId, day) => this.#used(zoneId, day),
     };
     this.nonces = { firstSeen: (key, expiresAtMs, nowMs) => this.#firstSeen(key, expiresAtMs, nowMs ?? Date.now()) };
+    this.deliveries = {
+      claim: (tenantId, key, owner, now, leaseMs) => this.#claim(tenantId, key, owner, now, leaseMs),
+      complete: (tenantId, key, owner, now) => this.#complete(tenantId, key, owner, now),
+      release: (tenantId, key, owner) => this.#release(tenantId, key, owner),
+      get: (tenantId, key) => this.#getClaim(tenantId, key),
+    };
   }
 
   /**
@@ -510,6 +535,85 @@ export class DynamoDbStore implements Store {
       throw new ConflictError('state', `${record.tenantId}/${record.check}/${record.subject}`, expectedVersion);
     }
     return record;
+  }
+
+  async #claim(tenantId: string, key: string, owner: string, now: Date, leaseMs: number): Promise<ClaimOutcome> {
+    const { at, leaseUntil } = prepareClaim(tenantId, key, owner, now, leaseMs);
+    try {
+      const output = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deliveryKey(tenantId, key),
+          UpdateExpression:
+            'SET tenantId = :tenant, #key = :key, #owner = :owner, leaseUntil = :lease, claimedAt = :at, #ttl = :ttl ADD attempts :one',
+          ConditionExpression:
+            'attribute_not_exists(PK) OR (attribute_not_exists(deliveredAt) AND (leaseUntil <= :at OR #owner = :owner))',
+          ExpressionAttributeNames: { '#key': 'key', '#owner': 'owner', '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':tenant': tenantId,
+            ':key': key,
+            ':owner': owner,
+            ':lease': leaseUntil,
+            ':at': at,
+            ':ttl': this.#expiresAt(at),
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { status: 'claimed', claim: claimOf(output.Attributes) };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const claim = await this.#getClaim(tenantId, key);
+    if (claim === null) throw new Error(`delivery claim ${key} vanished while being claimed`);
+    return { status: claim.deliveredAt !== null ? 'delivered' : 'held', claim };
+  }
+
+  async #complete(tenantId: string, key: string, owner: string, now: Date): Promise<void> {
+    const { at } = prepareClaim(tenantId, key, owner, now);
+    await this.#doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: deliveryKey(tenantId, key),
+        UpdateExpression:
+          'SET deliveredAt = if_not_exists(deliveredAt, :at), tenantId = :tenant, #key = :key, #owner = if_not_exists(#owner, :owner), leaseUntil = if_not_exists(leaseUntil, :at), attempts = if_not_exists(attempts, :one), #ttl = if_not_exists(#ttl, :ttl)',
+        ExpressionAttributeNames: { '#key': 'key', '#owner': 'owner', '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ':at': at,
+          ':tenant': tenantId,
+          ':key': key,
+          ':owner': owner,
+          ':one': 1,
+          ':ttl': this.#expiresAt(at),
+        },
+      }),
+    );
+  }
+
+  async #release(tenantId: string, key: string, owner: string): Promise<void> {
+    prepareClaim(tenantId, key, owner, new Date(0));
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deliveryKey(tenantId, key),
+          UpdateExpression: 'SET leaseUntil = :released',
+          ConditionExpression: 'attribute_exists(PK) AND #owner = :owner AND attribute_not_exists(deliveredAt)',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':released': RELEASED_LEASE, ':owner': owner },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  async #getClaim(tenantId: string, key: string): Promise<DeliveryClaim | null> {
+    const output = await this.#doc.send(
+      new GetCommand({ TableName: this.tableName, Key: deliveryKey(tenantId, key), ConsistentRead: true }),
+    );
+    return output.Item === undefined ? null : claimOf(output.Item);
   }
 
   async #getIncident(tenantId: string, id: string): Promise<IncidentRecord | null> {

@@ -271,3 +271,38 @@ export function requireNonceArgs(key: string, expiresAtMs: number): void {
   }
   if (!Number.isFinite(expiresAtMs)) throw new TypeError(`expiresAtMs must be a time in ms, got ${expiresAtMs}`);
 }
+/** The claim arguments both adapters check the same way (see `DeliveryStore` in `shared/ports/stores.ts`). */
+export function prepareClaim(
+  tenantId: string,
+  key: string,
+  owner: string,
+  now: Date,
+  leaseMs?: number,
+): { readonly at: string; readonly leaseUntil: string } {
+  for (const [name, v] of [
+    ['tenantId', tenantId],
+    ['key', key],
+    ['owner', owner],
+  ] as const) {
+    if (typeof v !== 'string' || v === '' || v.length > 512)
+      throw new TypeError(`delivery ${name} must be 1..512 characters`);
+  }
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+    throw new TypeError('delivery claim: now is not a valid date');
+  if (leaseMs !== undefined && (!Number.isFinite(leaseMs) || leaseMs <= 0)) {
+    throw new TypeError(`delivery claim: leaseMs must be a positive number, got ${leaseMs}`);
+  }
+  return { at: now.toISOString(), leaseUntil: new Date(now.getTime() + (leaseMs ?? 0)).toISOString() };
+}
+
+export const deliveryClaimSchema = z.object({
+  tenantId: z.string(),
+  key: z.string(),
+  owner: z.string(),
+  leaseUntil: z.string(),
+  attempts: z.number().int(),
+  deliveredAt: z.string().nullable(),
+});
+
+/** Long past: what `release` sets `leaseUntil` to, so any owner may claim again at once. */
+export const RELEASED_LEASE = '1970-01-01T00:00:00.000Z';

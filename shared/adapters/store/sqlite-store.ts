@@ -16,10 +16,13 @@ import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSy
 import {
   type BudgetStore,
   type CheckRecord,
+  type ClaimOutcome,
   ConflictError,
   DEFAULT_RETENTION_DAYS,
   type DecisionWrite,
   type DecisionWritten,
+  type DeliveryClaim,
+  type DeliveryStore,
   type EventQuery,
   type EventRecord,
   type HistoryQuery,
@@ -42,6 +45,7 @@ import {
 import {
   checkSchema,
   decodeCursor,
+  deliveryClaimSchema,
   encodeCursor,
   eventSchema,
   incidentSchema,
@@ -49,10 +53,12 @@ import {
   pageLimit,
   parseStored,
   prepareCheck,
+  prepareClaim,
   prepareEvent,
   prepareIncident,
   prepareRun,
   prepareState,
+  RELEASED_LEASE,
   requireBudgetArgs,
   requireExpectedVersion,
   requireNonceArgs,
@@ -125,6 +131,23 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    description: 'delivery claims (one send per incident transition and route)',
+    sql: `
+      CREATE TABLE deliveries (
+        tenant_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        lease_until TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        delivered_at TEXT,
+        claimed_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, key)
+      ) STRICT;
+      CREATE INDEX deliveries_by_claim ON deliveries (claimed_at);
+    `,
+  },
+  {
+    version: 3,
     description: 'runs per tenant, active incidents, shared DNSBL budget, ingest nonces',
     sql: `
       ALTER TABLE runs ADD COLUMN tenant_id TEXT;
@@ -232,6 +255,7 @@ export class SqliteStore implements Store {
   readonly incidents: IncidentStore;
   readonly budget: BudgetStore;
   readonly nonces: NonceStore;
+  readonly deliveries: DeliveryStore;
   /** The migration versions applied by this open (empty when the file was up to date). */
   readonly appliedMigrations: readonly number[];
   readonly #db: DatabaseSync;
@@ -276,15 +300,25 @@ export class SqliteStore implements Store {
     this.nonces = {
       firstSeen: async (key, expiresAtMs, nowMs) => this.#firstSeen(key, expiresAtMs, nowMs ?? Date.now()),
     };
+    this.deliveries = {
+      claim: async (tenantId, key, owner, now, leaseMs) => this.#claim(tenantId, key, owner, now, leaseMs),
+      complete: async (tenantId, key, owner, now) => this.#complete(tenantId, key, owner, now),
+      release: async (tenantId, key, owner) => this.#release(tenantId, key, owner),
+      get: async (tenantId, key) => this.#getClaim(tenantId, key),
+    };
   }
 
   async prune(now: Date): Promise<PruneResult> {
     const cutoff = new Date(now.getTime() - this.#retentionDays * DAY_MS).toISOString();
-    return this.#transaction(() => ({
-      checks: Number(this.#stmt('DELETE FROM checks WHERE at < ?').run(cutoff).changes),
-      events: Number(this.#stmt('DELETE FROM events WHERE at < ?').run(cutoff).changes),
-      ...this.#pruneOther(cutoff, now),
-    }));
+    return this.#transaction(() => {
+      // A claim outlives its incident's notification by far; one older than the retention period is history.
+      this.#stmt('DELETE FROM deliveries WHERE claimed_at < ?').run(cutoff);
+      return {
+        checks: Number(this.#stmt('DELETE FROM checks WHERE at < ?').run(cutoff).changes),
+        events: Number(this.#stmt('DELETE FROM events WHERE at < ?').run(cutoff).changes),
+        ...this.#pruneOther(cutoff, now),
+      };
+    });
   }
 
   async close(): Promise<void> {
@@ -562,6 +596,60 @@ export class SqliteStore implements Store {
       'ASC',
       query,
       (row) => parseRecord(row, incidentSchema, 'incident'),
+    );
+  }
+
+  /**
+   * One statement, so atomic without a transaction: insert the claim, or take an existing one over when it is not
+   * delivered and its lease expired or is ours. `changes` says whether we got it; otherwise the row says why not.
+   */
+  #claim(tenantId: string, key: string, owner: string, now: Date, leaseMs: number): ClaimOutcome {
+    const { at, leaseUntil } = prepareClaim(tenantId, key, owner, now, leaseMs);
+    const won = this.#stmt(
+      `INSERT INTO deliveries (tenant_id, key, owner, lease_until, attempts, delivered_at, claimed_at)
+       VALUES (?, ?, ?, ?, 1, NULL, ?)
+       ON CONFLICT (tenant_id, key) DO UPDATE SET
+         owner = excluded.owner, lease_until = excluded.lease_until, attempts = attempts + 1, claimed_at = excluded.claimed_at
+       WHERE delivered_at IS NULL AND (lease_until <= excluded.claimed_at OR owner = excluded.owner)`,
+    ).run(tenantId, key, owner, leaseUntil, at);
+    const claim = this.#getClaim(tenantId, key);
+    if (claim === null) throw new Error(`delivery claim ${key} vanished while being claimed`);
+    if (Number(won.changes) > 0) return { status: 'claimed', claim };
+    return { status: claim.deliveredAt !== null ? 'delivered' : 'held', claim };
+  }
+
+  #complete(tenantId: string, key: string, owner: string, now: Date): void {
+    const { at } = prepareClaim(tenantId, key, owner, now);
+    this.#stmt(
+      `INSERT INTO deliveries (tenant_id, key, owner, lease_until, attempts, delivered_at, claimed_at)
+       VALUES (?, ?, ?, ?, 1, ?, ?)
+       ON CONFLICT (tenant_id, key) DO UPDATE SET delivered_at = COALESCE(delivered_at, excluded.delivered_at)`,
+    ).run(tenantId, key, owner, at, at, at);
+  }
+
+  #release(tenantId: string, key: string, owner: string): void {
+    prepareClaim(tenantId, key, owner, new Date(0));
+    this.#stmt(
+      'UPDATE deliveries SET lease_until = ? WHERE tenant_id = ? AND key = ? AND owner = ? AND delivered_at IS NULL',
+    ).run(RELEASED_LEASE, tenantId, key, owner);
+  }
+
+  #getClaim(tenantId: string, key: string): DeliveryClaim | null {
+    const row = this.#stmt(
+      'SELECT tenant_id, key, owner, lease_until, attempts, delivered_at FROM deliveries WHERE tenant_id = ? AND key = ?',
+    ).get(tenantId, key);
+    if (row === undefined) return null;
+    return parseStored(
+      deliveryClaimSchema,
+      {
+        tenantId: row.tenant_id,
+        key: row.key,
+        owner: row.owner,
+        leaseUntil: row.lease_until,
+        attempts: row.attempts,
+        deliveredAt: row.delivered_at,
+      },
+      'delivery claim',
     );
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { queryName, testPointName } from '../../../shared/blocklist/query-name.ts';
+import { domainQueryName, queryName, testPointName } from '../../../shared/blocklist/query-name.ts';
 import {
   genericZone,
   parseZoneRegistry,
@@ -237,6 +237,109 @@ describe('classify', () => {
   });
 });
 
+describe('registry facts checked against the operators (issue 16)', () => {
+  it('counts only documented SpamRATS codes as listings; any other 127/8 answer is an error', () => {
+    for (const id of ['spamrats', 'spamrats-key']) {
+      expect(classify(zone(id), a('127.0.0.38'))).toMatchObject({ status: 'listed' });
+      expect(classify(zone(id), a('127.0.0.2'))).toMatchObject({ status: 'unknown', zoneUnusable: true });
+      expect(classify(zone(id), a('127.0.0.36', '127.0.0.99'))).toMatchObject({
+        status: 'unknown',
+        why: expect.stringMatching(/127\.0\.0\.99, which the operator does not document/),
+      });
+    }
+    // other zones keep decoding an undocumented code as a listing
+    expect(classify(zone('spamcop'), a('127.0.0.9'))).toMatchObject({ status: 'listed' });
+  });
+
+  it('puts the SpamRATS key between the address and the zone (<ip>.<key>.<zone>)', () => {
+    expect(queryName('192.168.1.1', zone('spamrats-key'), 'K3y')).toEqual({
+      ok: true,
+      name: '1.1.168.192.K3y.all.spamrats.com',
+    });
+  });
+
+  it('decodes DroneBL classes 12, 18, 19 and 255', () => {
+    const v = classify(zone('dronebl'), a('127.0.0.12', '127.0.0.18', '127.0.0.19', '127.0.0.255'));
+    expect(v.status === 'listed' && v.codes.map((c) => c.meaning)).toEqual([
+      'DroneBL class 12: open DNS resolver',
+      'DroneBL class 18: possibly compromised DNS/MX-type host name seen on IRC',
+      'DroneBL class 19: abused VPN service',
+      'DroneBL class 255: uncategorized threat class',
+    ]);
+  });
+
+  it('has Barracuda publish a TXT reason and take the IP in its removal URL; UCEPROTECT 3 and Mailspike URLs', () => {
+    expect(zone('barracuda')).toMatchObject({ txt: true, removalUrl: expect.stringContaining('{ip}') });
+    expect(zone('uceprotect-3').lookupUrl).toBe('https://www.uceprotect.net/en/rblcheck.php?ipr={ip}');
+    expect(zone('mailspike')).toMatchObject({ lookupUrl: 'https://mailspike.io/ip_verify' });
+    expect(zone('uceprotect-2').codes['127.0.0.2']?.meaning).toMatch(/smaller than \/26/);
+  });
+
+  it('says in the Spamhaus notes that from AWS a paid DQS key is needed', () => {
+    expect(zone('spamhaus-zen').notes).toMatch(/PAID DQS key/);
+    expect(zone('spamhaus-zen-dqs').notes).toMatch(/PAID DQS key/);
+  });
+});
+
+describe('domain zones (scope: domain)', () => {
+  it('asks <domain>.<zone>, with the key label of a key zone, and refuses what is not a domain name', () => {
+    expect(domainQueryName('Contoso.Example.', zone('nordspam-dbl'))).toEqual({
+      ok: true,
+      name: 'contoso.example.dbl.nordspam.com',
+    });
+    expect(domainQueryName('contoso.example', zone('spamhaus-dbl-dqs'), 'K3y')).toEqual({
+      ok: true,
+      name: 'contoso.example.K3y.dbl.dq.spamhaus.net',
+    });
+    expect(domainQueryName('contoso.example', zone('spamhaus-dbl-dqs'))).toMatchObject({ ok: false });
+    expect(domainQueryName('192.0.2.1', zone('surbl'))).toMatchObject({ ok: false, reason: /IP address/ });
+    expect(domainQueryName('a..b', zone('surbl'))).toMatchObject({ ok: false, reason: /not a domain name/ });
+    expect(
+      domainQueryName(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(50)}`, zone('surbl')),
+    ).toMatchObject({ ok: false, reason: /too long/ });
+  });
+
+  it("reads DBL's 127.0.1.255 as an error, URIBL's 127.0.0.1 as a refusal, and SURBL/URIBL bitmasks", () => {
+    expect(classify(zone('spamhaus-dbl'), a('127.0.1.255'))).toMatchObject({
+      status: 'unknown',
+      why: expect.stringMatching(/IP queries not allowed/),
+      zoneUnusable: true,
+    });
+    expect(classify(zone('uribl'), a('127.0.0.1'))).toMatchObject({ status: 'unknown', zoneUnusable: true });
+    const v = classify(zone('uribl'), a('127.0.0.14'));
+    expect(v.status === 'listed' && v.codes.map((c) => c.code)).toEqual(['127.0.0.2', '127.0.0.4', '127.0.0.8']);
+    expect(listingKind(v)).toBe('abuse');
+    const grey = classify(zone('uribl'), a('127.0.0.4'));
+    expect(listingKind(grey)).toBe('policy');
+    // a bit nobody documents is not invented: the answer stays one "unlisted code"
+    const odd = classify(zone('surbl'), a('127.0.0.3'));
+    expect(odd.status === 'listed' && odd.codes.map((c) => c.meaning)).toEqual([
+      'unlisted code 127.0.0.3 (not in the registry)',
+    ]);
+  });
+
+  it('health-checks a domain zone with its own test points (DBL: dbltest.com) or RFC 5782 test / invalid', () => {
+    expect(healthVerdict(zone('spamhaus-dbl'), nx, nx, 'domain')).toEqual({
+      status: 'unusable',
+      reason: 'does not list dbltest.com',
+    });
+    expect(healthVerdict(zone('nordspam-dbl'), a('127.0.0.2'), a('127.0.0.2'), 'domain')).toEqual({
+      status: 'unusable',
+      reason: 'lists invalid: the zone lists everything (dead or wildcarded)',
+    });
+    expect(healthVerdict(zone('nordspam-dbl'), a('127.0.0.2'), nx, 'domain')).toEqual({ status: 'usable' });
+  });
+
+  it('rejects testPoints on an address zone and ipv6 on a domain zone', () => {
+    const base = zone('nordspam-dbl');
+    expect(zoneDefinitionSchema.safeParse({ ...base, ipv6: true }).success).toBe(false);
+    expect(
+      zoneDefinitionSchema.safeParse({ ...zone('spamcop'), testPoints: { listed: 'test', notListed: 'invalid' } })
+        .success,
+    ).toBe(false);
+  });
+});
+
 describe('healthVerdict', () => {
   const z = zone('spamcop');
   it.each<[string, DnsResult<'A'>, DnsResult<'A'>, RegExp | null]>([
@@ -252,6 +355,19 @@ describe('healthVerdict', () => {
     const v = healthVerdict(z, tp2, tp1);
     if (reason === null) expect(v).toEqual({ status: 'usable' });
     else expect(v).toEqual({ status: 'unusable', reason: expect.stringMatching(reason) });
+  });
+
+  it('marks SpamCop unusable when its lapsed domain answers a parking-page address (2021), as answers outside 127/8 are errors', () => {
+    // In January 2021 bl.spamcop.net answered every name with the parking page's address: both test points "listed".
+    const parked = a('198.51.100.80');
+    const v = healthVerdict(zone('spamcop'), parked, parked);
+    expect(v).toEqual({ status: 'unusable', reason: expect.stringMatching(/outside 127\.0\.0\.0\/8/) });
+    expect(classify(zone('spamcop'), parked)).toMatchObject({ status: 'unknown', zoneUnusable: true });
+  });
+
+  it('does not judge the code a strict-code zone (SpamRATS) gives its listed test point', () => {
+    expect(healthVerdict(zone('spamrats'), a('127.0.0.2'), nx)).toEqual({ status: 'usable' });
+    expect(healthVerdict(zone('spamrats-key'), a('127.0.0.38'), nx)).toEqual({ status: 'usable' });
   });
 
   it('names the IPv6 test points', () => {

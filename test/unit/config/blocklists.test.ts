@@ -235,7 +235,7 @@ describe('blocklists: custom zones use the registry schema', () => {
       line: lineOf(text, 'Bl.Second'),
     });
     expect(problemAt(p, 'blocklists.custom[1].scope')).toMatchObject({
-      message: 'must be "ip" or "range" or "asn"',
+      message: 'must be "ip" or "range" or "asn" or "domain"',
       line: lineOf(text, 'planet'),
     });
     expect(problemAt(p, 'blocklists.custom[1].codes["192.0.2.1"]')).toMatchObject({

@@ -880,7 +880,9 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
     const body = '  - { id: dup, name: D, domains: [dup.example], relayIps: [8.8.8.8] }\n'.repeat(3000);
     const started = performance.now();
     const problems = problemsOf(withTenants(body));
-    expect(performance.now() - started).toBeLessThan(5000);
+    // A guard against pathological (quadratic-or-worse) duplicate reporting, not a speed measurement (that is
+    // `npm run bench`): 0.8 s alone here, 7 s on a machine shared by eight test runs; quadratic would be minutes.
+    expect(performance.now() - started).toBeLessThan(20_000);
     expect(problems.filter((p) => p.severity === 'error')).toHaveLength(6000);
     expect(problemAt(problems, 'tenants[0].id').message).toBe(
       'duplicate tenant id "dup": also used by tenants[1].id on line 9, tenants[2].id on line 10, tenants[3].id on line 11 and 2996 more; ids must be unique',

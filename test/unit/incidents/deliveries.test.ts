@@ -32,6 +32,24 @@ describe('pendingNotifications and recordDelivery', () => {
     expect(new Set(attempts.map((s) => s.key)).size).toBe(1);
   });
 
+  it('gives each route and each episode of a re-opened incident its own delivery key', () => {
+    const sim = new Simulator(plain(1, 1));
+    sim.step('fail', T0);
+    const first = pendingNotifications(sim.only(), ['slack', 'email'], sim.policy, new Date(T0), false);
+    expect(first.map((p) => p.key)).toHaveLength(2);
+    expect(new Set(first.map((p) => p.key)).size).toBe(2);
+    expect(first.every((p) => p.threadKey === p.key)).toBe(true);
+    sim.deliver(['slack', 'email'], T0);
+    sim.step('pass', T0 + HOUR);
+    const resolved = pendingNotifications(sim.only(), ['email'], sim.policy, new Date(T0 + HOUR), false);
+    expect(resolved[0]?.threadKey).toBe(first[1]?.key);
+    sim.deliver(['slack', 'email'], T0 + HOUR);
+    sim.step('fail', T0 + 2 * HOUR);
+    const again = pendingNotifications(sim.only(), ['email'], sim.policy, new Date(T0 + 2 * HOUR), false);
+    expect(again.map((p) => p.kind)).toEqual(['opened']);
+    expect(again[0]?.key).not.toBe(first[1]?.key);
+  });
+
   it('does not send a lone resolved to a route that never got opened', () => {
     const sim = new Simulator(plain(1, 1));
     sim.step('fail', T0);
@@ -39,7 +57,14 @@ describe('pendingNotifications and recordDelivery', () => {
     sim.step('pass', T0 + HOUR);
     expect(
       pendingNotifications(sim.only(), ['slack', 'teams', 'email'], sim.policy, new Date(T0 + HOUR), false),
-    ).toEqual([{ route: 'slack', kind: 'resolved', key: expect.stringMatching(/-resolved$/) }]);
+    ).toEqual([
+      {
+        route: 'slack',
+        kind: 'resolved',
+        key: expect.stringMatching(/-resolved\/slack$/),
+        threadKey: expect.stringMatching(/-opened\/slack$/),
+      },
+    ]);
   });
 
   it('keeps resolved pending until it is delivered, then sends nothing more', () => {
@@ -101,7 +126,7 @@ describe('pendingNotifications and recordDelivery', () => {
     sim.step('fail', T0);
     sim.deliver(['slack'], T0);
     expect(sim.deliver(['slack'], T0 + 24 * HOUR - 1)).toEqual([]);
-    expect(sim.deliver(['slack'], T0 + 24 * HOUR).map((s) => [s.kind, s.key.endsWith('-reminder-1')])).toEqual([
+    expect(sim.deliver(['slack'], T0 + 24 * HOUR).map((s) => [s.kind, s.key.endsWith('-reminder-1/slack')])).toEqual([
       ['reminder', true],
     ]);
     expect(sim.deliver(['slack'], T0 + 30 * HOUR)).toEqual([]);

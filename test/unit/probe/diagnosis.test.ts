@@ -13,7 +13,9 @@ import { mulberry32 } from '../../support/prng.ts';
 
 /**
  * Replies quoted from DOMAIN.md §2 (exact where it is exact). Where DOMAIN.md elides the text ("..."), the tail is
- * marked GUESSED in the comment: the rule must not depend on it.
+ * marked GUESSED in the comment: the rule must not depend on it. The real replies, each with its source and the date
+ * it was read, are the corpus in test/fixtures/exo-replies.ts (test/unit/probe/exo-replies.test.ts); these cases
+ * stay as the shapes the rules must also accept (Postfix prefixes, case, multi-line below).
  */
 const CASES: ReadonlyArray<readonly [DiagnosisId, ProbeStage, string]> = [
   [
@@ -47,7 +49,7 @@ const CASES: ReadonlyArray<readonly [DiagnosisId, ProbeStage, string]> = [
   ['ip-throttled', 'rcpt', '451 4.7.699 Access denied, please try again later'],
   ['ip-throttled', 'rcpt', '451 4.7.850 Access denied, please try again later'],
   ['ip-throttled', 'rcpt', '451 4.7.899 Access denied, please try again later'],
-  // GUESSED middle: "The mail server [ip] has been ..."
+  // Real shape (Mailu#3013 in the corpus) carries "(S844) [host timestamp]" after the sentence.
   [
     'ip-throttled',
     'mail',
@@ -93,7 +95,7 @@ const CASES: ReadonlyArray<readonly [DiagnosisId, ProbeStage, string]> = [
   ['auth-failed', 'auth', '535 5.7.139 Authentication unsuccessful, the user credentials were incorrect'],
   ['auth-failed', 'auth', '535 5.7.3 Authentication unsuccessful'],
   ['auth-failed', 'auth', '535 Authentication failed'],
-  // GUESSED prefix before "Sender Policy Framework violation".
+  // The NDR table's text for 5.7.23, verbatim.
   ['spf-fail', 'data-end', '550 5.7.23 The message was rejected because of Sender Policy Framework violation'],
   // GUESSED tail after "DMARC verification".
   [
@@ -106,16 +108,44 @@ const CASES: ReadonlyArray<readonly [DiagnosisId, ProbeStage, string]> = [
     'rcpt',
     '550 5.7.68 TenantInboundAttribution; Direct Send not allowed for this organization from unauthorized sources',
   ],
-  // GUESSED texts around the codes DOMAIN.md lists without full text.
+  // The limits: real texts and their sources are in test/fixtures/exo-replies.ts (issue 16).
   [
-    'rate-limited',
+    'tenant-external-rate-limited',
     'rcpt',
-    '550 5.7.233 Your message cannot be sent because your tenant exceeded its daily limit for messages to external recipients',
+    "550 5.7.233 Your message can't be sent because your tenant exceeded its daily limit for sending email to external recipients (tenant external recipient rate limit)",
   ],
-  ['rate-limited', 'data-end', '554 5.2.2 Submission quota exceeded'],
-  ['rate-limited', 'rcpt', '452 4.5.3 Too many recipients'],
-  ['rate-limited', 'mail', '550 5.2.251 Sender throttled due to continuous quota exceeded'],
-  ['rate-limited', 'mail', '550 5.2.255 Sender throttled'],
+  ['rate-limited', 'data-end', '554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException'],
+  ['ip-throttled', 'rcpt', '452 4.5.3 Too many recipients'],
+  ['continuous-error-throttled', 'mail', '550 5.2.251 Sender throttled due to continuous mailbox full errors.'],
+  ['continuous-error-throttled', 'mail', '550 5.2.255 Sender throttled due to continuous invalid recipients errors.'],
+  [
+    'sending-mailbox-full',
+    'data-end',
+    '554 5.2.2 mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionQuotaExceeded',
+  ],
+  [
+    'partner-connector-restricted',
+    'rcpt',
+    "550 5.7.51 TenantInboundAttribution; There is a partner connector configured that matched the message's recipient domain. The connector had either the RestrictDomainsToIPAddresses or RestrictDomainsToCertificate set",
+  ],
+  ['ms-account-banned', 'rcpt', '550 5.7.502 Access denied, banned sender'],
+  ['recipient-not-found', 'rcpt', '550 5.4.1 Recipient address rejected: Access denied. AS(201806281)'],
+  ['third-party-blocklist', 'rcpt', '550 5.7.1 Service unavailable, Client host [50.31.49.41] blocked using Spamhaus.'],
+  [
+    'recipient-tenant-blocklist',
+    'rcpt',
+    '550 5.7.513 Service unavailable, Client host [203.0.113.10] blocked by contoso.com using Customer Block list (AS16012607)',
+  ],
+  ['connector-blocked', 'rcpt', '550 5.7.711 Access denied, bad inbound connector. AS(2204).'],
+  ['concurrent-connections-limited', 'data-end', '432 4.3.2 Concurrent connections limit exceeded.'],
+  ['service-not-active', 'auth', '421 4.3.2 Service not active'],
+  ['auth-mechanism-unsupported', 'auth', '504 5.7.4 Unrecognized authentication type'],
+  [
+    'tenant-not-licensed',
+    'rcpt',
+    '451 4.4.4 Mail received as unauthenticated, incoming to a recipient domain configured in a hosted tenant which has no mail-enabled subscriptions. ATTR5',
+  ],
+  ['ms-transient-error', 'rcpt', '451 4.3.2 Temporary server error. Please try again later ATTR55'],
 ];
 
 const FAILURES: ReadonlyArray<readonly [TransportFailure, DiagnosisId]> = [
@@ -176,7 +206,26 @@ describe('DIAGNOSIS_IDS', () => {
       'unclassified',
     ];
     // every id the requirement names, plus the ones added since (ids are only ever added)
-    const added = ['starttls-not-offered', 'protocol-error', 'oauth-token-failed'];
+    const added = [
+      'starttls-not-offered',
+      'protocol-error',
+      'oauth-token-failed',
+      // issue 16: facts checked against the sources
+      'continuous-error-throttled',
+      'sending-mailbox-full',
+      'partner-connector-restricted',
+      'ms-account-banned',
+      'tenant-external-rate-limited',
+      'recipient-not-found',
+      'third-party-blocklist',
+      'recipient-tenant-blocklist',
+      'connector-blocked',
+      'concurrent-connections-limited',
+      'service-not-active',
+      'auth-mechanism-unsupported',
+      'tenant-not-licensed',
+      'ms-transient-error',
+    ];
     expect([...DIAGNOSIS_IDS].sort()).toEqual([...required, ...added].sort());
   });
 
@@ -229,7 +278,8 @@ describe('classify: Exchange Online replies (DOMAIN.md §2)', () => {
     const banned = classifyRaw('rcpt', '550 5.7.606 Access denied, banned sending IP [203.0.113.5].');
     expect(banned).toMatchObject({ severity: 'error', delistable: true, retryable: false, ip: '203.0.113.5' });
     expect(banned.remediation.join(' ')).toContain('https://sender.office.com');
-    expect(banned.remediation.join(' ')).toContain('delist@messaging.microsoft.com');
+    // Microsoft documents only the portal for 5.7.606–649 (issue 16).
+    expect(banned.remediation.join(' ')).not.toContain('delist@');
     expect(banned.remediation[0]).toContain('203.0.113.5');
     const throttled = classifyRaw('rcpt', '451 4.7.500 Access denied, please try again later');
     expect(throttled).toMatchObject({ severity: 'warning', delistable: false, retryable: true });
