@@ -8,6 +8,7 @@
  * another tenant); 202 when the report was recorded, decided and its alerts sent. Infrastructure failures are 5xx
  * (thrown, so API Gateway answers 500 and the agent retries with backoff).
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { RelaywatchConfig } from '../../shared/config/schema.ts';
@@ -15,11 +16,11 @@ import { resolveSecret, type SecretSources } from '../../shared/config/secrets.t
 import { METRICS } from '../../shared/deploy/constants.ts';
 import { AGENT_REPORT_MAX_BYTES, parseAgentReport } from '../../shared/domain/agent-report.ts';
 import { verifyRequest } from '../../shared/ingest/signature.ts';
-import { alertFor } from '../../shared/monitor/alerts.ts';
 import type { Notifier } from '../../shared/notify/alert.ts';
 import { tenantAlerting } from '../../shared/notify/routing.ts';
 import type { ConfigSource } from '../../shared/ports/config-source.ts';
 import type { Store } from '../../shared/ports/stores.ts';
+import { alertBuilder } from '../../shared/use-cases/alert-builder.ts';
 import { agentRunId, agentTenantReport } from '../../shared/use-cases/ingest-report.ts';
 import { recordCycle } from '../../shared/use-cases/record-cycle.ts';
 import type { JobMetrics } from '../worker/worker.ts';
@@ -118,18 +119,10 @@ export function makeIngest(deps: IngestDeps) {
         startedAt: new Date(report.at),
         now: () => new Date(deps.now()),
         notifierFor,
-        alertFor: (incident, kind, tenantName, at) =>
-          alertFor(incident, kind, tenantName, at, {
-            msp: {
-              name: config.msp.name,
-              contact: {
-                name: config.msp.contact.name,
-                email: config.msp.contact.email,
-                ...(config.msp.contact.phone ? { phone: config.msp.contact.phone } : {}),
-              },
-            },
-          }),
+        alertFor: alertBuilder(config),
         runTenant: tenant.id,
+        // One owner per request: two posts of the same report at once never both hold a delivery claim.
+        owner: `${runId}/${randomUUID()}`,
       });
       deps.metrics.addMetric(METRICS.ingest.accepted, 'Count', 1);
       deps.logger.info('report accepted', { runId, opened: cycle.opened.length, resolved: cycle.resolved.length });

@@ -11,7 +11,6 @@
  * Results carry the slot time and the job's run id, so a redelivered job writes and sends nothing new.
  */
 
-import { zoneById } from '../blocklist/registry.ts';
 import type { BlocklistSetup } from '../blocklist/zone-selection.ts';
 import { spfCheck } from '../checks/spf.ts';
 import type { CheckContext } from '../checks/types.ts';
@@ -21,10 +20,10 @@ import { tenantsToCheck } from '../config/tenants.ts';
 import { type MonitorJob, shardOf } from '../domain/jobs.ts';
 import { worstStatus } from '../domain/outcome.ts';
 import type { TenantReport } from '../domain/reports.ts';
-import { alertFor } from '../monitor/alerts.ts';
 import type { Notifier } from '../notify/alert.ts';
 import { tenantAlerting } from '../notify/routing.ts';
 import type { Store } from '../ports/stores.ts';
+import { alertBuilder } from './alert-builder.ts';
 import { checkTenants, type SubmissionProbeDeps } from './check-tenants.ts';
 import { type CycleResult, recordCycle } from './record-cycle.ts';
 import { reserveBudget } from './reserve-budget.ts';
@@ -136,18 +135,7 @@ export async function runMonitorJob(job: MonitorJob, deps: MonitorJobDeps): Prom
     startedAt: slot,
     now: deps.now,
     notifierFor: deps.notifierFor,
-    alertFor: (incident, kind, tenantName, at) =>
-      alertFor(incident, kind, tenantName, at, {
-        msp: {
-          name: deps.config.msp.name,
-          contact: {
-            name: deps.config.msp.contact.name,
-            email: deps.config.msp.contact.email,
-            ...(deps.config.msp.contact.phone ? { phone: deps.config.msp.contact.phone } : {}),
-          },
-        },
-        operatorOf: (zoneId) => zoneById(zoneId)?.operator,
-      }),
+    alertFor: alertBuilder(deps.config),
     ...(job.kind === 'tenant' ? { runTenant: job.tenantId } : {}),
     ...(deps.owner ? { owner: deps.owner } : {}),
   });

@@ -1,5 +1,7 @@
 /**
  * After a monitoring cycle: remember every result, notice drift, decide incidents, and tell the right routes once.
+ * Two use cases in order: `recordObservations` (record-observations.ts: steps 1 and 2) and `dispatchNotifications`
+ * (dispatch-notifications.ts: step 3); then the run is recorded.
  *
  * 1. Every check result is stored (idempotent per run: a retried run writes nothing twice).
  * 2. For each observation (a domain's SPF or MX, an IP on one blocklist) the subject's state and incidents are read
@@ -17,30 +19,13 @@
  * `dryRun` does all of it except the sends: the messages are returned instead and nothing is marked delivered, so a
  * later real run still sends them. Secrets never reach stored items: check details and incident texts carry none.
  */
-import { createHash } from 'node:crypto';
 import type { IncidentsSettings } from '../incidents/config.ts';
-import { policyFor } from '../incidents/config.ts';
-import {
-  DELIVERY_LEASE_MS,
-  type DeliveryResult,
-  type PendingNotification,
-  pendingNotifications,
-  recordDelivery,
-} from '../incidents/deliveries.ts';
-import { incidentId } from '../incidents/id.ts';
-import { decide, type Observation } from '../incidents/policy.ts';
-import { isSuppressed, type TenantSuppression } from '../incidents/suppression.ts';
-import { observe } from '../monitor/observe.ts';
+import type { DELIVERY_LEASE_MS, PendingNotification } from '../incidents/deliveries.ts';
+import type { TenantSuppression } from '../incidents/suppression.ts';
 import type { Alert, Notifier } from '../notify/alert.ts';
-import {
-  ConflictError,
-  type EventRecord,
-  type IncidentRecord,
-  type IncidentSeverity,
-  type RunSource,
-  type StatusCounts,
-  type Store,
-} from '../ports/stores.ts';
+import type { EventRecord, IncidentRecord, IncidentSeverity, RunSource, StatusCounts, Store } from '../ports/stores.ts';
+import { dispatchNotifications } from './dispatch-notifications.ts';
+import { recordObservations } from './record-observations.ts';
 import type { TenantReport } from './run-checks.ts';
 
 /** A tenant's routing and quiet times, from the configuration. */
@@ -105,29 +90,6 @@ export interface CycleInput {
   readonly leaseMs?: number;
 }
 
-const EVENT_KIND: Record<string, string> = {
-  open: 'incident-opened',
-  reopen: 'incident-reopened',
-  resolve: 'incident-resolved',
-  escalate: 'incident-escalated',
-  flapping: 'incident-flapping',
-};
-
-const SEVERITY_RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
-
-function eventId(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
-}
-
-/**
- * The incidents a tenant's decisions and notifications need: the active ones (open, or owing a RESOLVED) through the
- * store's index. A failing observation whose settled incident is not among them is read by id when it comes up
- * (`incidentFor`), so a resolved incident re-opens in place.
- */
-async function activeIncidents(store: Store, tenantId: string): Promise<IncidentRecord[]> {
-  return [...(await store.incidents.listActive(tenantId))];
-}
-
 function counts(reports: readonly TenantReport[]): StatusCounts {
   const c = { pass: 0, warn: 0, fail: 0, unknown: 0 };
   for (const t of reports) {
@@ -137,227 +99,29 @@ function counts(reports: readonly TenantReport[]): StatusCounts {
   return c;
 }
 
-/**
- * Record one send's result on the incident and store it. On a conflict (another run wrote the incident meanwhile) the
- * incident is read again and the result applied once more; a second conflict leaves the notification pending, so it
- * is sent again next cycle (at least once, never lost).
- */
-async function storeDelivery(
-  store: Store,
-  incident: IncidentRecord,
-  route: string,
-  kind: PendingNotification['kind'],
-  outcome: DeliveryResult,
-  now: Date,
-): Promise<{ incident: IncidentRecord; conflicts: number }> {
-  let current = incident;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      return {
-        incident: await store.incidents.put(recordDelivery(current, route, kind, outcome, now), current.version),
-        conflicts: attempt,
-      };
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      const fresh = await store.incidents.get(current.tenantId, current.id);
-      if (!fresh) return { incident: current, conflicts: attempt + 1 };
-      current = fresh;
-    }
-  }
-  return { incident: current, conflicts: 2 };
-}
-
-/** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
-const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
-
 export async function recordCycle(input: CycleInput): Promise<CycleResult> {
-  const { store } = input;
-  const at = input.startedAt.toISOString();
-  const relayIps = new Map(input.tenants.map((t) => [t.id, t.relayIps ?? []]));
-  const { checks, observations } = observe(input.reports, {
-    runId: input.runId,
-    at,
-    relayIps: (id) => relayIps.get(id) ?? [],
-  });
-  await store.results.putChecks(checks);
-
-  const events: EventRecord[] = [];
-  const opened: IncidentRecord[] = [];
-  const resolved: IncidentRecord[] = [];
-  let conflicts = 0;
-  const byTenant = new Map<string, Observation[]>();
-  for (const o of observations) byTenant.set(o.tenantId, [...(byTenant.get(o.tenantId) ?? []), o]);
-
-  const incidentsByTenant = new Map<string, Map<string, IncidentRecord>>();
-  for (const tenant of input.tenants) {
-    const states = new Map((await store.states.list(tenant.id)).map((s) => [`${s.check}\0${s.subject}`, s]));
-    const incidents = new Map((await activeIncidents(store, tenant.id)).map((i) => [i.id, i]));
-    incidentsByTenant.set(tenant.id, incidents);
-    for (const obs of byTenant.get(tenant.id) ?? []) {
-      const key = `${obs.check}\0${obs.subject}`;
-      const state = states.get(key) ?? null;
-      if (obs.status === 'fail' || obs.failing === true) {
-        const id = incidentId(tenant.id, obs.check, obs.subject, obs.problem);
-        if (!incidents.has(id)) {
-          const settled = await store.incidents.get(tenant.id, id);
-          if (settled) incidents.set(id, settled);
-        }
-      }
-      const mine = [...incidents.values()].filter((i) => i.check === obs.check && i.subject === obs.subject);
-      const policy = policyFor(obs.check, input.incidents);
-      const now = input.now();
-      const d = decide({ state, incidents: mine }, obs, policy, now);
-      if (d.ignored) continue;
-      if (
-        obs.fingerprint !== undefined &&
-        obs.fingerprint !== null &&
-        state?.fingerprint &&
-        state.fingerprint !== obs.fingerprint
-      ) {
-        events.push({
-          tenantId: tenant.id,
-          eventId: eventId(tenant.id, input.runId, obs.check, obs.subject, 'changed'),
-          at,
-          kind: `${obs.check}-changed`,
-          subject: obs.subject,
-          before: state.fingerprintValue,
-          after: obs.fingerprintValue ?? null,
-          runId: input.runId,
-        });
-      }
-      try {
-        // State and incidents in one write: a failure between the two can neither lose nor delay an incident.
-        const written = await store.writeDecision({
-          state: d.state,
-          stateExpectedVersion: d.stateExpectedVersion,
-          incidents: d.changes.map((c) => ({ incident: c.incident, expectedVersion: c.expectedVersion })),
-        });
-        states.set(key, written.state);
-        const storedById = new Map(written.incidents.map((i) => [i.id, i]));
-        for (const change of d.changes) {
-          const stored = storedById.get(change.incident.id) ?? change.incident;
-          incidents.set(stored.id, stored);
-          if (change.action === 'open' || change.action === 'reopen') opened.push(stored);
-          if (change.action === 'resolve') resolved.push(stored);
-          if (change.action !== 'none' && change.action !== 'remind') {
-            events.push({
-              tenantId: tenant.id,
-              eventId: eventId(tenant.id, input.runId, stored.id, change.action),
-              at,
-              kind: EVENT_KIND[change.action] ?? `incident-${change.action}`,
-              subject: obs.subject,
-              before: null,
-              after: `${stored.id} ${stored.problem}`,
-              runId: input.runId,
-            });
-          }
-        }
-      } catch (err) {
-        // Another writer (a parallel run) got there first: its decision stands; this observation is dropped.
-        if (err instanceof ConflictError) conflicts++;
-        else throw err;
-      }
-    }
-  }
-  await store.results.putEvents(events);
-
-  // Notifications: what each route is owed, from what it has been told.
-  const dispatches: Dispatch[] = [];
-  const owner = input.owner ?? input.runId;
-  const held: { incidentId: string; reason: string }[] = [];
-  for (const tenant of input.tenants) {
-    const incidents = incidentsByTenant.get(tenant.id) ?? new Map<string, IncidentRecord>();
-    const now = input.now();
-    for (const incident0 of incidents.values()) {
-      if (incident0.status === 'resolved') {
-        const r = incident0.resolvedAt ? Date.parse(incident0.resolvedAt) : 0;
-        if (now.getTime() - r > RESOLVED_FOLLOW_UP_MS) continue;
-      }
-      const routes = tenant.routes
-        .filter((r) => SEVERITY_RANK[incident0.severity] >= SEVERITY_RANK[r.minSeverity])
-        .map((r) => r.id);
-      if (routes.length === 0) continue;
-      const policy = policyFor(incident0.check, input.incidents);
-      const quiet = isSuppressed(tenant.suppression, incident0.check, incident0.subject, now);
-      if (quiet.suppressed) {
-        if (pendingNotifications(incident0, routes, policy, now, false).length > 0) {
-          held.push({ incidentId: incident0.id, reason: quiet.reason ?? 'suppressed' });
-        }
-        continue;
-      }
-      let incident = incident0;
-      for (const p of pendingNotifications(incident, routes, policy, now, false)) {
-        const alert: Alert = {
-          ...(await input.alertFor(incident, p.kind, tenant.name, now)),
-          delivery: { key: p.key, threadKey: p.threadKey },
-        };
-        if (input.dryRun) {
-          dispatches.push({
-            route: p.route,
-            kind: p.kind,
-            incidentId: incident.id,
-            tenantId: tenant.id,
-            alert,
-            ok: null,
-            error: null,
-          });
-          continue;
-        }
-        const claim = await store.deliveries.claim(
-          tenant.id,
-          p.key,
-          owner,
-          input.now(),
-          input.leaseMs ?? DELIVERY_LEASE_MS,
-        );
-        if (claim.status === 'held') {
-          // Another run is sending it right now; it records the outcome.
-          held.push({
-            incidentId: incident.id,
-            reason: `${p.kind} to ${p.route} is being sent by ${claim.claim.owner} (claimed until ${claim.claim.leaseUntil})`,
-          });
-          continue;
-        }
-        if (claim.status === 'delivered') {
-          // Sent already (by another run, or by one that stopped before recording it): record it, do not send again.
-          const stored = await storeDelivery(store, incident, p.route, p.kind, { ok: true }, now);
-          incident = stored.incident;
-          conflicts += stored.conflicts;
-          continue;
-        }
-        const notifier = input.notifierFor(p.route);
-        const result =
-          'send' in notifier
-            ? await notifier.send(alert)
-            : { ok: false as const, retryable: true, error: notifier.error };
-        if (result.ok) await store.deliveries.complete(tenant.id, p.key, owner, input.now());
-        else await store.deliveries.release(tenant.id, p.key, owner);
-        dispatches.push({
-          route: p.route,
-          kind: p.kind,
-          incidentId: incident.id,
-          tenantId: tenant.id,
-          alert,
-          ok: result.ok,
-          error: result.ok ? null : result.error,
-        });
-        const outcome = result.ok ? { ok: true as const } : { ok: false as const, error: result.error };
-        const stored = await storeDelivery(store, incident, p.route, p.kind, outcome, now);
-        incident = stored.incident;
-        conflicts += stored.conflicts;
-      }
-      incidents.set(incident.id, incident);
-    }
-  }
-
-  await store.results.putRun({
+  const recorded = await recordObservations(input);
+  const sent = await dispatchNotifications(input, recorded.incidentsByTenant);
+  await input.store.results.putRun({
     runId: input.runId,
     ...(input.runTenant !== undefined ? { tenantId: input.runTenant } : {}),
-    startedAt: at,
+    startedAt: input.startedAt.toISOString(),
     finishedAt: input.now().toISOString(),
     source: input.source,
     counts: counts(input.reports),
   });
-  const open = [...incidentsByTenant.values()].flatMap((m) => [...m.values()].filter((i) => i.status === 'open'));
-  return { runId: input.runId, stored: checks.length, events, opened, resolved, open, dispatches, held, conflicts };
+  const open = [...recorded.incidentsByTenant.values()].flatMap((m) =>
+    [...m.values()].filter((i) => i.status === 'open'),
+  );
+  return {
+    runId: input.runId,
+    stored: recorded.stored,
+    events: recorded.events,
+    opened: recorded.opened,
+    resolved: recorded.resolved,
+    open,
+    dispatches: sent.dispatches,
+    held: sent.held,
+    conflicts: recorded.conflicts + sent.conflicts,
+  };
 }
