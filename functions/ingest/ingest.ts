@@ -64,41 +64,46 @@ export function makeIngest(deps: IngestDeps) {
     const config = snapshot.loaded.config;
     const agents = new Map((config.ingest?.agents ?? []).map((a) => [a.id, a]));
     let secrets: SecretSources | undefined;
+    const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
     const verified = await verifyRequest({
       headers: event.headers ?? {},
       body,
+      request: {
+        method: event.requestContext?.http?.method ?? 'POST',
+        host: event.headers?.host ?? event.requestContext?.domainName ?? '',
+        path: `${event.rawPath ?? '/'}${query}`,
+      },
+      sourceIp: event.requestContext?.http?.sourceIp ?? null,
       now: deps.now(),
       // The store's conditional put, on the verifier's clock.
       replay: { firstSeen: (key, expiresAtMs) => deps.store.nonces.firstSeen(key, expiresAtMs, deps.now()) },
-      secretsFor: async (agentId) => {
+      agentFor: async (agentId) => {
         const agent = agents.get(agentId);
-        if (!agent) return [];
+        if (!agent) return null;
         secrets ??= await deps.secrets(config);
         const src = secrets;
-        return [agent.secret, agent.previousSecret].flatMap((ref) => {
+        const values = [agent.secret, agent.previousSecret].flatMap((ref) => {
           if (!ref) return [];
           const r = resolveSecret(ref, src);
           if (!r.ok) deps.logger.warn('agent secret unavailable', { agent: agentId, reason: r.reason });
           return r.ok ? [r.value] : [];
         });
+        return { tenantId: agent.tenant, secrets: values };
       },
     });
     if (!verified.ok) {
-      return verified.reason === 'replayed'
-        ? rejected(409, 'this request was already accepted (replay)')
-        : rejected(401, `not accepted: ${verified.reason}`);
+      return rejected(
+        verified.status,
+        verified.message,
+        verified.reason === 'malformed-body' ? { path: '(body)' } : {},
+      );
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(body.toString('utf8'));
-    } catch {
-      return rejected(400, 'the body is not JSON', { path: '(body)' });
-    }
+    const value: unknown = verified.report;
     const parsed = parseAgentReport(value);
     if (!parsed.ok) return rejected(400, `invalid report at ${parsed.path}: ${parsed.message}`, { path: parsed.path });
     const report = parsed.report;
     const agent = agents.get(verified.agentId);
-    if (!agent || report.agentId !== verified.agentId || report.tenant.id !== agent.tenant) {
+    if (!agent || report.agentId !== verified.agentId || report.tenant.id !== verified.tenantId) {
       return rejected(403, `agent ${verified.agentId} may only report for its own tenant`);
     }
     const tenant = config.tenants.find((t) => t.id === agent.tenant);

@@ -7,9 +7,13 @@ import { Command, CommanderError } from 'commander';
 import { registerAgent } from './commands/agent.ts';
 import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
+
 import { registerConfig } from './commands/config.ts';
+import { registerConfirm } from './commands/confirm.ts';
+
 import { registerDelist } from './commands/delist.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerDigest } from './commands/digest.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
 import { registerMx } from './commands/mx.ts';
@@ -61,7 +65,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerNotify(program, io, setExit);
   registerConfig(program, io, setExit);
   registerTenants(program, io, setExit);
+  registerConfirm(program, io, setExit);
   registerDemo(program, io, setExit);
+  registerDigest(program, io, setExit);
   return program;
 }
 

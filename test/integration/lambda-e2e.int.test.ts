@@ -17,7 +17,7 @@ import { openDynamoDbStore } from '../../shared/adapters/store/dynamodb-store.ts
 import { ZONES } from '../../shared/blocklist/registry.ts';
 import { ENV } from '../../shared/deploy/constants.ts';
 import { AGENT_REPORT_MAX_BYTES } from '../../shared/domain/agent-report.ts';
-import { signRequest } from '../../shared/ingest/signature.ts';
+import { generateAgentSecret, signRequest } from '../../shared/ingest/signature.ts';
 import type { Store } from '../../shared/ports/stores.ts';
 import { agentReportFixture, BANNED_REPLY } from '../support/agent-report-fixture.ts';
 import {
@@ -38,7 +38,7 @@ import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 const SHARED = '192.0.2.10';
 const FABRIKAM_ONLY = '192.0.2.20';
 const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
-const AGENT_SECRET = 'contoso-hq-secret-7f3a9c';
+const AGENT_SECRET = generateAgentSecret();
 const TABLE = `relaywatch-lambda-e2e-${process.pid}`;
 const CONTEXT = {
   functionName: 'e2e',
@@ -112,6 +112,7 @@ blocklists:
     .map((z) => z.id)
     .join(', ')}] }
 alerts:
+  allowPrivateDestinations: true # the lab's receiver is on 127.0.0.1
   routes:
     - id: siem
       webhook:
@@ -351,13 +352,15 @@ tenants:
         routeKey: 'POST /reports',
         rawPath: '/reports',
         rawQueryString: '',
-        headers: { 'content-type': 'application/json', ...headers },
-        requestContext: {} as APIGatewayProxyEventV2['requestContext'],
+        headers: { 'content-type': 'application/json', host: 'ingest.example', ...headers },
+        requestContext: {
+          http: { method: 'POST', sourceIp: '203.0.113.7' },
+        } as APIGatewayProxyEventV2['requestContext'],
         body,
         isBase64Encoded: false,
       });
       const signed = (body: string, secret = AGENT_SECRET) =>
-        request(body, signRequest({ agentId: 'contoso-hq', secret, body }));
+        request(body, signRequest({ agentId: 'contoso-hq', secret, body, url: 'https://ingest.example/reports' }));
 
       it('answers 202 for a valid report and records it, 401 badly signed, 409 replayed, 400 malformed with the path, 413 oversized', async () => {
         const body = JSON.stringify(await agentReportFixture(BANNED_REPLY, { at }));
@@ -365,7 +368,7 @@ tenants:
         expect((await ingest(valid, CONTEXT)).statusCode).toBe(202);
         const h = await store.results.history('contoso', { check: 'probe-relay' });
         expect(h.items.map((c) => c.codes[0])).toEqual(['probe-ms-banned-ip']);
-        expect((await ingest(signed(body, 'a-stolen-guess'), CONTEXT)).statusCode).toBe(401);
+        expect((await ingest(signed(body, generateAgentSecret()), CONTEXT)).statusCode).toBe(401);
         expect((await ingest(valid, CONTEXT)).statusCode).toBe(409);
         const bad = JSON.parse(body) as { egress: { ip: string } };
         bad.egress.ip = 'not-an-ip';

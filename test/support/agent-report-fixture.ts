@@ -56,7 +56,13 @@ export async function agentReportFixture(
   };
   return agentCycle({ id: o.agentId ?? 'contoso-hq' }, tenant, {
     now: () => now,
-    discoverEgress: async () => ({ ok: true, ip: '203.0.113.7', method: 'dns:test', attempts: [] }),
+    discoverEgress: async () => ({
+      ok: true,
+      ip: '203.0.113.7',
+      method: 'dns:a + dns:b',
+      confirmedBy: ['dns:a', 'dns:b'],
+      attempts: [],
+    }),
     probe: () =>
       runProbe(
         'relay',

@@ -9,7 +9,7 @@ import { makeIngest } from '../../../functions/ingest/ingest.ts';
 import { openSqliteStore } from '../../../shared/adapters/store/sqlite-store.ts';
 import { METRICS } from '../../../shared/deploy/constants.ts';
 import { AGENT_REPORT_MAX_BYTES } from '../../../shared/domain/agent-report.ts';
-import { signRequest } from '../../../shared/ingest/signature.ts';
+import { generateAgentSecret, signRequest } from '../../../shared/ingest/signature.ts';
 import type { Alert, Notifier, SendResult } from '../../../shared/notify/alert.ts';
 import { agentReportFixture, BANNED_REPLY } from '../../support/agent-report-fixture.ts';
 import { FakeConfigSource, RecordingLogger, RecordingMetrics } from '../../support/lambda-fakes.ts';
@@ -31,7 +31,8 @@ tenants:
   - { id: contoso, name: Contoso, domains: [contoso.example], relayIps: [203.0.113.7] }
   - { id: fabrikam, name: Fabrikam, domains: [fabrikam.example], relayIps: [198.51.100.9] }
 `;
-const SECRETS = { AGENT_CONTOSO: 'contoso-secret-0123456789', AGENT_FABRIKAM: 'fabrikam-secret-0123456789' };
+const SECRETS = { AGENT_CONTOSO: generateAgentSecret(), AGENT_FABRIKAM: generateAgentSecret() };
+const URL_ = 'https://ingest.example/reports';
 const NOW = Date.parse('2026-11-27T18:00:30.000Z');
 
 class RecordingNotifier implements Notifier {
@@ -65,15 +66,15 @@ function request(body: string, headers: Record<string, string>, base64 = false):
     routeKey: 'POST /reports',
     rawPath: '/reports',
     rawQueryString: '',
-    headers: { 'content-type': 'application/json', ...headers },
-    requestContext: {} as APIGatewayProxyEventV2['requestContext'],
+    headers: { 'content-type': 'application/json', host: 'ingest.example', ...headers },
+    requestContext: { http: { method: 'POST', sourceIp: '203.0.113.7' } } as APIGatewayProxyEventV2['requestContext'],
     body: base64 ? Buffer.from(body).toString('base64') : body,
     isBase64Encoded: base64,
   };
 }
 
 const signed = (body: string, agentId = 'contoso-hq', secret = SECRETS.AGENT_CONTOSO, now = NOW) =>
-  request(body, signRequest({ agentId, secret, body, now }));
+  request(body, signRequest({ agentId, secret, body, now, url: URL_ }));
 
 async function reportBody(o: Parameters<typeof agentReportFixture>[1] = {}) {
   return JSON.stringify(await agentReportFixture(BANNED_REPLY, { at: new Date('2026-11-27T18:00:00.000Z'), ...o }));
@@ -100,7 +101,11 @@ describe('makeIngest', () => {
     const s = setup();
     const body = await reportBody();
     const res = await s.ingest(
-      request(body, signRequest({ agentId: 'contoso-hq', secret: SECRETS.AGENT_CONTOSO, body, now: NOW }), true),
+      request(
+        body,
+        signRequest({ agentId: 'contoso-hq', secret: SECRETS.AGENT_CONTOSO, body, now: NOW, url: URL_ }),
+        true,
+      ),
     );
     expect(res.statusCode).toBe(202);
   });
@@ -109,8 +114,8 @@ describe('makeIngest', () => {
     const s = setup();
     const body = await reportBody();
     for (const ev of [
-      signed(body, 'contoso-hq', 'not-the-secret'),
-      signed(body, 'nobody', 'whatever-secret'),
+      signed(body, 'contoso-hq', generateAgentSecret()),
+      signed(body, 'nobody', generateAgentSecret()),
       request(body, {}),
       signed(body, 'contoso-hq', SECRETS.AGENT_CONTOSO, NOW - 3_600_000),
     ]) {
