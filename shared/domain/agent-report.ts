@@ -128,6 +128,8 @@ export const AgentReportSchema = z.strictObject({
       ok: z.literal(true),
       ip: z.union([z.ipv4(), z.ipv6()]),
       method: text(300),
+      /** The methods that agreed on the address. */
+      confirmedBy: z.array(text(300)).max(16),
       attempts: z.array(attempt).max(16),
     }),
     z.object({ ok: z.literal(false), attempts: z.array(attempt).max(16) }),

@@ -110,21 +110,31 @@ describe('makeIngest', () => {
     expect(res.statusCode).toBe(202);
   });
 
-  it('answers 401 for a bad signature, an unknown agent, missing headers and a stale timestamp, storing nothing', async () => {
+  it('answers 401 for a bad signature, an unknown agent, a stale timestamp and a signature for another endpoint; 400 without the headers; storing nothing', async () => {
     const s = setup();
     const body = await reportBody();
     for (const ev of [
       signed(body, 'contoso-hq', generateAgentSecret()),
       signed(body, 'nobody', generateAgentSecret()),
-      request(body, {}),
       signed(body, 'contoso-hq', SECRETS.AGENT_CONTOSO, NOW - 3_600_000),
+      request(
+        body,
+        signRequest({
+          agentId: 'contoso-hq',
+          secret: SECRETS.AGENT_CONTOSO,
+          body,
+          now: NOW,
+          url: 'https://other.example/reports',
+        }),
+      ),
     ]) {
       const res = await s.ingest(ev);
       expect(res.statusCode).toBe(401);
       expect(String(res.body)).not.toContain(SECRETS.AGENT_CONTOSO);
     }
+    expect((await s.ingest(request(body, {}))).statusCode).toBe(400);
     expect((await s.store.results.history('contoso')).items).toEqual([]);
-    expect(s.metrics.total(METRICS.ingest.rejected)).toBe(4);
+    expect(s.metrics.total(METRICS.ingest.rejected)).toBe(5);
   });
 
   it('answers 409 for a replayed request', async () => {
