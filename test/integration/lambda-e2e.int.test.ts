@@ -342,7 +342,8 @@ tenants:
       const counts = proxy.counts();
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
       console.info(`[dynamodb] one tenant job (1 domain, steady): ${total} requests ${JSON.stringify(counts)}`);
-      expect(total).toBeLessThanOrEqual(12);
+      // docs/state-incidents-alerts.md states this figure: 2 Query (states, active incidents) + 5 PutItem (2 checks, 2 states, the run).
+      expect(counts).toEqual({ Query: 2, PutItem: 5 });
     });
 
     describe('ingest', () => {
