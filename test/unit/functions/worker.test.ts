@@ -169,6 +169,20 @@ describe('makeWorker', () => {
     expect(w.notifier.sent).toHaveLength(2);
   });
 
+  it('lets a job that arrives after a newer one change nothing (its observations are older than the state)', async () => {
+    const w = setup();
+    const later = new Date(SLOT.getTime() + 15 * 60_000);
+    await w.worker(sqsEvent([blocklistJob(later, 0, 1)]), LAMBDA_CONTEXT);
+    const states = await w.store.states.list('contoso');
+    const incidents = (await w.store.incidents.list('contoso')).items;
+    const res = await w.worker(sqsEvent([blocklistJob(SLOT, 0, 1)]), LAMBDA_CONTEXT);
+    expect(res.batchItemFailures).toEqual([]);
+    expect(await w.store.states.list('contoso')).toEqual(states);
+    expect((await w.store.incidents.list('contoso')).items).toEqual(incidents);
+    expect(states.every((s) => s.lastRunId === blocklistJob(later, 0, 1).runId)).toBe(true);
+    expect(w.notifier.sent.filter((a) => a.tenant.id === 'contoso')).toHaveLength(1);
+  });
+
   it('fails every job loudly when the config is invalid, and builds no runtime', async () => {
     const w = setup('version: 1\nmsp: { name: x }\ntenants: []\n');
     const res = await w.worker(sqsEvent([tenantJob(SLOT, 'contoso'), blocklistJob(SLOT, 0, 1)]), LAMBDA_CONTEXT);
