@@ -11,7 +11,6 @@ import {
   dnsOptions,
   healthNotes,
   loadConfigOrExit,
-  makeCtx,
   positiveInt,
   readCaOption,
   renderOptions,
