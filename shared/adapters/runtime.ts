@@ -18,6 +18,7 @@ import { planBlocklists } from '../blocklist/zone-selection.ts';
 import type { CheckContext } from '../checks/types.ts';
 import type { RelaywatchConfig } from '../config/schema.ts';
 import type { SecretSources } from '../config/secrets.ts';
+import { trimEndOf } from '../domain/unsafe-text.ts';
 import { type RouteNotifiers, routeNotifiers } from '../notify/routing.ts';
 import type { SmtpProber } from '../ports/smtp-prober.ts';
 import type { Store } from '../ports/stores.ts';
@@ -74,7 +75,7 @@ export function lazyTokenProvider(options: {
       provider ??= import('./oauth/msal-token-provider.ts').then(
         ({ MsalTokenProvider }) =>
           new MsalTokenProvider({
-            ...(options.authorityHost ? { authorityHost: options.authorityHost.replace(/\/+$/, '') } : {}),
+            ...(options.authorityHost ? { authorityHost: trimEndOf(options.authorityHost, '/') } : {}),
             ...(options.ca ? { ca: options.ca } : {}),
           }),
       );
