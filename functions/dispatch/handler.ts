@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { containerDeps, DispatchEnvSchema, jobQueue, parseEnv } from '../../shared/adapters/lambda.ts';
+import { configSource, DispatchEnvSchema, jobQueue, parseEnv } from '../../shared/adapters/lambda.ts';
 import { ENV, FUNCTIONS, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
 import { makeDispatch } from './dispatch.ts';
 
@@ -14,7 +14,7 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: FUNCTIO
 
 export const handler = middy(
   makeDispatch({
-    config: containerDeps(env).config,
+    config: configSource(env),
     queue: jobQueue(env),
     settings: {
       intervalMinutes: env[ENV.scheduleMinutes],

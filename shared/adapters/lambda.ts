@@ -82,19 +82,27 @@ export interface ContainerDeps {
   readonly secrets: SecretSource;
 }
 
+/** The deployed config document (S3), cached per container by ETag. */
+export function configSource(
+  env: z.infer<typeof WorkerEnvSchema>,
+  raw: Readonly<Record<string, string | undefined>> = process.env,
+): ConfigSource {
+  return new S3ConfigSource(
+    s3Client({
+      endpoint: env[ENV.s3Endpoint],
+      region: env.AWS_REGION ?? 'us-east-1',
+      credentials: localCredentials(env[ENV.s3Endpoint], raw),
+    }),
+    { bucket: env[ENV.configBucket], key: env[ENV.configKey] },
+  );
+}
+
 export function containerDeps(
   env: z.infer<typeof WorkerEnvSchema>,
   raw: Readonly<Record<string, string | undefined>> = process.env,
 ): ContainerDeps {
   const region = env.AWS_REGION ?? 'us-east-1';
-  const config = new S3ConfigSource(
-    s3Client({
-      endpoint: env[ENV.s3Endpoint],
-      region,
-      credentials: localCredentials(env[ENV.s3Endpoint], raw),
-    }),
-    { bucket: env[ENV.configBucket], key: env[ENV.configKey] },
-  );
+  const config = configSource(env, raw);
   const ddb = env[ENV.dynamodbEndpoint];
   const creds = localCredentials(ddb, raw);
   const store = new DynamoDbStore({
