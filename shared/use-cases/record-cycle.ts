@@ -27,7 +27,7 @@ import {
 } from '../incidents/deliveries.ts';
 import { decide, type Observation } from '../incidents/policy.ts';
 import { isSuppressed, type TenantSuppression } from '../incidents/suppression.ts';
-import { observe } from '../monitor/observe.ts';
+import { decodeContent, isPolicyListing, observe } from '../monitor/observe.ts';
 import type { Alert, Notifier } from '../notify/alert.ts';
 import {
   ConflictError,
@@ -164,6 +164,11 @@ async function storeDelivery(
   return { incident: current, conflicts: 2 };
 }
 
+/** The policy an incident follows (policy listings: no escalation, no daily reminders). */
+export function incidentPolicy(incident: IncidentRecord, settings: IncidentsSettings | undefined) {
+  return policyFor(incident.check, settings, { policyListing: isPolicyListing(decodeContent(incident.lastDetail)) });
+}
+
 /** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
 const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
 
@@ -194,7 +199,9 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
       const key = `${obs.check}\0${obs.subject}`;
       const state = states.get(key) ?? null;
       const mine = [...incidents.values()].filter((i) => i.check === obs.check && i.subject === obs.subject);
-      const policy = policyFor(obs.check, input.incidents);
+      const policy = policyFor(obs.check, input.incidents, {
+        policyListing: isPolicyListing(decodeContent(obs.detail)),
+      });
       const now = input.now();
       const d = decide({ state, incidents: mine }, obs, policy, now);
       if (d.ignored) continue;
@@ -261,7 +268,7 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
         .filter((r) => SEVERITY_RANK[incident0.severity] >= SEVERITY_RANK[r.minSeverity])
         .map((r) => r.id);
       if (routes.length === 0) continue;
-      const policy = policyFor(incident0.check, input.incidents);
+      const policy = incidentPolicy(incident0, input.incidents);
       const quiet = isSuppressed(tenant.suppression, incident0.check, incident0.subject, now);
       if (quiet.suppressed) {
         if (pendingNotifications(incident0, routes, policy, now, false).length > 0) {
