@@ -41,6 +41,10 @@ export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
       }),
       suppression: { maintenance: t.maintenance ?? [], mutes: t.mutes ?? [] },
       relayIps: t.relayIps ?? [],
+      monitored: {
+        domains: t.domains.map((d) => d.name),
+        mailboxes: t.submission?.mailbox ? [t.submission.mailbox] : [],
+      },
     };
   });
 }

@@ -111,6 +111,10 @@ export async function runStateStage(args: {
           operatorOf: (zoneId) => zoneById(zoneId)?.operator,
         }),
       dryRun: args.opts.dryRun === true,
+      configured: {
+        tenantIds: args.config.config.tenants.map((t) => t.id),
+        routeIds: (args.config.config.alerts?.routes ?? []).map((r) => r.id),
+      },
     });
     await store.prune(args.now());
     return { store: spec, dryRun: args.opts.dryRun === true, cycle };

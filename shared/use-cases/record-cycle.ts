@@ -16,6 +16,7 @@
  * later real run still sends them. Secrets never reach stored items: check details and incident texts carry none.
  */
 import { createHash } from 'node:crypto';
+import { ipInEntries } from '../domain/ip.ts';
 import type { IncidentsSettings } from '../incidents/config.ts';
 import { policyFor } from '../incidents/config.ts';
 import {
@@ -25,7 +26,7 @@ import {
   pendingNotifications,
   recordDelivery,
 } from '../incidents/deliveries.ts';
-import { decide, type Observation } from '../incidents/policy.ts';
+import { decide, type Observation, retire } from '../incidents/policy.ts';
 import { isSuppressed, type TenantSuppression } from '../incidents/suppression.ts';
 import { decodeContent, isPolicyListing, observe } from '../monitor/observe.ts';
 import type { Alert, Notifier } from '../notify/alert.ts';
@@ -47,8 +48,13 @@ export interface TenantAlerting {
   /** Route ids with the lowest severity each takes (tenant floor applied). */
   readonly routes: readonly { readonly id: string; readonly minSeverity: IncidentSeverity }[];
   readonly suppression?: TenantSuppression | undefined;
-  /** The tenant's configured relay IPs (evidence in a Microsoft delisting request). */
+  /** The tenant's configured relay IPs (evidence in a Microsoft delisting request; what stays monitored). */
   readonly relayIps?: readonly string[] | undefined;
+  /**
+   * What the configuration still monitors for the tenant, to retire incidents of removed subjects: its domains and
+   * its submission mailbox(es). Absent: nothing is retired for this tenant (the caller does not know).
+   */
+  readonly monitored?: { readonly domains: readonly string[]; readonly mailboxes: readonly string[] } | undefined;
 }
 
 export interface Dispatch {
@@ -98,9 +104,16 @@ export interface CycleInput {
   readonly owner?: string;
   /** Default {@link DELIVERY_LEASE_MS}. */
   readonly leaseMs?: number;
+  /**
+   * Every tenant id of the configuration (not only this run's) and every configured route id. When given, open
+   * incidents of tenants the configuration no longer has are retired ("no longer monitored") and their RESOLVED goes
+   * to the routes that were told they opened and still exist.
+   */
+  readonly configured?: { readonly tenantIds: readonly string[]; readonly routeIds: readonly string[] } | undefined;
 }
 
 const EVENT_KIND: Record<string, string> = {
+  retire: 'incident-retired',
   open: 'incident-opened',
   reopen: 'incident-reopened',
   resolve: 'incident-resolved',
@@ -169,6 +182,43 @@ export function incidentPolicy(incident: IncidentRecord, settings: IncidentsSett
   return policyFor(incident.check, settings, { policyListing: isPolicyListing(decodeContent(incident.lastDetail)) });
 }
 
+function beforeLastAt(subject: string): string {
+  const at = subject.lastIndexOf('@');
+  return at < 0 ? subject : subject.slice(0, at);
+}
+
+/**
+ * True when an open incident's subject is no longer configured for the tenant, so it can never pass or fail again:
+ * a domain check (`spf`, `mx`, `domain-blocklist`) of a domain the tenant no longer lists; a blocklist listing of an
+ * IP this run did not check although it checked blocklists, and which no relay entry covers; a submission probe of a
+ * mailbox that is no longer the tenant's. Relay probes (from site agents) and other checks are retired only with
+ * their tenant. A subject observed in this run is never retired.
+ */
+export function isRetired(
+  incident: IncidentRecord,
+  tenant: TenantAlerting,
+  run: { readonly blocklistsRan: boolean; readonly checkedIps: ReadonlySet<string> },
+): boolean {
+  const m = tenant.monitored;
+  if (!m) return false;
+  const domains = new Set(m.domains.map((d) => d.toLowerCase()));
+  switch (incident.check) {
+    case 'spf':
+    case 'mx':
+      return !domains.has(incident.subject.toLowerCase());
+    case 'domain-blocklist':
+      return !domains.has(beforeLastAt(incident.subject).toLowerCase());
+    case 'blocklist': {
+      const ip = beforeLastAt(incident.subject);
+      return run.blocklistsRan && !run.checkedIps.has(ip) && !ipInEntries(ip, tenant.relayIps ?? []);
+    }
+    case 'probe-submission':
+      return !m.mailboxes.map((x) => x.toLowerCase()).includes(incident.subject.toLowerCase());
+    default:
+      return false;
+  }
+}
+
 /** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
 const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
 
@@ -189,6 +239,32 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   let conflicts = 0;
   const byTenant = new Map<string, Observation[]>();
   for (const o of observations) byTenant.set(o.tenantId, [...(byTenant.get(o.tenantId) ?? []), o]);
+  const blocklistsRan = input.reports.some((r) => r.checks.some((c) => c.kind === 'blocklist'));
+
+  /** Retire one open incident (stored conditionally; a conflict leaves it to the next run), recording the event. */
+  const retireOne = async (incident: IncidentRecord): Promise<IncidentRecord | null> => {
+    try {
+      const stored = await store.incidents.put(retire(incident, input.now()), incident.version);
+      resolved.push(stored);
+      events.push({
+        tenantId: stored.tenantId,
+        eventId: eventId(stored.tenantId, input.runId, stored.id, 'retire'),
+        at,
+        kind: EVENT_KIND.retire ?? 'incident-retired',
+        subject: stored.subject,
+        before: null,
+        after: `${stored.id} ${stored.problem}: no longer monitored`,
+        runId: input.runId,
+      });
+      return stored;
+    } catch (err) {
+      if (err instanceof ConflictError) {
+        conflicts++;
+        return null;
+      }
+      throw err;
+    }
+  };
 
   const incidentsByTenant = new Map<string, Map<string, IncidentRecord>>();
   for (const tenant of input.tenants) {
@@ -249,6 +325,38 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
         else throw err;
       }
     }
+
+    // Incidents whose subject is no longer configured resolve as retired: nothing would ever close them otherwise.
+    const observed = new Set((byTenant.get(tenant.id) ?? []).map((o) => `${o.check}\0${o.subject}`));
+    const report = input.reports.find((r) => r.id === tenant.id);
+    const checkedIps = new Set((report?.checks ?? []).filter((c) => c.kind === 'blocklist').map((c) => c.subject));
+    for (const incident of [...incidents.values()]) {
+      if (incident.status !== 'open' || observed.has(`${incident.check}\0${incident.subject}`)) continue;
+      if (!isRetired(incident, tenant, { blocklistsRan, checkedIps })) continue;
+      const r = await retireOne(incident);
+      if (r) incidents.set(r.id, r);
+    }
+  }
+
+  // Tenants the configuration no longer has: every open incident of theirs is retired.
+  const orphans = new Map<string, Map<string, IncidentRecord>>();
+  if (input.configured) {
+    const known = new Set(input.configured.tenantIds);
+    let cursor: string | null = null;
+    do {
+      const page = await store.incidents.listOpen({ limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const incident of page.items) {
+        if (known.has(incident.tenantId)) continue;
+        const fresh = await store.incidents.get(incident.tenantId, incident.id);
+        if (!fresh || fresh.status !== 'open') continue;
+        const r = await retireOne(fresh);
+        if (!r) continue;
+        const m = orphans.get(r.tenantId) ?? new Map<string, IncidentRecord>();
+        m.set(r.id, r);
+        orphans.set(r.tenantId, m);
+      }
+      cursor = page.cursor;
+    } while (cursor !== null);
   }
   await store.results.putEvents(events);
 
@@ -256,7 +364,14 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   const dispatches: Dispatch[] = [];
   const owner = input.owner ?? input.runId;
   const held: { incidentId: string; reason: string }[] = [];
-  for (const tenant of input.tenants) {
+  // A removed tenant's retired incidents: RESOLVED to the routes that heard they opened (if they still exist).
+  const removed: TenantAlerting[] = [...orphans.keys()].map((id) => ({
+    id,
+    name: id,
+    routes: (input.configured?.routeIds ?? []).map((r) => ({ id: r, minSeverity: 'info' as const })),
+  }));
+  for (const [id, m] of orphans) incidentsByTenant.set(id, m);
+  for (const tenant of [...input.tenants, ...removed]) {
     const incidents = incidentsByTenant.get(tenant.id) ?? new Map<string, IncidentRecord>();
     const now = input.now();
     for (const incident0 of incidents.values()) {

@@ -122,6 +122,8 @@ export interface StatusIncident {
   readonly subject: string;
   readonly title: string;
   readonly openedAt: string;
+  /** Who acknowledged it (`relaywatch incidents ack`): no reminders or escalation until it changes; null if nobody. */
+  readonly acknowledged: { readonly by: string; readonly at: string; readonly note: string | null } | null;
   readonly deliveries: readonly StatusDelivery[];
 }
 
@@ -236,6 +238,7 @@ export async function statusDocument(args: {
         subject: i.subject,
         title: i.title,
         openedAt: i.openedAt,
+        acknowledged: i.ack ?? null,
         deliveries: deliveriesOf(i, alerting.get(t.id) ?? [], channels),
       })),
     });
@@ -300,6 +303,13 @@ export function renderStatus(d: StatusDocument): string {
       lines.push(
         `    #${clean(i.id)} ${i.severity.toUpperCase()}: ${oneLine(i.title)} (opened ${shortTime(i.openedAt)})`,
       );
+      if (i.acknowledged) {
+        lines.push(
+          `      acknowledged by ${oneLine(i.acknowledged.by, 100)} ${shortTime(i.acknowledged.at)}${
+            i.acknowledged.note ? `: ${oneLine(i.acknowledged.note, 300)}` : ''
+          } (no reminders or escalation until it changes)`,
+        );
+      }
       if (i.deliveries.length === 0) lines.push('      no alert route for this tenant');
       for (const r of i.deliveries) {
         const route = `${clean(r.route)}${r.channel ? ` (${r.channel})` : ' (no longer configured)'}`;
