@@ -219,6 +219,15 @@ export function isRetired(
   }
 }
 
+/**
+ * Every name a user may give the incident's subject in a mute: the stored one (`203.0.113.50@spamhaus-zen`) and, for
+ * a listing, the one alerts show (`203.0.113.50@zen.spamhaus.org`, the zone's name).
+ */
+export function subjectNames(incident: Pick<IncidentRecord, 'subject' | 'lastDetail'>): string[] {
+  const listing = decodeContent(incident.lastDetail).listing;
+  return listing ? [incident.subject, `${listing.domain ?? listing.ip}@${listing.zone}`] : [incident.subject];
+}
+
 /** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
 const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
 
@@ -348,7 +357,7 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
       for (const incident of page.items) {
         if (known.has(incident.tenantId)) continue;
         const fresh = await store.incidents.get(incident.tenantId, incident.id);
-        if (!fresh || fresh.status !== 'open') continue;
+        if (fresh?.status !== 'open') continue;
         const r = await retireOne(fresh);
         if (!r) continue;
         const m = orphans.get(r.tenantId) ?? new Map<string, IncidentRecord>();
@@ -384,7 +393,7 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
         .map((r) => r.id);
       if (routes.length === 0) continue;
       const policy = incidentPolicy(incident0, input.incidents);
-      const quiet = isSuppressed(tenant.suppression, incident0.check, incident0.subject, now);
+      const quiet = isSuppressed(tenant.suppression, incident0.check, subjectNames(incident0), now);
       if (quiet.suppressed) {
         if (pendingNotifications(incident0, routes, policy, now, false).length > 0) {
           held.push({ incidentId: incident0.id, reason: quiet.reason ?? 'suppressed' });
