@@ -9,8 +9,9 @@
  * `probe-relay`), `<ip>@<zone>` (`blocklist`) and `<domain>@<zone>` (`domain-blocklist`), where the zone may be its
  * id (`spamhaus-zen`) or its name as alerts show it (`zen.spamhaus.org`).
  */
+
+import { ZONES } from '../blocklist/registry.ts';
 import { ipInEntries } from '../domain/ip.ts';
-import { blocklistZones } from './blocklists.ts';
 import { quote } from './problems.ts';
 import type { RuleProblem } from './rules.ts';
 import type { RelaywatchConfig } from './schema.ts';
@@ -44,13 +45,13 @@ function subjectMismatch(
   const mailboxes = new Set(
     [tenant.submission?.mailbox, tenant.relay?.sender].filter((m): m is string => !!m).map((m) => m.toLowerCase()),
   );
-  const zones = blocklistZones(config, tenant.id);
+  // Every zone a run may ask (`--zone` picks any registry or custom zone), not only those enabled by default.
+  const zones = [...ZONES, ...(config.blocklists?.custom ?? [])];
   const zoneKnown = (z: string) => zones.some((x) => x.id.toLowerCase() === z || x.name.toLowerCase() === z);
   const zoneNames = () =>
-    zones
-      .slice(0, 6)
-      .map((z) => z.name)
-      .join(', ') + (zones.length > 6 ? ', …' : '');
+    `registry zones such as zen.spamhaus.org or bl.spamcop.net${
+      config.blocklists?.custom?.length ? `, or custom ${config.blocklists.custom.map((z) => z.name).join(', ')}` : ''
+    }; see relaywatch blocklist --help`;
   const reasons: string[] = [];
   const tryBlocklist = (kind: 'blocklist' | 'domain-blocklist'): boolean => {
     const parts = splitAt(s);
@@ -60,7 +61,7 @@ function subjectMismatch(
     }
     const [left, zone] = parts;
     if (!zoneKnown(zone)) {
-      reasons.push(`${quote(zone)} is none of the tenant's blocklist zones (${zoneNames() || 'none'})`);
+      reasons.push(`${quote(zone)} is none of the tenant's blocklist zones (${zoneNames()})`);
       return false;
     }
     if (kind === 'domain-blocklist') {
@@ -132,7 +133,7 @@ export function checkMatchRules(config: RelaywatchConfig): RuleProblem[] {
       if (unknown.length > 0) {
         out.push({
           path: [...path, 'checks'],
-          message: `${unknown.map(quote).join(', ')} ${unknown.length === 1 ? 'is not a check kind' : 'are not check kinds'} (${checks()}): ${
+          message: `${unknown.map((c) => quote(c)).join(', ')} ${unknown.length === 1 ? 'is not a check kind' : 'are not check kinds'} (${checks()}): ${
             unknown.length === (w.checks ?? []).length ? 'this window matches nothing' : 'that part matches nothing'
           }`,
           severity: 'warning',
