@@ -225,6 +225,9 @@ Examples:
 
 /** Adds `ack` and `close` under `relaywatch incidents`. */
 export function registerIncidentActions(incidents: Command, io: CliIo, setExit: (code: number) => void): void {
+  // `incidents` has options of its own (--config, --store…): after `ack`/`close` they are the subcommand's (the
+  // program enables positional options too, which commander needs for this).
+  incidents.enablePositionalOptions();
   register(incidents, 'ack', io, setExit);
   register(incidents, 'close', io, setExit);
 }
