@@ -49,6 +49,15 @@ export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
   });
 }
 
+/** The default routes (`alerts.default`) with their floors: where MSP-wide incidents (self-health) go. */
+export function defaultRoutes(config: RelaywatchConfig): { id: string; minSeverity: IncidentSeverity }[] {
+  const routes = new Map((config.alerts?.routes ?? []).map((r) => [r.id, r]));
+  return [...new Set(config.alerts?.default ?? [])].flatMap((id) => {
+    const r = routes.get(id);
+    return r ? [{ id, minSeverity: r.minSeverity }] : [];
+  });
+}
+
 export interface RouteNotifiers {
   notifierFor(routeId: string): Notifier | { readonly error: string };
   describe(routeId: string): string;

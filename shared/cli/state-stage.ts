@@ -9,7 +9,7 @@ import type { Alert } from '../notify/alert.ts';
 import type { Store } from '../ports/stores.ts';
 import { type CycleResult, recordCycle } from '../use-cases/record-cycle.ts';
 import type { TenantReport } from '../use-cases/run-checks.ts';
-import { routeNotifiers, tenantAlerting } from './alert-wiring.ts';
+import { defaultRoutes, routeNotifiers, tenantAlerting } from './alert-wiring.ts';
 import type { CliConfig } from './config-bridge.ts';
 import { clean } from './render.ts';
 import { UsageError } from './wiring.ts';
@@ -111,6 +111,7 @@ export async function runStateStage(args: {
           operatorOf: (zoneId) => zoneById(zoneId)?.operator,
         }),
       dryRun: args.opts.dryRun === true,
+      selfHealth: { routes: defaultRoutes(args.config.config) },
       configured: {
         tenantIds: args.config.config.tenants.map((t) => t.id),
         routeIds: (args.config.config.alerts?.routes ?? []).map((r) => r.id),

@@ -11,6 +11,7 @@
  * - `spf`, `mx`: 2 and 2. A DNS edit in progress (or resolvers disagreeing while it propagates) looks like
  *   fail/pass/fail; two in a row means the published state.
  * - `submission` (the configuration check): 1 and 1: it reads the config, not the network, so it cannot flicker.
+ * - `relaywatch` (the self-health incident: a run that could check nothing): 3 and 1.
  * - Anything else: 2 and 2.
  * Everywhere: a reminder every 24 h, escalation after 72 h, flapping at 3 transitions within 6 h.
  *
@@ -65,6 +66,9 @@ export const DEFAULT_FLAPPING: FlappingPolicy = { transitions: 3, withinMs: 6 * 
 export function defaultThresholds(check: string): { readonly openAfter: number; readonly resolveAfter: number } {
   if (check === 'blocklist' || check === 'domain-blocklist' || check === 'submission')
     return { openAfter: 1, resolveAfter: 1 };
+  // The self-health incident: three blind runs in a row (45 minutes at a 15-minute schedule) before anybody is woken,
+  // one run that checks something again to resolve.
+  if (check === 'relaywatch') return { openAfter: 3, resolveAfter: 1 };
   return { openAfter: 2, resolveAfter: 2 };
 }
 

@@ -29,6 +29,7 @@ import {
 import { decide, type Observation, retire } from '../incidents/policy.ts';
 import { isSuppressed, type TenantSuppression } from '../incidents/suppression.ts';
 import { decodeContent, isPolicyListing, observe } from '../monitor/observe.ts';
+import { SELF_CHECK, SELF_TENANT, selfHealthObservation } from '../monitor/self-health.ts';
 import type { Alert, Notifier } from '../notify/alert.ts';
 import {
   ConflictError,
@@ -110,6 +111,13 @@ export interface CycleInput {
    * to the routes that were told they opened and still exist.
    */
   readonly configured?: { readonly tenantIds: readonly string[]; readonly routeIds: readonly string[] } | undefined;
+  /**
+   * The MSP-wide self-health incident (`shared/monitor/self-health.ts`): when given, every run records whether it could
+   * check anything, and the incident (tenant `_relaywatch`) goes to these routes (the configuration's default routes).
+   */
+  readonly selfHealth?:
+    | { readonly routes: readonly { readonly id: string; readonly minSeverity: IncidentSeverity }[] }
+    | undefined;
 }
 
 const EVENT_KIND: Record<string, string> = {
@@ -275,8 +283,18 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
     }
   };
 
+  // The MSP-wide self-health subject: did this run check anything at all?
+  const self: TenantAlerting | null = input.selfHealth
+    ? { id: SELF_TENANT, name: 'relaywatch (the MSP’s monitor)', routes: input.selfHealth.routes }
+    : null;
+  if (self) {
+    const prev = (await store.states.list(SELF_TENANT)).find((x) => x.check === SELF_CHECK);
+    const obs = selfHealthObservation(input.reports, { runId: input.runId, at }, (prev?.consecutiveFails ?? 0) + 1);
+    if (obs) byTenant.set(SELF_TENANT, [obs]);
+  }
+
   const incidentsByTenant = new Map<string, Map<string, IncidentRecord>>();
-  for (const tenant of input.tenants) {
+  for (const tenant of self ? [...input.tenants, self] : input.tenants) {
     const states = new Map((await store.states.list(tenant.id)).map((s) => [`${s.check}\0${s.subject}`, s]));
     const incidents = new Map((await allIncidents(store, tenant.id)).map((i) => [i.id, i]));
     incidentsByTenant.set(tenant.id, incidents);
@@ -350,7 +368,7 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   // Tenants the configuration no longer has: every open incident of theirs is retired.
   const orphans = new Map<string, Map<string, IncidentRecord>>();
   if (input.configured) {
-    const known = new Set(input.configured.tenantIds);
+    const known = new Set([...input.configured.tenantIds, SELF_TENANT]);
     let cursor: string | null = null;
     do {
       const page = await store.incidents.listOpen({ limit: 500, ...(cursor ? { cursor } : {}) });
@@ -380,7 +398,7 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
     routes: (input.configured?.routeIds ?? []).map((r) => ({ id: r, minSeverity: 'info' as const })),
   }));
   for (const [id, m] of orphans) incidentsByTenant.set(id, m);
-  for (const tenant of [...input.tenants, ...removed]) {
+  for (const tenant of [...input.tenants, ...(self ? [self] : []), ...removed]) {
     const incidents = incidentsByTenant.get(tenant.id) ?? new Map<string, IncidentRecord>();
     const now = input.now();
     for (const incident0 of incidents.values()) {

@@ -290,6 +290,54 @@ describe.skipIf(!rb.ok && !process.env.CI)(
       expect(shown).not.toMatch(/mutes\[0\]/);
     });
 
+    it('opens the self-health incident after three runs that could check nothing, on the default routes, and resolves it', async () => {
+      fresh('sqlite', dynamo);
+      const start = hook.bodies.length;
+      const config = await configure({ fabrikam: false, contosoIps: [IP1] });
+      // No resolver answers (port 9) and the blocklist server is not there: every verdict is unknown.
+      const blind = async (hours: number) => {
+        const r = await runCliCaptured(
+          [
+            'check',
+            '--config',
+            config,
+            ...storeArgs(),
+            '--zone',
+            'lab',
+            '--blocklist-dns',
+            'udp://127.0.0.1:9',
+            '--json',
+          ],
+          ENV(),
+          () => new Date(t0 + hours * HOUR),
+        );
+        expect(r.code).toBe(3);
+        return JSON.parse(r.stdout) as { state: StateDoc };
+      };
+      const t0 = Date.now();
+      expect((await blind(0)).state.opened).toEqual([]);
+      expect((await blind(0.25)).state.opened).toEqual([]);
+      const third = await blind(0.5);
+      expect(third.state.opened).toEqual([expect.objectContaining({ tenant: '_relaywatch', severity: 'critical' })]);
+      const [alert] = received(start);
+      expect(alert?.data.kind).toBe('opened');
+      expect(alert?.data.problem).toBe('relaywatch-unchecked');
+      expect(alert?.data.tenant.id).toBe('_relaywatch');
+      const title = (JSON.parse(hook.bodies[start]!) as { data: { title: string } }).data.title;
+      expect(title).toBe(
+        'relaywatch could not check 1 of 1 domain and 1 of 1 sending IP for 3 runs: no resolver answered and every blocklist zone was unusable',
+      );
+      const open = await cli(['incidents', '--open'], t0 + 0.6 * HOUR);
+      expect(open.stdout).toContain('relaywatch could not check');
+
+      // The blocklist answers again: one verdict is known, the monitor sees again, RESOLVED goes out.
+      const back = await check([], { setup: { fabrikam: false, contosoIps: [IP1] }, at: t0 + 0.75 * HOUR });
+      expect(back.state.resolved.map((i) => i.tenant)).toEqual(['_relaywatch']);
+      expect(received(start + 1).map((p) => [p.data.kind, p.data.problem])).toEqual([
+        ['resolved', 'relaywatch-unchecked'],
+      ]);
+    });
+
     describe.each(['sqlite', 'dynamodb'] as const)('ack and close on %s', (backend) => {
       it('acknowledges (no reminder, shown in status, history and the next alert), closes, and re-opens on a new failure', async () => {
         fresh(backend, dynamo);
