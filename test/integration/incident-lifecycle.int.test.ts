@@ -338,6 +338,51 @@ describe.skipIf(!rb.ok && !process.env.CI)(
       ]);
     });
 
+    it('alerts the default routes without a store claim when the store cannot be written for three runs, once a day, and resolves', async () => {
+      const start = hook.bodies.length;
+      const blocker = join(dir, 'blocker');
+      await writeFile(blocker, 'a file where the store directory should be');
+      const spec = `sqlite:${join(blocker, 'state.db')}`;
+      const stateDir = join(dir, 'marker');
+      const config = await configure({ fabrikam: false, contosoIps: [IP1] });
+      const t0 = Date.now();
+      const run = async (hours: number) => {
+        const dns = await serve([]);
+        const r = await runCliCaptured(
+          ['check', '--config', config, '--store', spec, '--zone', 'lab', '--blocklist-dns', dns, '--json'],
+          { ...ENV(), RELAYWATCH_STATE_DIR: stateDir },
+          () => new Date(t0 + hours * HOUR),
+        );
+        return { code: r.code, doc: JSON.parse(r.stdout) as { state: StateDoc | null; stateError?: string } };
+      };
+      for (const h of [0, 0.25]) {
+        const r = await run(h);
+        expect(r.code).toBe(3);
+        expect(r.doc.state).toBeNull();
+      }
+      expect(hook.bodies.length).toBe(start);
+      const third = await run(0.5);
+      expect(third.code).toBe(3);
+      expect(third.doc.stateError).toContain('store-unreachable alert sent without a store claim to siem');
+      const [down] = received(start);
+      expect(down?.data.kind).toBe('opened');
+      expect(down?.data.problem).toBe('relaywatch-store-unreachable');
+      expect(JSON.parse(hook.bodies[start]!).data.what).toContain("without the store's delivery claim");
+      // Rate-limited: the next failed runs of the day send nothing more.
+      await run(0.75);
+      await run(5);
+      expect(hook.bodies.length).toBe(start + 1);
+      // The store works again: RESOLVED to the route that was told, and nothing after.
+      await rm(blocker);
+      const ok = await run(6);
+      expect(ok.doc.state).not.toBeNull();
+      expect(received(start + 1).map((p) => [p.data.kind, p.data.problem])).toEqual([
+        ['resolved', 'relaywatch-store-unreachable'],
+      ]);
+      await run(6.25);
+      expect(hook.bodies.length).toBe(start + 2);
+    });
+
     describe.each(['sqlite', 'dynamodb'] as const)('ack and close on %s', (backend) => {
       it('acknowledges (no reminder, shown in status, history and the next alert), closes, and re-opens on a new failure', async () => {
         fresh(backend, dynamo);
