@@ -2,12 +2,15 @@
  * Discover the site's public egress IP: the address Exchange Online sees when the site's devices relay through the
  * tenant's connector, and the address the site agent reports next to its probe results.
  *
- * Methods are tried in order until one gives a usable address:
+ * One answer is not trusted: a DNS-intercepting firewall at the site can answer a UDP query in the service's place with
+ * whatever it likes. Methods are tried in order until two of them, at least one over HTTPS, name the same address;
+ * otherwise the result is "could not determine" (with every attempt, and why the cross-check failed):
  * - `dns`: ask a service's own server a name it answers with the asker's source address. The server must be the
  *   service's (OpenDNS's resolver, Google's authoritative server), never the site's resolver: a recursive resolver
- *   would ask on its own behalf and the answer would be the resolver's address, not the site's.
- * - `https`: GET a URL that returns the caller's address as the whole body (e.g. `https://api.ipify.org`). `http:`
- *   URLs are accepted too (local services, tests); prefer https on the Internet.
+ *   would ask on its own behalf and the answer would be the resolver's address, not the site's. The answer must have
+ *   the AA bit (the service's server is authoritative for that name); an interceptor that answers without it fails.
+ * - `https`: GET a URL that returns the caller's address as the whole body (e.g. `https://api.ipify.org`); TLS
+ *   proves who answered. `http:` URLs are accepted only to a loopback address (a local service, tests).
  *
  * Every answer is untrusted text. An answer that is not an IP address, names several different addresses, or is a
  * private, loopback, link-local, CGNAT, multicast or otherwise special-purpose address (judged by the config's relay
@@ -20,7 +23,7 @@
 import { fetch } from 'undici';
 import { parseDnsSpec, UdpResolver } from '../adapters/dns/index.ts';
 import { parseRelayIp } from '../config/relay-ip.ts';
-import { canonicalIp } from '../domain/ip.ts';
+import { canonicalIp, isLoopbackHost } from '../domain/ip.ts';
 import { type DnsResolver, type DnsResult, describeResult } from '../ports/dns-resolver.ts';
 
 export type EgressMethod =
@@ -45,13 +48,17 @@ export type EgressMethod =
  * 2. Google: `o-o.myaddr.l.google.com` TXT asked at ns1.google.com (216.239.32.10), Google's authoritative server,
  *    which answers with the source address (plus an `edns0-client-subnet …` string when the query carried ECS).
  *
- * Both are plain UDP to a fixed IP: no name to resolve first and no TLS trust store needed on a site box. Akamai's
+ * 3. AWS: `https://checkip.amazonaws.com/` (the address and a newline), and 4. ipify: `https://api.ipify.org/`.
+ *
+ * The DNS ones are plain UDP to a fixed IP (no name to resolve first); the HTTPS ones confirm them over TLS. Akamai's
  * `whoami.ds.akahelp.net` is not included: it reports the address of the *resolver* that asked, so it only gives the
  * egress IP when asked at Akamai's authoritative servers, whose addresses we could not pin down reliably.
  */
 export const DEFAULT_EGRESS_METHODS: readonly EgressMethod[] = [
   { kind: 'dns', name: 'myip.opendns.com', type: 'A', server: 'udp://208.67.222.222' },
+  { kind: 'https', url: 'https://checkip.amazonaws.com/' },
   { kind: 'dns', name: 'o-o.myaddr.l.google.com', type: 'TXT', server: 'udp://216.239.32.10' },
+  { kind: 'https', url: 'https://api.ipify.org/' },
 ];
 
 /** One method tried. `method` is the method's label (see `methodLabel`); `detail` is sanitised and capped. */
@@ -66,8 +73,10 @@ export type EgressResult =
       readonly ok: true;
       /** Canonical text: IPv4 dotted, IPv6 RFC 5952. */
       readonly ip: string;
-      /** The label of the method that gave it, e.g. `dns:myip.opendns.com@208.67.222.222`. */
+      /** The labels of the two methods that agreed, joined by ` + `. */
       readonly method: string;
+      /** The labels of the methods that agreed on it (two; at least one over HTTPS). */
+      readonly confirmedBy: readonly string[];
       readonly attempts: readonly Attempt[];
     }
   | { readonly ok: false; readonly attempts: readonly Attempt[] };
@@ -105,11 +114,39 @@ export function methodLabel(method: EgressMethod): string {
   return `dns:${method.name}@${server}`;
 }
 
+/** The label the cross-check failure is recorded under in `attempts`. */
+export const CROSS_CHECK = 'cross-check';
+
+interface Found {
+  readonly label: string;
+  readonly ip: string;
+  readonly kind: EgressMethod['kind'];
+}
+
+/** The two methods that confirm the newest answer (same address, one of them over HTTPS), or null. */
+function confirmation(found: readonly Found[]): readonly [Found, Found] | null {
+  const latest = found.at(-1);
+  if (latest === undefined) return null;
+  const partner = found.slice(0, -1).find((f) => f.ip === latest.ip && (f.kind === 'https' || latest.kind === 'https'));
+  return partner === undefined ? null : [partner, latest];
+}
+
+function whyUnconfirmed(found: readonly Found[], tried: number): string {
+  if (found.length === 0) return `could not determine: none of the ${tried} method(s) gave a usable address`;
+  const ips = [...new Set(found.map((f) => f.ip))];
+  if (ips.length > 1) {
+    return `could not determine: the methods disagree (${found.map((f) => `${f.ip} from ${f.label}`).join(', ')}); something at the site may be answering in a service's place`;
+  }
+  return `could not determine: only ${found.map((f) => f.label).join(' and ')} named ${ips[0]}; an address counts when two methods, one over HTTPS, agree`;
+}
+
 /**
- * Try `methods` in order; the first that answers one usable public address wins. Never rejects.
+ * Try `methods` in order until two of them, at least one over HTTPS, name the same usable public address. Never
+ * rejects; without such an agreement the result is not ok and the last attempt (`cross-check`) says why.
  */
 export async function discoverEgressIp(methods: readonly EgressMethod[], deps: EgressDeps): Promise<EgressResult> {
   const attempts: Attempt[] = [];
+  const found: Found[] = [];
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   for (const method of methods) {
     const label = methodLabel(method);
@@ -124,11 +161,18 @@ export async function discoverEgressIp(methods: readonly EgressMethod[], deps: E
     }
     if (outcome.ok) {
       attempts.push({ method: label, outcome: 'ok', detail: outcome.detail });
-      return { ok: true, ip: outcome.ip, method: label, attempts };
+      found.push({ label, ip: outcome.ip, kind: method.kind });
+      const pair = confirmation(found);
+      if (pair !== null) {
+        const confirmedBy = pair.map((f) => f.label);
+        return { ok: true, ip: outcome.ip, method: confirmedBy.join(' + '), confirmedBy, attempts };
+      }
+      continue;
     }
     attempts.push({ method: label, outcome: 'failed', detail: outcome.detail });
   }
   if (methods.length === 0) attempts.push({ method: '(none)', outcome: 'failed', detail: 'no methods configured' });
+  attempts.push({ method: CROSS_CHECK, outcome: 'failed', detail: whyUnconfirmed(found, methods.length) });
   return { ok: false, attempts };
 }
 
@@ -149,6 +193,12 @@ async function viaDns(
     throw err;
   }
   if (result.kind !== 'answer') return { ok: false, detail: describeResult(result) };
+  if (result.authoritative !== true) {
+    return {
+      ok: false,
+      detail: `the answer is not authoritative (no AA bit): not from the service's own server; a DNS-intercepting firewall may answer in its place`,
+    };
+  }
   const texts: string[] = [];
   for (const { data } of result.records) {
     if (typeof data === 'string') texts.push(data);
@@ -170,8 +220,11 @@ async function viaHttps(
   } catch {
     return { ok: false, detail: 'not a valid URL' };
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return { ok: false, detail: `unsupported scheme ${sanitise(url.protocol)} (https: or http: only)` };
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    return {
+      ok: false,
+      detail: `unsupported scheme ${sanitise(url.protocol)} (https:, or http: to a loopback address)`,
+    };
   }
   const body = await fetchText(method.url, timeoutMs);
   const text = body.trim();

@@ -7,6 +7,8 @@
  * - Retried: network errors, timeouts, HTTP 5xx, 408 and 429. `Retry-After` (seconds or an HTTP date) is honoured on
  *   a retryable status, capped by `maxDelayMs`; otherwise exponential backoff with full jitter:
  *   `random() × min(maxDelayMs, baseDelayMs × 2^(retry-1))`.
+ * - Only https, except to a loopback address (a local test ingest): a report and its signature never cross a network
+ *   in clear.
  * - Not retried: any other 4xx (401/403: the ingest does not accept this agent's id or secret) and 3xx (redirects are
  *   not followed: a signed POST must reach the configured URL).
  *
@@ -15,6 +17,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, type Dispatcher, fetch } from 'undici';
+import { isLoopbackHost } from '../domain/ip.ts';
 import { signRequest } from '../ingest/signature.ts';
 
 export interface PostSignedOptions {
@@ -88,13 +91,13 @@ export async function postSigned(options: PostSignedOptions): Promise<PostResult
   } catch {
     return finish({ ok: false, status: null, attempts: 0, retryable: false, message: 'the ingest URL is not valid' });
   }
-  if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+  if (target.protocol !== 'https:' && !(target.protocol === 'http:' && isLoopbackHost(target.hostname))) {
     return finish({
       ok: false,
       status: null,
       attempts: 0,
       retryable: false,
-      message: `the ingest URL must be https (got ${target.protocol.slice(0, 10)})`,
+      message: `the ingest URL must be https (http only to a loopback address; got ${target.protocol.slice(0, 10)})`,
     });
   }
 
@@ -137,7 +140,13 @@ export async function postSigned(options: PostSignedOptions): Promise<PostResult
       if (Math.floor(signAt / 1000) <= lastSecond) signAt = (lastSecond + 1) * 1000;
       lastSecond = Math.floor(signAt / 1000);
       try {
-        headers = signRequest({ agentId: options.agentId, secret: options.secret, body: options.body, now: signAt });
+        headers = signRequest({
+          agentId: options.agentId,
+          secret: options.secret,
+          body: options.body,
+          url: target,
+          now: signAt,
+        });
       } catch (err) {
         return finish({
           ok: false,

@@ -98,8 +98,16 @@ export function probeOutcome(report: ProbeReport, kind: ProbeCheckKind = `probe-
       retryable: d.retryable,
       target: { host: report.target.host, port: report.target.port, tls: report.target.tls },
       probeId: report.probeId,
+      // What round-trip confirmation needs to look for the message later (shared/confirm/).
+      messageId: report.result.messageId,
+      sentAt: report.startedAt,
+      from: report.from,
+      to: report.to,
       transcriptSteps: report.result.transcript.length,
-      // The whole conversation (credentials already redacted by the prober), for `relaywatch history --detail`.
+      /** Milliseconds from connect to the last step: the digest's probe latency. */
+      latencyMs: report.result.transcript.at(-1)?.at ?? 0,
+      // The whole conversation (credentials already redacted by the prober), for `relaywatch history --detail`
+      // and the report page's last transcripts.
       transcript: report.result.transcript.map((e) => ({
         stage: e.stage,
         at: e.at,
@@ -114,6 +122,8 @@ export function probeOutcome(report: ProbeReport, kind: ProbeCheckKind = `probe-
             authorized: report.result.tls.authorized,
             subject: report.result.tls.subject,
             issuer: report.result.tls.issuer,
+            /** The leaf certificate's expiry: the digest's "certificates near expiry". */
+            validTo: report.result.tls.validTo,
           }
         : null,
     },

@@ -9,13 +9,15 @@ import { resolve } from 'node:path';
 import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
 import { resolveSecret, type SecretSources } from '../config/secrets.ts';
 import type { Notifier } from '../notify/alert.ts';
+import type { EmailNotifier } from '../notify/email.ts';
 import type { IncidentSeverity } from '../ports/stores.ts';
 import type { TenantAlerting } from '../use-cases/record-cycle.ts';
 
 const RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
 
-export function channelOf(route: AlertRouteConfig): 'slack' | 'teams' | 'email' | 'webhook' {
+export function channelOf(route: AlertRouteConfig): 'slack' | 'teams' | 'email' | 'webhook' | 'file' {
   if (route.slack) return 'slack';
+  if (route.file) return 'file';
   if (route.teams) return 'teams';
   if (route.email) return 'email';
   return 'webhook';
@@ -58,6 +60,59 @@ export function defaultRoutes(config: RelaywatchConfig): { id: string; minSeveri
   });
 }
 
+function secretOf(
+  route: string,
+  what: string,
+  ref: Parameters<typeof resolveSecret>[0],
+  sources: SecretSources,
+): string {
+  const r = resolveSecret(ref, sources);
+  if (!r.ok) throw new Error(`route ${route}: ${what}: ${r.reason}`);
+  return r.value;
+}
+
+/**
+ * The e-mail notifier of an e-mail route (its secret resolved now). The digest sends through it too (`deliver`).
+ * @throws Error naming the route when it is not an e-mail route or its secret does not resolve.
+ */
+export async function buildEmailNotifier(
+  route: AlertRouteConfig,
+  sources: SecretSources,
+  options: { readonly smtpCa?: string | undefined; readonly baseDir?: string | undefined } = {},
+): Promise<EmailNotifier> {
+  const email = route.email;
+  if (!email) throw new Error(`route ${route.id} is not an e-mail route`);
+  const { EmailNotifier: Email } = await import('../notify/email.ts');
+  const addressing = { from: email.from, to: email.to, ...(email.replyTo ? { replyTo: email.replyTo } : {}) };
+  if (email.ses) {
+    return new Email({
+      ...addressing,
+      transport: {
+        kind: 'ses',
+        region: email.ses.region,
+        ...(email.ses.endpoint ? { endpoint: email.ses.endpoint } : {}),
+      },
+    });
+  }
+  const smtp = email.smtp;
+  if (!smtp) throw new Error(`route ${route.id}: email needs smtp or ses`);
+  const pass = smtp.password ? secretOf(route.id, 'email.smtp.password', smtp.password, sources) : undefined;
+  // The route's own CA (a private mail host) wins over a command's --ca; read when the route is first used.
+  const ca = smtp.ca ? await routeCa(route.id, resolve(options.baseDir ?? process.cwd(), smtp.ca)) : options.smtpCa;
+  return new Email({
+    ...addressing,
+    transport: {
+      kind: 'smtp',
+      host: smtp.host,
+      port: smtp.port,
+      secure: smtp.secure,
+      requireTLS: smtp.requireTLS,
+      ...(smtp.user && pass ? { auth: { user: smtp.user, pass } } : {}),
+      ...(ca ? { ca } : {}),
+    },
+  });
+}
+
 export interface RouteNotifiers {
   notifierFor(routeId: string): Notifier | { readonly error: string };
   describe(routeId: string): string;
@@ -69,7 +124,7 @@ export function routeNotifiers(
   sources: SecretSources,
   options: {
     readonly smtpCa?: string | undefined;
-    /** The config file's directory: a route's `email.smtp.ca` path is relative to it (default: the working directory). */
+    /** The config file's directory: a route's `email.smtp.ca` and `file.dir` are relative to it (default: the working directory). */
     readonly baseDir?: string | undefined;
   } = {},
 ): RouteNotifiers {
@@ -80,53 +135,37 @@ export function routeNotifiers(
     if (!r.ok) throw new Error(`route ${route}: ${what}: ${r.reason}`);
     return r.value;
   };
+  const destinations = { allowPrivate: config.alerts?.allowPrivateDestinations === true };
   const build = async (route: AlertRouteConfig): Promise<Notifier> => {
     if (route.slack) {
       const { SlackNotifier } = await import('../notify/slack.ts');
-      return new SlackNotifier({ webhookUrl: secret(route.id, 'slack.webhookUrl', route.slack.webhookUrl) });
+      const webhookUrl = secret(route.id, 'slack.webhookUrl', route.slack.webhookUrl);
+      return new SlackNotifier({ webhookUrl, destinations });
     }
     if (route.teams) {
       const { TeamsNotifier } = await import('../notify/teams.ts');
-      return new TeamsNotifier({ webhookUrl: secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl) });
+      const webhookUrl = secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl);
+      return new TeamsNotifier({ webhookUrl, destinations });
+    }
+    if (route.file) {
+      const { FileNotifier } = await import('../notify/file.ts');
+      // Like every path in the config, a relative folder is relative to the config file.
+      const mailbox = config.msp.contact.email;
+      return new FileNotifier({
+        dir: resolve(options.baseDir ?? '.', route.file.dir),
+        from: route.file.from ?? mailbox,
+        to: route.file.to ?? [mailbox],
+      });
     }
     if (route.webhook) {
       const { WebhookNotifier } = await import('../notify/webhook.ts');
       return new WebhookNotifier({
         url: secret(route.id, 'webhook.url', route.webhook.url),
         secret: secret(route.id, 'webhook.secret', route.webhook.secret),
+        destinations,
       });
     }
-    const email = route.email;
-    if (!email) throw new Error(`route ${route.id} has no channel`);
-    const { EmailNotifier } = await import('../notify/email.ts');
-    const addressing = { from: email.from, to: email.to, ...(email.replyTo ? { replyTo: email.replyTo } : {}) };
-    if (email.ses) {
-      return new EmailNotifier({
-        ...addressing,
-        transport: {
-          kind: 'ses',
-          region: email.ses.region,
-          ...(email.ses.endpoint ? { endpoint: email.ses.endpoint } : {}),
-        },
-      });
-    }
-    const smtp = email.smtp;
-    if (!smtp) throw new Error(`route ${route.id}: email needs smtp or ses`);
-    const pass = smtp.password ? secret(route.id, 'email.smtp.password', smtp.password) : undefined;
-    // The route's own CA (a private mail host) wins over a command's --ca; read when the route is first used.
-    const ca = smtp.ca ? await routeCa(route.id, resolve(options.baseDir ?? process.cwd(), smtp.ca)) : options.smtpCa;
-    return new EmailNotifier({
-      ...addressing,
-      transport: {
-        kind: 'smtp',
-        host: smtp.host,
-        port: smtp.port,
-        secure: smtp.secure,
-        requireTLS: smtp.requireTLS,
-        ...(smtp.user && pass ? { auth: { user: smtp.user, pass } } : {}),
-        ...(ca ? { ca } : {}),
-      },
-    });
+    return buildEmailNotifier(route, sources, options);
   };
   return {
     describe: (id) => {

@@ -7,8 +7,13 @@ import { Command, CommanderError } from 'commander';
 import { registerAgent } from './commands/agent.ts';
 import { registerBlocklist } from './commands/blocklist.ts';
 import { registerCheck } from './commands/check.ts';
+
 import { registerConfig } from './commands/config.ts';
+import { registerConfirm } from './commands/confirm.ts';
+
 import { registerDelist } from './commands/delist.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerDigest } from './commands/digest.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerIncidents } from './commands/incidents.ts';
 import { registerMx } from './commands/mx.ts';
@@ -24,6 +29,7 @@ export type { CliIo } from './common.ts';
 
 const EXAMPLES = `
 Examples:
+  $ relaywatch demo                                          # see it work, offline, in seconds
   $ relaywatch check --config examples/relaywatch.yaml
   $ relaywatch check --tenant contoso --json > report.json
   $ relaywatch spf contoso.com --ip 203.0.113.10
@@ -61,6 +67,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerNotify(program, io, setExit);
   registerConfig(program, io, setExit);
   registerTenants(program, io, setExit);
+  registerConfirm(program, io, setExit);
+  registerDemo(program, io, setExit);
+  registerDigest(program, io, setExit);
   return program;
 }
 

@@ -15,6 +15,7 @@
 import net from 'node:net';
 import { z } from 'zod';
 import { zoneDefinitionSchema } from '../blocklist/registry.ts';
+import { isLoopbackHost } from '../domain/ip.ts';
 import { normaliseDomainName, normaliseMailbox } from './domain-name.ts';
 import { quote } from './problems.ts';
 import { parseRelayIp } from './relay-ip.ts';
@@ -442,15 +443,23 @@ export const AlertRouteSchema = z
     teams: z.strictObject({ webhookUrl: SecretRefSchema }).optional(),
     email: EmailRouteSchema.optional(),
     webhook: z.strictObject({ url: SecretRefSchema, secret: SecretRefSchema }).optional(),
+    /** A folder: each alert as `.eml` (packet attached) and as the webhook JSON (docs/state-incidents-alerts.md). */
+    file: z
+      .strictObject({
+        dir: z.string().trim().min(1, 'must name a folder').max(1024),
+        from: MailboxSchema.optional(),
+        to: z.array(MailboxSchema).min(1).max(20).optional(),
+      })
+      .optional(),
   })
   .superRefine((r, ctx) => {
-    const channels = (['slack', 'teams', 'email', 'webhook'] as const).filter((c) => r[c] !== undefined);
+    const channels = (['slack', 'teams', 'email', 'webhook', 'file'] as const).filter((c) => r[c] !== undefined);
     if (channels.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         message:
           channels.length === 0
-            ? 'needs one channel: slack, teams, email or webhook'
+            ? 'needs one channel: slack, teams, email, webhook or file'
             : `has ${channels.join(' and ')}: one channel per route (make one route per channel)`,
       });
     }
@@ -469,6 +478,12 @@ export const AlertsSchema = z.strictObject({
     .array(RouteIdSchema)
     .max(50)
     .default(() => []),
+  /**
+   * Let Slack, Teams and webhook routes reach loopback, private, link-local and other non-public addresses, and
+   * plain http to them (a lab or a test receiver on 127.0.0.1). Default false: such destinations are refused at
+   * connect time, after DNS resolution, and Internet hosts need https.
+   */
+  allowPrivateDestinations: z.boolean().optional(),
 });
 
 const HoursSchema = z
@@ -551,6 +566,87 @@ export const TenantAlertsSchema = z.strictObject({
   minSeverity: SeverityNameSchema.optional(),
 });
 
+// ---------------------------------------------------------------------------------------------------------------
+// Probe mailbox: round-trip confirmation of probes (`relaywatch confirm`, docs/configuration.md "probeMailbox")
+
+const AUTHSERV_ID = /^[a-z0-9][a-z0-9._-]{0,252}$/;
+const probeMailboxCommon = {
+  /** A probe found later than this after sending is `delivered-late`. */
+  lateAfterMinutes: z.number().min(1).max(1440).default(10),
+  /** A probe not found this long after sending is `not-delivered`. */
+  deadlineMinutes: z.number().min(1).max(2880).default(30),
+  /** `delete` (default) removes a probe once read; `keep` leaves it (it is never looked for again). */
+  afterRead: z.enum(['delete', 'keep']).default('delete'),
+  /** Authserv-ids (a filter or MTA in front of Exchange Online) whose Authentication-Results count too. */
+  trustedAuthservIds: z
+    .array(
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .refine((v) => AUTHSERV_ID.test(v), 'must be an authserv-id such as mx.contoso.example'),
+    )
+    .max(10)
+    .default(() => []),
+};
+const appCredentials = {
+  entraTenantId: EntraTenantSchema,
+  clientId: GuidSchema,
+  clientSecret: SecretRefSchema,
+};
+
+/** Microsoft Graph, app-only (Mail.Read scoped to the mailbox by RBAC for Applications). */
+export const GraphProbeMailboxSchema = z.strictObject({
+  kind: z.literal('graph'),
+  ...probeMailboxCommon,
+  mailbox: MailboxSchema,
+  ...appCredentials,
+  /** The Graph endpoint; GCC High: https://graph.microsoft.us. */
+  endpoint: z
+    .string()
+    .trim()
+    .refine((v) => URL.canParse(v) && new URL(v).protocol === 'https:' && new URL(v).pathname === '/', {
+      message: 'must be an https:// origin such as https://graph.microsoft.com',
+    })
+    .default('https://graph.microsoft.com'),
+});
+
+/** IMAP (any mailbox; Exchange Online with auth: oauth, which needs IMAP.AccessAsApp). */
+export const ImapProbeMailboxSchema = z
+  .strictObject({
+    kind: z.literal('imap'),
+    ...probeMailboxCommon,
+    host: HostOrIpSchema,
+    port: z.number().int().min(1).max(65_535).default(993),
+    /** Implicit TLS (993); false means STARTTLS (required). */
+    secure: z.boolean().default(true),
+    user: z.string().trim().min(1).max(320),
+    auth: z.enum(['password', 'oauth']).default('password'),
+    password: SecretRefSchema.optional(),
+    entraTenantId: EntraTenantSchema.optional(),
+    clientId: GuidSchema.optional(),
+    clientSecret: SecretRefSchema.optional(),
+    /** The Junk folder's name when the server marks none with the `Junk` special-use flag. */
+    junkFolder: z.string().trim().min(1).max(200).optional(),
+  })
+  .superRefine((v, ctx) => {
+    const need =
+      v.auth === 'password' ? (['password'] as const) : (['entraTenantId', 'clientId', 'clientSecret'] as const);
+    for (const key of need) {
+      if (v[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `is required for auth: ${v.auth}` });
+    }
+  });
+
+export const ProbeMailboxSchema = z
+  .discriminatedUnion('kind', [GraphProbeMailboxSchema, ImapProbeMailboxSchema], {
+    error: (iss) => (iss.code === 'invalid_union' ? 'kind must be graph or imap' : undefined),
+  })
+  .refine((v) => v.deadlineMinutes > v.lateAfterMinutes, {
+    message: 'deadlineMinutes must be greater than lateAfterMinutes',
+    path: ['deadlineMinutes'],
+  });
+
 export const TenantSchema = z.strictObject({
   id: TenantIdSchema,
   name: displayName('the tenant name'),
@@ -564,6 +660,7 @@ export const TenantSchema = z.strictObject({
     .default(() => []),
   relay: RelayProbeSchema.optional(),
   submission: SubmissionSchema.optional(),
+  probeMailbox: ProbeMailboxSchema.optional(),
   probeRecipients: z
     .array(MailboxSchema)
     .max(LIMITS.probeRecipientsPerTenant, atMost(LIMITS.probeRecipientsPerTenant, 'probe recipients'))
@@ -606,19 +703,90 @@ export const EgressMethodSchema = z.union([
   z.strictObject({ https: HttpUrlSchema('one whose whole answer is the caller’s IP, e.g. https://api.ipify.org') }),
 ]);
 
+/** The ingest endpoint: https, or http to a loopback address only (a local test ingest). */
+const IngestUrlSchema = HttpUrlSchema('the ingest endpoint of your relaywatch deployment').refine((s) => {
+  if (!URL.canParse(s)) return true; // HttpUrlSchema said so already
+  const u = new URL(s);
+  return u.protocol !== 'http:' || isLoopbackHost(u.hostname);
+}, 'must be an https URL (http is accepted only for a loopback address such as http://127.0.0.1:8080/ingest): the report and its signature must not cross a network in clear');
+
 /** The site agent (`relaywatch agent`): who it is, where it reports, how it finds the site's public IP. */
 export const AgentSchema = z.strictObject({
   id: AgentIdSchema,
   /** The tenant this site belongs to; may be left out when the file has one tenant. */
   tenant: TenantIdSchema.optional(),
   /** Where results are posted (the ingest endpoint). Without it the agent prints its results. */
-  ingestUrl: HttpUrlSchema('the ingest endpoint of your relaywatch deployment').optional(),
+  ingestUrl: IngestUrlSchema.optional(),
   /** The per-agent HMAC secret shared with the ingest; required with ingestUrl. */
   secret: SecretRefSchema.optional(),
   /** Public-IP discovery, tried in order. Default: OpenDNS (myip.opendns.com), then Google (o-o.myaddr.l.google.com). */
   egress: z.array(EgressMethodSchema).min(1).max(8).optional(),
   intervalMinutes: z.number().min(1).max(1440).default(15),
   jitterSeconds: z.number().int().min(0).max(3600).default(60),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Weekly digest (docs/configuration.md "digest"): one contiguous block.
+
+/** An IANA time zone name the runtime knows (`Europe/London`, `America/New_York`, `UTC`). */
+export const TimeZoneSchema = z
+  .string()
+  .trim()
+  .refine((s) => {
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: s });
+      return s.length > 0;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone name, e.g. Europe/London, America/New_York or UTC');
+
+export const DIGEST_DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+
+/** Who gets a digest: mailboxes (sent through `route`'s transport) or, without `to`, the route's own recipients. */
+const DigestRecipientsSchema = z.strictObject({
+  /** An e-mail alert route id: its transport and From are used. */
+  route: TenantIdSchema.optional(),
+  to: z.array(MailboxSchema).min(1).max(20).optional(),
+});
+
+export const DigestTenantSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** The customer's IT contact(s) for the per-tenant digest. */
+  to: z.array(MailboxSchema).min(1).max(20).optional(),
+});
+
+export const DigestSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** When the scheduled digest goes out (the Lambda digest function; the CLI sends when asked). */
+  day: z.enum(DIGEST_DAYS).default('monday'),
+  time: z
+    .string()
+    .regex(/^(?:[01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time HH:MM, e.g. 08:00')
+    .default('08:00'),
+  /** Days, weeks and the 7-day strips are cut in this zone. */
+  timeZone: TimeZoneSchema.default('UTC'),
+  /** White label: the accent colour of every digest and the report (the MSP name comes from `msp.name`). */
+  accentColor: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a #RRGGBB colour, e.g. #0a5fb4')
+    .default('#0a5fb4'),
+  /** Where the MSP-wide digest goes. */
+  msp: DigestRecipientsSchema.optional(),
+  /** The e-mail alert route whose transport sends the per-tenant digests (default: `msp.route`). */
+  tenantRoute: TenantIdSchema.optional(),
+  /** Per tenant id: on/off and the customer's recipients. A tenant without recipients gets no per-tenant e-mail. */
+  tenants: z.record(TenantIdSchema, DigestTenantSchema).default(() => ({})),
+  /** A site whose relay probe has not reported for this long is listed under "agents that stopped reporting". */
+  agentSilenceHours: z
+    .number()
+    .min(1)
+    .max(24 * 14)
+    .default(24),
+  /** Certificates seen on STARTTLS that expire within this many days are a risk ahead. */
+  certificateWarningDays: z.number().int().min(1).max(365).default(21),
+  /** A link to the MSP dashboard (report page) shown in the MSP-wide digest. */
+  reportUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
 
 export const RelaywatchConfigSchema = z.strictObject({
@@ -636,6 +804,7 @@ export const RelaywatchConfigSchema = z.strictObject({
   state: StateSchema.prefault({}),
   incidents: IncidentsSchema.optional(),
   alerts: AlertsSchema.optional(),
+  digest: DigestSchema.optional(),
   tenants: z
     .array(TenantSchema)
     .min(1, 'must list at least one tenant')
@@ -659,6 +828,8 @@ export type AgentConfig = NonNullable<RelaywatchConfig['agent']>;
 export type AlertsConfig = NonNullable<RelaywatchConfig['alerts']>;
 export type AlertRouteConfig = AlertsConfig['routes'][number];
 export type IncidentsConfig = NonNullable<RelaywatchConfig['incidents']>;
+export type ProbeMailboxConfig = NonNullable<TenantConfig['probeMailbox']>;
+export type DigestConfig = z.output<typeof DigestSchema>;
 
 /** The keys each object schema allows, by path pattern (`tenants[].submission`), for "did you mean" hints. */
 export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -676,6 +847,11 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   'tenants[].submission.clientSecret': ['env', 'secret'],
   'tenants[].submission.password': ['env', 'secret'],
   'tenants[].blocklists': Object.keys(TenantBlocklistsSchema.shape),
+  'tenants[].probeMailbox': [
+    ...new Set([...Object.keys(GraphProbeMailboxSchema.shape), ...Object.keys(ImapProbeMailboxSchema.shape)]),
+  ],
+  'tenants[].probeMailbox.clientSecret': ['env', 'secret'],
+  'tenants[].probeMailbox.password': ['env', 'secret'],
   agent: Object.keys(AgentSchema.shape),
   state: Object.keys(StateSchema.shape),
   alerts: Object.keys(AlertsSchema.shape),
@@ -688,6 +864,8 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   'blocklists.custom[]': Object.keys(zoneDefinitionSchema.shape),
   'blocklists.custom[].codes.*': ['meaning', 'kind'],
   'blocklists.custom[].key': ['required', 'placement'],
+  digest: Object.keys(DigestSchema.shape),
+  'digest.msp': Object.keys(DigestRecipientsSchema.shape),
 };
 
 /** Keys that belong to one `auth` variant only, for "password is only used with auth: basic" hints. */

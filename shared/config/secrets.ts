@@ -221,13 +221,13 @@ export interface LoadSecretsOptions {
   readonly readFile?: (path: string, limit: number) => Promise<Uint8Array>;
   /** File mode bits (default `fs.stat`); `undefined` skips the permission check. */
   readonly mode?: (path: string) => Promise<number | undefined>;
-  /** Default `process.platform`; no permission check on win32 (its ACLs are not mode bits). */
+  /** Default `process.platform`; on win32 the ACLs are not read (a warning says so). */
   readonly platform?: string;
 }
 
 /**
- * Read a secrets file. A file other users can read or write comes back with a warning (the secrets are only as safe
- * as the file).
+ * Read a secrets file. A file its group or other users can read or write comes back with a warning (the secrets are
+ * only as safe as the file); on Windows, a warning that its ACLs were not checked.
  * @throws ConfigError for a missing, unreadable, oversized or invalid file.
  */
 export async function loadSecretsFile(
@@ -261,12 +261,21 @@ export async function loadSecretsFile(
   }
   const secrets = parseSecretsFile(text, path);
   const warnings: ConfigProblem[] = [];
-  if ((options.platform ?? process.platform) !== 'win32') {
+  if ((options.platform ?? process.platform) === 'win32') {
+    // Windows keeps access in ACLs, which mode bits do not show and which this check does not read
+    warnings.push({
+      path: '',
+      message: `the permissions of the secrets file ${path} are not checked on Windows: make sure only the service account and Administrators can read it (icacls "${path}" /inheritance:r /grant:r "<service account>:R" "BUILTIN\\Administrators:F")`,
+      severity: 'warning',
+    });
+  } else {
     const mode = await (options.mode ?? (async (p: string) => (await fsStat(p)).mode))(path);
-    if (mode !== undefined && (mode & 0o006) !== 0) {
+    if (mode !== undefined && (mode & 0o077) !== 0) {
+      const who = (mode & 0o007) !== 0 ? 'every user on this machine' : 'the members of its group';
+      const what = mode & 0o022 ? 'writable' : 'readable';
       warnings.push({
         path: '',
-        message: `the secrets file ${path} is ${mode & 0o002 ? 'writable' : 'readable'} by every user on this machine (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); restrict it: chmod 600 ${path}`,
+        message: `the secrets file ${path} is ${what} by ${who} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); restrict it to its owner: chmod 600 ${path}`,
         severity: 'warning',
       });
     }

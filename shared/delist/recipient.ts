@@ -47,18 +47,31 @@ export function acceptableMicrosoftAddress(value: string): string | null {
   return ALLOWED_RECIPIENT_DOMAINS.includes(domain) ? address : null;
 }
 
-/** Tokens that look like addresses, cut at white space and the punctuation that surrounds addresses in prose. */
-const ADDRESS_TOKEN = /[^\s<>()[\]{},;:"'`]+@[^\s<>()[\]{},;:"'`]+/g;
+/**
+ * Tokens: runs of characters other than white space and the punctuation that surrounds addresses in prose. A token
+ * that holds an `@` is a candidate address. Splitting first and looking for `@` with `includes` is linear; the former
+ * single pattern `[^…]+@[^…]+` backtracked quadratically over a long run without `@` (65 KB took 2 s).
+ */
+const TOKEN_SEPARATORS = /[\s<>()[\]{},;:"'`]+/;
+/** Longer than any address we accept (254), so such a token is skipped without further work. */
+const MAX_TOKEN = 320;
 
 /** Every acceptable Microsoft address the reply names, in order, without duplicates. */
 export function microsoftAddressesIn(reply: string): string[] {
   const found: string[] = [];
-  for (const match of reply.matchAll(ADDRESS_TOKEN)) {
-    const token = match[0].replace(/[.]+$/, '');
+  for (const raw of reply.split(TOKEN_SEPARATORS)) {
+    if (raw.length > MAX_TOKEN || !raw.includes('@')) continue;
+    const token = trimTrailingDots(raw);
     const address = acceptableMicrosoftAddress(token);
     if (address !== null && !found.includes(address)) found.push(address);
   }
   return found;
+}
+
+function trimTrailingDots(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '.') end--;
+  return text.slice(0, end);
 }
 
 /** The first enhanced status code (class 4 or 5) in the reply. */
@@ -86,7 +99,7 @@ export function chooseRecipient(reply: string): RecipientChoice {
  */
 export function portalUrl(reply: string): string {
   for (const m of reply.matchAll(/https:\/\/sender\.office\.com(\/[A-Za-z0-9/_\-.~%?=&]*)?/gi)) {
-    const path = (m[1] ?? '/').replace(/[.]+$/, '');
+    const path = trimTrailingDots(m[1] ?? '/');
     if (path.length <= 200) return `https://sender.office.com${path === '' ? '/' : path}`;
   }
   return SENDER_PORTAL_URL;

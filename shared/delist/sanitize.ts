@@ -2,7 +2,7 @@
  * Making untrusted text (SMTP replies, DNSBL TXT reasons, tenant names from config) safe for each output:
  * a mail header, a plain-text body, Markdown and HTML.
  */
-import { isUnsafeCodePoint } from '../domain/unsafe-text.ts';
+import { isUnsafeCodePoint, trimEndOf } from '../domain/unsafe-text.ts';
 
 /** Replace every unsafe character (keeping LF and TAB when `keepLines`) by what `by` returns. */
 function replaceUnsafe(value: string, keepLines: boolean, by: (c: string, cp: number) => string): string {
@@ -33,11 +33,14 @@ export function oneLine(value: string, max = 200): string {
  * terminal or reorder the text on screen).
  */
 export function quotableBlock(value: string, maxChars = 20_000): string {
-  const normalised = replaceUnsafe(
-    value.replace(/\r\n?/g, '\n'),
-    true,
-    (_c, cp) => `<U+${cp.toString(16).toUpperCase().padStart(4, '0')}>`,
-  ).replace(/\n+$/, '');
+  const normalised = trimEndOf(
+    replaceUnsafe(
+      value.replace(/\r\n?/g, '\n'),
+      true,
+      (_c, cp) => `<U+${cp.toString(16).toUpperCase().padStart(4, '0')}>`,
+    ),
+    '\n',
+  );
   return normalised.length > maxChars ? `${normalised.slice(0, maxChars)}\n<… truncated>` : normalised;
 }
 

@@ -85,3 +85,11 @@ export function expandEntry(entry: string, max = 256): string[] {
   }
   return out;
 }
+
+/** `localhost`, 127.0.0.0/8 or ::1 (as a URL's hostname gives them): the only hosts plain http may go to. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
+  return h === '::1' || h === '::ffff:127.0.0.1' || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(h);
+}

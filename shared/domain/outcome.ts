@@ -15,7 +15,8 @@ export type CheckKind =
   | 'domain-blocklist'
   | 'submission'
   | 'probe-submission'
-  | 'probe-relay';
+  | 'probe-relay'
+  | 'probe-confirmation';
 
 /** JSON-safe evidence attached to a finding. */
 export type Evidence = { readonly [key: string]: JsonValue };

@@ -16,3 +16,13 @@ export function isUnsafeCodePoint(cp: number): boolean {
     cp === 0xfeff
   );
 }
+
+/**
+ * `text` without the trailing characters that are in `chars`. Linear, unlike `text.replace(/[…]+$/, '')`, which
+ * V8 retries from every position of a long run that is not at the end (quadratic: 100 KB of spaces took seconds).
+ */
+export function trimEndOf(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text[end - 1] as string)) end--;
+  return end === text.length ? text : text.slice(0, end);
+}

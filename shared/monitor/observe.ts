@@ -13,6 +13,7 @@
  * JSON (`AlertContent`), bounded so it always fits the incident record.
  */
 import { createHash } from 'node:crypto';
+import { confirmationObservations } from '../confirm/outcome.ts';
 import { SENDER_PORTAL_URL } from '../delist/recipient.ts';
 import type { CheckOutcome, CheckStatus, Finding, JsonValue } from '../domain/outcome.ts';
 import type { Observation } from '../incidents/policy.ts';
@@ -497,6 +498,7 @@ export function observe(
         observations.push(probeObservation(t, c, run, run.relayIps?.(t.id) ?? []));
       }
     }
+    observations.push(...confirmationObservations(t.id, t.checks, run));
   }
   return { checks, observations };
 }

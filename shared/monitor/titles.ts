@@ -103,6 +103,13 @@ export const FINDING_TITLES: Readonly<Record<string, Title>> = {
   // Probes
   'probe-ok': S((m) => `Probe from ${m} was accepted`),
   'probe-not-run': S((m) => `Probe from ${m} could not be run`),
+  // Probe confirmation (the subject is the probe path, `submission:app@contoso.com`)
+  delivered: S((p) => `Probe on ${p} arrived in the mailbox`),
+  'delivered-late': S((p) => `Probe on ${p} arrived late`),
+  'delivered-junk': S((p) => `Probe on ${p} was delivered to Junk Email`),
+  'auth-failing': S((p) => `Probe on ${p} arrived failing SPF or DMARC`),
+  'not-delivered': S((p) => `Probe on ${p} was accepted but never arrived`),
+  'confirmation-unknown': S((p) => `Probe on ${p} could not be looked for in the mailbox`),
   // Site agent
   'agent-egress-ip-ok': S((t) => `${t}: the site sends from a configured relay IP`),
   'agent-egress-ip-changed': S((t, i) => `${t}: the site's public IP changed${i.ips[0] ? ` to ${i.ips[0]}` : ''}`),

@@ -7,7 +7,7 @@
 
 export type AlertKind = 'opened' | 'reminder' | 'escalated' | 'resolved' | 'flapping' | 'test';
 export type AlertSeverity = 'critical' | 'warning' | 'info';
-export type Channel = 'slack' | 'teams' | 'email' | 'webhook';
+export type Channel = 'slack' | 'teams' | 'email' | 'webhook' | 'file';
 
 export const ALERT_KINDS: readonly AlertKind[] = ['opened', 'reminder', 'escalated', 'resolved', 'flapping', 'test'];
 

@@ -422,11 +422,18 @@ export function sesFailure(error: unknown, where: string, timeoutMs: number, sec
 }
 
 function bareAddress(value: string): string {
-  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(value);
-  return (angle?.[1] ?? value).trim();
+  // the first <…> holding no white space and an inner "@"; found pair by pair, as /<([^<>\s]+@[^<>\s]+)>/ was
+  // quadratic on a long run of "<@@@…"
+  for (const m of value.matchAll(/<([^<>]*)>/g)) {
+    const inner = m[1] as string;
+    const at = inner.indexOf('@', 1);
+    if (at > 0 && at < inner.length - 1 && !/\s/.test(inner)) return inner.trim();
+  }
+  return value.trim();
 }
 
-function mailOptions(message: AlertEmail) {
+/** The message as nodemailer takes it (also what the `file` channel composes its `.eml` from). */
+export function mailOptions(message: AlertEmail) {
   return {
     from: message.from,
     to: [...message.to],
@@ -471,6 +478,11 @@ export class EmailNotifier implements Notifier {
     } catch (error) {
       return { ok: false, retryable: false, error: `email: could not build the message (${(error as Error).name})` };
     }
+    return this.deliver(message);
+  }
+
+  /** Send a message built elsewhere (the weekly digest) through this route's transport. */
+  async deliver(message: AlertEmail): Promise<SendResult> {
     if (message.to.length === 0) return { ok: false, retryable: false, error: 'email: no recipients configured' };
     const t = this.#options.transport;
     return t.kind === 'smtp' ? this.#sendSmtp(t, message) : this.#sendSes(t, message);

@@ -13,7 +13,7 @@
  *   control removed, white space collapsed, length capped: a value can never start another header.
  * - `cap`: a length limit (UTF-16 code units, the stricter measure) with an ellipsis, never splitting a surrogate pair.
  */
-import { isUnsafeCodePoint } from '../domain/unsafe-text.ts';
+import { isUnsafeCodePoint, trimEndOf } from '../domain/unsafe-text.ts';
 
 /**
  * Untrusted text with its control characters dealt with. `multiline`: CRLF/CR become LF, LF and TAB are kept, other
@@ -29,7 +29,14 @@ export function clean(value: string, multiline = false): string {
     else if (multiline && (cp === 0x0a || cp === 0x09)) out += c;
     else out += multiline ? '' : ' ';
   }
-  return multiline ? out.replace(/[ \t]+$/gm, '').replace(/\s+$/, '') : out.replace(/\s+/g, ' ').trim();
+  // per-line trimming by hand: /[ \t]+$/gm and /\s+$/ are quadratic on a long run of spaces not at the end
+  if (multiline)
+    return out
+      .split('\n')
+      .map((line) => trimEndOf(line, ' \t'))
+      .join('\n')
+      .trimEnd();
+  return out.replace(/\s+/g, ' ').trim();
 }
 
 /**

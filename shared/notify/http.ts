@@ -1,10 +1,44 @@
 /**
- * The HTTP side the Teams and generic webhook notifiers share: POST a JSON body with undici's fetch and a timeout,
- * and turn every outcome into a `SendResult` whose error shows only the endpoint's scheme and host.
+ * The HTTP side the Slack, Teams and generic webhook notifiers share: POST a JSON body with undici's fetch and a
+ * timeout, and turn every outcome into a `SendResult` whose error shows only the endpoint's scheme and host.
+ *
+ * Bounds: at most `MAX_RESPONSE_BYTES` of a response body are read (the rest is cancelled, never downloaded), and only
+ * that is cleaned for the error snippet: a 64 MiB error body costs a few KiB. Every connection goes through the
+ * destination guard (destination.ts): no loopback, private or metadata address unless the policy allows it, and
+ * https for Internet hosts.
  */
-import { type Dispatcher, fetch } from 'undici';
+import { type Dispatcher, fetch, Response } from 'undici';
 import { endpointLabel, isRetryableStatus, type SendResult } from './alert.ts';
+import { type DestinationPolicy, refusalIn, sharedGuardedAgent } from './destination.ts';
 import { clean } from './escape.ts';
+
+/** Largest part of a response body read; enough for any error a webhook service returns. */
+export const MAX_RESPONSE_BYTES = 4096;
+
+/**
+ * At most `max` bytes of a body as text; the stream is cancelled after that, so the rest is never read. A cut inside
+ * a multi-byte character gives one U+FFFD at the end.
+ */
+export async function readBounded(
+  body: ReadableStream<Uint8Array> | null,
+  max: number = MAX_RESPONSE_BYTES,
+): Promise<string> {
+  if (body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+}
 
 export interface PostJsonOptions {
   /** Used in error messages: `teams`, `webhook`. */
@@ -13,7 +47,8 @@ export interface PostJsonOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Statuses that count as delivered (default: any 2xx). */
   readonly accept?: (status: number) => boolean;
-  readonly dispatcher?: Dispatcher;
+  /** Where the request may go (default: public Internet hosts over https only). */
+  readonly destinations?: DestinationPolicy;
 }
 
 /** The socket/DNS/TLS code under undici's `fetch failed` (ECONNREFUSED, ENOTFOUND, UND_ERR_…), if any. */
@@ -55,6 +90,9 @@ function failure(retryable: boolean, error: string): SendResult {
 /** A request that threw (no HTTP status): timeout, refused, DNS, TLS… all retryable, URL never shown. */
 export function requestFailure(channel: string, url: string, timeoutMs: number, error: unknown): SendResult {
   const where = endpointLabel(url);
+  const refused = refusalIn(error);
+  // not retryable: the same URL is refused next cycle too, until the config changes
+  if (refused !== null) return failure(false, `${channel}: ${where}: ${refused.message}`);
   const name = error !== null && typeof error === 'object' ? (error as { name?: unknown }).name : undefined;
   if (name === 'TimeoutError' || name === 'AbortError') {
     return failure(true, `${channel}: no answer from ${where} within ${timeoutMs} ms`);
@@ -84,13 +122,31 @@ export async function postJson(url: string, body: string, options: PostJsonOptio
       body,
       redirect: 'manual',
       signal,
-      ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+      dispatcher: sharedGuardedAgent(options.destinations),
     });
-    const text = await res.text().catch(() => '');
+    const text = await readBounded(res.body).catch(() => '');
     if (accept(res.status)) return { ok: true, detail: `HTTP ${res.status}` };
     return statusFailure(options.channel, url, res.status, text);
   } catch (error) {
     if (signal.aborted) return requestFailure(options.channel, url, options.timeoutMs, signal.reason);
     return requestFailure(options.channel, url, options.timeoutMs, error);
   }
+}
+
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * A fetch for libraries that take one (`@slack/webhook`): undici's fetch through the destination guard, whose
+ * response carries at most `MAX_RESPONSE_BYTES` of the body, so the library's `response.text()` cannot read more.
+ */
+export function boundedFetch(policy: DestinationPolicy = {}, dispatcher?: Dispatcher) {
+  return async (url: string | URL, init?: Parameters<typeof fetch>[1]): Promise<Response> => {
+    const res = await fetch(url, { ...init, dispatcher: dispatcher ?? sharedGuardedAgent(policy) });
+    const text = await readBounded(res.body);
+    return new Response(NULL_BODY_STATUSES.has(res.status) ? null : text, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+  };
 }

@@ -7,9 +7,11 @@
  * 3000, at most 5 link buttons, evidence capped at 2,500 characters.
  *
  * `SlackNotifier` posts with `@slack/webhook`'s `IncomingWebhook` (v8: uses `fetch`, any http(s) URL, `timeout`
- * option, no retries by default, `redirect: 'error'`).
+ * option, no retries by default, `redirect: 'error'`), given our `boundedFetch`: the destination guard and at most
+ * 4 KiB of the response body (the library reads the whole body of an error otherwise).
  */
 import {
+  type FetchFunction,
   IncomingWebhook,
   IncomingWebhookHTTPError,
   IncomingWebhookRequestError,
@@ -28,8 +30,9 @@ import {
   safeHttpUrl,
   statusWord,
 } from './alert.ts';
+import type { DestinationPolicy } from './destination.ts';
 import { clean, slackCodeBlock, slackMrkdwn, slackPlain } from './escape.ts';
-import { requestFailure, statusFailure } from './http.ts';
+import { boundedFetch, requestFailure, statusFailure } from './http.ts';
 
 export interface SlackPlainText {
   readonly type: 'plain_text';
@@ -225,16 +228,20 @@ export interface SlackNotifierOptions {
   readonly webhookUrl: string;
   /** Default 10 s. */
   readonly timeoutMs?: number;
+  /** Where it may post (default: public Internet hosts over https only; a lab allows private addresses). */
+  readonly destinations?: DestinationPolicy;
 }
 
 export class SlackNotifier implements Notifier {
   readonly channel = 'slack' as const;
   readonly #url: string;
   readonly #timeoutMs: number;
+  readonly #destinations: DestinationPolicy;
 
   constructor(options: SlackNotifierOptions) {
     this.#url = options.webhookUrl;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#destinations = options.destinations ?? {};
   }
 
   async send(alert: Alert): Promise<SendResult> {
@@ -243,7 +250,10 @@ export class SlackNotifier implements Notifier {
     }
     try {
       const message = buildSlackMessage(alert);
-      const webhook = new IncomingWebhook(this.#url, { timeout: this.#timeoutMs });
+      const webhook = new IncomingWebhook(this.#url, {
+        timeout: this.#timeoutMs,
+        fetch: boundedFetch(this.#destinations) as unknown as FetchFunction,
+      });
       // Our readonly Block Kit types are a subset of @slack/types' (mutable) ones.
       const result = await webhook.send(message as unknown as IncomingWebhookSendArguments);
       return { ok: true, detail: `slack: accepted (${clean(result.text).slice(0, 40)})` };

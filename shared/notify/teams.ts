@@ -25,6 +25,7 @@ import {
   safeHttpUrl,
   statusWord,
 } from './alert.ts';
+import type { DestinationPolicy } from './destination.ts';
 import { cardText, clean } from './escape.ts';
 import { postJson } from './http.ts';
 
@@ -204,16 +205,20 @@ export interface TeamsNotifierOptions {
   readonly webhookUrl: string;
   /** Default 10 s. */
   readonly timeoutMs?: number;
+  /** Where it may post (default: public Internet hosts over https only; a lab allows private addresses). */
+  readonly destinations?: DestinationPolicy;
 }
 
 export class TeamsNotifier implements Notifier {
   readonly channel = 'teams' as const;
   readonly #url: string;
   readonly #timeoutMs: number;
+  readonly #destinations: DestinationPolicy | undefined;
 
   constructor(options: TeamsNotifierOptions) {
     this.#url = options.webhookUrl;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#destinations = options.destinations;
   }
 
   async send(alert: Alert): Promise<SendResult> {
@@ -230,6 +235,7 @@ export class TeamsNotifier implements Notifier {
       channel: 'teams',
       timeoutMs: this.#timeoutMs,
       accept: (status) => status === 200 || status === 202 || (status >= 200 && status < 300),
+      ...(this.#destinations ? { destinations: this.#destinations } : {}),
     });
   }
 }

@@ -22,6 +22,7 @@ import {
   type SendResult,
   safeHttpUrl,
 } from './alert.ts';
+import type { DestinationPolicy } from './destination.ts';
 import { postJson } from './http.ts';
 
 export type WebhookEventType = `relaywatch.incident.${AlertKind}`;
@@ -160,6 +161,8 @@ export interface WebhookNotifierOptions {
   readonly timeoutMs?: number;
   /** For tests: the signing time. */
   readonly clock?: () => Date;
+  /** Where it may post (default: public Internet hosts over https only; a lab allows private addresses). */
+  readonly destinations?: DestinationPolicy;
 }
 
 /** True when `secret` is `whsec_` followed by non-empty standard base64. */
@@ -173,12 +176,14 @@ export class WebhookNotifier implements Notifier {
   readonly #secret: string;
   readonly #timeoutMs: number;
   readonly #clock: () => Date;
+  readonly #destinations: DestinationPolicy | undefined;
 
   constructor(options: WebhookNotifierOptions) {
     this.#url = options.url;
     this.#secret = options.secret;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#clock = options.clock ?? (() => new Date());
+    this.#destinations = options.destinations;
   }
 
   async send(alert: Alert): Promise<SendResult> {
@@ -198,6 +203,7 @@ export class WebhookNotifier implements Notifier {
       channel: 'webhook',
       timeoutMs: this.#timeoutMs,
       headers: signed.headers,
+      ...(this.#destinations ? { destinations: this.#destinations } : {}),
     });
     return result.ok
       ? { ok: true, detail: `${result.detail ?? 'delivered'} (${signed.headers['webhook-id']})` }

@@ -56,6 +56,11 @@ export interface DnsAnswer<T extends RecordType> extends ResultBase {
   readonly cnameChain: readonly string[];
   /** The smallest TTL among the records and the CNAMEs followed: how long the whole answer may be cached. */
   readonly ttl: number;
+  /**
+   * The AA bit of the response, when the adapter read one (wire-format adapters do; a cached answer keeps the bit it
+   * was received with). Egress discovery requires it: an answer without it did not come from the service's server.
+   */
+  readonly authoritative?: boolean;
 }
 
 /** The name exists but has no records of this type. `ttl` is the negative-caching TTL from the SOA when given. */

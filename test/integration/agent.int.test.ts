@@ -12,13 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeDocument } from '../../shared/cli/probe-render.ts';
 import { MemoryReplayGuard, verifyRequest } from '../../shared/ingest/signature.ts';
 import type { AgentReport } from '../../shared/use-cases/agent-cycle.ts';
-import { type DnsServer, dnsServer } from '../support/answer-dns.ts';
+import { type DnsServer, dnsServer, type IpEchoServer, ipEchoServer } from '../support/answer-dns.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
 import { makeSelfSignedCert } from '../support/tls-cert.ts';
 
-const SECRET = 'CANARY-agent-secret-3d9f0b';
+/** An agent secret of the required form (rwas_ + ≥ 32 bytes base64url), recognisable as a canary. */
+const OTHER_SECRET = `rwas_${'o'.repeat(43)}`;
+const SECRET = 'rwas_CANARY-agent-secret-3d9f0b-0123456789abcdefghij';
 const root = new URL('../../', import.meta.url).pathname;
 
 interface Ingest extends Receiver {
@@ -30,11 +32,13 @@ interface Ingest extends Receiver {
 async function receiver(): Promise<Ingest> {
   const replay = new MemoryReplayGuard();
   const rejected: string[] = [];
-  const r = await startReceiver('/ingest', async (body, headers) => {
+  const r = await startReceiver('/ingest', async (body, headers, req) => {
     const v = await verifyRequest({
       headers: headers as Record<string, string>,
       body,
-      secretsFor: async (id) => (id === 'contoso-hq' ? [SECRET] : []),
+      request: { method: req.method ?? '', host: req.headers.host ?? '', path: req.url ?? '' },
+      sourceIp: req.socket.remoteAddress ?? null,
+      agentFor: async (id) => (id === 'contoso-hq' ? { tenantId: 'contoso', secrets: [SECRET] } : null),
       replay,
     });
     if (v.ok) return null;
@@ -47,6 +51,7 @@ async function receiver(): Promise<Ingest> {
 
 let dir: string;
 let dns: DnsServer;
+let echo: IpEchoServer;
 let lab: SmtpLab;
 let ingest: Ingest;
 
@@ -67,6 +72,7 @@ ${
   tenant: contoso
 ${opts.ingest === false ? '' : `  ingestUrl: ${ingest.url}\n`}${opts.secret === false ? '' : '  secret: { env: LAB_AGENT_SECRET }\n'}  egress:
     - { dns: myip.opendns.com, type: A, server: "${dns.spec}" }
+    - { https: "${echo.url}" }
   intervalMinutes: 15
   jitterSeconds: 0
 `
@@ -109,10 +115,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rw-agent-'));
   const cert = await makeSelfSignedCert(dir);
   dns = await dnsServer([{ type: 'A', data: '198.51.100.77' }]);
+  echo = await ipEchoServer('198.51.100.77');
   lab = await startSmtpLab({ starttls: false }, cert);
   ingest = await receiver();
 });
 afterAll(async () => {
+  await echo?.close();
   await lab?.stop();
   await dns?.close();
   await ingest?.close();
@@ -134,7 +142,8 @@ describe('relaywatch agent --once', () => {
     expect(doc.egress).toMatchObject({
       ok: true,
       ip: '198.51.100.77',
-      method: `dns:myip.opendns.com@127.0.0.1:${dns.port}`,
+      method: `dns:myip.opendns.com@127.0.0.1:${dns.port} + ${echo.url}`,
+      confirmedBy: [`dns:myip.opendns.com@127.0.0.1:${dns.port}`, echo.url],
     });
     expect(doc.findings.map((f) => f.code)).toEqual(['agent-egress-ip-ok']);
     expect(doc.probe.diagnosis.id).toBe('ok');
@@ -179,11 +188,11 @@ describe('relaywatch agent --once', () => {
 
   it('an ingest that refuses the signature: not retried, exit 3 with the reason on stderr', async () => {
     const path = await siteFile('wrong-secret.yaml', config({ relayIps: '198.51.100.77' }));
-    const r = await cli(['agent', '--config', path, '--once', ...labArgs()], { LAB_AGENT_SECRET: 'not-the-secret' });
+    const r = await cli(['agent', '--config', path, '--once', ...labArgs()], { LAB_AGENT_SECRET: OTHER_SECRET });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/not posted after 1 attempt\(s\): .*401/);
-    expect(ingest.rejected.at(-1)).toBe('bad-signature');
-    expect(r.stderr).not.toContain('not-the-secret');
+    expect(ingest.rejected.at(-1)).toBe('unauthorized');
+    expect(r.stderr).not.toContain(OTHER_SECRET);
   });
 
   it('configuration gaps are exit 3 with what to add', async () => {
@@ -209,6 +218,29 @@ describe('relaywatch agent --once', () => {
     );
     expect(unset.code).toBe(3);
     expect(unset.stderr).toMatch(/agent\.secret: environment variable LAB_AGENT_SECRET is not set/);
+    const before = ingest.bodies.length;
+    const weak = await cli(
+      ['agent', '--config', await siteFile('weak.yaml', config({ relayIps: '198.51.100.77' })), '--once'],
+      { LAB_AGENT_SECRET: 'hunter2-is-not-a-secret' },
+    );
+    expect(weak.code).toBe(3);
+    expect(weak.stderr).toMatch(
+      /agent\.secret: an agent secret starts with rwas_ \(generate one with: relaywatch agent secret\)/,
+    );
+    expect(weak.stderr).not.toContain('hunter2');
+    expect(ingest.bodies.length).toBe(before);
+  });
+
+  it('agent secret prints a new rwas_ secret of 32 random bytes, bare or as JSON', async () => {
+    const one = await cli(['agent', 'secret'], {});
+    const two = await cli(['agent', 'secret', '--json'], {});
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/^rwas_[A-Za-z0-9_-]{43}\n$/);
+    expect(Buffer.from(one.stdout.trim().slice(5), 'base64url')).toHaveLength(32);
+    const parsed = JSON.parse(two.stdout) as { secret: string };
+    expect(parsed.secret).toMatch(/^rwas_[A-Za-z0-9_-]{43}$/);
+    expect(parsed.secret).not.toBe(one.stdout.trim());
+    expect(one.stderr).toBe('');
   });
 });
 

@@ -406,7 +406,7 @@ describe('relaywatch CLI without DNS servers', () => {
     expect(bad.stderr).toMatch(/invalid store "redis:localhost": unknown backend\. Accepted forms: sqlite:PATH/);
   });
 
-  it('the real command finishes quickly with unknown verdicts when no resolver answers (npm start offline)', async () => {
+  it('the real command finishes quickly with unknown verdicts when no resolver answers (the example config offline)', async () => {
     const port = await freePort();
     const started = Date.now();
     const r = spawnSync(

@@ -61,6 +61,7 @@ blocklists:
 incidents:
   flapping: null
 alerts:
+  allowPrivateDestinations: true # the receivers listen on 127.0.0.1
   routes:
     - id: noc-slack
       slack: { webhookUrl: { env: LAB_SLACK_URL } }

@@ -22,31 +22,92 @@ describe('egress IP discovery', () => {
   afterEach(async () => {
     for (const c of cleanup.splice(0)) await c();
   });
-  const serve = async (answers: readonly Answer[]) => {
-    const s = await dnsServer(answers);
+  const serve = async (answers: readonly Answer[], options: { authoritative?: boolean } = {}) => {
+    const s = await dnsServer(answers, options);
     cleanup.push(() => s.close());
     return s;
   };
+  /** An "https" method on 127.0.0.1 (plain http is allowed to loopback) whose whole body is `ip`. */
+  const web = async (ip: string): Promise<EgressMethod & { kind: 'https' }> => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`${ip}\n`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    return { kind: 'https', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+  };
 
-  it('has OpenDNS then Google as defaults, labelled by name and server', () => {
+  it('has OpenDNS, AWS, Google and ipify as defaults, DNS and HTTPS alternating', () => {
     expect(DEFAULT_EGRESS_METHODS.map(methodLabel)).toEqual([
       'dns:myip.opendns.com@208.67.222.222',
+      'https://checkip.amazonaws.com/',
       'dns:o-o.myaddr.l.google.com@216.239.32.10',
+      'https://api.ipify.org/',
     ]);
-    expect(DEFAULT_EGRESS_METHODS.map((m) => m.kind === 'dns' && m.type)).toEqual(['A', 'TXT']);
+    expect(DEFAULT_EGRESS_METHODS.map((m) => m.kind)).toEqual(['dns', 'https', 'dns', 'https']);
   });
 
-  it('takes the A answer for myip.opendns.com', async () => {
-    const server = await serve([{ type: 'A', data: '198.51.100.77' }]);
+  it('could not determine when a non-authoritative server answers for OpenDNS (an intercepting firewall)', async () => {
+    const interceptor = await serve([{ type: 'A', data: '203.0.113.66' }], { authoritative: false });
     const result = await discoverEgressIp(
-      [{ kind: 'dns', name: 'myip.opendns.com', type: 'A', server: server.spec }],
+      [{ kind: 'dns', name: 'myip.opendns.com', type: 'A', server: interceptor.spec }, await web('198.51.100.10')],
+      deps,
+    );
+    expect(result.ok).toBe(false);
+    expect(result.attempts[0]).toMatchObject({ outcome: 'failed' });
+    expect(result.attempts[0]?.detail).toMatch(/not authoritative \(no AA bit\)/);
+    expect(result.attempts.at(-1)).toMatchObject({ method: 'cross-check', outcome: 'failed' });
+    expect(result.attempts.at(-1)?.detail).toMatch(
+      /could not determine: only http:\/\/127\.0\.0\.1:\d+\/ named 198\.51\.100\.10/,
+    );
+    expect(JSON.stringify(result)).not.toMatch(/"ip":"203\.0\.113\.66"/);
+  });
+
+  it('could not determine when an interceptor sets the AA bit but HTTPS sees another address', async () => {
+    const liar = await serve([{ type: 'A', data: '203.0.113.66' }]);
+    const result = await discoverEgressIp(
+      [{ kind: 'dns', name: 'myip.opendns.com', type: 'A', server: liar.spec }, await web('198.51.100.10')],
+      deps,
+    );
+    expect(result.ok).toBe(false);
+    expect(result.attempts.at(-1)?.detail).toMatch(
+      /the methods disagree \(203\.0\.113\.66 from dns:.*, 198\.51\.100\.10 from http/,
+    );
+  });
+
+  it('does not count two DNS answers without HTTPS as a confirmation', async () => {
+    const a = await serve([{ type: 'A', data: '198.51.100.77' }]);
+    const b = await serve([{ type: 'TXT', data: ['198.51.100.77'] }]);
+    const result = await discoverEgressIp(
+      [
+        { kind: 'dns', name: 'myip.opendns.com', type: 'A', server: a.spec },
+        { kind: 'dns', name: 'o-o.myaddr.l.google.com', type: 'TXT', server: b.spec },
+      ],
+      deps,
+    );
+    expect(result.ok).toBe(false);
+    expect(result.attempts.at(-1)?.detail).toMatch(/two methods, one over HTTPS, agree/);
+  });
+
+  it('refuses plain http to a host that is not loopback', async () => {
+    const result = await discoverEgressIp([{ kind: 'https', url: 'http://ifconfig.example/ip' }], deps);
+    expect(result.attempts[0]?.detail).toMatch(/https:, or http: to a loopback address/);
+  });
+
+  it('takes the A answer for myip.opendns.com once HTTPS confirms it', async () => {
+    const server = await serve([{ type: 'A', data: '198.51.100.77' }]);
+    const confirm = await web('198.51.100.77');
+    const result = await discoverEgressIp(
+      [{ kind: 'dns', name: 'myip.opendns.com', type: 'A', server: server.spec }, confirm],
       deps,
     );
     expect(result).toMatchObject({
       ok: true,
       ip: '198.51.100.77',
-      method: `dns:myip.opendns.com@127.0.0.1:${server.port}`,
-      attempts: [{ outcome: 'ok' }],
+      method: `dns:myip.opendns.com@127.0.0.1:${server.port} + ${confirm.url}`,
+      confirmedBy: [`dns:myip.opendns.com@127.0.0.1:${server.port}`, confirm.url],
+      attempts: [{ outcome: 'ok' }, { outcome: 'ok' }],
     });
     expect(server.questions).toEqual(['myip.opendns.com A']);
   });
@@ -57,13 +118,14 @@ describe('egress IP discovery', () => {
     const methods: EgressMethod[] = [
       { kind: 'dns', name: 'myip.opendns.com', type: 'A', server: `udp://127.0.0.1:${dead}` },
       { kind: 'dns', name: 'o-o.myaddr.l.google.com', type: 'TXT', server: google.spec },
+      await web('203.0.113.9'),
     ];
     const result = await discoverEgressIp(methods, deps);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.ip).toBe('203.0.113.9');
-    expect(result.method).toBe(`dns:o-o.myaddr.l.google.com@127.0.0.1:${google.port}`);
-    expect(result.attempts).toHaveLength(2);
+    expect(result.confirmedBy[0]).toBe(`dns:o-o.myaddr.l.google.com@127.0.0.1:${google.port}`);
+    expect(result.attempts).toHaveLength(3);
     expect(result.attempts[0]).toMatchObject({ method: `dns:myip.opendns.com@127.0.0.1:${dead}`, outcome: 'failed' });
     expect(result.attempts[0]?.detail).toMatch(/could not be reached|no answer/);
     expect(result.attempts[1]).toMatchObject({ outcome: 'ok' });
@@ -76,7 +138,8 @@ describe('egress IP discovery', () => {
       deps,
     );
     expect(result.ok).toBe(false);
-    expect(result.attempts).toHaveLength(1);
+    expect(result.attempts).toHaveLength(2);
+    expect(result.attempts[1]?.detail).toMatch(/none of the 1 method\(s\) gave a usable address/);
     expect(result.attempts[0]?.outcome).toBe('failed');
     expect(result.attempts[0]?.detail).toContain('"10.1.2.3"');
     expect(result.attempts[0]?.detail).toMatch(/private address/);
@@ -98,7 +161,7 @@ describe('egress IP discovery', () => {
       deps,
     );
     expect(result.ok).toBe(false);
-    expect(result.attempts.map((a) => a.outcome)).toEqual(['failed', 'failed', 'failed']);
+    expect(result.attempts.map((a) => a.outcome)).toEqual(['failed', 'failed', 'failed', 'failed']);
     expect(result.attempts[0]?.detail).toMatch(/loopback/);
     expect(result.attempts[1]?.detail).toMatch(/carrier-grade NAT/);
     expect(result.attempts[2]?.detail).toMatch(/several different addresses: "198\.51\.100\.1", "198\.51\.100\.2"/);
@@ -110,7 +173,7 @@ describe('egress IP discovery', () => {
       { type: 'TXT', data: ['2001:db8::77'] },
     ]);
     const result = await discoverEgressIp(
-      [{ kind: 'dns', name: 'o-o.myaddr.l.google.com', type: 'TXT', server: server.spec }],
+      [{ kind: 'dns', name: 'o-o.myaddr.l.google.com', type: 'TXT', server: server.spec }, await web('2001:db8::77')],
       deps,
     );
     expect(result).toMatchObject({ ok: true, ip: '2001:db8::77' });
@@ -149,7 +212,13 @@ describe('egress IP discovery', () => {
     expect(result.attempts[0]).toMatchObject({ outcome: 'failed' });
     expect(result.attempts[0]?.detail).toMatch(/needs an IP address/);
     expect(result.attempts[1]?.detail).toMatch(/no A records/);
-    expect(await discoverEgressIp([], deps)).toMatchObject({ ok: false, attempts: [{ outcome: 'failed' }] });
+    expect(await discoverEgressIp([], deps)).toMatchObject({
+      ok: false,
+      attempts: [
+        { method: '(none)', outcome: 'failed' },
+        { method: 'cross-check', outcome: 'failed' },
+      ],
+    });
   });
 
   describe('over HTTP(S)', () => {
@@ -158,7 +227,9 @@ describe('egress IP discovery', () => {
     const start = async () => {
       const server = http.createServer((req, res) => {
         res.writeHead(status, { 'content-type': 'text/plain' });
-        res.end(req.url?.startsWith('/big') ? 'x'.repeat(10_000) : body);
+        res.end(
+          req.url?.startsWith('/big') ? 'x'.repeat(10_000) : req.url?.startsWith('/ip/') ? req.url.slice(4) : body,
+        );
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
@@ -169,8 +240,16 @@ describe('egress IP discovery', () => {
       const base = await start();
       body = '198.51.100.200\n';
       status = 200;
-      const result = await discoverEgressIp([{ kind: 'https', url: `${base}/?format=text&key=s3cret` }], deps);
-      expect(result).toMatchObject({ ok: true, ip: '198.51.100.200', method: `${base}/` });
+      const dns = await serve([{ type: 'A', data: '198.51.100.200' }]);
+      const result = await discoverEgressIp(
+        [
+          { kind: 'https', url: `${base}/?format=text&key=s3cret` },
+          { kind: 'dns', name: 'myip.opendns.com', type: 'A', server: dns.spec },
+        ],
+        deps,
+      );
+      expect(result).toMatchObject({ ok: true, ip: '198.51.100.200' });
+      expect(result.ok && result.confirmedBy[0]).toBe(`${base}/`);
       expect(JSON.stringify(result)).not.toContain('s3cret');
     });
 
@@ -184,17 +263,21 @@ describe('egress IP discovery', () => {
           { kind: 'https', url: `${base}/` },
           { kind: 'https', url: `${base}/big` },
           { kind: 'dns', name: 'myip.opendns.com', type: 'A', server: dns.spec },
+          { kind: 'https', url: `${base}/ip/192.0.2.44` },
         ],
         deps,
       );
       expect(first).toMatchObject({ ok: true, ip: '192.0.2.44' });
-      expect(first.attempts.map((a) => a.outcome)).toEqual(['failed', 'failed', 'ok']);
+      expect(first.attempts.map((a) => a.outcome)).toEqual(['failed', 'failed', 'ok', 'ok']);
       expect(first.attempts[0]?.detail).toMatch(/is not an IP address/);
       expect(first.attempts[1]?.detail).toMatch(/larger than/);
       status = 503;
       body = '198.51.100.200';
       const second = await discoverEgressIp([{ kind: 'https', url: `${base}/` }], deps);
-      expect(second).toMatchObject({ ok: false, attempts: [{ outcome: 'failed', detail: 'failed: HTTP 503' }] });
+      expect(second).toMatchObject({
+        ok: false,
+        attempts: [{ outcome: 'failed', detail: 'failed: HTTP 503' }, { method: 'cross-check' }],
+      });
     });
 
     it('uses an injected fetchText and survives one that throws', async () => {
@@ -202,6 +285,7 @@ describe('egress IP discovery', () => {
         [
           { kind: 'https', url: 'https://api.ipify.org' },
           { kind: 'https', url: 'https://ifconfig.example/ip' },
+          { kind: 'https', url: 'https://checkip.example/' },
         ],
         {
           ...deps,
@@ -211,7 +295,11 @@ describe('egress IP discovery', () => {
           },
         },
       );
-      expect(result).toMatchObject({ ok: true, ip: '2001:db8::1', method: 'https://ifconfig.example/ip' });
+      expect(result).toMatchObject({
+        ok: true,
+        ip: '2001:db8::1',
+        method: 'https://ifconfig.example/ip + https://checkip.example/',
+      });
       expect(result.attempts[0]).toMatchObject({ method: 'https://api.ipify.org/', outcome: 'failed' });
     });
   });

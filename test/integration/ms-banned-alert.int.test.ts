@@ -57,6 +57,7 @@ dns:
   resolvers: [udp://127.0.0.1:9]
   timeoutMs: 200
 alerts:
+  allowPrivateDestinations: true # the receivers listen on 127.0.0.1
   routes:
     - id: noc-slack
       slack: { webhookUrl: { env: LAB_SLACK_URL } }

@@ -93,6 +93,9 @@ const ALERT: Alert = {
   },
 };
 
+/** The receivers listen on 127.0.0.1: a lab destination policy. */
+const LAB = { allowPrivate: true } as const;
+
 const SLACK_PATH = '/services/T0SECRET1/B0SECRET2/SlackSecretToken123456';
 const LOGIC_PATH =
   '/workflows/0f1e2d3c4b5a69788796a5b4c3d2e1f0/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=LogicAppsSigSecret0123456789abcdef';
@@ -126,19 +129,22 @@ const CHANNELS: readonly { name: string; path: string; make: Make; okStatus: num
   {
     name: 'slack',
     path: SLACK_PATH,
-    make: (url, timeoutMs) => new SlackNotifier({ webhookUrl: url, ...(timeoutMs ? { timeoutMs } : {}) }),
+    make: (url, timeoutMs) =>
+      new SlackNotifier({ webhookUrl: url, destinations: LAB, ...(timeoutMs ? { timeoutMs } : {}) }),
     okStatus: 200,
   },
   {
     name: 'teams',
     path: LOGIC_PATH,
-    make: (url, timeoutMs) => new TeamsNotifier({ webhookUrl: url, ...(timeoutMs ? { timeoutMs } : {}) }),
+    make: (url, timeoutMs) =>
+      new TeamsNotifier({ webhookUrl: url, destinations: LAB, ...(timeoutMs ? { timeoutMs } : {}) }),
     okStatus: 202,
   },
   {
     name: 'webhook',
     path: '/hook/private?token=abc',
-    make: (url, timeoutMs) => new WebhookNotifier({ url, secret: WEBHOOK_SECRET, ...(timeoutMs ? { timeoutMs } : {}) }),
+    make: (url, timeoutMs) =>
+      new WebhookNotifier({ url, secret: WEBHOOK_SECRET, destinations: LAB, ...(timeoutMs ? { timeoutMs } : {}) }),
     okStatus: 204,
   },
 ];
@@ -146,7 +152,7 @@ const CHANNELS: readonly { name: string; path: string; make: Make; okStatus: num
 describe('SlackNotifier', () => {
   it('posts the Block Kit payload as JSON', async () => {
     const r = await receiver({ status: 200, body: 'ok' });
-    const result = await new SlackNotifier({ webhookUrl: r.base + SLACK_PATH }).send(ALERT);
+    const result = await new SlackNotifier({ webhookUrl: r.base + SLACK_PATH, destinations: LAB }).send(ALERT);
     expect(result).toEqual({ ok: true, detail: 'slack: accepted (ok)' });
     expect(r.received).toHaveLength(1);
     const req = r.received[0]!;
@@ -167,7 +173,7 @@ describe('TeamsNotifier', () => {
     ['environment.api.powerplatform.com form', PLATFORM_PATH],
   ])('posts the Adaptive Card to the %s and accepts 202', async (_name, path) => {
     const r = await receiver({ status: 202 });
-    const result = await new TeamsNotifier({ webhookUrl: r.base + path }).send(ALERT);
+    const result = await new TeamsNotifier({ webhookUrl: r.base + path, destinations: LAB }).send(ALERT);
     expect(result.ok).toBe(true);
     const req = r.received[0]!;
     expect(req.url).toBe(path);
@@ -183,14 +189,20 @@ describe('TeamsNotifier', () => {
 
   it('accepts 200 too', async () => {
     const r = await receiver({ status: 200 });
-    expect((await new TeamsNotifier({ webhookUrl: r.base + PLATFORM_PATH }).send(ALERT)).ok).toBe(true);
+    expect((await new TeamsNotifier({ webhookUrl: r.base + PLATFORM_PATH, destinations: LAB }).send(ALERT)).ok).toBe(
+      true,
+    );
   });
 });
 
 describe('WebhookNotifier', () => {
   it('signs per Standard Webhooks and keeps the delivery id on a retry', async () => {
     const r = await receiver((n) => (n === 1 ? { status: 503 } : { status: 200 }));
-    const notifier = new WebhookNotifier({ url: `${r.base}/hook/private?token=abc`, secret: WEBHOOK_SECRET });
+    const notifier = new WebhookNotifier({
+      url: `${r.base}/hook/private?token=abc`,
+      secret: WEBHOOK_SECRET,
+      destinations: LAB,
+    });
     const first = await notifier.send(ALERT);
     expect(failed(first).retryable).toBe(true);
     const second = await notifier.send(ALERT);
@@ -227,7 +239,11 @@ describe('WebhookNotifier', () => {
 
   it('reports a malformed secret without sending or showing it', async () => {
     const r = await receiver({ status: 200 });
-    const result = await new WebhookNotifier({ url: `${r.base}/hook/private`, secret: 'not-a-secret' }).send(ALERT);
+    const result = await new WebhookNotifier({
+      url: `${r.base}/hook/private`,
+      secret: 'not-a-secret',
+      destinations: LAB,
+    }).send(ALERT);
     expect(failed(result).retryable).toBe(false);
     expect(failed(result).error).not.toContain('not-a-secret');
     expect(r.received).toHaveLength(0);
@@ -239,7 +255,11 @@ describe('WebhookNotifier', () => {
     [404, false],
   ])('HTTP %i is retryable: %s', async (status, retryable) => {
     const r = await receiver({ status });
-    const result = await new WebhookNotifier({ url: `${r.base}/hook/private`, secret: WEBHOOK_SECRET }).send(ALERT);
+    const result = await new WebhookNotifier({
+      url: `${r.base}/hook/private`,
+      secret: WEBHOOK_SECRET,
+      destinations: LAB,
+    }).send(ALERT);
     expect(failed(result).retryable).toBe(retryable);
   });
 });

@@ -9,8 +9,13 @@ import { type PostResult, postSigned, retryAfter } from '../../shared/agent/post
 import { MemoryReplayGuard, type VerifyResult, verifyRequest } from '../../shared/ingest/signature.ts';
 import { freePort } from '../support/unbound.ts';
 
-const CANARY = 'canary-SECRET-7f3a9c1e5b';
-const BODY = JSON.stringify({ schema: 'relaywatch.agent/v1', site: 'hq', egressIp: '198.51.100.77' });
+const CANARY = 'rwas_canary-SECRET-7f3a9c1e5b-0123456789abcdefghij';
+const BODY = JSON.stringify({
+  schema: 'relaywatch.agent/v1',
+  agentId: 'site-hq',
+  tenant: { id: 'hq-tenant' },
+  egress: { ok: true, ip: '198.51.100.77' },
+});
 
 interface Step {
   readonly status: number;
@@ -46,7 +51,9 @@ async function receiver(script: readonly Step[], secret = CANARY): Promise<Recei
       const verdict = await verifyRequest({
         headers: req.headers,
         body: raw,
-        secretsFor: async (id) => (id === 'site-hq' ? [secret] : []),
+        request: { method: req.method ?? '', host: req.headers.host ?? '', path: req.url ?? '' },
+        sourceIp: req.socket.remoteAddress ?? null,
+        agentFor: async (id) => (id === 'site-hq' ? { tenantId: 'hq-tenant', secrets: [secret] } : null),
         replay,
       });
       verdicts.push(verdict);
@@ -111,7 +118,9 @@ describe('postSigned', () => {
     const r = await start([{ status: 202 }]);
     const result = await postSigned({ ...base, url: r.url });
     expect(result).toEqual({ ok: true, status: 202, attempts: 1 });
-    expect(r.verdicts).toEqual([{ ok: true, agentId: 'site-hq' }]);
+    expect(r.verdicts).toMatchObject([
+      { ok: true, agentId: 'site-hq', tenantId: 'hq-tenant', sourceIp: '127.0.0.1', egressMatchesSource: false },
+    ]);
     expect(r.bodies).toEqual([BODY]);
     expect(sleeps).toEqual([]);
   });
@@ -122,7 +131,7 @@ describe('postSigned', () => {
     const result = await postSigned({ ...base, url: r.url, onRetry: (info) => retries.push(info.attempt) });
     expect(result).toEqual({ ok: true, status: 200, attempts: 3 });
     // the three attempts follow each other within milliseconds, yet none is taken for a replay of the previous one
-    expect(r.verdicts).toEqual(Array(3).fill({ ok: true, agentId: 'site-hq' }));
+    expect(r.verdicts).toMatchObject(Array(3).fill({ ok: true, agentId: 'site-hq', tenantId: 'hq-tenant' }));
     const ts = r.timestamps.map(Number);
     expect(ts[1]).toBeGreaterThan(ts[0] as number);
     expect(ts[2]).toBeGreaterThan(ts[1] as number);
@@ -167,10 +176,10 @@ describe('postSigned', () => {
   });
 
   it('does not retry a 401 from a wrong secret and says to check the secret', async () => {
-    const r = await start([{ status: 200 }], 'the-ingest-has-another-secret');
+    const r = await start([{ status: 200 }], `rwas_${'a'.repeat(43)}`);
     const result = await postSigned({ ...base, url: `${r.url}?code=url-key-1234` });
     expect(result).toMatchObject({ ok: false, status: 401, attempts: 1, retryable: false });
-    expect(r.verdicts).toMatchObject([{ ok: false, reason: 'bad-signature' }]);
+    expect(r.verdicts).toMatchObject([{ ok: false, reason: 'unauthorized' }]);
     expect(r.paths).toEqual(['/ingest?code=url-key-1234']);
     if (result.ok) return;
     expect(result.message).toMatch(/check the agent id and secret/);
@@ -247,6 +256,17 @@ describe('postSigned', () => {
     const badId = await postSigned({ ...base, url: 'http://127.0.0.1:1/', agentId: 'bad id' });
     expect(badId).toMatchObject({ ok: false, attempts: 1, retryable: false });
     expectNoCanary(badId);
+  });
+
+  it('posts over plain http only to a loopback address, and refuses a weak secret before sending', async () => {
+    for (const url of ['http://ingest.example/ingest', 'http://10.0.0.5/ingest', 'http://8.8.8.8/']) {
+      const r = await postSigned({ ...base, url });
+      expect(r, url).toMatchObject({ ok: false, attempts: 0, retryable: false });
+      if (!r.ok) expect(r.message).toMatch(/must be https \(http only to a loopback address/);
+    }
+    const weak = await postSigned({ ...base, url: 'http://127.0.0.1:1/', secret: 'short-secret' });
+    expect(weak).toMatchObject({ ok: false, attempts: 1, retryable: false });
+    if (!weak.ok) expect(weak.message).toMatch(/could not be signed: an agent secret starts with rwas_/);
   });
 
   it('reads Retry-After as seconds or an HTTP date', () => {

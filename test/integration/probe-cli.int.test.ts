@@ -452,6 +452,7 @@ dns:
   resolvers: [udp://127.0.0.1:9]
   timeoutMs: 200
 alerts:
+  allowPrivateDestinations: true # the receivers listen on 127.0.0.1
   routes:
     - id: hook
       webhook: { url: { env: LAB_HOOK_URL }, secret: { env: LAB_HOOK_SECRET } }

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DnsServer, dnsServer } from '../support/answer-dns.ts';
+import { type DnsServer, dnsServer, type IpEchoServer, ipEchoServer } from '../support/answer-dns.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
 import { type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
@@ -21,7 +21,7 @@ const CANARY = {
   basicPassword: 'CANARY1-basic-password-q8Z',
   clientSecret: 'CANARY2-client-secret-w4X',
   accessToken: 'eyJhbGciOiJub25lIn0.CANARY3-access-token.sig',
-  agentSecret: 'CANARY4-agent-secret-k2V',
+  agentSecret: 'rwas_CANARY4-agent-secret-k2V-0123456789abcdefghijkl',
   zoneKey: 'canary5zonekeyabcdef',
 };
 
@@ -35,6 +35,7 @@ let dir: string;
 let cert: SelfSignedCert;
 let entra: TokenEndpoint;
 let dns: DnsServer;
+let echo: IpEchoServer;
 let ingest: Receiver;
 const outputs: Array<{ what: string; text: string }> = [];
 
@@ -69,7 +70,7 @@ agent:
   tenant: tailspin
   ingestUrl: ${ingest.url}
   secret: { env: LAB_AGENT_SECRET }
-  egress: [{ dns: myip.opendns.com, server: "${dns.spec}" }]
+  egress: [{ dns: myip.opendns.com, server: "${dns.spec}" }, { https: "${echo.url}" }]
 tenants:
   - id: tailspin
     name: Tailspin Toys
@@ -96,10 +97,12 @@ beforeAll(async () => {
   cert = await makeSelfSignedCert(dir);
   entra = await startTokenEndpoint(cert);
   dns = await dnsServer([{ type: 'A', data: '198.51.100.77' }]);
+  echo = await ipEchoServer('198.51.100.77');
   ingest = await startReceiver('/ingest');
   ingest.status = 202;
 });
 afterAll(async () => {
+  await echo?.close();
   await entra?.stop();
   await dns?.close();
   await ingest?.close();

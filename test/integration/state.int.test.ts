@@ -58,6 +58,7 @@ blocklists:
       removalUrl: https://lab.bl.test/remove
       defaultEnabled: true
 alerts:
+  allowPrivateDestinations: true # the receivers listen on 127.0.0.1
   routes:
     - id: noc-slack
       slack: { webhookUrl: { env: LAB_SLACK_URL } }

@@ -4,6 +4,8 @@
  * o-o.myaddr.l.google.com) as the agent's egress discovery sees them.
  */
 import dgram from 'node:dgram';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 
 export type Answer =
@@ -18,8 +20,14 @@ export interface DnsServer {
   close(): Promise<void>;
 }
 
-/** Answers every question with `answers` (each record typed as given) under the question's name. */
-export async function dnsServer(answers: readonly Answer[]): Promise<DnsServer> {
+/**
+ * Answers every question with `answers` (each record typed as given) under the question's name, with the AA bit set
+ * unless `authoritative: false` (a DNS-intercepting firewall answering in the service's place).
+ */
+export async function dnsServer(
+  answers: readonly Answer[],
+  options: { readonly authoritative?: boolean } = {},
+): Promise<DnsServer> {
   const socket = dgram.createSocket('udp4');
   const questions: string[] = [];
   socket.on('message', (msg, rinfo) => {
@@ -30,7 +38,7 @@ export async function dnsServer(answers: readonly Answer[]): Promise<DnsServer> 
     const response = dnsPacket.encode({
       id: q.id,
       type: 'response',
-      flags: dnsPacket.AUTHORITATIVE_ANSWER,
+      flags: options.authoritative === false ? 0 : dnsPacket.AUTHORITATIVE_ANSWER,
       questions: q.questions,
       answers: answers
         .filter((a) => a.type === question.type)
@@ -45,5 +53,24 @@ export async function dnsServer(answers: readonly Answer[]): Promise<DnsServer> 
     spec: `udp://127.0.0.1:${port}`,
     questions,
     close: () => new Promise<void>((r) => socket.close(() => r())),
+  };
+}
+
+export interface IpEchoServer {
+  /** `http://127.0.0.1:<port>/`: an egress `https` method (plain http is allowed to loopback). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** An HTTP "what is my IP" service on 127.0.0.1 whose whole answer is `ip`: the HTTPS half of egress discovery. */
+export async function ipEchoServer(ip: string): Promise<IpEchoServer> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`${ip}\n`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

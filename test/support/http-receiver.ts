@@ -21,6 +21,8 @@ export interface Receiver {
 export type Gate = (
   body: string,
   headers: http.IncomingHttpHeaders,
+  /** The request (method, url, Host, socket) for gates that check what was signed. */
+  req: http.IncomingMessage,
 ) => Promise<{ readonly status: number; readonly body: string } | null>;
 
 export async function startReceiver(path = '/', gate?: Gate): Promise<Receiver> {
@@ -31,7 +33,7 @@ export async function startReceiver(path = '/', gate?: Gate): Promise<Receiver> 
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
-      const refused = gate ? await gate(body, req.headers) : null;
+      const refused = gate ? await gate(body, req.headers, req) : null;
       if (refused) {
         res.writeHead(refused.status).end(refused.body);
         return;

@@ -13,7 +13,13 @@ describe('defaultEhloName', () => {
 });
 
 describe('egressFindings', () => {
-  const ok = (ip: string) => ({ ok: true as const, ip, method: 'dns:myip.opendns.com@208.67.222.222', attempts: [] });
+  const ok = (ip: string) => ({
+    ok: true as const,
+    ip,
+    method: 'dns:myip.opendns.com@208.67.222.222',
+    confirmedBy: [],
+    attempts: [],
+  });
 
   it('ok when the IP is a relay IP or inside a relay range', () => {
     expect(egressFindings(ok('198.51.100.9'), ['198.51.100.8/29']).map((f) => f.code)).toEqual(['agent-egress-ip-ok']);

@@ -99,3 +99,37 @@ describe('probeOutcome', () => {
     expect(o.details?.diagnosis).toBe('ok');
   });
 });
+
+describe('probeOutcome details for the digest', () => {
+  it('keeps the latency, the certificate expiry and the transcript', () => {
+    const base = report({ stage: 'data-end', reply: reply('250 2.6.0 <m> Queued mail for delivery') });
+    const steps = Array.from({ length: 40 }, (_, i) => ({
+      stage: 'rcpt' as const,
+      at: i * 10,
+      sent: `RCPT TO:<r${i}@t.example>`,
+      reply: [`250 ${'x'.repeat(300)}`],
+    }));
+    const r: ProbeReport = {
+      ...base,
+      result: {
+        ...base.result,
+        transcript: steps,
+        tls: {
+          version: 'TLSv1.3',
+          cipher: 'TLS_AES_256_GCM_SHA384',
+          subject: 'CN=smtp.office365.com',
+          issuer: 'CN=CA',
+          validTo: '2027-01-05T00:00:00.000Z',
+          authorized: true,
+          authorizationError: null,
+        },
+      },
+    };
+    const d = probeOutcome(r).details as Record<string, unknown>;
+    expect(d.latencyMs).toBe(390);
+    expect(d.tls).toMatchObject({ version: 'TLSv1.3', authorized: true, validTo: '2027-01-05T00:00:00.000Z' });
+    const transcript = d.transcript as { sent: string; reply: string[] }[];
+    expect(transcript).toHaveLength(40);
+    expect(transcript[16]!.sent).toBe('RCPT TO:<r16@t.example>');
+  });
+});

@@ -3,7 +3,8 @@
  * `Agent` that speaks HTTP/2 (unbound's DoH is HTTP/2 only) and optionally trusts an extra CA (self-signed test servers).
  *
  * Error contract (the port's): `query()` never rejects for what the server or the network does. No answer in time is
- * `timeout`; a connection or TLS failure, or an HTTP status other than 200, is `network-error` (detail names the
+ * `timeout`; a connection or TLS failure, a redirect (never followed), or an HTTP status other than 200, is
+ * `network-error` (detail names the
  * code or `HTTP <status>`); a 200 with another content type, an oversized body or unparseable bytes is `bad-response`.
  * It rejects only with the caller's `signal.reason` on abort (an AbortError unless the caller chose another reason),
  * and with TypeError/RangeError for an unsupported type or an unencodable name.
@@ -98,7 +99,16 @@ export class DohResolver implements DnsResolver, SentCounter {
 
     try {
       this.sentCount++;
-      const res = await fetch(target, { method: this.method, headers, body, signal, dispatcher: this.agent });
+      // redirect: 'error': a redirect (even https → http) is a failure, never followed (the answer must come from
+      // the configured endpoint over TLS)
+      const res = await fetch(target, {
+        method: this.method,
+        headers,
+        body,
+        signal,
+        dispatcher: this.agent,
+        redirect: 'error',
+      });
       if (res.status !== 200) {
         await res.body?.cancel().catch(() => {});
         return fail('network-error', `HTTP ${res.status}`);

@@ -41,6 +41,8 @@ export interface WireHeader {
   readonly isResponse: boolean;
   readonly opcode: number;
   readonly truncated: boolean;
+  /** The AA bit: the answering server is authoritative for the name. */
+  readonly authoritative: boolean;
   /** The 4-bit header rcode (without EDNS extended bits). */
   readonly rcode: number;
   readonly questionCount: number;
@@ -147,6 +149,7 @@ export function readHeader(bytes: Uint8Array): WireHeader | null {
     isResponse: (flags & 0x8000) !== 0,
     opcode: (flags >> 11) & 0xf,
     truncated: (flags & 0x0200) !== 0,
+    authoritative: (flags & 0x0400) !== 0,
     rcode: flags & 0xf,
     questionCount: view.getUint16(4),
   };
@@ -247,7 +250,16 @@ export function parseResponse<T extends RecordType>(
     return { kind: 'nodata', name, type, server, cnameChain, ttl: negativeTtl(packet, cnameTtls) };
   }
   const ttl = Math.min(...records.map((r) => r.ttl), ...cnameTtls);
-  return { kind: 'answer', name, type, server, records: records as DnsRecord<T>[], cnameChain, ttl };
+  return {
+    kind: 'answer',
+    name,
+    type,
+    server,
+    records: records as DnsRecord<T>[],
+    cnameChain,
+    ttl,
+    authoritative: header.authoritative,
+  };
 }
 
 function isClassIn(a: WireRecord): boolean {

@@ -430,8 +430,9 @@ function serverDescription(errorMessage: string): string {
   let text = errorMessage;
   const at = text.indexOf('Description: ');
   if (at >= 0) text = text.slice(at + 'Description: '.length);
-  const end = text.search(/\s*(?:Trace ID:|Correlation ID:| - Correlation ID)/);
-  if (end >= 0) text = text.slice(0, end);
+  // indexOf, not a search for /\s*(?:Trace ID:|…)/: that pattern is quadratic on a long run of white space
+  const ends = ['Trace ID:', 'Correlation ID:', ' - Correlation ID'].map((m) => text.indexOf(m)).filter((i) => i >= 0);
+  if (ends.length > 0) text = text.slice(0, Math.min(...ends));
   return text.replace(/^\s*AADSTS\d+:\s*/, '').trim();
 }
 

@@ -2,6 +2,7 @@
  * Scrubbing of secrets from anything a probe records: the secret itself and its base64 forms at every byte alignment
  * (a secret inside a SASL PLAIN or XOAUTH2 string is base64-encoded at an offset that depends on what precedes it).
  */
+import { trimEndOf } from '../../domain/unsafe-text.ts';
 
 const MIN_VARIANT_CHARS = 6;
 
@@ -11,9 +12,7 @@ export function secretVariants(secret: string): string[] {
   const variants = new Set<string>([secret]);
   const bytes = Buffer.from(secret, 'utf8');
   for (const pad of [0, 1, 2]) {
-    const encoded = Buffer.concat([Buffer.alloc(pad), bytes])
-      .toString('base64')
-      .replace(/=+$/, '');
+    const encoded = trimEndOf(Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64'), '=');
     // Characters that mix pad bytes or following bytes with the secret's bits are dropped from both ends.
     const start = pad === 0 ? 0 : pad === 1 ? 2 : 3;
     const core = encoded.slice(start, encoded.length - 2);

@@ -12,6 +12,12 @@ import {
 } from '../../agent/egress-ip.ts';
 import { postSigned } from '../../agent/poster.ts';
 import { runSchedule } from '../../agent/schedule.ts';
+import {
+  AGENT_SECRET_BYTES,
+  AGENT_SECRET_PREFIX,
+  agentSecretProblem,
+  generateAgentSecret,
+} from '../../ingest/signature.ts';
 import { DEFAULT_PROBE_TIMEOUTS } from '../../ports/smtp-prober.ts';
 import { type AgentReport, agentCycle } from '../../use-cases/agent-cycle.ts';
 import { ProbeSetupError, type ProbeTenant, runProbe } from '../../use-cases/run-probe.ts';
@@ -64,7 +70,7 @@ function summaryLine(doc: AgentDocument, posted: string): string {
 }
 
 export function registerAgent(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  dnsOptions(
+  const agentCommand = dnsOptions(
     program
       .command('agent')
       .description("the site agent: discover the site's public IP, run the relay probe, report it signed to the ingest")
@@ -91,10 +97,12 @@ export function registerAgent(program: Command, io: CliIo, setExit: (code: numbe
       `
 Each cycle: find the site's public IP (agent.egress, default OpenDNS's myip.opendns.com,
 then Google's o-o.myaddr.l.google.com), run the relay probe of the site's tenant, and POST
-the report to agent.ingestUrl, signed with HMAC-SHA256 over the timestamp and the body
-(headers x-relaywatch-agent, x-relaywatch-timestamp, x-relaywatch-signature: v1=<hex>) with
-the agent's secret (agent.secret, an env variable or a secrets-file entry). Failed posts are
-retried with backoff. Without ingestUrl (or with --no-post) the report is printed.
+the report to agent.ingestUrl (https; http only to a loopback address), signed with
+HMAC-SHA256 over the agent id, timestamp, method, host, path and the body's SHA-256
+(headers x-relaywatch-agent, x-relaywatch-timestamp, x-relaywatch-signature: v2=<hex>) with
+the agent's secret (agent.secret, an env variable or a secrets-file entry; make one with
+"relaywatch agent secret"). Failed posts are retried with backoff. Without ingestUrl (or
+with --no-post) the report is printed.
 A public IP that is not among the tenant's relayIps is reported (agent-egress-ip-changed):
 that is how an ISP's address change shows before the connector starts refusing mail.
 
@@ -104,7 +112,8 @@ In loop mode the agent runs until SIGINT/SIGTERM (Ctrl+C, service stop).
 
 Examples:
   $ relaywatch agent --config site.yaml --once --json      # try it
-  $ relaywatch agent --config site.yaml                    # run as a service`,
+  $ relaywatch agent --config site.yaml                    # run as a service
+  $ relaywatch agent secret                                # a new secret for a new site`,
     )
     .action(async (opts) => {
       const { loadProbeConfig } = await import('../config-bridge.ts');
@@ -131,6 +140,8 @@ Examples:
           );
         const s = agent.secret();
         if (!s.ok) throw new UsageError(`agent.secret: ${s.reason}`);
+        const weak = agentSecretProblem(s.value);
+        if (weak !== null) throw new UsageError(`agent.secret: ${weak}`);
         secret = s.value;
       }
       const ca = await readCaOption(opts.ca, '--ca');
@@ -238,5 +249,32 @@ Examples:
       }
       if (fatal) throw fatal;
       setExit(0);
+    });
+
+  agentCommand
+    .command('secret')
+    .description(`print a new agent secret (${AGENT_SECRET_PREFIX} + ${AGENT_SECRET_BYTES} random bytes, base64url)`)
+    .option('--json', 'print { "secret": … } instead of the bare secret')
+    .addHelpText(
+      'after',
+      `
+Each site agent has its own secret, known to the site's agent and to the ingest's agent
+registry (which also maps the agent to its one tenant). The secret goes to standard output
+only; store it where only the agent's service account can read it (see docs/agent.md:
+systemd LoadCredential=, an EnvironmentFile of mode 0600, or an ACL'd file on Windows).
+Secrets that do not start with ${AGENT_SECRET_PREFIX} or hold fewer than ${AGENT_SECRET_BYTES} random bytes are refused
+by the agent and ignored by the ingest.
+
+Examples:
+  $ relaywatch agent secret                                   # print one
+  $ relaywatch agent secret > /etc/relaywatch/agent-secret && chmod 600 /etc/relaywatch/agent-secret
+  $ relaywatch agent secret --json                            # {"secret":"rwas_…"}
+  PS> relaywatch agent secret | Out-File -Encoding ascii C:ProgramData\relaywatchagent-secret`,
+    )
+    .action((_opts: unknown, command: Command) => {
+      // --json is also an option of "agent": commander hands it to whichever level it was parsed at
+      const json = (command.optsWithGlobals() as { json?: boolean }).json === true;
+      const secret = generateAgentSecret();
+      write(io.stdout, json ? `${JSON.stringify({ secret })}\n` : `${secret}\n`);
     });
 }

@@ -16,6 +16,7 @@ import {
   healthNotes,
   loadConfigOrExit,
   makeCtx,
+  positiveInt,
   readCaOption,
   renderOptions,
   selectTenants,
@@ -65,7 +66,10 @@ export function registerCheck(program: Command, io: CliIo, setExit: (code: numbe
         '--probes',
         'also send the authenticated-submission probe of every tenant with submission settings and a probe recipient',
       )
-      .option('--probe-ca <file>', 'PEM file of an extra CA to trust for the probes (a lab or a private endpoint)'),
+      .option('--probe-ca <file>', 'PEM file of an extra CA to trust for the probes (a lab or a private endpoint)')
+      .option('--confirm <minutes>', 'then confirm probes sent at least this long ago (relaywatch confirm)', (v) =>
+        positiveInt(v, '--confirm'),
+      ),
   )
     .addOption(zoneOption())
     .addOption(blocklistDnsOption())
@@ -183,7 +187,17 @@ is broken and no alert went out; the report still shows every verdict).`,
           }
           progress.done();
         }
-        const status = worstStatus(tenants.map((t) => t.status));
+        const confirmed =
+          opts.confirm !== undefined && opts.store !== false && stateError === null
+            ? await (await import('./confirm.ts')).confirmForCheck({
+                loaded,
+                io,
+                opts: { ...opts, ca: opts.probeCa },
+                tenantIds: opts.tenant,
+                minAgeMs: opts.confirm * 60_000,
+              })
+            : null;
+        const status = worstStatus([...tenants.map((t) => t.status), ...(confirmed?.status ? [confirmed.status] : [])]);
         // A store that cannot be written breaks the monitor itself (nothing recorded, no incident, no alert): the
         // scheduler must see that whatever the checks found, so it is 3 even when a check fails (the report keeps the
         // verdicts). docs/cli.md, "Exit status".
@@ -207,6 +221,7 @@ is broken and no alert went out; the report still shows every verdict).`,
             }),
             state: state ? await stateDocument(state) : null,
             ...(stateError !== null ? { stateError } : {}),
+            ...(confirmed ? { confirm: await confirmed.document() } : {}),
           };
           write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
         } else {
@@ -224,6 +239,7 @@ is broken and no alert went out; the report still shows every verdict).`,
             }),
           );
           if (state) write(io.stdout, await renderState(state));
+          if (confirmed) write(io.stdout, await confirmed.text());
           if (stateError !== null) write(io.stdout, `\nState: NOT recorded: ${clean(stateError)}\n`);
         }
         setExit(exitCode);

@@ -42,7 +42,9 @@ async function preview(
   alert: Alert,
 ): Promise<{ subject?: string; payload?: unknown }> {
   switch (channel) {
-    case 'email': {
+    case 'email':
+    case 'file': {
+      // The file channel writes the same message as an .eml (and the webhook JSON beside it).
       const { alertSubject } = await import('../../notify/email.ts');
       return { subject: alertSubject(alert) };
     }
@@ -109,7 +111,7 @@ Examples:
       `
 The test alert is clearly marked: kind "test", severity info, incident id #${TEST_INCIDENT_ID}, and
 the title "relaywatch test alert: if you can read this, route <id> works". It goes through the same
-notifier as real alerts (Slack, Teams, e-mail, signed webhook), with the route's secrets resolved
+notifier as real alerts (Slack, Teams, e-mail, signed webhook, file), with the route's secrets resolved
 from the environment or the secrets file; a secret that does not resolve is named (never shown).
 Nothing is written to the store.
 

@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { Argument, type Command } from 'commander';
 import { probeOutcome } from '../../checks/probe-outcome.ts';
+import { trimEndOf } from '../../domain/unsafe-text.ts';
 import { observe } from '../../monitor/observe.ts';
 import { DEFAULT_PROBE_TIMEOUTS } from '../../ports/smtp-prober.ts';
 import type { TokenProvider } from '../../ports/token-provider.ts';
@@ -158,7 +159,7 @@ export function tokenProvider(authorityHost: string | undefined, ca: string | un
       provider ??= import('../../adapters/oauth/msal-token-provider.ts').then(
         ({ MsalTokenProvider }) =>
           new MsalTokenProvider({
-            ...(authorityHost ? { authorityHost: authorityHost.replace(/\/+$/, '') } : {}),
+            ...(authorityHost ? { authorityHost: trimEndOf(authorityHost, '/') } : {}),
             ...(ca ? { ca } : {}),
           }),
       );

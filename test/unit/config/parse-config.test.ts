@@ -106,7 +106,7 @@ ${'    # padding\n'.repeat(14)}    domains:
       column: 5,
     });
     expect(problemAt(problems, 'tenants[0].colour').message).toBe(
-      'unknown key "colour" (allowed here: id, name, domains, relayIps, relay, submission, probeRecipients, tags, blocklists, alerts, maintenance, mutes)',
+      'unknown key "colour" (allowed here: id, name, domains, relayIps, relay, submission, probeMailbox, probeRecipients, tags, blocklists, alerts, maintenance, mutes)',
     );
   });
 
@@ -127,7 +127,7 @@ tenants:
 `;
     const problems = problemsOf(text);
     expect(lines(problems)).toEqual([
-      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, tenants) (line 2)',
+      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, digest, tenants) (line 2)',
       'msp.nmae: unknown key "nmae" (did you mean "name"?) (line 5)',
       'msp.contact.fax: unknown key "fax" (allowed here: name, email, phone) (line 6)',
       'dns.timeout: unknown key "timeout" (did you mean "timeoutMs"?) (line 7)',
@@ -512,6 +512,17 @@ describe('agent (the site agent)', () => {
       intervalMinutes: 15,
       jitterSeconds: 60,
     });
+  });
+
+  it('requires https for the ingest URL, except to a loopback address', () => {
+    const at = (url: string) => `${withTenants(tenant('t'))}agent:\n  id: t-hq\n  ingestUrl: ${url}\n`;
+    expect(problemAt(problemsOf(at('http://ingest.example/agent')), 'agent.ingestUrl').message).toMatch(
+      /must be an https URL \(http is accepted only for a loopback address/,
+    );
+    expect(problemAt(problemsOf(at('http://10.0.0.5/agent')), 'agent.ingestUrl').message).toMatch(/https/);
+    for (const ok of ['http://127.0.0.1:8080/ingest', 'http://localhost:8080/ingest', 'http://[::1]:8080/ingest']) {
+      expect(accepted(at(ok)).config.agent?.ingestUrl).toBe(ok);
+    }
   });
 
   it('rejects a recursive-resolver name as the egress server, a plain secret, and unknown keys', () => {
@@ -903,7 +914,7 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
   it('treats __proto__ as an ordinary (unknown) key', () => {
     const text = withTenants(tenant('t')).replace('version: 1', 'version: 1\n__proto__: { polluted: true }');
     expect(lines(problemsOf(text))).toEqual([
-      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, tenants) (line 2)',
+      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, digest, tenants) (line 2)',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

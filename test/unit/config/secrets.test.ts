@@ -195,11 +195,36 @@ describe('loadSecretsFile', () => {
     expect(warnings).toEqual([
       {
         path: '',
-        message: `the secrets file ${path} is readable by every user on this machine (mode 0644); restrict it: chmod 600 ${path}`,
+        message: `the secrets file ${path} is readable by every user on this machine (mode 0644); restrict it to its owner: chmod 600 ${path}`,
         severity: 'warning',
       },
     ]);
-    expect((await loadSecretsFile(path, { platform: 'win32' })).warnings).toEqual([]);
+  });
+
+  it('warns when its group can read or write the file', async () => {
+    const path = join(dir, 'group.yaml');
+    await writeFile(path, `a: "${SECRET}"\n`);
+    for (const [mode, what] of [
+      [0o640, 'readable by the members of its group (mode 0640)'],
+      [0o620, 'writable by the members of its group (mode 0620)'],
+      [0o604, 'readable by every user on this machine (mode 0604)'],
+    ] as const) {
+      await chmod(path, mode);
+      const { warnings } = await loadSecretsFile(path, { platform: 'linux' });
+      expect(warnings.map((w) => w.message)).toEqual([
+        `the secrets file ${path} is ${what}; restrict it to its owner: chmod 600 ${path}`,
+      ]);
+    }
+    await chmod(path, 0o400);
+    expect((await loadSecretsFile(path, { platform: 'linux' })).warnings).toEqual([]);
+  });
+
+  it('says on Windows that the ACLs are not checked, and how to set them', async () => {
+    const path = join(dir, 'win.yaml');
+    await writeFile(path, `a: "${SECRET}"\n`, { mode: 0o600 });
+    const { warnings } = await loadSecretsFile(path, { platform: 'win32' });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toMatch(/are not checked on Windows: .*icacls/);
   });
 
   it('says clearly when the file is missing', async () => {

@@ -1,0 +1,102 @@
+/**
+ * Who gets which digest, from the configuration's `digest` section (pure): the e-mail route that sends the MSP-wide
+ * digest and its recipients, the route for the per-tenant digests, and each switched-on tenant's recipients. The CLI
+ * (`relaywatch digest --send`) and the Lambda digest function both call it.
+ */
+import { type AlertRouteConfig, DigestSchema, type RelaywatchConfig } from '../config/schema.ts';
+
+/** The `digest` section cannot send as asked (names the setting). */
+export class DigestConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DigestConfigError';
+  }
+}
+
+export type DigestConfigResolved = ReturnType<typeof DigestSchema.parse>;
+
+/** The `digest` section with its defaults (a config without one gets every default). */
+export function digestSettings(config: RelaywatchConfig): DigestConfigResolved {
+  return config.digest ?? DigestSchema.parse({});
+}
+
+/** Tenant ids under `digest.tenants` that the config does not have: a typo would silently send nothing. */
+export function checkDigestTenants(config: RelaywatchConfig, digest: DigestConfigResolved): void {
+  const known = new Set(config.tenants.map((t) => t.id));
+  const unknown = Object.keys(digest.tenants).filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new DigestConfigError(
+      `digest.tenants names ${unknown.map((u) => JSON.stringify(u)).join(', ')}, not a tenant of the config (tenants: ${[...known].join(', ')})`,
+    );
+  }
+}
+
+function emailRoute(config: RelaywatchConfig, id: string, where: string): AlertRouteConfig {
+  const routes = config.alerts?.routes ?? [];
+  const route = routes.find((r) => r.id === id);
+  if (!route) {
+    throw new DigestConfigError(
+      `${where} names route ${JSON.stringify(id)}, which is not under alerts.routes (routes: ${routes.map((r) => r.id).join(', ') || 'none'})`,
+    );
+  }
+  if (!route.email)
+    throw new DigestConfigError(`${where} names route ${JSON.stringify(id)}, which is not an e-mail route`);
+  return route;
+}
+
+export interface DigestRecipients {
+  readonly msp: { readonly to: readonly string[] } | null;
+  /** Per tenant id; a tenant missing here (or with no addresses) gets no per-tenant e-mail. */
+  readonly tenants: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface SendPlan {
+  readonly recipients: DigestRecipients;
+  readonly mspRoute: AlertRouteConfig | null;
+  readonly tenantRoute: AlertRouteConfig | null;
+  /** Tenants that have recipients but are switched off, and tenants without recipients (for the summary). */
+  readonly skipped: readonly { readonly tenant: string; readonly why: string }[];
+}
+
+/** Who gets what, from the `digest` section. @throws DigestConfigError naming the missing or wrong setting. */
+export function sendPlan(config: RelaywatchConfig, tenantIds: readonly string[] | null): SendPlan {
+  const digest = config.digest;
+  if (!digest) {
+    throw new DigestConfigError(
+      '--send needs a digest section in the config (digest.msp.route and/or digest.tenants.<id>.to); see docs/configuration.md "digest"',
+    );
+  }
+  if (!digest.enabled) throw new DigestConfigError('digest.enabled is false: the digest is switched off in the config');
+  checkDigestTenants(config, digest);
+  const mspRoute = digest.msp?.route ? emailRoute(config, digest.msp.route, 'digest.msp.route') : null;
+  const tenantRouteId = digest.tenantRoute ?? digest.msp?.route;
+  const tenantRoute = tenantRouteId ? emailRoute(config, tenantRouteId, 'digest.tenantRoute') : null;
+  if (digest.msp && !mspRoute) throw new DigestConfigError('digest.msp needs a route (an e-mail route that sends it)');
+  const mspTo = digest.msp?.to ?? mspRoute?.email?.to ?? [];
+  const tenants = new Map<string, readonly string[]>();
+  const skipped: { tenant: string; why: string }[] = [];
+  for (const t of config.tenants) {
+    if (tenantIds !== null && !tenantIds.includes(t.id)) continue;
+    const s = digest.tenants[t.id];
+    if (!s?.to) {
+      skipped.push({ tenant: t.id, why: 'no recipients (digest.tenants.<id>.to)' });
+      continue;
+    }
+    if (!s.enabled) {
+      skipped.push({ tenant: t.id, why: 'switched off (digest.tenants.<id>.enabled: false)' });
+      continue;
+    }
+    tenants.set(t.id, s.to);
+  }
+  if (tenants.size > 0 && !tenantRoute) {
+    throw new DigestConfigError(
+      'per-tenant digests need digest.tenantRoute (or digest.msp.route): the e-mail route that sends them',
+    );
+  }
+  return {
+    recipients: { msp: tenantIds === null && mspRoute ? { to: mspTo } : null, tenants },
+    mspRoute,
+    tenantRoute,
+    skipped,
+  };
+}
