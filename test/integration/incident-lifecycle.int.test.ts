@@ -72,6 +72,7 @@ dns:
 blocklists:
   custom:${ZONE('lab', 'lab.bl.test', 'abuse', '127.0.0.2')}${ZONE('pbl', 'pbl.lab.test', 'policy', '127.0.0.10')}
 alerts:
+  allowPrivateDestinations: true # the receiver listens on 127.0.0.1
   routes:
     - id: siem
       webhook: { url: { env: LAB_HOOK_URL }, secret: { env: LAB_HOOK_SECRET } }
