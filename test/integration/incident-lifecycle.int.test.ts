@@ -330,6 +330,10 @@ describe.skipIf(!rb.ok && !process.env.CI)(
       );
       const open = await cli(['incidents', '--open'], t0 + 0.6 * HOUR);
       expect(open.stdout).toContain('relaywatch could not check');
+      const status = await cli(['status'], t0 + 0.6 * HOUR);
+      expect(status.stdout).toContain('relaywatch itself (the monitor):');
+      expect(status.stdout).toMatch(/CRITICAL: relaywatch could not check/);
+      expect(status.code).toBe(2);
 
       // The blocklist answers again: one verdict is known, the monitor sees again, RESOLVED goes out.
       const back = await check([], { setup: { fabrikam: false, contosoIps: [IP1] }, at: t0 + 0.75 * HOUR });
