@@ -270,3 +270,42 @@ describe('mutes keyed by what the user sees', () => {
     );
   });
 });
+
+describe('self-health observation', () => {
+  const run = { runId: 'r1', at: new Date(T0).toISOString() };
+  const report = (domainStatus: 'unknown' | 'pass', ipStatus: 'unknown' | 'pass'): TenantReport =>
+    ({
+      id: 'contoso',
+      name: 'Contoso',
+      status: 'unknown',
+      domains: [
+        {
+          domain: 'contoso.example',
+          checks: [
+            { kind: 'spf', subject: 'contoso.example', status: domainStatus, findings: [] },
+            { kind: 'mx', subject: 'contoso.example', status: domainStatus, findings: [] },
+          ],
+        },
+      ],
+      checks: [{ kind: 'blocklist', subject: '192.0.2.10', status: ipStatus, findings: [] }],
+    }) as unknown as TenantReport;
+
+  it('fails when every verdict of the run is unknown, naming what could not be checked and for how many runs', async () => {
+    const { selfHealthObservation } = await import('../../../shared/monitor/self-health.ts');
+    const o = selfHealthObservation([report('unknown', 'unknown')], run, 3);
+    expect(o?.status).toBe('fail');
+    expect(o?.tenantId).toBe('_relaywatch');
+    expect(o?.title).toBe(
+      'relaywatch could not check 1 of 1 domain and 1 of 1 sending IP for 3 runs: no resolver answered and every blocklist zone was unusable',
+    );
+    expect(policyFor(o!.check).openAfter).toBe(3);
+    expect(policyFor(o!.check).resolveAfter).toBe(1);
+  });
+
+  it('passes when one verdict is known, and says nothing without any check', async () => {
+    const { selfHealthObservation } = await import('../../../shared/monitor/self-health.ts');
+    expect(selfHealthObservation([report('unknown', 'pass')], run, 1)?.status).toBe('pass');
+    expect(selfHealthObservation([report('pass', 'unknown')], run, 1)?.status).toBe('pass');
+    expect(selfHealthObservation([], run, 1)).toBeNull();
+  });
+});
