@@ -139,7 +139,7 @@ function register(parent: Command, action: Action, io: CliIo, setExit: (code: nu
   cmd
     .option('--by <name>', 'who acts (default: the OS user)')
     .option('-t, --tenant <id>', "the incident's tenant, when the id exists for several", repeatable)
-    .option('--store <spec>', STORE_OPTION_HELP)
+    .option('--store <spec>', STORE_OPTION_HELP.replace('the store to read', 'the store to update'))
     .option('--endpoint <url>', ENDPOINT_OPTION_HELP)
     .option('--json', 'print the relaywatch.incident-action/v1 JSON document')
     .addHelpText(
