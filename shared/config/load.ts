@@ -14,6 +14,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
 import { checkAlertRules } from './alerts.ts';
 import { checkBlocklistRules, customZoneIds, hiddenKeyPath, REGISTRY_ZONE_IDS } from './blocklists.ts';
+import { checkMatchRules } from './match-rules.ts';
 import { ConfigError, type ConfigProblem, formatPath, type PathSegment, quote, sortProblems } from './problems.ts';
 import { checkRules } from './rules.ts';
 import {
@@ -406,6 +407,7 @@ export function parseConfig(text: string, sourceName: string, options: ParseConf
     ...checkRules(doc, lineOf),
     ...checkBlocklistRules(doc, lineOf),
     ...checkAlertRules(doc, lineOf),
+    ...(parsed.success ? checkMatchRules(parsed.data) : []),
   ];
   const problems = sortProblems([...source.problems, ...toProblems(raw, source, customZoneIds(doc))]);
   if (!parsed.success || problems.some((p) => p.severity === 'error')) throw new ConfigError(sourceName, problems);

@@ -43,7 +43,20 @@ export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
       }),
       suppression: { maintenance: t.maintenance ?? [], mutes: t.mutes ?? [] },
       relayIps: t.relayIps ?? [],
+      monitored: {
+        domains: t.domains.map((d) => d.name),
+        mailboxes: t.submission?.mailbox ? [t.submission.mailbox] : [],
+      },
     };
+  });
+}
+
+/** The default routes (`alerts.default`) with their floors: where MSP-wide incidents (self-health) go. */
+export function defaultRoutes(config: RelaywatchConfig): { id: string; minSeverity: IncidentSeverity }[] {
+  const routes = new Map((config.alerts?.routes ?? []).map((r) => [r.id, r]));
+  return [...new Set(config.alerts?.default ?? [])].flatMap((id) => {
+    const r = routes.get(id);
+    return r ? [{ id, minSeverity: r.minSeverity }] : [];
   });
 }
 

@@ -105,6 +105,24 @@ export interface DeliveryState {
   readonly lastError: string | null;
 }
 
+/** How an incident ended: its subject passed again, it is no longer configured, or somebody closed it. */
+export type IncidentResolutionKind = 'passed' | 'retired' | 'closed';
+
+/** Who did something to an incident by hand (`relaywatch incidents ack|close`), when, and why. */
+export interface IncidentNote {
+  /** `--by`, else the OS user. */
+  readonly by: string;
+  readonly at: string;
+  readonly note: string | null;
+}
+
+export interface IncidentResolution {
+  readonly kind: IncidentResolutionKind;
+  /** Set for `closed` (who closed it and the note); null otherwise. */
+  readonly by: string | null;
+  readonly note: string | null;
+}
+
 export interface IncidentRecord {
   readonly tenantId: string;
   /** Short, given by the caller; unique within the tenant. */
@@ -123,6 +141,13 @@ export interface IncidentRecord {
   readonly deliveries: { readonly [routeId: string]: DeliveryState };
   /** Recent open/resolve times, bounded by the caller. */
   readonly flaps: readonly string[];
+  /**
+   * How the current episode ended, while resolved; absent or null on open incidents and on records written before
+   * resolutions were recorded (read as `passed`).
+   */
+  readonly resolution?: IncidentResolution | null | undefined;
+  /** The acknowledgement of the current episode (stops reminders and escalation); absent or null when none. */
+  readonly ack?: IncidentNote | null | undefined;
   /** Set by the store, as for {@link SubjectState.version}. */
   readonly version: number;
 }

@@ -1,14 +1,12 @@
 /**
  * After a monitoring cycle: remember every result, notice drift, decide incidents, and tell the right routes once.
- * Two use cases in order: `recordObservations` (record-observations.ts: steps 1 and 2) and `dispatchNotifications`
- * (dispatch-notifications.ts: step 3); then the run is recorded.
  *
  * 1. Every check result is stored (idempotent per run: a retried run writes nothing twice).
- * 2. For each observation (a domain's SPF or MX, an IP on one blocklist) the subject's state and incidents are read
- *    (the tenant's states, its active incidents through the store's index, and a settled incident by id when a
- *    failure may re-open it), a change of the published SPF record or MX set becomes an event (`spf-changed`,
- *    `mx-changed`) with before/after, and the pure incident policy decides; the state and the incidents it changes
- *    are written in one atomic, version-conditional write (`Store.writeDecision`).
+ * 2. For each observation (a domain's SPF or MX, an IP on one blocklist) the subject's state and incidents are read,
+ *    a change of the published SPF record or MX set becomes an event (`spf-changed`, `mx-changed`) with before/after,
+ *    and the pure incident policy decides; the state and the incidents it changes are written in one atomic,
+ *    version-conditional write (`Store.writeDecision`); the tenant's incidents are read through the store's index of
+ *    active ones (open, or owing a RESOLVED), a settled one by id when a failure may re-open it.
  * 3. Every incident of the configured tenants that owes a route something (opened, reminder, escalated, flapping,
  *    resolved) is sent now, unless a maintenance window or a mute holds it back. Each send is claimed first in the
  *    store under its delivery key (a conditional write with a lease), so of two overlapping runs only one sends; the
@@ -19,13 +17,32 @@
  * `dryRun` does all of it except the sends: the messages are returned instead and nothing is marked delivered, so a
  * later real run still sends them. Secrets never reach stored items: check details and incident texts carry none.
  */
+import { createHash } from 'node:crypto';
+import { ipInEntries } from '../domain/ip.ts';
 import type { IncidentsSettings } from '../incidents/config.ts';
-import type { DELIVERY_LEASE_MS, PendingNotification } from '../incidents/deliveries.ts';
-import type { TenantSuppression } from '../incidents/suppression.ts';
+import { policyFor } from '../incidents/config.ts';
+import {
+  DELIVERY_LEASE_MS,
+  type DeliveryResult,
+  type PendingNotification,
+  pendingNotifications,
+  recordDelivery,
+} from '../incidents/deliveries.ts';
+import { incidentId } from '../incidents/id.ts';
+import { decide, type Observation, retire } from '../incidents/policy.ts';
+import { isSuppressed, type TenantSuppression } from '../incidents/suppression.ts';
+import { decodeContent, isPolicyListing, observe } from '../monitor/observe.ts';
+import { SELF_CHECK, SELF_TENANT, selfHealthObservation } from '../monitor/self-health.ts';
 import type { Alert, Notifier } from '../notify/alert.ts';
-import type { EventRecord, IncidentRecord, IncidentSeverity, RunSource, StatusCounts, Store } from '../ports/stores.ts';
-import { dispatchNotifications } from './dispatch-notifications.ts';
-import { recordObservations } from './record-observations.ts';
+import {
+  ConflictError,
+  type EventRecord,
+  type IncidentRecord,
+  type IncidentSeverity,
+  type RunSource,
+  type StatusCounts,
+  type Store,
+} from '../ports/stores.ts';
 import type { TenantReport } from './run-checks.ts';
 
 /** A tenant's routing and quiet times, from the configuration. */
@@ -35,8 +52,13 @@ export interface TenantAlerting {
   /** Route ids with the lowest severity each takes (tenant floor applied). */
   readonly routes: readonly { readonly id: string; readonly minSeverity: IncidentSeverity }[];
   readonly suppression?: TenantSuppression | undefined;
-  /** The tenant's configured relay IPs (evidence in a Microsoft delisting request). */
+  /** The tenant's configured relay IPs (evidence in a Microsoft delisting request; what stays monitored). */
   readonly relayIps?: readonly string[] | undefined;
+  /**
+   * What the configuration still monitors for the tenant, to retire incidents of removed subjects: its domains and
+   * its submission mailbox(es). Absent: nothing is retired for this tenant (the caller does not know).
+   */
+  readonly monitored?: { readonly domains: readonly string[]; readonly mailboxes: readonly string[] } | undefined;
 }
 
 export interface Dispatch {
@@ -82,12 +104,49 @@ export interface CycleInput {
     at: Date,
   ) => Promise<Alert>;
   readonly dryRun?: boolean;
-  /** The tenant the run belongs to, when it checked one tenant (a worker job): its run is listed per tenant. */
-  readonly runTenant?: string | undefined;
   /** Who claims deliveries (default the run id): unique per process or Lambda invocation. */
   readonly owner?: string;
+  /** The tenant the run belongs to, when it checked one tenant (a worker job): its run is listed per tenant. */
+  readonly runTenant?: string | undefined;
   /** Default {@link DELIVERY_LEASE_MS}. */
   readonly leaseMs?: number;
+  /**
+   * Every tenant id of the configuration (not only this run's) and every configured route id. When given, open
+   * incidents of tenants the configuration no longer has are retired ("no longer monitored") and their RESOLVED goes
+   * to the routes that were told they opened and still exist.
+   */
+  readonly configured?: { readonly tenantIds: readonly string[]; readonly routeIds: readonly string[] } | undefined;
+  /**
+   * The MSP-wide self-health incident (`shared/monitor/self-health.ts`): when given, every run records whether it could
+   * check anything, and the incident (tenant `_relaywatch`) goes to these routes (the configuration's default routes).
+   */
+  readonly selfHealth?:
+    | { readonly routes: readonly { readonly id: string; readonly minSeverity: IncidentSeverity }[] }
+    | undefined;
+}
+
+const EVENT_KIND: Record<string, string> = {
+  retire: 'incident-retired',
+  open: 'incident-opened',
+  reopen: 'incident-reopened',
+  resolve: 'incident-resolved',
+  escalate: 'incident-escalated',
+  flapping: 'incident-flapping',
+};
+
+const SEVERITY_RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
+
+function eventId(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
+}
+
+/**
+ * The incidents a tenant's decisions and notifications need: the active ones (open, or owing a RESOLVED) through the
+ * store's index, never every incident the tenant ever had. A failing observation whose settled incident is not among
+ * them is read by id when it comes up, so a resolved incident re-opens in place.
+ */
+async function activeIncidents(store: Store, tenantId: string): Promise<IncidentRecord[]> {
+  return [...(await store.incidents.listActive(tenantId))];
 }
 
 function counts(reports: readonly TenantReport[]): StatusCounts {
@@ -99,29 +158,355 @@ function counts(reports: readonly TenantReport[]): StatusCounts {
   return c;
 }
 
+/**
+ * Record one send's result on the incident and store it. On a conflict (another run wrote the incident meanwhile) the
+ * incident is read again and the result applied once more; a second conflict leaves the notification pending, so it
+ * is sent again next cycle (at least once, never lost).
+ */
+async function storeDelivery(
+  store: Store,
+  incident: IncidentRecord,
+  route: string,
+  kind: PendingNotification['kind'],
+  outcome: DeliveryResult,
+  now: Date,
+): Promise<{ incident: IncidentRecord; conflicts: number }> {
+  let current = incident;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return {
+        incident: await store.incidents.put(recordDelivery(current, route, kind, outcome, now), current.version),
+        conflicts: attempt,
+      };
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      const fresh = await store.incidents.get(current.tenantId, current.id);
+      if (!fresh) return { incident: current, conflicts: attempt + 1 };
+      current = fresh;
+    }
+  }
+  return { incident: current, conflicts: 2 };
+}
+
+/** The policy an incident follows (policy listings: no escalation, no daily reminders). */
+export function incidentPolicy(incident: IncidentRecord, settings: IncidentsSettings | undefined) {
+  return policyFor(incident.check, settings, { policyListing: isPolicyListing(decodeContent(incident.lastDetail)) });
+}
+
+function beforeLastAt(subject: string): string {
+  const at = subject.lastIndexOf('@');
+  return at < 0 ? subject : subject.slice(0, at);
+}
+
+/**
+ * True when an open incident's subject is no longer configured for the tenant, so it can never pass or fail again:
+ * a domain check (`spf`, `mx`, `domain-blocklist`) of a domain the tenant no longer lists; a blocklist listing of an
+ * IP this run did not check although it checked blocklists, and which no relay entry covers; a submission probe of a
+ * mailbox that is no longer the tenant's. Relay probes (from site agents) and other checks are retired only with
+ * their tenant. A subject observed in this run is never retired.
+ */
+export function isRetired(
+  incident: IncidentRecord,
+  tenant: TenantAlerting,
+  run: { readonly blocklistsRan: boolean; readonly checkedIps: ReadonlySet<string> },
+): boolean {
+  const m = tenant.monitored;
+  if (!m) return false;
+  const domains = new Set(m.domains.map((d) => d.toLowerCase()));
+  switch (incident.check) {
+    case 'spf':
+    case 'mx':
+      return !domains.has(incident.subject.toLowerCase());
+    case 'domain-blocklist':
+      return !domains.has(beforeLastAt(incident.subject).toLowerCase());
+    case 'blocklist': {
+      const ip = beforeLastAt(incident.subject);
+      return run.blocklistsRan && !run.checkedIps.has(ip) && !ipInEntries(ip, tenant.relayIps ?? []);
+    }
+    case 'probe-submission':
+      return !m.mailboxes.map((x) => x.toLowerCase()).includes(incident.subject.toLowerCase());
+    default:
+      return false;
+  }
+}
+
+/**
+ * Every name a user may give the incident's subject in a mute: the stored one (`203.0.113.50@spamhaus-zen`) and, for
+ * a listing, the one alerts show (`203.0.113.50@zen.spamhaus.org`, the zone's name).
+ */
+export function subjectNames(incident: Pick<IncidentRecord, 'subject' | 'lastDetail'>): string[] {
+  const listing = decodeContent(incident.lastDetail).listing;
+  return listing ? [incident.subject, `${listing.domain ?? listing.ip}@${listing.zone}`] : [incident.subject];
+}
+
+/** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
+const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
+
 export async function recordCycle(input: CycleInput): Promise<CycleResult> {
-  const recorded = await recordObservations(input);
-  const sent = await dispatchNotifications(input, recorded.incidentsByTenant);
-  await input.store.results.putRun({
+  const { store } = input;
+  const at = input.startedAt.toISOString();
+  const relayIps = new Map(input.tenants.map((t) => [t.id, t.relayIps ?? []]));
+  const { checks, observations } = observe(input.reports, {
+    runId: input.runId,
+    at,
+    relayIps: (id) => relayIps.get(id) ?? [],
+  });
+  await store.results.putChecks(checks);
+
+  const events: EventRecord[] = [];
+  const opened: IncidentRecord[] = [];
+  const resolved: IncidentRecord[] = [];
+  let conflicts = 0;
+  const byTenant = new Map<string, Observation[]>();
+  for (const o of observations) byTenant.set(o.tenantId, [...(byTenant.get(o.tenantId) ?? []), o]);
+  const blocklistsRan = input.reports.some((r) => r.checks.some((c) => c.kind === 'blocklist'));
+
+  /** Retire one open incident (stored conditionally; a conflict leaves it to the next run), recording the event. */
+  const retireOne = async (incident: IncidentRecord): Promise<IncidentRecord | null> => {
+    try {
+      const stored = await store.incidents.put(retire(incident, input.now()), incident.version);
+      resolved.push(stored);
+      events.push({
+        tenantId: stored.tenantId,
+        eventId: eventId(stored.tenantId, input.runId, stored.id, 'retire'),
+        at,
+        kind: EVENT_KIND.retire ?? 'incident-retired',
+        subject: stored.subject,
+        before: null,
+        after: `${stored.id} ${stored.problem}: no longer monitored`,
+        runId: input.runId,
+      });
+      return stored;
+    } catch (err) {
+      if (err instanceof ConflictError) {
+        conflicts++;
+        return null;
+      }
+      throw err;
+    }
+  };
+
+  // The MSP-wide self-health subject: did this run check anything at all?
+  const self: TenantAlerting | null = input.selfHealth
+    ? { id: SELF_TENANT, name: 'relaywatch (the MSP’s monitor)', routes: input.selfHealth.routes }
+    : null;
+  if (self) {
+    const prev = (await store.states.list(SELF_TENANT)).find((x) => x.check === SELF_CHECK);
+    const obs = selfHealthObservation(input.reports, { runId: input.runId, at }, (prev?.consecutiveFails ?? 0) + 1);
+    if (obs) byTenant.set(SELF_TENANT, [obs]);
+  }
+
+  const incidentsByTenant = new Map<string, Map<string, IncidentRecord>>();
+  for (const tenant of self ? [...input.tenants, self] : input.tenants) {
+    const states = new Map((await store.states.list(tenant.id)).map((s) => [`${s.check}\0${s.subject}`, s]));
+    const incidents = new Map((await activeIncidents(store, tenant.id)).map((i) => [i.id, i]));
+    incidentsByTenant.set(tenant.id, incidents);
+    for (const obs of byTenant.get(tenant.id) ?? []) {
+      const key = `${obs.check}\0${obs.subject}`;
+      const state = states.get(key) ?? null;
+      if (obs.status === 'fail' || obs.failing === true) {
+        const id = incidentId(tenant.id, obs.check, obs.subject, obs.problem);
+        if (!incidents.has(id)) {
+          const settled = await store.incidents.get(tenant.id, id);
+          if (settled) incidents.set(id, settled);
+        }
+      }
+      const mine = [...incidents.values()].filter((i) => i.check === obs.check && i.subject === obs.subject);
+      const policy = policyFor(obs.check, input.incidents, {
+        policyListing: isPolicyListing(decodeContent(obs.detail)),
+      });
+      const now = input.now();
+      const d = decide({ state, incidents: mine }, obs, policy, now);
+      if (d.ignored) continue;
+      if (
+        obs.fingerprint !== undefined &&
+        obs.fingerprint !== null &&
+        state?.fingerprint &&
+        state.fingerprint !== obs.fingerprint
+      ) {
+        events.push({
+          tenantId: tenant.id,
+          eventId: eventId(tenant.id, input.runId, obs.check, obs.subject, 'changed'),
+          at,
+          kind: `${obs.check}-changed`,
+          subject: obs.subject,
+          before: state.fingerprintValue,
+          after: obs.fingerprintValue ?? null,
+          runId: input.runId,
+        });
+      }
+      try {
+        // State and incidents in one write: a failure between the two can neither lose nor delay an incident.
+        const written = await store.writeDecision({
+          state: d.state,
+          stateExpectedVersion: d.stateExpectedVersion,
+          incidents: d.changes.map((c) => ({ incident: c.incident, expectedVersion: c.expectedVersion })),
+        });
+        states.set(key, written.state);
+        const storedById = new Map(written.incidents.map((i) => [i.id, i]));
+        for (const change of d.changes) {
+          const stored = storedById.get(change.incident.id) ?? change.incident;
+          incidents.set(stored.id, stored);
+          if (change.action === 'open' || change.action === 'reopen') opened.push(stored);
+          if (change.action === 'resolve') resolved.push(stored);
+          if (change.action !== 'none' && change.action !== 'remind') {
+            events.push({
+              tenantId: tenant.id,
+              eventId: eventId(tenant.id, input.runId, stored.id, change.action),
+              at,
+              kind: EVENT_KIND[change.action] ?? `incident-${change.action}`,
+              subject: obs.subject,
+              before: null,
+              after: `${stored.id} ${stored.problem}`,
+              runId: input.runId,
+            });
+          }
+        }
+      } catch (err) {
+        // Another writer (a parallel run) got there first: its decision stands; this observation is dropped.
+        if (err instanceof ConflictError) conflicts++;
+        else throw err;
+      }
+    }
+
+    // Incidents whose subject is no longer configured resolve as retired: nothing would ever close them otherwise.
+    const observed = new Set((byTenant.get(tenant.id) ?? []).map((o) => `${o.check}\0${o.subject}`));
+    const report = input.reports.find((r) => r.id === tenant.id);
+    const checkedIps = new Set((report?.checks ?? []).filter((c) => c.kind === 'blocklist').map((c) => c.subject));
+    for (const incident of [...incidents.values()]) {
+      if (incident.status !== 'open' || observed.has(`${incident.check}\0${incident.subject}`)) continue;
+      if (!isRetired(incident, tenant, { blocklistsRan, checkedIps })) continue;
+      const r = await retireOne(incident);
+      if (r) incidents.set(r.id, r);
+    }
+  }
+
+  // Tenants the configuration no longer has: every open incident of theirs is retired.
+  const orphans = new Map<string, Map<string, IncidentRecord>>();
+  if (input.configured) {
+    const known = new Set([...input.configured.tenantIds, SELF_TENANT]);
+    let cursor: string | null = null;
+    do {
+      const page = await store.incidents.listOpen({ limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const incident of page.items) {
+        if (known.has(incident.tenantId)) continue;
+        const fresh = await store.incidents.get(incident.tenantId, incident.id);
+        if (fresh?.status !== 'open') continue;
+        const r = await retireOne(fresh);
+        if (!r) continue;
+        const m = orphans.get(r.tenantId) ?? new Map<string, IncidentRecord>();
+        m.set(r.id, r);
+        orphans.set(r.tenantId, m);
+      }
+      cursor = page.cursor;
+    } while (cursor !== null);
+  }
+  await store.results.putEvents(events);
+
+  // Notifications: what each route is owed, from what it has been told.
+  const dispatches: Dispatch[] = [];
+  const owner = input.owner ?? input.runId;
+  const held: { incidentId: string; reason: string }[] = [];
+  // A removed tenant's retired incidents: RESOLVED to the routes that heard they opened (if they still exist).
+  const removed: TenantAlerting[] = [...orphans.keys()].map((id) => ({
+    id,
+    name: id,
+    routes: (input.configured?.routeIds ?? []).map((r) => ({ id: r, minSeverity: 'info' as const })),
+  }));
+  for (const [id, m] of orphans) incidentsByTenant.set(id, m);
+  for (const tenant of [...input.tenants, ...(self ? [self] : []), ...removed]) {
+    const incidents = incidentsByTenant.get(tenant.id) ?? new Map<string, IncidentRecord>();
+    const now = input.now();
+    for (const incident0 of incidents.values()) {
+      if (incident0.status === 'resolved') {
+        const r = incident0.resolvedAt ? Date.parse(incident0.resolvedAt) : 0;
+        if (now.getTime() - r > RESOLVED_FOLLOW_UP_MS) continue;
+      }
+      const routes = tenant.routes
+        .filter((r) => SEVERITY_RANK[incident0.severity] >= SEVERITY_RANK[r.minSeverity])
+        .map((r) => r.id);
+      if (routes.length === 0) continue;
+      const policy = incidentPolicy(incident0, input.incidents);
+      const quiet = isSuppressed(tenant.suppression, incident0.check, subjectNames(incident0), now);
+      if (quiet.suppressed) {
+        if (pendingNotifications(incident0, routes, policy, now, false).length > 0) {
+          held.push({ incidentId: incident0.id, reason: quiet.reason ?? 'suppressed' });
+        }
+        continue;
+      }
+      let incident = incident0;
+      for (const p of pendingNotifications(incident, routes, policy, now, false)) {
+        const alert: Alert = {
+          ...(await input.alertFor(incident, p.kind, tenant.name, now)),
+          delivery: { key: p.key, threadKey: p.threadKey },
+        };
+        if (input.dryRun) {
+          dispatches.push({
+            route: p.route,
+            kind: p.kind,
+            incidentId: incident.id,
+            tenantId: tenant.id,
+            alert,
+            ok: null,
+            error: null,
+          });
+          continue;
+        }
+        const claim = await store.deliveries.claim(
+          tenant.id,
+          p.key,
+          owner,
+          input.now(),
+          input.leaseMs ?? DELIVERY_LEASE_MS,
+        );
+        if (claim.status === 'held') {
+          // Another run is sending it right now; it records the outcome.
+          held.push({
+            incidentId: incident.id,
+            reason: `${p.kind} to ${p.route} is being sent by ${claim.claim.owner} (claimed until ${claim.claim.leaseUntil})`,
+          });
+          continue;
+        }
+        if (claim.status === 'delivered') {
+          // Sent already (by another run, or by one that stopped before recording it): record it, do not send again.
+          const stored = await storeDelivery(store, incident, p.route, p.kind, { ok: true }, now);
+          incident = stored.incident;
+          conflicts += stored.conflicts;
+          continue;
+        }
+        const notifier = input.notifierFor(p.route);
+        const result =
+          'send' in notifier
+            ? await notifier.send(alert)
+            : { ok: false as const, retryable: true, error: notifier.error };
+        if (result.ok) await store.deliveries.complete(tenant.id, p.key, owner, input.now());
+        else await store.deliveries.release(tenant.id, p.key, owner);
+        dispatches.push({
+          route: p.route,
+          kind: p.kind,
+          incidentId: incident.id,
+          tenantId: tenant.id,
+          alert,
+          ok: result.ok,
+          error: result.ok ? null : result.error,
+        });
+        const outcome = result.ok ? { ok: true as const } : { ok: false as const, error: result.error };
+        const stored = await storeDelivery(store, incident, p.route, p.kind, outcome, now);
+        incident = stored.incident;
+        conflicts += stored.conflicts;
+      }
+      incidents.set(incident.id, incident);
+    }
+  }
+
+  await store.results.putRun({
     runId: input.runId,
     ...(input.runTenant !== undefined ? { tenantId: input.runTenant } : {}),
-    startedAt: input.startedAt.toISOString(),
+    startedAt: at,
     finishedAt: input.now().toISOString(),
     source: input.source,
     counts: counts(input.reports),
   });
-  const open = [...recorded.incidentsByTenant.values()].flatMap((m) =>
-    [...m.values()].filter((i) => i.status === 'open'),
-  );
-  return {
-    runId: input.runId,
-    stored: recorded.stored,
-    events: recorded.events,
-    opened: recorded.opened,
-    resolved: recorded.resolved,
-    open,
-    dispatches: sent.dispatches,
-    held: sent.held,
-    conflicts: recorded.conflicts + sent.conflicts,
-  };
+  const open = [...incidentsByTenant.values()].flatMap((m) => [...m.values()].filter((i) => i.status === 'open'));
+  return { runId: input.runId, stored: checks.length, events, opened, resolved, open, dispatches, held, conflicts };
 }

@@ -423,6 +423,31 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store().incidents.get('fabrikam', 'inc-1')).toBeNull();
       });
 
+      it('keeps an acknowledgement and a resolution kind, and clears them when rewritten with null', async () => {
+        const acked = incidentRecord({ ack: { by: 'jane (NOC)', at: iso(2), note: 'ticket #4711 ünïcode' } });
+        await store().incidents.put(acked, null);
+        expect(await store().incidents.get('contoso', 'inc-1')).toEqual({ ...acked, version: 1 });
+        const closed = incidentRecord({
+          status: 'resolved',
+          resolvedAt: iso(3),
+          updatedAt: iso(3),
+          ack: acked.ack,
+          resolution: { kind: 'closed', by: 'jane', note: 'fixed by the customer' },
+        });
+        await store().incidents.put(closed, 1);
+        expect(await store().incidents.get('contoso', 'inc-1')).toEqual({ ...closed, version: 2 });
+        expect((await store().incidents.listOpen()).items.map((i) => i.id)).not.toContain('inc-1');
+        const reopened = incidentRecord({ openedAt: iso(4), updatedAt: iso(4), ack: null, resolution: null });
+        await store().incidents.put(reopened, 2);
+        const back = await store().incidents.get('contoso', 'inc-1');
+        expect(back?.ack ?? null).toBeNull();
+        expect(back?.resolution ?? null).toBeNull();
+        expect((await store().incidents.list('contoso', { status: 'open' })).items[0]?.id).toBe('inc-1');
+        await expect(
+          store().incidents.put(incidentRecord({ ack: { by: 'x', at: 'yesterday', note: null } }), 3),
+        ).rejects.toThrow(TypeError);
+      });
+
       it('lists open incidents of every tenant, oldest first, paginated; resolving removes one', async () => {
         const open = [
           incidentRecord({ tenantId: 'contoso', id: 'c1', openedAt: iso(3) }),

@@ -128,6 +128,10 @@ export function prepareIncident(incident: IncidentRecord, version: number): Inci
   requireIsoTime(incident.openedAt, 'incident.openedAt');
   requireIsoTime(incident.updatedAt, 'incident.updatedAt');
   if (incident.resolvedAt !== null) requireIsoTime(incident.resolvedAt, 'incident.resolvedAt');
+  if (incident.ack) {
+    requireText(incident.ack.by, 'incident.ack.by');
+    requireIsoTime(incident.ack.at, 'incident.ack.at');
+  }
   const prepared = { ...incident, deliveries: { ...incident.deliveries }, flaps: [...incident.flaps], version };
   requireSmall(prepared, 'incident');
   return prepared;
@@ -208,6 +212,11 @@ export const incidentSchema: z.ZodType<IncidentRecord> = z.object({
   lastDetail: z.string(),
   deliveries: z.record(z.string(), delivery),
   flaps: z.array(z.string()),
+  resolution: z
+    .object({ kind: z.enum(['passed', 'retired', 'closed']), by: nullableString, note: nullableString })
+    .nullable()
+    .optional(),
+  ack: z.object({ by: z.string(), at: z.string(), note: nullableString }).nullable().optional(),
   version: z.number().int(),
 });
 
