@@ -242,7 +242,32 @@ export function subjectNames(incident: Pick<IncidentRecord, 'subject' | 'lastDet
 /** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
 const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
 
-export async function recordCycle(input: CycleInput): Promise<CycleResult> {
+/** What the notification step needs from the decision step: the tenants to notify for and their incidents. */
+export interface NotificationPlan {
+  readonly tenants: readonly TenantAlerting[];
+  readonly incidentsByTenant: Map<string, Map<string, IncidentRecord>>;
+}
+
+export interface RecordedObservations {
+  readonly stored: number;
+  readonly events: readonly EventRecord[];
+  readonly opened: readonly IncidentRecord[];
+  readonly resolved: readonly IncidentRecord[];
+  readonly conflicts: number;
+  readonly plan: NotificationPlan;
+}
+
+export interface DispatchedNotifications {
+  readonly dispatches: readonly Dispatch[];
+  readonly held: readonly { readonly incidentId: string; readonly reason: string }[];
+  readonly conflicts: number;
+}
+
+/**
+ * Record observations and decide incidents: store the results, notice drift, decide (one write per decision), retire
+ * what is no longer monitored. Returns what the notification step needs (`dispatchNotifications`).
+ */
+export async function recordObservations(input: CycleInput): Promise<RecordedObservations> {
   const { store } = input;
   const at = input.startedAt.toISOString();
   const relayIps = new Map(input.tenants.map((t) => [t.id, t.relayIps ?? []]));
@@ -403,10 +428,6 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   }
   await store.results.putEvents(events);
 
-  // Notifications: what each route is owed, from what it has been told.
-  const dispatches: Dispatch[] = [];
-  const owner = input.owner ?? input.runId;
-  const held: { incidentId: string; reason: string }[] = [];
   // A removed tenant's retired incidents: RESOLVED to the routes that heard they opened (if they still exist).
   const removed: TenantAlerting[] = [...orphans.keys()].map((id) => ({
     id,
@@ -414,7 +435,32 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
     routes: (input.configured?.routeIds ?? []).map((r) => ({ id: r, minSeverity: 'info' as const })),
   }));
   for (const [id, m] of orphans) incidentsByTenant.set(id, m);
-  for (const tenant of [...input.tenants, ...(self ? [self] : []), ...removed]) {
+  return {
+    stored: checks.length,
+    events,
+    opened,
+    resolved,
+    conflicts,
+    plan: { tenants: [...input.tenants, ...(self ? [self] : []), ...removed], incidentsByTenant },
+  };
+}
+
+/**
+ * Dispatch notifications: every incident of the planned tenants that owes a route something is sent once (claimed
+ * before sending under its delivery key), unless held back by a maintenance window or a mute.
+ */
+export async function dispatchNotifications(
+  input: CycleInput,
+  plan: NotificationPlan,
+): Promise<DispatchedNotifications> {
+  const { store } = input;
+  const incidentsByTenant = plan.incidentsByTenant;
+  let conflicts = 0;
+  // Notifications: what each route is owed, from what it has been told.
+  const dispatches: Dispatch[] = [];
+  const owner = input.owner ?? input.runId;
+  const held: { incidentId: string; reason: string }[] = [];
+  for (const tenant of plan.tenants) {
     const incidents = incidentsByTenant.get(tenant.id) ?? new Map<string, IncidentRecord>();
     const now = input.now();
     for (const incident0 of incidents.values()) {
@@ -499,14 +545,32 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
     }
   }
 
-  await store.results.putRun({
+  return { dispatches, held, conflicts };
+}
+
+export async function recordCycle(input: CycleInput): Promise<CycleResult> {
+  const recorded = await recordObservations(input);
+  const sent = await dispatchNotifications(input, recorded.plan);
+  await input.store.results.putRun({
     runId: input.runId,
     ...(input.runTenant !== undefined ? { tenantId: input.runTenant } : {}),
-    startedAt: at,
+    startedAt: input.startedAt.toISOString(),
     finishedAt: input.now().toISOString(),
     source: input.source,
     counts: counts(input.reports),
   });
-  const open = [...incidentsByTenant.values()].flatMap((m) => [...m.values()].filter((i) => i.status === 'open'));
-  return { runId: input.runId, stored: checks.length, events, opened, resolved, open, dispatches, held, conflicts };
+  const open = [...recorded.plan.incidentsByTenant.values()].flatMap((m) =>
+    [...m.values()].filter((i) => i.status === 'open'),
+  );
+  return {
+    runId: input.runId,
+    stored: recorded.stored,
+    events: recorded.events,
+    opened: recorded.opened,
+    resolved: recorded.resolved,
+    open,
+    dispatches: sent.dispatches,
+    held: sent.held,
+    conflicts: recorded.conflicts + sent.conflicts,
+  };
 }
