@@ -35,9 +35,19 @@ export interface ValidationDocument {
   } | null;
 }
 
-/** Every secret reference of the configuration with its path (submission, alert routes, the agent, zone keys). */
+/**
+ * Every secret reference of the configuration with its path (submission, probe mailbox, alert routes, the agent,
+ * zone keys).
+ */
 export function allSecretRefs(c: RelaywatchConfig): Array<{ readonly path: string; readonly ref: SecretRef }> {
   const out: Array<{ path: string; ref: SecretRef }> = [...secretRefs(c)];
+  c.tenants.forEach((t, i) => {
+    const m = t.probeMailbox;
+    if (!m) return;
+    const at = (key: string) => formatPath(['tenants', i, 'probeMailbox', key]);
+    if (m.kind === 'imap' && m.password) out.push({ path: at('password'), ref: m.password });
+    if (m.clientSecret) out.push({ path: at('clientSecret'), ref: m.clientSecret });
+  });
   (c.alerts?.routes ?? []).forEach((r, i) => {
     const at = (...rest: string[]) => formatPath(['alerts', 'routes', i, ...rest]);
     if (r.slack) out.push({ path: at('slack', 'webhookUrl'), ref: r.slack.webhookUrl });
