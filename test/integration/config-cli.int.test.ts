@@ -128,6 +128,16 @@ describe('relaywatch config validate', () => {
     const missingSecrets = await runCliCaptured(['config', 'validate', '--config', await files(GOOD, null)], {});
     expect(missingSecrets.code).toBe(3);
     expect(missingSecrets.stdout).toMatch(/error: secrets\.file: secrets file not found: .*secrets\.yaml/);
+    expect(missingSecrets.stdout).not.toContain('there is no secrets file');
+
+    const broken2 = await files(GOOD, 'slack-url: "https://hooks.slack.test/T/B/never-closed\n');
+    const invalidSecrets = await runCliCaptured(['config', 'validate', '--config', broken2], { TAILSPIN_PW: 'x' });
+    expect(invalidSecrets.code).toBe(3);
+    expect(invalidSecrets.stdout).toContain(
+      'error: secrets.file: YAML syntax: a value opened with " here is never closed',
+    );
+    expect(invalidSecrets.stdout).not.toContain('there is no secrets file');
+    expect(invalidSecrets.stdout).not.toContain('hooks.slack.test');
   });
 
   it('reports a YAML syntax error at its line', async () => {

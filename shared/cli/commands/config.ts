@@ -82,6 +82,7 @@ export async function validateConfig(path: string, env: NodeJS.ProcessEnv): Prom
   // The secrets file: readable, valid, not open to every user.
   const secretsPath = secretsFilePath(c, { env, configPath: loaded.path });
   let secretsFile: SecretsFile | undefined;
+  let secretsFileFailed = false;
   if (secretsPath) {
     try {
       const s = await loadSecretsFile(secretsPath);
@@ -89,6 +90,7 @@ export async function validateConfig(path: string, env: NodeJS.ProcessEnv): Prom
       problems.push(...s.warnings);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
+      secretsFileFailed = true;
       for (const p of err.problems) {
         problems.push({ ...p, path: p.path === '' ? 'secrets.file' : `secrets file: ${p.path}` });
       }
@@ -97,6 +99,8 @@ export async function validateConfig(path: string, env: NodeJS.ProcessEnv): Prom
   // References that do not resolve here: a warning, since cron or the deployment may set them (named, never a value).
   const sources: SecretSources = { env, ...(secretsFile ? { secretsFile } : {}) };
   for (const { path: where, ref } of allSecretRefs(c)) {
+    // A secrets file that exists but cannot be used is reported above; "there is no secrets file" would mislead.
+    if (secretsFileFailed && 'secret' in ref) continue;
     const r = resolveSecret(ref, sources);
     if (!r.ok) problem('warning', where, `${r.reason} (in this environment)`);
   }
