@@ -92,8 +92,10 @@ export class FileNotifier implements Notifier {
     const dir = this.#options.dir;
     try {
       await mkdir(dir, { recursive: true });
-      await writeAtomically(dir, `${base}.eml`, files.eml);
+      // The .eml last: a PSA drop folder turns it into a ticket, so it must appear only once the whole send worked
+      // (a failed .json write after it would retry and rewrite an .eml the PSA may already have taken).
       await writeAtomically(dir, `${base}.json`, files.json);
+      await writeAtomically(dir, `${base}.eml`, files.eml);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
       return { ok: false, retryable: true, error: `file: cannot write to ${dir} (${code})` };

@@ -16,6 +16,7 @@ import {
   secretsFilePath,
 } from '../../config/secrets.ts';
 import { type CliIo, write } from '../common.ts';
+import { safeJson } from '../json.ts';
 import { clean } from '../render.ts';
 
 export interface ValidationDocument {
@@ -208,7 +209,7 @@ Examples:
     )
     .action(async (opts) => {
       const doc = await validateConfig(String(opts.config), io.env);
-      write(io.stdout, opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderValidation(doc));
+      write(io.stdout, opts.json ? `${safeJson(doc)}\n` : renderValidation(doc));
       setExit(doc.valid ? 0 : 3);
     });
 }

@@ -9,6 +9,7 @@ import { canonicalIp } from '../../domain/ip.ts';
 import { selectZones } from '../blocklist-wiring.ts';
 import { type CliIo, dnsOptions, loadConfigOrExit, makeCtx, write } from '../common.ts';
 import type { CliConfig } from '../config-bridge.ts';
+import { safeJson } from '../json.ts';
 import { clean } from '../render.ts';
 import { UsageError, withDns } from '../wiring.ts';
 
@@ -159,7 +160,7 @@ Examples:
         if (opts.json) {
           write(
             io.stdout,
-            `${JSON.stringify({ schema: 'relaywatch.delist/v1', to: packet.to, subject: packet.subject, code: packet.code, eml: out, spf, ipConfigured, warnings }, null, 2)}\n`,
+            `${safeJson({ schema: 'relaywatch.delist/v1', to: packet.to, subject: packet.subject, code: packet.code, eml: out, spf, ipConfigured, warnings })}\n`,
           );
         } else {
           write(io.stdout, `${opts.markdown ? packet.markdown : packet.text}\n`);
@@ -221,7 +222,7 @@ function dnsblGuidance(
       text: packet.text,
       markdown: packet.markdown,
     };
-    write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+    write(io.stdout, `${safeJson(doc)}\n`);
     return;
   }
   const note =
