@@ -4,7 +4,8 @@
  * alerts.md, "Watching the watcher"):
  *
  * - Every `check` run whose state stage fails (the store cannot be opened or written) counts the failure in a small
- *   local marker file (`$RELAYWATCH_STATE_DIR`, else the OS temp directory; one file per store spec), so the count
+ *   local marker file (`$RELAYWATCH_STATE_DIR`, else `relaywatch-<uid>` of mode 0700 under the OS temp directory; one
+ *   file per store spec), so the count
  *   survives between cron runs without the store.
  * - From the `openAfter` of `incidents.checks.relaywatch` (default 3) failed runs in a row, the default routes get a
  *   critical "relaywatch cannot write its store" alert, sent WITHOUT the store's delivery claim and saying so, at most
@@ -15,8 +16,8 @@
  *
  * The exit status stays 3 whatever the checks found, so cron or a monitoring host sees the monitor is broken.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policyFor } from '../incidents/config.ts';
@@ -37,9 +38,54 @@ interface Marker {
   readonly routes: readonly string[];
 }
 
+/**
+ * Without `RELAYWATCH_STATE_DIR`: a directory of this user's own under the OS temp directory (`relaywatch-<uid>`, mode
+ * 0700), never the shared temp directory itself, where another local user could plant the marker (a symlink to a file
+ * to overwrite, or a marker that says the alert went out an hour ago).
+ */
+function defaultStateDir(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  return join(tmpdir(), uid === null ? 'relaywatch' : `relaywatch-${uid}`);
+}
+
 export function markerPath(spec: string, env: NodeJS.ProcessEnv): string {
   const hash = createHash('sha256').update(spec).digest('hex').slice(0, 16);
-  return join(env.RELAYWATCH_STATE_DIR ?? tmpdir(), `relaywatch-store-down-${hash}.json`);
+  return join(env.RELAYWATCH_STATE_DIR ?? defaultStateDir(), `relaywatch-store-down-${hash}.json`);
+}
+
+/**
+ * The marker's directory (created when missing if `create`; storeBack's lstat of a missing one throws, which ends
+ * it: no marker). The default one must be a real directory owned by this user that
+ * nobody else can write: anything else throws (the marker is then not used; the exit status still says it).
+ */
+async function stateDir(path: string, env: NodeJS.ProcessEnv, create: boolean): Promise<void> {
+  const dir = join(path, '..');
+  if (env.RELAYWATCH_STATE_DIR !== undefined) {
+    if (create) await mkdir(dir, { recursive: true });
+    return;
+  }
+  if (create) {
+    await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+  const st = await lstat(dir);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+    throw new Error(`${dir} is not a directory of this user's that only it can write`);
+  }
+}
+
+/** Written under a fresh name and renamed into place: a symlink at the marker's path is replaced, never followed. */
+async function writeMarker(path: string, m: Marker): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(m), { mode: 0o600, flag: 'wx' });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
 }
 
 async function readMarker(path: string): Promise<Marker | null> {
@@ -109,6 +155,7 @@ export async function storeDown(args: {
 }): Promise<string | null> {
   try {
     const path = markerPath(args.spec, args.env);
+    await stateDir(path, args.env, true);
     const prev = await readMarker(path);
     const policy = policyFor(SELF_CHECK, args.config.config.incidents);
     let m: Marker = {
@@ -138,8 +185,7 @@ export async function storeDown(args: {
         failed.length > 0 ? `; NOT sent to ${failed.join(', ')}` : ''
       }`;
     }
-    await mkdir(join(path, '..'), { recursive: true });
-    await writeFile(path, JSON.stringify(m), { mode: 0o600 });
+    await writeMarker(path, m);
     return line;
   } catch {
     return null;
@@ -155,6 +201,7 @@ export async function storeBack(args: {
 }): Promise<void> {
   try {
     const path = markerPath(args.spec, args.env);
+    await stateDir(path, args.env, false);
     const m = await readMarker(path);
     if (!m) return;
     const left: string[] = [];
@@ -163,7 +210,7 @@ export async function storeBack(args: {
       if (!r.ok) left.push(route);
     }
     if (left.length === 0) await rm(path, { force: true });
-    else await writeFile(path, JSON.stringify({ ...m, routes: left }), { mode: 0o600 });
+    else await writeMarker(path, { ...m, routes: left });
   } catch {
     // best effort: the next successful run tries again
   }

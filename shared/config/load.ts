@@ -178,9 +178,9 @@ function editDistance(a: string, b: string): number {
 
 /**
  * The path of the secret reference a path is inside (`tenants[2].submission.clientSecret`,
- * `blocklists.keys.abusix`), if any. Keys found there
- * that are not `env`/`secret` may be the secret itself (`password: {hunter2}` is a mapping with the key "hunter2"),
- * so problems about them name the key neither in the message nor in the path.
+ * `tenants[0].probeMailbox.password`, `blocklists.keys.abusix`), if any. Keys found there that are not `env`/`secret`
+ * may be the secret itself (`password: {hunter2}` is a mapping with the key "hunter2"), so problems about them name
+ * the key neither in the message nor in the path.
  */
 export function secretRefRoot(path: readonly PathSegment[]): readonly PathSegment[] | undefined {
   const [t, i, s, key] = path;
@@ -188,6 +188,14 @@ export function secretRefRoot(path: readonly PathSegment[]): readonly PathSegmen
     t === 'tenants' &&
     typeof i === 'number' &&
     s === 'submission' &&
+    (key === 'clientSecret' || key === 'password')
+  ) {
+    return path.slice(0, 4);
+  }
+  if (
+    t === 'tenants' &&
+    typeof i === 'number' &&
+    s === 'probeMailbox' &&
     (key === 'clientSecret' || key === 'password')
   ) {
     return path.slice(0, 4);

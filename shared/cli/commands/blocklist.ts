@@ -16,7 +16,7 @@ import {
   write,
   zoneOption,
 } from '../common.ts';
-import { blocklistDocument } from '../json.ts';
+import { blocklistDocument, safeJson } from '../json.ts';
 import { clean, renderCheck, renderDnsLine } from '../render.ts';
 import { selectCliZones, UsageError, withBlocklists, withDns } from '../wiring.ts';
 
@@ -106,7 +106,7 @@ or not checked, 0 clean.`,
                 resolvers: setup.description,
                 stats: setup.resolver.stats(),
               });
-              write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+              write(io.stdout, `${safeJson(doc)}\n`);
             } else {
               const r = renderOptions(io, opts);
               const lines: string[] = [];

@@ -8,6 +8,7 @@ import { type DnsblListing, renderDnsblDelist, renderMicrosoftDelist } from '../
 import { canonicalIp } from '../../domain/ip.ts';
 import { type CliIo, dnsOptions, loadConfigOrExit, makeCtx, write } from '../common.ts';
 import type { CliConfig } from '../config-bridge.ts';
+import { safeJson } from '../json.ts';
 import { clean } from '../render.ts';
 import { selectCliZones, UsageError, withDns } from '../wiring.ts';
 
@@ -158,7 +159,7 @@ Examples:
         if (opts.json) {
           write(
             io.stdout,
-            `${JSON.stringify({ schema: 'relaywatch.delist/v1', to: packet.to, subject: packet.subject, code: packet.code, eml: out, spf, ipConfigured, warnings }, null, 2)}\n`,
+            `${safeJson({ schema: 'relaywatch.delist/v1', to: packet.to, subject: packet.subject, code: packet.code, eml: out, spf, ipConfigured, warnings })}\n`,
           );
         } else {
           write(io.stdout, `${opts.markdown ? packet.markdown : packet.text}\n`);
@@ -220,7 +221,7 @@ function dnsblGuidance(
       text: packet.text,
       markdown: packet.markdown,
     };
-    write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+    write(io.stdout, `${safeJson(doc)}\n`);
     return;
   }
   const note =

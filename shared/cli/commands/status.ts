@@ -6,6 +6,7 @@
  * (a missing SQLite file is an empty store, never created by a read), following page cursors, and printing stored
  * text safely.
  */
+
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -14,6 +15,7 @@ import { channelOf, defaultRoutes, tenantAlerting } from '../../notify/routing.t
 import type { DeliveryState, IncidentRecord, IncidentSeverity, Page, Store, SubjectState } from '../../ports/stores.ts';
 import { type CliIo, loadConfigOrExit, selectTenants, write } from '../common.ts';
 import type { CliConfig } from '../config-bridge.ts';
+import { safeJson } from '../json.ts';
 import { clean } from '../render.ts';
 import { openCliStore, type StoreCliOptions, storeSpec } from '../state-stage.ts';
 import { UsageError } from '../wiring.ts';
@@ -89,16 +91,6 @@ export function shortTime(iso: string | null): string {
   if (iso === null) return '-';
   const t = Date.parse(iso);
   return Number.isNaN(t) ? oneLine(iso, 40) : new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-/**
- * A JSON document for stdout: JSON.stringify escapes C0 controls; this also escapes DEL, C1 controls, line/paragraph
- * separators and bidi overrides inside strings (still the same JSON value), so a terminal showing it is safe.
- */
-export function safeJson(doc: unknown): string {
-  return JSON.stringify(doc, null, 2).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    return `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -411,3 +403,5 @@ Examples:
       }
     });
 }
+
+export { safeJson };
