@@ -36,12 +36,15 @@ export const stageConfigSchema = z
     alarmEmail: z.email().optional(),
     schedules: z
       .object({
-        /** SPF/MX checks of every tenant. */
-        checksMinutes: minutes(5, 1440, 60),
-        /** The blocklist sweep of every unique sending IP. */
-        blocklistsMinutes: minutes(5, 1440, 30),
-        /** Authenticated-submission probes (each sends a real message: keep it modest). */
-        probesMinutes: minutes(15, 1440, 240),
+        /**
+         * One monitoring cycle: every tenant's SPF/MX checks and submission probe (each probe sends a real message).
+         * Dispatch derives the slot, and with it every job id, from the schedule's scheduled time.
+         */
+        cycleMinutes: minutes(5, 1440, 60),
+        /** The blocklist sweep of every unique sending IP, every this many cycles (DNSBL operators count per day). */
+        blocklistEveryCycles: z.number().int().min(1).max(288).default(1),
+        /** Blocklist jobs per sweep (shards of the unique IPs, each one worker). */
+        blocklistShards: z.number().int().min(1).max(100).default(1),
         /** Flexible window (minutes) spreading each run's start, so the MSP's load and DNSBL queries are smoothed. */
         flexibleWindowMinutes: minutes(0, 60, 5),
         digest: z
@@ -96,14 +99,9 @@ export const stageConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** A private recursive resolver for DNSBL queries (`udp://10.0.0.2:53`); it needs the VPC below to be reachable. */
-    blocklistResolver: z
-      .string()
-      .regex(/^udp:\/\/[0-9a-fA-F.:[\]]+(:\d+)?$/, 'udp://ADDRESS[:PORT]')
-      .optional(),
     /**
      * Run the worker in a VPC with a NAT gateway: a fixed egress IP (to register with Spamhaus DQS or Barracuda, or to
-     * reach a private resolver). Off by default: it costs a NAT gateway (about $32/month plus data) and changes nothing
+     * reach a private resolver named in the config document's `blocklists.resolvers`). Off by default: it costs a NAT gateway (about $32/month plus data) and changes nothing
      * for port 25, which AWS blocks from Lambda regardless (relay probes run on site agents).
      */
     vpc: z
@@ -119,16 +117,7 @@ export const stageConfigSchema = z
       .union([z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)])
       .default(30),
   })
-  .strict()
-  .superRefine((c, ctx) => {
-    if (c.blocklistResolver !== undefined && !c.vpc.enabled) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['blocklistResolver'],
-        message: 'a private resolver is only reachable from a VPC: set vpc.enabled: true',
-      });
-    }
-  });
+  .strict();
 
 export type StageConfig = z.output<typeof stageConfigSchema>;
 

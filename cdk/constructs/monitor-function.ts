@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV, type FunctionName, METRIC_NAMESPACE } from '../../shared/deploy/constants.ts';
+import { FUNCTIONS, type FunctionName, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
 import { acknowledge } from './nag.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -130,10 +130,10 @@ export class MonitorFunction extends Construct {
         commandHooks: BUNDLE_DATA_FILES,
       },
       environment: {
-        POWERTOOLS_SERVICE_NAME: `relaywatch-${props.name}`,
-        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+        // The same names the handlers give Powertools in code (shared/deploy/constants.ts), so logs and metrics agree.
+        POWERTOOLS_SERVICE_NAME: FUNCTIONS[props.name],
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        [ENV.stage]: props.stage,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

@@ -31,7 +31,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { type CheckGroup, CYCLE_COMPLETED_METRIC, ENV, METRIC_NAMESPACE } from '../../shared/deploy/constants.ts';
+import { ENV, FUNCTIONS, METRICS, METRICS_NAMESPACE, QUEUES } from '../../shared/deploy/constants.ts';
 import type { StageConfig } from '../config.ts';
 import { grantConfigRead, grantTableRead, grantTableReadWrite } from '../constructs/grants.ts';
 import { MonitorFunction } from '../constructs/monitor-function.ts';
@@ -45,9 +45,6 @@ export interface ServiceStackProps extends StackProps {
 
 /** Route the site agents post their signed reports to. */
 export const INGEST_ROUTE = '/v1/agent-reports';
-
-/** SQS redelivers a job this many times before it goes to the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 3;
 
 export class ServiceStack extends Stack {
   readonly jobQueue: sqs.Queue;
@@ -85,7 +82,7 @@ export class ServiceStack extends Stack {
       visibilityTimeout: Duration.seconds(config.worker.timeoutSeconds * 6),
       // A job older than a day is stale: the next schedule slot has enqueued a fresh one.
       retentionPeriod: Duration.days(1),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: QUEUES.maxReceiveCount },
     });
 
     // Secrets ------------------------------------------------------------------------------------------------------
@@ -123,7 +120,7 @@ export class ServiceStack extends Stack {
     // Functions ----------------------------------------------------------------------------------------------------
     const common = { stage, logRetentionDays: retention };
     const configEnv = {
-      [ENV.tableName]: table.tableName,
+      [ENV.table]: table.tableName,
       [ENV.configBucket]: configBucket.bucketName,
       [ENV.configKey]: config.configKey,
     };
@@ -133,7 +130,14 @@ export class ServiceStack extends Stack {
       memoryMb: 256,
       timeout: Duration.seconds(60),
       sizingReason: 'reads the config and enqueues jobs in batches of 10; no SPF, DNS or mail, so little memory',
-      environment: { ...configEnv, [ENV.jobQueueUrl]: this.jobQueue.queueUrl },
+      environment: {
+        ...configEnv,
+        [ENV.jobQueueUrl]: this.jobQueue.queueUrl,
+        // The slot arithmetic of dispatch: the schedule's interval, the sweep every N slots, its shards.
+        [ENV.scheduleMinutes]: String(config.schedules.cycleMinutes),
+        [ENV.blocklistEverySlots]: String(config.schedules.blocklistEveryCycles),
+        [ENV.blocklistShards]: String(config.schedules.blocklistShards),
+      },
     });
     const worker = new MonitorFunction(this, 'Worker', {
       ...common,
@@ -144,11 +148,8 @@ export class ServiceStack extends Stack {
       timeout: workerTimeout,
       sizingReason:
         'evaluates SPF and asks DNS and DNSBLs for a batch of jobs; 1 GB buys CPU for mailauth, and DNS timeouts bound the time',
-      environment: {
-        ...configEnv,
-        [ENV.sesConfigurationSet]: configurationSet.configurationSetName,
-        ...(config.blocklistResolver !== undefined ? { [ENV.blocklistResolver]: config.blocklistResolver } : {}),
-      },
+      // SES mail goes through the identity, whose default configuration set is the one above.
+      environment: configEnv,
     });
     const ingest = new MonitorFunction(this, 'Ingest', {
       ...common,
@@ -183,41 +184,33 @@ export class ServiceStack extends Stack {
 
     // Schedules ----------------------------------------------------------------------------------------------------
     const group = new scheduler.ScheduleGroup(this, 'Schedules', { scheduleGroupName: `relaywatch-${stage}` });
-    const every: Record<CheckGroup, number> = {
-      checks: config.schedules.checksMinutes,
-      blocklists: config.schedules.blocklistsMinutes,
-      probes: config.schedules.probesMinutes,
-    };
-    // One role for every schedule, so its single permission (invoke dispatch) is visible in one place.
+    // One role for the schedule, so its single permission (invoke dispatch) is visible in one place.
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
       description: `relaywatch ${stage}: EventBridge Scheduler invokes dispatch`,
     });
-    for (const [checkGroup, minutes] of Object.entries(every) as [CheckGroup, number][]) {
-      new scheduler.Schedule(this, `Schedule-${checkGroup}`, {
-        scheduleName: `relaywatch-${stage}-${checkGroup}`,
-        description: `relaywatch ${stage}: enqueue the ${checkGroup} jobs every ${minutes} minutes`,
-        scheduleGroup: group,
-        schedule: scheduler.ScheduleExpression.rate(Duration.minutes(minutes)),
-        // Spreads the start within the window; dispatch derives the slot (and so the job ids) from the scheduled time.
-        timeWindow:
-          config.schedules.flexibleWindowMinutes > 0
-            ? scheduler.TimeWindow.flexible(Duration.minutes(config.schedules.flexibleWindowMinutes))
-            : scheduler.TimeWindow.off(),
-        target: new targets.LambdaInvoke(dispatch.fn, {
-          input: scheduler.ScheduleTargetInput.fromObject({
-            group: checkGroup,
-            scheduledTime: scheduler.ContextAttribute.scheduledTime,
-          }),
-          retryAttempts: 2,
-          maxEventAge: Duration.minutes(Math.min(minutes, 60)),
-          deadLetterQueue: this.deadLetterQueue,
-          role: schedulerRole,
-        }),
-      });
-    }
+    const minutes = config.schedules.cycleMinutes;
+    new scheduler.Schedule(this, 'Schedule-cycle', {
+      scheduleName: `relaywatch-${stage}-cycle`,
+      description: `relaywatch ${stage}: one monitoring cycle every ${minutes} minutes (the blocklist sweep every ${config.schedules.blocklistEveryCycles})`,
+      scheduleGroup: group,
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(minutes)),
+      // Spreads the start within the window; dispatch derives the slot (and so the job ids) from the scheduled time,
+      // which the window does not move.
+      timeWindow:
+        config.schedules.flexibleWindowMinutes > 0
+          ? scheduler.TimeWindow.flexible(Duration.minutes(config.schedules.flexibleWindowMinutes))
+          : scheduler.TimeWindow.off(),
+      target: new targets.LambdaInvoke(dispatch.fn, {
+        input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(Math.min(minutes, 60)),
+        deadLetterQueue: this.deadLetterQueue,
+        role: schedulerRole,
+      }),
+    });
     acknowledge(schedulerRole, [
       {
         id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(dispatch.fn.node.defaultChild as CfnElement)}.Arn>:*]`,
@@ -311,13 +304,13 @@ export class ServiceStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // Jobs the worker finished: Powertools Metrics adds the service name as the only dimension (never the tenant).
     const cycles = new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: CYCLE_COMPLETED_METRIC,
-      // Powertools Metrics adds the service name as the default dimension; the tenant is never a dimension.
-      dimensionsMap: { service: 'relaywatch-worker' },
+      namespace: METRICS_NAMESPACE,
+      metricName: METRICS.jobs.ok,
+      dimensionsMap: { service: FUNCTIONS.worker },
       statistic: 'Sum',
-      period: Duration.minutes(Math.min(config.schedules.checksMinutes * 2, 1440)),
+      period: Duration.minutes(Math.min(config.schedules.cycleMinutes * 2, 1440)),
     });
     alarm('no-cycle', 'No monitoring cycle finished in two check intervals: relaywatch is not watching.', {
       metric: cycles,

@@ -1,7 +1,5 @@
 /** Loads the configuration for the CLI and maps it to what the use cases take. */
 import { dirname } from 'node:path';
-import { type FileBudget, fileBudget } from '../adapters/budget/file-budget.ts';
-import type { QueryBudget } from '../blocklist/engine.ts';
 import type { ZoneDefinition } from '../blocklist/registry.ts';
 import { blocklistZones } from '../config/blocklists.ts';
 import { loadConfig } from '../config/load.ts';
@@ -15,6 +13,7 @@ import {
   type SecretSources,
   secretsFilePath,
 } from '../config/secrets.ts';
+import { probeTenants, tenantsToCheck } from '../config/tenants.ts';
 import type { TenantToCheck } from '../use-cases/run-checks.ts';
 import type { ProbeTenant } from '../use-cases/run-probe.ts';
 import type { DnsConfig } from './wiring.ts';
@@ -64,11 +63,10 @@ export interface CliBlocklists {
   readonly resolvers?: readonly string[];
   /** Resolved keys by zone id (secrets: never print them). */
   readonly keys?: Readonly<Record<string, string>>;
-  readonly budget?: QueryBudget;
+  /** Queries per zone per UTC day (`blocklists.dailyBudget`), reserved in the store before a sweep. */
+  readonly dailyBudget?: Readonly<Record<string, number>>;
   readonly concurrency?: number;
   readonly perZoneConcurrency?: number;
-  /** Persist budget counters. */
-  readonly flush?: () => Promise<void>;
   /** The zone ids a tenant's IPs are judged on (its own `blocklists.disable` applied). */
   readonly zonesFor?: (tenantId: string) => ReadonlySet<string> | undefined;
 }
@@ -86,29 +84,13 @@ async function blocklistSettings(
   const resolved = resolveBlocklistKeys(c, { env, ...(secretsFile ? { secretsFile } : {}) });
   for (const w of resolved.warnings) warnings.push(formatProblem(w).replace(/^warning:\s*/, ''));
   const limits = bl.dailyBudget ?? {};
-  let budget: FileBudget | undefined;
-  if (Object.keys(limits).length > 0) {
-    budget = await fileBudget({ limits });
-    for (const w of budget.warnings) warnings.push(w);
-  }
   const perTenant = new Map(c.tenants.map((t) => [t.id, new Set(blocklistZones(c, t.id).map((z) => z.id))]));
   return {
     zones: blocklistZones(c),
     zonesFor: (tenantId) => perTenant.get(tenantId),
     ...(bl.resolvers ? { resolvers: bl.resolvers } : {}),
     keys: Object.fromEntries(resolved.keys),
-    ...(budget
-      ? {
-          budget,
-          // A budget file that cannot be written must not cost the run its results: say so and go on.
-          flush: () =>
-            budget.flush().catch((err: unknown) => {
-              process.stderr.write(
-                `warning: cannot write the blocklist budget file ${budget.path}: ${err instanceof Error ? err.message : String(err)}\n`,
-              );
-            }),
-        }
-      : {}),
+    ...(Object.keys(limits).length > 0 ? { dailyBudget: limits } : {}),
     concurrency: bl.concurrency,
     perZoneConcurrency: bl.perZoneConcurrency,
   };
@@ -144,23 +126,7 @@ export async function loadForCli(
         ...(c.msp.contact.phone ? { phone: c.msp.contact.phone } : {}),
       },
     },
-    tenants: c.tenants.map((t) => ({
-      id: t.id,
-      name: t.name,
-      domains: t.domains.map((d) => ({ name: d.name, expectedMx: 'expectedMx' in d ? d.expectedMx : undefined })),
-      relayIps: t.relayIps,
-      ...(t.relay ? { relaySender: t.relay.sender } : {}),
-      ...(t.submission
-        ? {
-            submission: {
-              auth: t.submission.auth,
-              mailbox: t.submission.mailbox,
-              host: t.submission.host,
-              port: t.submission.port,
-            },
-          }
-        : {}),
-    })),
+    tenants: tenantsToCheck(c),
     dns: c.dns,
     warnings,
   };
@@ -219,47 +185,4 @@ export async function loadProbeConfig(
   };
 }
 
-/**
- * The tenants as the probes need them. Only tenants that authenticate touch the secrets (the file is loaded once, when
- * first needed); references resolve when a probe calls for them.
- */
-export async function probeTenants(c: RelaywatchConfig, sources: () => Promise<SecretSources>): Promise<ProbeTenant[]> {
-  return Promise.all(
-    c.tenants.map(async (t): Promise<ProbeTenant> => {
-      const s = t.submission;
-      const src: SecretSources = s ? await sources() : { env: {} };
-      return {
-        id: t.id,
-        name: t.name,
-        domains: t.domains.map((d) => ({ name: d.name, expectedMx: 'expectedMx' in d ? d.expectedMx : undefined })),
-        probeRecipients: t.probeRecipients ?? [],
-        relayIps: t.relayIps,
-        ...(t.relay
-          ? { relay: { sender: t.relay.sender, host: t.relay.host, port: t.relay.port, tls: t.relay.tls } }
-          : {}),
-        ...(s
-          ? {
-              submission:
-                s.auth === 'oauth'
-                  ? {
-                      auth: 'oauth' as const,
-                      mailbox: s.mailbox,
-                      host: s.host,
-                      port: s.port,
-                      entraTenantId: s.entraTenantId,
-                      clientId: s.clientId,
-                      clientSecret: () => resolveSecret(s.clientSecret, src),
-                    }
-                  : {
-                      auth: 'basic' as const,
-                      mailbox: s.mailbox,
-                      host: s.host,
-                      port: s.port,
-                      password: () => resolveSecret(s.password, src),
-                    },
-            }
-          : {}),
-      };
-    }),
-  );
-}
+export { probeTenants } from '../config/tenants.ts';

@@ -72,6 +72,8 @@ export const DEMO_CYCLES: readonly DemoCycle[] = [
 
 /** Monday 1 June 2026, 09:00 UTC: a fixed start, so every run of the demo tells the same story with the same dates. */
 export const DEMO_START = Date.UTC(2026, 5, 1, 9, 0, 0);
+/** The ISO week of the demo's three days (Monday 2026-06-01 to Sunday 2026-06-07). */
+export const DEMO_WEEK = '2026-W23';
 
 /** What `check --json` prints: the report, the state stage, and why the results were not recorded when they were not. */
 export type Doc = CheckDocument & { readonly state: StateDocument | null; readonly stateError?: string };
@@ -94,6 +96,9 @@ export interface DemoResult {
   readonly alertDir: string;
   readonly alertFiles: readonly string[];
   readonly delistFile: string | null;
+  /** The week's digest (HTML, with its plain-text part beside it) and the report page, written after the cycles. */
+  readonly digestFile: string;
+  readonly reportFile: string;
   /** The loopback ports the demo listened on (all closed when `runDemo` returns). */
   readonly ports: { readonly dns: number; readonly smtp: number };
   readonly cycles: ReadonlyArray<{
@@ -415,6 +420,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       cycles.push({ label: cycle.label, check, probe });
       options.out(renderCycle(cycle, at, check, probe));
     }
+    // The week the story happened in, as the MSP reads it on Monday: the digest e-mail and the dashboard page.
+    const digestFile = join(dir, 'digest.html');
+    const reportFile = join(dir, 'report.html');
+    // An hour after the last run, so the last run's resolutions are in the past.
+    const last = () => new Date(DEMO_START + (DEMO_CYCLES[DEMO_CYCLES.length - 1]!.atHours + 1) * 3_600_000);
+    for (const [what, args] of [
+      ['digest', ['digest', '--config', configPath, '--week', DEMO_WEEK, '--out', digestFile]],
+      ['report', ['report', '--config', configPath, '--week', DEMO_WEEK, '--out', reportFile]],
+    ] as const) {
+      const r = await cli(args, last);
+      if (r.code !== 0)
+        throw new DemoSetupError(`relaywatch ${what} failed (exit ${r.code}): ${clean(r.stderr).slice(0, 600)}`);
+    }
     const alertFiles = existsSync(alertDir) ? (await readdir(alertDir)).filter((f) => !f.startsWith('.')).sort() : [];
     const texts = new Map<string, string>();
     for (const f of alertFiles) texts.set(f, await readFile(join(alertDir, f), 'utf8'));
@@ -427,6 +445,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       alertDir,
       alertFiles,
       delistFile,
+      digestFile,
+      reportFile,
       ports: { dns: dns.port, smtp: smtp.port },
       cycles,
     };
@@ -460,6 +480,8 @@ function summary(r: DemoResult, show: (p: string) => string): string {
     ...(r.delistFile
       ? [`  the Microsoft delisting request (from the relay probe's reply): ${show(r.delistFile)}`]
       : []),
+    `  the week's digest e-mail (what an MSP forwards to a customer): ${show(r.digestFile)} (and .txt)`,
+    `  the MSP dashboard page (open it in a browser): ${show(r.reportFile)}`,
     `  the store: ${show(join(r.dir, 'state.db'))}, e.g. npm run relaywatch -- incidents --config ${show(r.configPath)}`,
     `  the relay probes' transcripts: npm run relaywatch -- history contoso --check probe-relay --detail --config ${show(r.configPath)}`,
     '',

@@ -201,3 +201,14 @@ export interface BlocklistDocument {
   readonly dns: JsonDns;
   readonly questions: number;
 }
+
+/**
+ * A JSON document for stdout: JSON.stringify escapes C0 controls; this also escapes DEL, C1 controls, line/paragraph
+ * separators and bidi overrides inside strings (still the same JSON value), so a terminal showing it is safe.
+ * `indent` 0 gives one line (JSON Lines).
+ */
+export function safeJson(doc: unknown, indent = 2): string {
+  return JSON.stringify(doc, null, indent).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    return `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
+  });
+}

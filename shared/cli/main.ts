@@ -50,6 +50,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => write(io.stdout, s), writeErr: (s) => write(io.stderr, s) })
     .addHelpText('after', EXAMPLES)
+    // Options belong to the command they follow (`incidents ack <id> --config F` is ack's --config, not incidents').
+    .enablePositionalOptions()
     .exitOverride();
 
   registerCheck(program, io, setExit);

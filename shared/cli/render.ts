@@ -4,6 +4,7 @@
  * cannot move the cursor, recolour the terminal or forge lines of the report.
  */
 import type { CheckOutcome, CheckStatus, Finding, Severity } from '../domain/outcome.ts';
+import { isUnsafeCodePoint } from '../domain/unsafe-text.ts';
 import type { DnsStats } from '../ports/dns-resolver.ts';
 import type { TenantReport } from '../use-cases/run-checks.ts';
 
@@ -13,13 +14,21 @@ export interface RenderOptions {
   readonly verbose: boolean;
 }
 
-/** Replace control characters (C0 including CR and LF, DEL, C1) and bidi overrides with visible escapes; tabs stay. */
+/**
+ * Replace what `isUnsafeCodePoint` names (C0 including CR and LF, DEL, C1, line/paragraph separators, bidi marks,
+ * overrides and isolates, the BOM) with visible escapes; tabs stay.
+ */
 export function clean(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    const code = c.codePointAt(0) ?? 0;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x09 || !isUnsafeCodePoint(code)) continue;
+    out += text.slice(from, i);
+    out += code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 const STATUS_LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', unknown: 'UNKNOWN' };

@@ -6,12 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { zoneById } from '../blocklist/registry.ts';
 import { alertFor } from '../monitor/alerts.ts';
 import type { Alert } from '../notify/alert.ts';
+import { defaultRoutes, routeNotifiers, tenantAlerting } from '../notify/routing.ts';
 import type { Store } from '../ports/stores.ts';
 import { type CycleResult, recordCycle } from '../use-cases/record-cycle.ts';
 import type { TenantReport } from '../use-cases/run-checks.ts';
-import { routeNotifiers, tenantAlerting } from './alert-wiring.ts';
 import type { CliConfig } from './config-bridge.ts';
 import { clean } from './render.ts';
+import { storeBack, storeDown } from './store-down.ts';
 import { UsageError } from './wiring.ts';
 
 export const DEFAULT_STORE = 'sqlite:.relaywatch/state.db';
@@ -89,12 +90,24 @@ export async function runStateStage(args: {
   readonly startedAt: Date;
 }): Promise<StateStageResult> {
   const spec = storeSpec(args.opts, args.config);
-  const store = await openCliStore(spec, args.opts, args.env, args.config.config.state.retentionDays);
+  const sources = await args.config.secretSources();
+  const notifiers = routeNotifiers(args.config.config, sources, { baseDir: args.config.baseDir });
+  const send = async (route: string, alert: Alert) => {
+    const n = notifiers.notifierFor(route);
+    if (!('send' in n)) return { ok: false, error: n.error };
+    const r = await n.send(alert);
+    return r.ok ? { ok: true } : { ok: false, error: r.error };
+  };
+  let store: Store;
   try {
-    const sources = await args.config.secretSources();
-    const notifiers = routeNotifiers(args.config.config, sources, { baseDir: args.config.baseDir });
+    store = await openCliStore(spec, args.opts, args.env, args.config.config.state.retentionDays);
+  } catch (err) {
+    throw await noticeStoreDown(err, spec, args, send);
+  }
+  let cycle: CycleResult;
+  try {
     const reported = new Set(args.reports.map((r) => r.id));
-    const cycle = await recordCycle({
+    cycle = await recordCycle({
       reports: args.reports,
       // Only the tenants of this run: `--tenant contoso` must not send another tenant's reminders.
       tenants: tenantAlerting(args.config.config).filter((t) => reported.has(t.id)),
@@ -111,12 +124,45 @@ export async function runStateStage(args: {
           operatorOf: (zoneId) => zoneById(zoneId)?.operator,
         }),
       dryRun: args.opts.dryRun === true,
+      selfHealth: { routes: defaultRoutes(args.config.config) },
+      configured: {
+        tenantIds: args.config.config.tenants.map((t) => t.id),
+        routeIds: (args.config.config.alerts?.routes ?? []).map((r) => r.id),
+      },
     });
     await store.prune(args.now());
-    return { store: spec, dryRun: args.opts.dryRun === true, cycle };
-  } finally {
-    await store.close();
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw await noticeStoreDown(err, spec, args, send);
   }
+  await store.close();
+  if (args.opts.dryRun !== true) await storeBack({ spec, env: args.env, now: args.now(), send });
+  return { store: spec, dryRun: args.opts.dryRun === true, cycle };
+}
+
+/**
+ * The store could not be opened or written: count it locally and, when due, tell the default routes without the
+ * store's claim (`store-down.ts`). Returns the error to throw, with what was sent appended. Usage errors are not
+ * store failures and pass through unchanged.
+ */
+async function noticeStoreDown(
+  err: unknown,
+  spec: string,
+  args: Parameters<typeof runStateStage>[0],
+  send: (route: string, alert: Alert) => Promise<{ ok: boolean; error?: string }>,
+): Promise<unknown> {
+  if (err instanceof UsageError || args.opts.dryRun === true) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const line = await storeDown({
+    spec,
+    error: message,
+    config: args.config,
+    env: args.env,
+    now: args.now(),
+    routes: defaultRoutes(args.config.config).map((r) => r.id),
+    send,
+  });
+  return line === null ? err : new Error(`${message} (${line})`, { cause: err });
 }
 
 /** The e-mail subject a PSA parses (the same as the e-mail notifier's). */

@@ -14,6 +14,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
 import { checkAlertRules } from './alerts.ts';
 import { checkBlocklistRules, customZoneIds, hiddenKeyPath, REGISTRY_ZONE_IDS } from './blocklists.ts';
+import { checkMatchRules } from './match-rules.ts';
 import { ConfigError, type ConfigProblem, formatPath, type PathSegment, quote, sortProblems } from './problems.ts';
 import { checkRules } from './rules.ts';
 import {
@@ -177,9 +178,9 @@ function editDistance(a: string, b: string): number {
 
 /**
  * The path of the secret reference a path is inside (`tenants[2].submission.clientSecret`,
- * `blocklists.keys.abusix`), if any. Keys found there
- * that are not `env`/`secret` may be the secret itself (`password: {hunter2}` is a mapping with the key "hunter2"),
- * so problems about them name the key neither in the message nor in the path.
+ * `tenants[0].probeMailbox.password`, `blocklists.keys.abusix`), if any. Keys found there that are not `env`/`secret`
+ * may be the secret itself (`password: {hunter2}` is a mapping with the key "hunter2"), so problems about them name
+ * the key neither in the message nor in the path.
  */
 export function secretRefRoot(path: readonly PathSegment[]): readonly PathSegment[] | undefined {
   const [t, i, s, key] = path;
@@ -191,8 +192,19 @@ export function secretRefRoot(path: readonly PathSegment[]): readonly PathSegmen
   ) {
     return path.slice(0, 4);
   }
+  if (
+    t === 'tenants' &&
+    typeof i === 'number' &&
+    s === 'probeMailbox' &&
+    (key === 'clientSecret' || key === 'password')
+  ) {
+    return path.slice(0, 4);
+  }
   if (path[0] === 'blocklists' && path[1] === 'keys' && typeof path[2] === 'string') return path.slice(0, 3);
   if (path[0] === 'agent' && path[1] === 'secret') return path.slice(0, 2);
+  if (path[0] === 'ingest' && path[1] === 'agents' && typeof path[2] === 'number') {
+    if (path[3] === 'secret' || path[3] === 'previousSecret') return path.slice(0, 4);
+  }
   // alerts.routes[i].slack.webhookUrl, .teams.webhookUrl, .webhook.url/.secret, .email.smtp.password
   const [a, r, n, channel, field, sub] = path;
   if (a === 'alerts' && r === 'routes' && typeof n === 'number') {
@@ -203,7 +215,7 @@ export function secretRefRoot(path: readonly PathSegment[]): readonly PathSegmen
   return undefined;
 }
 
-const SECRET_REF_KEYS = new Set(['env', 'secret']);
+const SECRET_REF_KEYS = new Set(['env', 'secret', 'secretsManager', 'key']);
 
 function unknownKeyMessage(parent: readonly PathSegment[], key: string, input: unknown): string {
   const shown = quote(key, 64);
@@ -403,6 +415,7 @@ export function parseConfig(text: string, sourceName: string, options: ParseConf
     ...checkRules(doc, lineOf),
     ...checkBlocklistRules(doc, lineOf),
     ...checkAlertRules(doc, lineOf),
+    ...(parsed.success ? checkMatchRules(parsed.data) : []),
   ];
   const problems = sortProblems([...source.problems, ...toProblems(raw, source, customZoneIds(doc))]);
   if (!parsed.success || problems.some((p) => p.severity === 'error')) throw new ConfigError(sourceName, problems);

@@ -163,7 +163,9 @@ export const EntraTenantSchema = z
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const SECRET_REF_HINT =
-  'use { env: NAME } (an environment variable) or { secret: name } (an entry of the secrets file)';
+  'use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager)';
+/** AWS Secrets Manager secret names and ARNs: letters, digits and /_+=.@:- (at most 2048). */
+const SECRETS_MANAGER_ID = /^[A-Za-z0-9/_+=.@:-]{1,2048}$/;
 
 /** A valid secrets-file entry name. */
 export function isSecretName(name: string): boolean {
@@ -191,6 +193,12 @@ export const SecretRefSchema = z
           'must be the name of an entry in the secrets file (letters, digits, _, . and -, at most 128)',
         )
         .optional(),
+      secretsManager: z
+        .string({ error: 'must be the name or ARN of an AWS Secrets Manager secret' })
+        .refine((s) => SECRETS_MANAGER_ID.test(s), 'must be the name or ARN of an AWS Secrets Manager secret')
+        .optional(),
+      /** With secretsManager: the key inside a JSON secret (one secret holds many values: grouped secrets). */
+      key: z.string().min(1).max(256).optional(),
     },
     {
       error: (iss) =>
@@ -202,13 +210,30 @@ export const SecretRefSchema = z
     },
   )
   .superRefine((ref, ctx) => {
-    if ((ref.env === undefined) === (ref.secret === undefined)) {
-      ctx.addIssue({ code: 'custom', message: `needs exactly one of env or secret: ${SECRET_REF_HINT}` });
+    const given = [ref.env, ref.secret, ref.secretsManager].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `needs exactly one of env, secret or secretsManager: ${SECRET_REF_HINT}`,
+      });
+    }
+    if (ref.key !== undefined && ref.secretsManager === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['key'], message: 'is only used with secretsManager' });
     }
   })
-  .transform((ref): SecretRef => (ref.env !== undefined ? { env: ref.env } : { secret: ref.secret ?? '' }));
+  .transform(
+    (ref): SecretRef =>
+      ref.env !== undefined
+        ? { env: ref.env }
+        : ref.secretsManager !== undefined
+          ? { secretsManager: ref.secretsManager, ...(ref.key !== undefined ? { key: ref.key } : {}) }
+          : { secret: ref.secret ?? '' },
+  );
 
-export type SecretRef = { readonly env: string } | { readonly secret: string };
+export type SecretRef =
+  | { readonly env: string }
+  | { readonly secret: string }
+  | { readonly secretsManager: string; readonly key?: string };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Sections
@@ -725,6 +750,21 @@ export const AgentSchema = z.strictObject({
   jitterSeconds: z.number().int().min(0).max(3600).default(60),
 });
 
+/**
+ * The ingest function (server side): every site agent allowed to post, the tenant it belongs to, and its own HMAC
+ * secret (one per site: a compromised site's secret cannot post for another tenant). `previousSecret` keeps a
+ * rotation working while agents move to the new secret.
+ */
+export const IngestAgentSchema = z.strictObject({
+  id: AgentIdSchema,
+  tenant: TenantIdSchema,
+  secret: SecretRefSchema,
+  previousSecret: SecretRefSchema.optional(),
+});
+export const IngestSchema = z.strictObject({
+  agents: z.array(IngestAgentSchema).max(5000, atMost(5000, 'agents')),
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // Weekly digest (docs/configuration.md "digest"): one contiguous block.
 
@@ -801,6 +841,7 @@ export const RelaywatchConfigSchema = z.strictObject({
   secrets: SecretsSchema.optional(),
   blocklists: BlocklistsSchema.optional(),
   agent: AgentSchema.optional(),
+  ingest: IngestSchema.optional(),
   state: StateSchema.prefault({}),
   incidents: IncidentsSchema.optional(),
   alerts: AlertsSchema.optional(),
@@ -844,8 +885,8 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
     ...new Set([...Object.keys(OAuthSubmissionSchema.shape), ...Object.keys(BasicSubmissionSchema.shape)]),
   ],
   'tenants[].relay': Object.keys(RelayProbeSchema.shape),
-  'tenants[].submission.clientSecret': ['env', 'secret'],
-  'tenants[].submission.password': ['env', 'secret'],
+  'tenants[].submission.clientSecret': ['env', 'secret', 'secretsManager', 'key'],
+  'tenants[].submission.password': ['env', 'secret', 'secretsManager', 'key'],
   'tenants[].blocklists': Object.keys(TenantBlocklistsSchema.shape),
   'tenants[].probeMailbox': [
     ...new Set([...Object.keys(GraphProbeMailboxSchema.shape), ...Object.keys(ImapProbeMailboxSchema.shape)]),
@@ -858,7 +899,9 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   incidents: Object.keys(IncidentsSchema.shape),
   'tenants[].alerts': Object.keys(TenantAlertsSchema.shape),
   'tenants[].mutes[]': Object.keys(MuteSchema.shape),
-  'agent.secret': ['env', 'secret'],
+  'agent.secret': ['env', 'secret', 'secretsManager', 'key'],
+  ingest: Object.keys(IngestSchema.shape),
+  'ingest.agents[]': Object.keys(IngestAgentSchema.shape),
   blocklists: Object.keys(BlocklistsSchema.shape),
   'blocklists.zones': Object.keys(BlocklistZonesSchema.shape),
   'blocklists.custom[]': Object.keys(zoneDefinitionSchema.shape),

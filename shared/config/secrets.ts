@@ -71,10 +71,49 @@ export interface SecretSources {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The loaded secrets file, when there is one. */
   readonly secretsFile?: SecretsFile | undefined;
+  /** `{ secretsManager }` references resolved ahead (shared/config/managed-secrets.ts), when the caller loads them. */
+  readonly managed?: ManagedSecrets | undefined;
+}
+
+/** `NAME` or `NAME#key`: how a Secrets Manager reference is looked up among the preloaded values. */
+export function managedKey(ref: { readonly secretsManager: string; readonly key?: string }): string {
+  return ref.key === undefined ? ref.secretsManager : `${ref.secretsManager}#${ref.key}`;
+}
+
+/**
+ * Secrets Manager values loaded ahead, by {@link managedKey}, plus why a reference could not be loaded. Values are
+ * reachable only through `get()`, as in {@link SecretsFile}.
+ */
+export class ManagedSecrets {
+  readonly #values: ReadonlyMap<string, string>;
+  readonly #problems: ReadonlyMap<string, string>;
+  constructor(values: ReadonlyMap<string, string>, problems: ReadonlyMap<string, string> = new Map()) {
+    this.#values = new Map(values);
+    this.#problems = new Map(problems);
+  }
+  get(key: string): string | undefined {
+    return this.#values.get(key);
+  }
+  problem(key: string): string | undefined {
+    return this.#problems.get(key);
+  }
+  get size(): number {
+    return this.#values.size;
+  }
+  toJSON(): { loaded: string[] } {
+    return { loaded: [...this.#values.keys()] };
+  }
+  toString(): string {
+    return `ManagedSecrets(${[...this.#values.keys()].join(', ')})`;
+  }
+  [inspectCustom](): string {
+    return this.toString();
+  }
 }
 
 /** `env RELAYWATCH_TAILSPIN_SECRET` or `secret "tailspin-oauth"`: what a reference points at, for messages. */
 export function describeSecretRef(ref: SecretRef): string {
+  if ('secretsManager' in ref) return `Secrets Manager secret ${quote(managedKey(ref))}`;
   return 'env' in ref ? `environment variable ${ref.env}` : `secret ${quote(ref.secret)}`;
 }
 
@@ -85,6 +124,20 @@ export function resolveSecret(ref: SecretRef, sources: SecretSources): SecretRes
     if (value === undefined) return { ok: false, reason: `environment variable ${ref.env} is not set` };
     if (value === '') return { ok: false, reason: `environment variable ${ref.env} is empty` };
     return { ok: true, value };
+  }
+  if ('secretsManager' in ref) {
+    const key = managedKey(ref);
+    const value = sources.managed?.get(key);
+    if (value !== undefined && value !== '') return { ok: true, value };
+    const why = sources.managed?.problem(key);
+    return {
+      ok: false,
+      reason: why
+        ? `Secrets Manager secret ${quote(key)}: ${why}`
+        : sources.managed
+          ? `Secrets Manager secret ${quote(key)} is empty or was not loaded`
+          : `Secrets Manager secret ${quote(key)} is referenced but Secrets Manager is not used here (the Lambda functions resolve it; locally use { env } or { secret })`,
+    };
   }
   const file = sources.secretsFile;
   if (!file) {

@@ -1,6 +1,6 @@
 /**
  * Names that the code and the infrastructure must agree on: the DynamoDB table's key and index attributes, the
- * environment variables the Lambda handlers read, and the functions the CDK app deploys. The CDK app (`cdk/`) may import
+ * environment variables the Lambda handlers read, the functions, queue and metric names the CDK app deploys and alarms on. The CDK app (`cdk/`) may import
  * from `shared/` only constants like these and config types, so a renamed attribute or variable breaks the build
  * instead of a deployment.
  */
@@ -14,7 +14,7 @@ export const GSI1 = 'GSI1';
 export const GSI1_PARTITION_KEY = 'GSI1PK';
 export const GSI1_SORT_KEY = 'GSI1SK';
 
-/** Time-ordered history of checks, events and runs, projection ALL. */
+/** Time-ordered history of checks, events and a tenant's runs, and a tenant's active incidents (sparse), projection ALL. */
 export const GSI2 = 'GSI2';
 export const GSI2_PARTITION_KEY = 'GSI2PK';
 export const GSI2_SORT_KEY = 'GSI2SK';
@@ -28,35 +28,58 @@ export const TABLE_INDEXES = [
   { indexName: GSI2, partitionKey: GSI2_PARTITION_KEY, sortKey: GSI2_SORT_KEY },
 ] as const;
 
-/**
- * The Lambda functions, by folder under `functions/` (each exports `handler` from `functions/<name>/handler.ts`).
- * dispatch: scheduled, enqueues jobs; worker: SQS jobs (checks, blocklist sweep, probes) then the alert step;
- * ingest: the site agents' signed reports behind the HTTP API.
- */
-export const FUNCTIONS = ['dispatch', 'worker', 'ingest'] as const;
-export type FunctionName = (typeof FUNCTIONS)[number];
-
-/** What a schedule asks dispatch to enqueue (the schedule's input names one). */
-export const CHECK_GROUPS = ['checks', 'blocklists', 'probes'] as const;
-export type CheckGroup = (typeof CHECK_GROUPS)[number];
-
-/** Environment variables the handlers read (each handler parses its own with zod at cold start). */
+/** Environment variables the Lambda functions read (parsed with zod at cold start: functions/env.ts). */
 export const ENV = {
-  /** The DynamoDB table. */
-  tableName: 'RELAYWATCH_TABLE',
-  /** The S3 bucket and key of the validated config document (`relaywatch config push`). */
+  /** The bucket and key of the configuration document (the same YAML as the CLI's). */
   configBucket: 'RELAYWATCH_CONFIG_BUCKET',
   configKey: 'RELAYWATCH_CONFIG_KEY',
-  /** The SQS job queue dispatch writes to. */
+  /** The DynamoDB table. */
+  table: 'RELAYWATCH_TABLE',
+  /** The SQS queue URL of monitoring jobs (dispatch only). */
   jobQueueUrl: 'RELAYWATCH_JOB_QUEUE_URL',
-  /** The deployment stage (`prod`, `dev`, …): a metric dimension, never a tenant. */
-  stage: 'RELAYWATCH_STAGE',
-  /** SES configuration set for alert and digest mail. */
-  sesConfigurationSet: 'RELAYWATCH_SES_CONFIGURATION_SET',
-  /** Optional private resolver for DNSBL queries (`udp://10.0.0.2:53`): DNSBL operators refuse shared resolvers. */
-  blocklistResolver: 'RELAYWATCH_BLOCKLIST_RESOLVER',
+  /** The schedule's interval in minutes (dispatch). */
+  scheduleMinutes: 'RELAYWATCH_SCHEDULE_MINUTES',
+  /** Blocklist jobs every N slots, and how many shards of unique IPs per sweep (dispatch). */
+  blocklistEverySlots: 'RELAYWATCH_BLOCKLIST_EVERY_SLOTS',
+  blocklistShards: 'RELAYWATCH_BLOCKLIST_SHARDS',
+  /** Endpoint overrides for local runs and tests (DynamoDB Local, an S3 or SQS stand-in); unset in AWS. */
+  dynamodbEndpoint: 'RELAYWATCH_DYNAMODB_ENDPOINT',
+  s3Endpoint: 'RELAYWATCH_S3_ENDPOINT',
+  sqsEndpoint: 'RELAYWATCH_SQS_ENDPOINT',
+  secretsManagerEndpoint: 'RELAYWATCH_SECRETS_MANAGER_ENDPOINT',
+  /** Powertools: the service name in logs and the metrics namespace. */
+  powertoolsService: 'POWERTOOLS_SERVICE_NAME',
+  powertoolsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
-/** CloudWatch metric namespace and the metric a finished cycle emits (the "no cycle finished" alarm watches it). */
-export const METRIC_NAMESPACE = 'relaywatch';
-export const CYCLE_COMPLETED_METRIC = 'CycleCompleted';
+export const DEFAULT_CONFIG_KEY = 'relaywatch.yaml';
+export const METRICS_NAMESPACE = 'Relaywatch';
+
+/** Function names (one folder each under functions/). */
+export const FUNCTIONS = {
+  dispatch: 'relaywatch-dispatch',
+  worker: 'relaywatch-worker',
+  ingest: 'relaywatch-ingest',
+} as const;
+
+/** The job queue and its dead-letter queue; the worker reports partial batch failures. */
+export const QUEUES = {
+  jobs: 'relaywatch-jobs',
+  jobsDeadLetter: 'relaywatch-jobs-dlq',
+  /** Deliveries before a job goes to the DLQ. */
+  maxReceiveCount: 3,
+} as const;
+
+/** Metric names (one per outcome status, and per job outcome); the tenant is never a dimension. */
+export const METRICS = {
+  checks: { pass: 'ChecksPass', warn: 'ChecksWarn', fail: 'ChecksFail', unknown: 'ChecksUnknown' },
+  jobs: { ok: 'JobsSucceeded', failed: 'JobsFailed', skipped: 'JobsSkipped' },
+  jobsEnqueued: 'JobsEnqueued',
+  jobsNotEnqueued: 'JobsNotEnqueued',
+  alertsSent: 'AlertsSent',
+  alertsFailed: 'AlertsFailed',
+  ingest: { accepted: 'IngestAccepted', rejected: 'IngestRejected' },
+} as const;
+
+/** A function's folder under `functions/` (the keys of {@link FUNCTIONS}). */
+export type FunctionName = keyof typeof FUNCTIONS;

@@ -11,8 +11,14 @@
  * - `spf`, `mx`: 2 and 2. A DNS edit in progress (or resolvers disagreeing while it propagates) looks like
  *   fail/pass/fail; two in a row means the published state.
  * - `submission` (the configuration check): 1 and 1: it reads the config, not the network, so it cannot flicker.
+ * - `relaywatch` (the self-health incident: a run that could check nothing): 3 and 1.
  * - Anything else: 2 and 2.
  * Everywhere: a reminder every 24 h, escalation after 72 h, flapping at 3 transitions within 6 h.
+ *
+ * Policy listings (a blocklist listing whose codes are all of kind `policy`, e.g. Spamhaus PBL "dynamic IP space")
+ * are a warning about the setup, and the prepared request says to leave them listed and send through Exchange Online:
+ * they open and resolve like other listings but never escalate and send no reminders, unless
+ * `incidents.checks.policy-listing` sets `remindEveryHours`/`escalateAfterHours` (a weekly reminder, say).
  */
 
 export interface FlappingPolicy {
@@ -60,6 +66,9 @@ export const DEFAULT_FLAPPING: FlappingPolicy = { transitions: 3, withinMs: 6 * 
 export function defaultThresholds(check: string): { readonly openAfter: number; readonly resolveAfter: number } {
   if (check === 'blocklist' || check === 'domain-blocklist' || check === 'submission')
     return { openAfter: 1, resolveAfter: 1 };
+  // The self-health incident: three blind runs in a row (45 minutes at a 15-minute schedule) before anybody is woken,
+  // one run that checks something again to resolve.
+  if (check === 'relaywatch') return { openAfter: 3, resolveAfter: 1 };
   return { openAfter: 2, resolveAfter: 2 };
 }
 
@@ -107,11 +116,31 @@ function apply(base: PolicyConfig, s: IncidentPolicySettings | undefined, at: st
   };
 }
 
+/** The `incidents.checks` key for policy listings (see the module comment). */
+export const POLICY_LISTING = 'policy-listing';
+
 /**
- * The policy for a check kind: built-in defaults, then the global settings, then `settings.checks[check]`.
+ * The policy for a check kind: built-in defaults, then the global settings, then `settings.checks[check]`. With
+ * `policyListing`, reminders are off and escalation never happens unless `settings.checks['policy-listing']` says so.
  * @throws RangeError for a value out of range (the config schema should have refused it), naming its path.
  */
-export function policyFor(check: string, settings?: IncidentsSettings): PolicyConfig {
+export function policyFor(
+  check: string,
+  settings?: IncidentsSettings,
+  options: { readonly policyListing?: boolean } = {},
+): PolicyConfig {
+  const p = checkPolicy(check, settings);
+  if (!options.policyListing) return p;
+  const own = settings?.checks?.[POLICY_LISTING];
+  const tuned = apply(p, own, `incidents.checks.${POLICY_LISTING}.`);
+  return {
+    ...p,
+    remindEveryMs: own?.remindEveryHours === undefined ? 0 : tuned.remindEveryMs,
+    escalateAfterMs: own?.escalateAfterHours === undefined ? null : tuned.escalateAfterMs,
+  };
+}
+
+function checkPolicy(check: string, settings?: IncidentsSettings): PolicyConfig {
   const base: PolicyConfig = {
     ...defaultThresholds(check),
     remindEveryMs: DEFAULT_REMIND_EVERY_MS,

@@ -19,6 +19,7 @@
  *   `escalated`, `reminder` and `flapping` set `lastReminder`, so they also push the next reminder back.
  * - resolved incident: `resolved` when the route was told it opened and not yet that it resolved. A route that never
  *   got `opened` gets nothing: there is nothing to close.
+ * - acknowledged (`incident.ack`): `opened` and `flapping` as above, but no `escalated` and no `reminder`.
  * - suppressed (maintenance window, mute): nothing; whatever is still pending is sent after the suppression ends.
  * At most one item per route and cycle.
  */
@@ -104,6 +105,8 @@ export function pendingNotifications(
     const heard = lastHeard(d);
     if (flapping !== null && heard < Date.parse(flapping)) add(route, 'flapping');
     else if (d.opened === null) add(route, 'opened');
+    else if (incident.ack)
+      continue; // acknowledged: no escalation, no reminders until it changes
     else if (escalation !== null && escalation <= t && heard < escalation) add(route, 'escalated');
     else if (reminder !== null && heard < reminder) {
       add(route, 'reminder', `-${Math.round((reminder - Date.parse(incident.openedAt)) / policy.remindEveryMs)}`);

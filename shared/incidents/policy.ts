@@ -25,12 +25,25 @@
  * - Escalation: at `openedAt + escalateAfterMs` the severity goes up one step (info → warning → critical; critical
  *   stays) and routes get one `escalated` notification. Severity never goes down while the incident is open.
  * - Reminders are due on a grid: `openedAt + k × remindEveryMs` (k ≥ 1).
+ * - Acknowledgement (`acknowledge`, from `relaywatch incidents ack`): while an open incident carries an `ack`, it
+ *   neither escalates nor reminds. The ack holds until the incident changes: its severity rises, it becomes flapping,
+ *   it resolves and re-opens (a new episode starts without one).
+ * - Resolutions: `resolution.kind` says how an episode ended: `passed` (the subject passed `resolveAfter` times),
+ *   `retired` (`retire`: the subject is no longer configured) or `closed` (`close`: an operator closed it, e.g. fixed
+ *   by other means). A retired or closed incident re-opens like any resolved one when its problem fails again.
  * - Observations are idempotent: one with the state's `lastRunId` (a retried run) or older than `lastAt` (a late
  *   arrival) is ignored.
  * - Versions: returned records keep the `version` they came with (0 for new ones); store them with the
  *   `expectedVersion` given next to them (null = create).
  */
-import type { CheckStatus, DeliveryState, IncidentRecord, IncidentSeverity, SubjectState } from '../ports/stores.ts';
+import type {
+  CheckStatus,
+  DeliveryState,
+  IncidentNote,
+  IncidentRecord,
+  IncidentSeverity,
+  SubjectState,
+} from '../ports/stores.ts';
 import type { PolicyConfig } from './config.ts';
 import { incidentId } from './id.ts';
 
@@ -211,6 +224,8 @@ function evolve(inc: IncidentRecord, c: Context): { action: IncidentAction; inci
       openedAt: nowIso,
       updatedAt: nowIso,
       resolvedAt: null,
+      resolution: null,
+      ack: null,
       deliveries: carriedDeliveries(inc.deliveries),
       flaps: pushFlap(inc.flaps, nowIso, null),
     };
@@ -232,6 +247,7 @@ function evolve(inc: IncidentRecord, c: Context): { action: IncidentAction; inci
     ...next,
     status: 'resolved',
     resolvedAt: nowIso,
+    resolution: { kind: 'passed', by: null, note: null },
     flaps,
   });
   if (c.failing === false && c.passes >= policy.resolveAfter) {
@@ -259,7 +275,11 @@ function evolve(inc: IncidentRecord, c: Context): { action: IncidentAction; inci
     next = { ...next, flaps: pushFlap(inc.flaps, nowIso, since) };
   }
 
-  if (action === 'none' && next.status === 'open') {
+  // An acknowledgement holds until the incident changes: a higher severity or flapping clears it.
+  if (next.ack && (action === 'flapping' || SEVERITY_RANK[next.severity] > SEVERITY_RANK[inc.severity])) {
+    next = { ...next, ack: null };
+  }
+  if (action === 'none' && next.status === 'open' && !next.ack) {
     const updated = Date.parse(inc.updatedAt);
     const escalation = escalatesAt(inc, policy);
     const reminder = reminderDueAt(inc, policy, now);
@@ -276,7 +296,8 @@ function evolve(inc: IncidentRecord, c: Context): { action: IncidentAction; inci
     next.title !== inc.title ||
     next.lastDetail !== inc.lastDetail ||
     next.severity !== inc.severity ||
-    next.flaps !== inc.flaps;
+    next.flaps !== inc.flaps ||
+    next.ack !== inc.ack;
   return { action, incident: changed ? { ...next, updatedAt: nowIso } : inc };
 }
 
@@ -370,4 +391,64 @@ export function decide(prev: PreviousState, obs: Observation, policy: PolicyConf
     });
   }
   return { state, stateExpectedVersion: p?.version ?? null, ignored: null, changes };
+}
+
+function requireOpen(incident: IncidentRecord, what: string): void {
+  if (incident.status !== 'open') throw new TypeError(`incident ${incident.id} is not open: it cannot be ${what}`);
+}
+
+function note(by: string, note: string | null, now: Date): IncidentNote {
+  if (by.trim() === '') throw new TypeError('who acted on the incident (by) must not be empty');
+  if (Number.isNaN(now.getTime())) throw new RangeError('now is not a valid date');
+  const text = note === null || note.trim() === '' ? null : cap(note.trim(), NOTE_MAX_CHARS);
+  return { by: cap(by.trim(), 100), at: now.toISOString(), note: text };
+}
+
+export const NOTE_MAX_CHARS = 500;
+
+/**
+ * The open incident acknowledged by `by` (an operator): no reminders or escalation until it changes (see the module
+ * comment). Acknowledging again replaces the note. Store it with `expectedVersion: incident.version`.
+ * @throws TypeError when the incident is not open or `by` is empty.
+ */
+export function acknowledge(incident: IncidentRecord, by: string, text: string | null, now: Date): IncidentRecord {
+  requireOpen(incident, 'acknowledged');
+  return { ...incident, ack: note(by, text, now), updatedAt: now.toISOString() };
+}
+
+/**
+ * The open incident closed by hand (resolved by other means): resolved now with `resolution.kind: 'closed'`, so
+ * routes that were told it opened get a RESOLVED. It re-opens (a new episode) when its problem fails again.
+ * @throws TypeError when the incident is not open, `by` is empty or the note is missing (a close needs a reason).
+ */
+export function close(incident: IncidentRecord, by: string, text: string, now: Date): IncidentRecord {
+  requireOpen(incident, 'closed');
+  const n = note(by, text, now);
+  if (n.note === null) throw new TypeError('closing an incident needs a note (what was done)');
+  return {
+    ...incident,
+    status: 'resolved',
+    resolvedAt: n.at,
+    updatedAt: n.at,
+    resolution: { kind: 'closed', by: n.by, note: n.note },
+    flaps: pushFlap(incident.flaps, n.at, null),
+  };
+}
+
+/**
+ * The open incident resolved because its subject is no longer configured (an IP removed from relayIps, a domain or a
+ * tenant removed): `resolution.kind: 'retired'`. Routes that were told it opened get a RESOLVED "no longer monitored".
+ * @throws TypeError when the incident is not open.
+ */
+export function retire(incident: IncidentRecord, now: Date): IncidentRecord {
+  requireOpen(incident, 'retired');
+  if (Number.isNaN(now.getTime())) throw new RangeError('now is not a valid date');
+  const at = now.toISOString();
+  return {
+    ...incident,
+    status: 'resolved',
+    resolvedAt: at,
+    updatedAt: at,
+    resolution: { kind: 'retired', by: null, note: null },
+  };
 }

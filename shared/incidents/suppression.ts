@@ -170,20 +170,23 @@ function describeWeekly(w: WeeklyWindow): string {
 /**
  * Whether notifications about `check`/`subject` of the tenant are held back at `now`: during a maintenance window
  * that covers the check, or while a mute that matches (tenant-wide, the check, or the check's subject) runs.
+ * `subject` may list every name of the subject (a listing is `203.0.113.50@<zone id>` in the store and
+ * `203.0.113.50@<zone name>` in the alert text: a mute may use either); names compare case-insensitively.
  */
 export function isSuppressed(
   settings: TenantSuppression | undefined,
   check: string,
-  subject: string,
+  subject: string | readonly string[],
   now: Date,
 ): Suppression {
   const t = now.getTime();
   if (Number.isNaN(t)) throw new RangeError('now is not a valid date');
+  const names = new Set((typeof subject === 'string' ? [subject] : subject).map((x) => x.toLowerCase()));
   for (const m of settings?.mutes ?? []) {
     const until = Date.parse(m.until);
     if (Number.isNaN(until) || t >= until) continue;
     if (m.check !== undefined && m.check !== check) continue;
-    if (m.subject !== undefined && m.subject !== subject) continue;
+    if (m.subject !== undefined && !names.has(m.subject.toLowerCase())) continue;
     const iso = new Date(until).toISOString();
     return { suppressed: true, reason: `muted until ${iso}${m.reason ? `: ${m.reason}` : ''}`, until: iso };
   }

@@ -158,6 +158,7 @@ export async function alertFor(
     tenant,
     severity: incident.severity,
     check: incident.check,
+    problem: incident.problem,
     subject,
     title: incident.title,
     what: content.what,
@@ -168,5 +169,7 @@ export async function alertFor(
     openedAt: incident.openedAt,
     at: (kind === 'resolved' && incident.resolvedAt) || at.toISOString(),
     packet,
+    acknowledged: incident.ack ?? null,
+    resolution: kind === 'resolved' ? (incident.resolution ?? { kind: 'passed', by: null, note: null }) : null,
   };
 }

@@ -33,6 +33,8 @@ export interface ListingContent {
   readonly reason: string | null;
   readonly removalUrl: string | null;
   readonly lookupUrl: string | null;
+  /** A policy listing (e.g. Spamhaus PBL): a warning about the setup, never escalated or reminded daily. */
+  readonly policy?: boolean;
 }
 
 /**
@@ -264,20 +266,45 @@ function zonesOf(c: CheckOutcome): ZoneJson[] {
   });
 }
 
+/**
+ * True for an incident's content that is a policy listing (Spamhaus PBL and the like): its incident follows the
+ * policy-listing policy (no escalation, no daily reminders; `policyFor(…, { policyListing: true })`).
+ */
+export function isPolicyListing(content: AlertContent): boolean {
+  const l = content.listing;
+  if (!l) return false;
+  if (l.policy !== undefined) return l.policy;
+  return l.codes.length > 0 && l.codes.every((c) => c.kind === 'policy');
+}
+
+/** What to do about a policy listing of a relay IP: the setup, not a compromise (the packet says to leave it listed). */
+const POLICY_IP_REMEDIATION: readonly string[] = [
+  'This is a warning about the setup, not a sign of abuse: the list says the address space should not send mail directly (typically a dynamic or residential IP).',
+  'Send the devices’ and apps’ mail through Exchange Online (an inbound connector for this IP, or authenticated submission) instead of delivering it directly: Microsoft 365 then delivers from its own addresses, and the listing can stay.',
+  'If this site must send directly, get a static IP from the ISP with proper reverse DNS (a PTR naming the mail host), then request removal for that static IP (the prepared request says how).',
+];
+
+const POLICY_DOMAIN_REMEDIATION: readonly string[] = [
+  'This is a classification of the domain (bulk mail, young or private registration, tracking), not an abuse listing: check that it is right.',
+  'If it is wrong, request reclassification through the list’s own process (the prepared request is attached).',
+];
+
 function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: string; at: string }): Observation[] {
   const ip = c.subject;
   const isDomain = c.kind === 'domain-blocklist';
   return zonesOf(c).map((z): Observation => {
     const listed = z.status === 'listed' && (z.kind === 'abuse' || z.kind === 'policy' || z.kind === 'mixed');
-    const status: CheckStatus = z.status === 'unknown' ? 'unknown' : listed ? 'fail' : 'pass';
-    const severity: IncidentSeverity = z.kind === 'policy' ? 'warning' : 'critical';
+    const policy = z.kind === 'policy';
+    // A policy listing is what `check` calls it: a warning (shown as WARN by status and history), still an incident.
+    const status: CheckStatus = z.status === 'unknown' ? 'unknown' : listed ? (policy ? 'warn' : 'fail') : 'pass';
+    const severity: IncidentSeverity = policy ? 'warning' : 'critical';
     const meanings = z.codes.map((x) => `${x.code} ${x.meaning}`).join('; ');
     const links = [
       ...(z.removalUrl ? [{ label: `Removal (${z.name})`, url: z.removalUrl }] : []),
       ...(z.lookupUrl ? [{ label: `Lookup (${z.name})`, url: z.lookupUrl }] : []),
     ];
     const content: AlertContent = {
-      what: `${ip} is listed by ${z.name}${meanings ? `: ${meanings}` : ''}.`,
+      what: `${ip} ${policy ? 'is in a policy list of' : 'is listed by'} ${z.name}${meanings ? `: ${meanings}` : ''}.`,
       why: isDomain
         ? z.kind === 'policy'
           ? 'A policy listing classifies the domain (bulk mail, young or private registration, tracking); receivers that use the list score mail from or linking to it.'
@@ -285,14 +312,18 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
         : z.kind === 'policy'
           ? 'A policy listing says the address space should not send mail directly (not that it sent spam); receivers that use the list refuse direct mail from it.'
           : 'Receivers that use this list reject or junk mail from the address: the customer’s devices and apps stop reaching people outside the tenant.',
-      remediation: [
-        isDomain
-          ? 'Find and fix the cause first: a compromised mailbox or website of the domain, a newsletter without consent, a hijacked redirect or form.'
-          : 'Find and fix the cause first (a compromised account or device, an open relay, malware on the site network).',
-        z.removalUrl
-          ? `Request removal at ${z.removalUrl} (the prepared request is attached).`
-          : 'Request removal through the list’s own process (the prepared request is attached).',
-      ],
+      remediation: policy
+        ? isDomain
+          ? POLICY_DOMAIN_REMEDIATION
+          : POLICY_IP_REMEDIATION
+        : [
+            isDomain
+              ? 'Find and fix the cause first: a compromised mailbox or website of the domain, a newsletter without consent, a hijacked redirect or form.'
+              : 'Find and fix the cause first (a compromised account or device, an open relay, malware on the site network).',
+            z.removalUrl
+              ? `Request removal at ${z.removalUrl} (the prepared request is attached).`
+              : 'Request removal through the list’s own process (the prepared request is attached).',
+          ],
       links,
       evidence: z.reason,
       listing: {
@@ -304,6 +335,7 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
         reason: z.reason,
         removalUrl: z.removalUrl,
         lookupUrl: z.lookupUrl,
+        policy,
       },
     };
     return {
@@ -311,9 +343,10 @@ function blocklistObservations(tenantId: string, c: CheckOutcome, run: { runId: 
       check: isDomain ? 'domain-blocklist' : 'blocklist',
       subject: `${ip}@${z.zone}`,
       status,
+      ...(listed ? { failing: true } : {}),
       problem: `listed:${z.zone}`,
       severity,
-      title: cap(`${ip} listed by ${z.name}`, 200),
+      title: cap(policy ? `${ip} in the policy list ${z.name}` : `${ip} listed by ${z.name}`, 200),
       detail: encodeContent(content),
       runId: run.runId,
       at: run.at,

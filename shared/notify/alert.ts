@@ -53,6 +53,12 @@ export interface Alert {
   /** What the check is about: `203.0.113.10 on Spamhaus ZEN`, a domain, … */
   readonly subject: string;
   readonly title: string;
+  /**
+   * The machine-readable problem for rules (a PSA, a SIEM): the finding code (`spf-relay-ip-not-authorised`), the
+   * probe's diagnosis id (`smtp-auth-disabled-mailbox`), `listed:<zone id>` for a listing, `relaywatch-unchecked` for the
+   * self-health incident. Null on ad-hoc alerts (`notify test`).
+   */
+  readonly problem?: string | null | undefined;
   readonly what: string;
   readonly why: string;
   readonly remediation: readonly string[];
@@ -65,6 +71,16 @@ export interface Alert {
   readonly at: string;
   /** The delisting request, for listings. */
   readonly packet: AlertPacket | null;
+  /** Who acknowledged the incident (`relaywatch incidents ack`), when and why; null or absent when nobody did. */
+  readonly acknowledged?: { readonly by: string; readonly at: string; readonly note: string | null } | null | undefined;
+  /**
+   * For `resolved`: how it ended. `passed` (the check passes again), `retired` (no longer monitored: removed from the
+   * configuration), `closed` (closed by hand, with who and the note). Absent is `passed`.
+   */
+  readonly resolution?:
+    | { readonly kind: 'passed' | 'retired' | 'closed'; readonly by: string | null; readonly note: string | null }
+    | null
+    | undefined;
   /**
    * The delivery key of this notification (one per incident, episode, transition and route; the same on every retry)
    * and the key of the episode's opening notification on the same route. Set for incident notifications; absent on
@@ -172,7 +188,7 @@ export function statusWord(alert: Pick<Alert, 'kind' | 'severity'>): string {
 }
 
 /** A human phrase for the kind, used in summaries. */
-export function kindPhrase(alert: Pick<Alert, 'kind' | 'openedAt' | 'at'>): string {
+export function kindPhrase(alert: Pick<Alert, 'kind' | 'openedAt' | 'at' | 'resolution'>): string {
   switch (alert.kind) {
     case 'opened':
       return 'New incident';
@@ -182,13 +198,32 @@ export function kindPhrase(alert: Pick<Alert, 'kind' | 'openedAt' | 'at'>): stri
       return 'Escalated';
     case 'resolved': {
       const took = formatDuration(alert.openedAt, alert.at);
-      return took === null ? 'Resolved' : `Resolved after ${took}`;
+      const after = took === null ? '' : ` after ${took}`;
+      if (alert.resolution?.kind === 'retired')
+        return `Resolved${after}: no longer monitored (removed from the configuration)`;
+      if (alert.resolution?.kind === 'closed') return `Closed by ${alert.resolution.by ?? 'an operator'}${after}`;
+      return `Resolved${after}`;
     }
     case 'flapping':
       return 'Flapping: opening and resolving repeatedly';
     case 'test':
       return 'Test alert: no action needed';
   }
+}
+
+/**
+ * Lines about what people did to the incident, for every medium (each escapes them): the acknowledgement and, for a
+ * closed incident, the closing note. Empty when there is none.
+ */
+export function operatorLines(alert: Pick<Alert, 'acknowledged' | 'resolution'>): string[] {
+  const out: string[] = [];
+  const a = alert.acknowledged;
+  if (a) out.push(`Acknowledged by ${a.by} at ${a.at}${a.note ? `: ${a.note}` : ''}`);
+  const r = alert.resolution;
+  if (r?.kind === 'closed') out.push(`Closed by ${r.by ?? 'an operator'}${r.note ? `: ${r.note}` : ''}`);
+  if (r?.kind === 'retired')
+    out.push('No longer monitored: its subject was removed from the configuration; this closes the incident.');
+  return out;
 }
 
 /** The title as shown: reminders get a `Reminder: ` prefix. */

@@ -28,6 +28,7 @@ import {
   endpointLabel,
   kindPhrase,
   type Notifier,
+  operatorLines,
   type SendResult,
   safeHttpUrl,
   statusWord,
@@ -107,12 +108,14 @@ function textBody(alert: Alert, subjectLine: string): string {
     '',
     `Tenant:   ${one(alert.tenant.name)} (${one(alert.tenant.id, 64)})`,
     `Check:    ${one(alert.check)}`,
+    ...(alert.problem ? [`Problem:  ${one(alert.problem, 120)}`] : []),
     `Subject:  ${one(alert.subject)}`,
     `Severity: ${one(alert.severity)}${resolved ? ' (resolved)' : ''}`,
     `Incident: #${one(alert.incidentId, 40)}, opened ${one(alert.openedAt, 40)}${alert.kind === 'opened' ? '' : `, ${alert.kind} ${one(alert.at, 40)}`}`,
     '',
     resolved ? 'What was wrong' : 'What broke',
     indent(block(alert.what), '  '),
+    ...operatorLines(alert).flatMap((l) => ['', one(l, 700)]),
   ];
   if (!resolved) {
     lines.push('', 'Why', indent(block(alert.why), '  '));
@@ -171,6 +174,7 @@ function htmlBody(alert: Alert): string {
     '<table style="border-collapse:collapse;margin-top:8px">',
     row('Tenant', `${one(alert.tenant.name)} (${one(alert.tenant.id, 64)})`),
     row('Check', one(alert.check)),
+    ...(alert.problem ? [row('Problem', one(alert.problem, 120))] : []),
     row('Subject', one(alert.subject)),
     row('Severity', `${one(alert.severity)}${resolved ? ' (resolved)' : ''}`),
     row(
@@ -264,6 +268,7 @@ export function buildAlertEmail(alert: Alert, addressing: AlertEmailAddressing):
       'X-Relaywatch-Tenant': headerValue(alert.tenant.id, 64),
       'X-Relaywatch-Incident': headerValue(alert.incidentId, 40),
       'X-Relaywatch-Check': headerValue(alert.check, 64),
+      ...(alert.problem ? { 'X-Relaywatch-Problem': headerValue(alert.problem, 120) } : {}),
       'X-Relaywatch-Kind': headerValue(alert.kind, 16),
       'X-Relaywatch-Severity': headerValue(alert.severity, 16),
     },

@@ -11,7 +11,7 @@
  * A folder that cannot be written (permissions, a full disk) is a retryable failure: the alert stays pending and is
  * written on the next run once the folder is fixed.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -51,7 +51,14 @@ export async function renderAlertFiles(
   alert: Alert,
   addressing: AlertEmailAddressing,
 ): Promise<{ readonly eml: string; readonly json: string }> {
-  const eml = await new MailComposer(mailOptions(buildAlertEmail(alert, addressing))).compile().build();
+  // A fixed MIME boundary (nodemailer's default is random) keeps a retried alert's .eml byte for byte the same.
+  const baseBoundary = createHash('sha256')
+    .update(alert.delivery?.key ?? alertFileBase(alert))
+    .digest('hex')
+    .slice(0, 16);
+  const eml = await new MailComposer({ ...mailOptions(buildAlertEmail(alert, addressing)), baseBoundary })
+    .compile()
+    .build();
   return { eml: eml.toString('utf8'), json: `${JSON.stringify(buildWebhookPayload(alert), null, 2)}\n` };
 }
 
@@ -85,8 +92,10 @@ export class FileNotifier implements Notifier {
     const dir = this.#options.dir;
     try {
       await mkdir(dir, { recursive: true });
-      await writeAtomically(dir, `${base}.eml`, files.eml);
+      // The .eml last: a PSA drop folder turns it into a ticket, so it must appear only once the whole send worked
+      // (a failed .json write after it would retry and rewrite an .eml the PSA may already have taken).
       await writeAtomically(dir, `${base}.json`, files.json);
+      await writeAtomically(dir, `${base}.eml`, files.eml);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
       return { ok: false, retryable: true, error: `file: cannot write to ${dir} (${code})` };

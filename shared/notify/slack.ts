@@ -25,6 +25,7 @@ import {
   kindPhrase,
   microsoftEssentials,
   type Notifier,
+  operatorLines,
   type SendResult,
   safeHttpUrl,
   statusWord,
@@ -133,12 +134,15 @@ export function buildSlackMessage(alert: Alert): SlackMessage {
     type: 'section',
     fields: [
       md(`*Tenant*\n${slackMrkdwn(alert.tenant.name, 300)} (${slackMrkdwn(alert.tenant.id, 100)})`),
-      md(`*Check*\n${slackMrkdwn(alert.check, 300)}`),
+      md(
+        `*Check*\n${slackMrkdwn(alert.check, 300)}${alert.problem ? ` (\`${slackMrkdwn(alert.problem, 120)}\`)` : ''}`,
+      ),
       md(`*Subject*\n${slackMrkdwn(alert.subject, 500)}`),
       md(`*Severity*\n${slackMrkdwn(resolved ? `${alert.severity} (resolved)` : alert.severity, 100)}`),
     ],
   });
   blocks.push(labelled(resolved ? 'What was wrong' : 'What broke', alert.what));
+  for (const line of operatorLines(alert)) blocks.push({ type: 'section', text: md(slackMrkdwn(line, 1000)) });
   if (!resolved) {
     blocks.push(labelled('Why', alert.why));
     if (alert.remediation.length > 0) {

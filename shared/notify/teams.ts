@@ -20,6 +20,7 @@ import {
   kindPhrase,
   microsoftEssentials,
   type Notifier,
+  operatorLines,
   type SendResult,
   safeHttpUrl,
   statusWord,
@@ -117,6 +118,7 @@ function build(alert: Alert, caps: Caps): TeamsMessage {
       facts: [
         { title: 'Tenant', value: `${cardText(alert.tenant.name, 300)} (${cardText(alert.tenant.id, 100)})` },
         { title: 'Check', value: cardText(alert.check, 200) },
+        ...(alert.problem ? [{ title: 'Problem', value: cardText(alert.problem, 120) }] : []),
         { title: 'Subject', value: cardText(alert.subject, 500) },
         { title: 'Severity', value: cardText(resolved ? `${alert.severity} (resolved)` : alert.severity, 50) },
         { title: 'Incident', value: cardText(alert.incidentId, 40) },
@@ -126,6 +128,7 @@ function build(alert: Alert, caps: Caps): TeamsMessage {
     },
     text(resolved ? 'What was wrong' : 'What broke', { weight: 'Bolder' }),
     text(cardText(alert.what, caps.text), { spacing: 'Small' }),
+    ...operatorLines(alert).map((l) => text(cardText(l, 700), { weight: 'Bolder' })),
   ];
   if (resolved) {
     const took = formatDuration(alert.openedAt, alert.at);

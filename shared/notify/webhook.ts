@@ -37,6 +37,8 @@ export interface WebhookPayload {
     readonly tenant: { readonly id: string; readonly name: string };
     readonly severity: AlertSeverity;
     readonly check: string;
+    /** The finding code, diagnosis id or `listed:<zone id>` (what a PSA rule matches); null on test alerts. */
+    readonly problem: string | null;
     readonly subject: string;
     readonly title: string;
     readonly what: string;
@@ -48,6 +50,14 @@ export interface WebhookPayload {
     readonly evidence: string | null;
     readonly openedAt: string;
     readonly at: string;
+    /** Who acknowledged the incident, when and why (`relaywatch incidents ack`), or null. */
+    readonly acknowledged: { readonly by: string; readonly at: string; readonly note: string | null } | null;
+    /** For `resolved`: `passed`, `retired` (no longer monitored) or `closed` (by hand, with who and the note). */
+    readonly resolution: {
+      readonly kind: 'passed' | 'retired' | 'closed';
+      readonly by: string | null;
+      readonly note: string | null;
+    } | null;
     /**
      * The delisting request, for listings: the RFC 5322 message, the same as text and Markdown, and for Microsoft
      * listings the essentials (IP, code, portal, where to send).
@@ -84,6 +94,7 @@ export function buildWebhookPayload(alert: Alert): WebhookPayload {
       tenant: { id: alert.tenant.id, name: alert.tenant.name },
       severity: alert.severity,
       check: alert.check,
+      problem: alert.problem ?? null,
       subject: alert.subject,
       title: alert.title,
       what: alert.what,
@@ -96,6 +107,13 @@ export function buildWebhookPayload(alert: Alert): WebhookPayload {
       evidence: alert.evidence,
       openedAt: alert.openedAt,
       at: alert.at,
+      acknowledged: alert.acknowledged ? { ...alert.acknowledged } : null,
+      resolution:
+        alert.kind === 'resolved'
+          ? alert.resolution
+            ? { ...alert.resolution }
+            : { kind: 'passed', by: null, note: null }
+          : null,
       ...(alert.packet === null
         ? {}
         : {

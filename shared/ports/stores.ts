@@ -45,9 +45,15 @@ export interface StatusCounts {
   readonly unknown: number;
 }
 
-/** One monitoring cycle. Identified by `runId`; `startedAt` must not change for a run. Writing it again replaces it. */
+/**
+ * One monitoring cycle, or one tenant's part of it (a Lambda job). Identified by `runId`; `startedAt` must not change
+ * for a run. Writing it again replaces it. Runs with a `tenantId` are listed per tenant and expire with the raw
+ * results; runs without one (the CLI's whole-MSP runs) are listed by `runs()` without a tenant.
+ */
 export interface RunRecord {
   readonly runId: string;
+  /** The tenant this run checked (a worker job); absent for a run over many tenants (the CLI). */
+  readonly tenantId?: string | undefined;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly source: RunSource;
@@ -99,6 +105,24 @@ export interface DeliveryState {
   readonly lastError: string | null;
 }
 
+/** How an incident ended: its subject passed again, it is no longer configured, or somebody closed it. */
+export type IncidentResolutionKind = 'passed' | 'retired' | 'closed';
+
+/** Who did something to an incident by hand (`relaywatch incidents ack|close`), when, and why. */
+export interface IncidentNote {
+  /** `--by`, else the OS user. */
+  readonly by: string;
+  readonly at: string;
+  readonly note: string | null;
+}
+
+export interface IncidentResolution {
+  readonly kind: IncidentResolutionKind;
+  /** Set for `closed` (who closed it and the note); null otherwise. */
+  readonly by: string | null;
+  readonly note: string | null;
+}
+
 export interface IncidentRecord {
   readonly tenantId: string;
   /** Short, given by the caller; unique within the tenant. */
@@ -117,6 +141,13 @@ export interface IncidentRecord {
   readonly deliveries: { readonly [routeId: string]: DeliveryState };
   /** Recent open/resolve times, bounded by the caller. */
   readonly flaps: readonly string[];
+  /**
+   * How the current episode ended, while resolved; absent or null on open incidents and on records written before
+   * resolutions were recorded (read as `passed`).
+   */
+  readonly resolution?: IncidentResolution | null | undefined;
+  /** The acknowledgement of the current episode (stops reminders and escalation); absent or null when none. */
+  readonly ack?: IncidentNote | null | undefined;
   /** Set by the store, as for {@link SubjectState.version}. */
   readonly version: number;
 }
@@ -160,6 +191,10 @@ export interface EventQuery extends PageRequest {
   readonly since?: string;
 }
 
+export interface RunQuery extends PageRequest {
+  readonly tenantId?: string;
+}
+
 export interface IncidentQuery extends PageRequest {
   readonly status?: IncidentStatus;
 }
@@ -176,8 +211,8 @@ export interface ResultStore {
   putEvents(events: readonly EventRecord[]): Promise<void>;
   /** A tenant's events, newest `at` first. */
   events(tenantId: string, query?: EventQuery): Promise<Page<EventRecord>>;
-  /** All runs, newest `startedAt` first. */
-  runs(query?: PageRequest): Promise<Page<RunRecord>>;
+  /** Runs newest `startedAt` first: a tenant's runs with `tenantId`, else the runs recorded without a tenant. */
+  runs(query?: RunQuery): Promise<Page<RunRecord>>;
 }
 
 export interface StateStore {
@@ -199,6 +234,54 @@ export interface IncidentStore {
   listOpen(query?: PageRequest): Promise<Page<IncidentRecord>>;
   /** A tenant's incidents, optionally of one status, ordered by id. */
   list(tenantId: string, query?: IncidentQuery): Promise<Page<IncidentRecord>>;
+  /**
+   * What the alert step needs of a tenant, read through an index (not every incident the tenant ever had): the open
+   * incidents and the resolved ones that still owe a route its RESOLVED ({@link owesResolved}), ordered by id.
+   */
+  listActive(tenantId: string): Promise<readonly IncidentRecord[]>;
+}
+
+// --- Shared by every process: the decision write, the DNSBL query budget, the ingest replay guard ---------------
+
+/** A resolved incident still owes a RESOLVED to a route that was told it opened and not yet that it resolved. */
+export function owesResolved(incident: IncidentRecord): boolean {
+  if (incident.status !== 'resolved') return false;
+  return Object.values(incident.deliveries).some((d) => d.opened !== null && d.resolved === null);
+}
+
+/** The records one incident decision changes: the subject's state and the incidents it opens, updates or resolves. */
+export interface DecisionWrite {
+  readonly state: SubjectState;
+  readonly stateExpectedVersion: number | null;
+  readonly incidents: readonly { readonly incident: IncidentRecord; readonly expectedVersion: number | null }[];
+}
+
+export interface DecisionWritten {
+  readonly state: SubjectState;
+  readonly incidents: readonly IncidentRecord[];
+}
+
+/**
+ * Per (zone, UTC day) DNSBL query counters shared by every process (CLI runs and Lambda workers at once): queries
+ * are reserved before they are sent, so no two processes together exceed a zone's daily budget.
+ */
+export interface BudgetStore {
+  /**
+   * Atomically reserve up to `wanted` queries of a zone's `limit` for `day` (`2026-11-27`); resolves to how many were
+   * granted (0..wanted). Never grants past the limit, whatever runs at the same time.
+   */
+  reserve(zoneId: string, day: string, wanted: number, limit: number): Promise<number>;
+  /** Queries reserved so far for the zone on that day. */
+  used(zoneId: string, day: string): Promise<number>;
+}
+
+/** The ingest's replay guard, shared by every instance (same shape as `ReplayGuard` in shared/ingest/signature.ts). */
+export interface NonceStore {
+  /**
+   * Resolves true exactly once per key until `expiresAtMs` (a conditional put); false for a key seen and live.
+   * `nowMs` is the verifier's clock (default `Date.now()`): a key whose expiry is not after it counts as unseen.
+   */
+  firstSeen(key: string, expiresAtMs: number, nowMs?: number): Promise<boolean>;
 }
 
 /**
@@ -260,6 +343,14 @@ export interface Store {
   readonly results: ResultStore;
   readonly states: StateStore;
   readonly incidents: IncidentStore;
+  readonly budget: BudgetStore;
+  readonly nonces: NonceStore;
+  /**
+   * Write a decision atomically (one SQLite transaction; DynamoDB `TransactWriteItems`): the state and every incident
+   * change, or nothing. Each record is conditional on its version as in `put`.
+   * @throws ConflictError naming the first record whose condition failed; nothing is written then.
+   */
+  writeDecision(write: DecisionWrite): Promise<DecisionWritten>;
   readonly deliveries: DeliveryStore;
   /**
    * Delete checks and events whose `at` is older than `now` minus the retention period (and delivery claims last taken

@@ -9,11 +9,12 @@
  */
 
 import type { EgressResult } from '../agent/egress-ip.ts';
+import { AGENT_REPORT_SCHEMA } from '../domain/agent-report.ts';
 import { ipInEntries } from '../domain/ip.ts';
 import type { Finding } from '../domain/outcome.ts';
 import type { ProbeReport } from './run-probe.ts';
 
-export const AGENT_REPORT_SCHEMA = 'relaywatch.agent-report/v1';
+export { AGENT_REPORT_SCHEMA };
 
 export interface AgentReport<P = ProbeReport> {
   readonly schema: typeof AGENT_REPORT_SCHEMA;

@@ -4,7 +4,9 @@
  * 1. Every check result is stored (idempotent per run: a retried run writes nothing twice).
  * 2. For each observation (a domain's SPF or MX, an IP on one blocklist) the subject's state and incidents are read,
  *    a change of the published SPF record or MX set becomes an event (`spf-changed`, `mx-changed`) with before/after,
- *    and the pure incident policy decides; state and incidents are written with optimistic concurrency.
+ *    and the pure incident policy decides; the state and the incidents it changes are written in one atomic,
+ *    version-conditional write (`Store.writeDecision`); the tenant's incidents are read through the store's index of
+ *    active ones (open, or owing a RESOLVED), a settled one by id when a failure may re-open it.
  * 3. Every incident of the configured tenants that owes a route something (opened, reminder, escalated, flapping,
  *    resolved) is sent now, unless a maintenance window or a mute holds it back. Each send is claimed first in the
  *    store under its delivery key (a conditional write with a lease), so of two overlapping runs only one sends; the
@@ -16,6 +18,7 @@
  * later real run still sends them. Secrets never reach stored items: check details and incident texts carry none.
  */
 import { createHash } from 'node:crypto';
+import { ipInEntries } from '../domain/ip.ts';
 import type { IncidentsSettings } from '../incidents/config.ts';
 import { policyFor } from '../incidents/config.ts';
 import {
@@ -25,9 +28,11 @@ import {
   pendingNotifications,
   recordDelivery,
 } from '../incidents/deliveries.ts';
-import { decide, type Observation } from '../incidents/policy.ts';
+import { incidentId } from '../incidents/id.ts';
+import { decide, type Observation, retire } from '../incidents/policy.ts';
 import { isSuppressed, type TenantSuppression } from '../incidents/suppression.ts';
-import { observe } from '../monitor/observe.ts';
+import { decodeContent, isPolicyListing, observe } from '../monitor/observe.ts';
+import { SELF_CHECK, SELF_TENANT, selfHealthObservation } from '../monitor/self-health.ts';
 import type { Alert, Notifier } from '../notify/alert.ts';
 import {
   ConflictError,
@@ -47,8 +52,13 @@ export interface TenantAlerting {
   /** Route ids with the lowest severity each takes (tenant floor applied). */
   readonly routes: readonly { readonly id: string; readonly minSeverity: IncidentSeverity }[];
   readonly suppression?: TenantSuppression | undefined;
-  /** The tenant's configured relay IPs (evidence in a Microsoft delisting request). */
+  /** The tenant's configured relay IPs (evidence in a Microsoft delisting request; what stays monitored). */
   readonly relayIps?: readonly string[] | undefined;
+  /**
+   * What the configuration still monitors for the tenant, to retire incidents of removed subjects: its domains and
+   * its submission mailbox(es). Absent: nothing is retired for this tenant (the caller does not know).
+   */
+  readonly monitored?: { readonly domains: readonly string[]; readonly mailboxes: readonly string[] } | undefined;
 }
 
 export interface Dispatch {
@@ -96,11 +106,27 @@ export interface CycleInput {
   readonly dryRun?: boolean;
   /** Who claims deliveries (default the run id): unique per process or Lambda invocation. */
   readonly owner?: string;
+  /** The tenant the run belongs to, when it checked one tenant (a worker job): its run is listed per tenant. */
+  readonly runTenant?: string | undefined;
   /** Default {@link DELIVERY_LEASE_MS}. */
   readonly leaseMs?: number;
+  /**
+   * Every tenant id of the configuration (not only this run's) and every configured route id. When given, open
+   * incidents of tenants the configuration no longer has are retired ("no longer monitored") and their RESOLVED goes
+   * to the routes that were told they opened and still exist.
+   */
+  readonly configured?: { readonly tenantIds: readonly string[]; readonly routeIds: readonly string[] } | undefined;
+  /**
+   * The MSP-wide self-health incident (`shared/monitor/self-health.ts`): when given, every run records whether it could
+   * check anything, and the incident (tenant `_relaywatch`) goes to these routes (the configuration's default routes).
+   */
+  readonly selfHealth?:
+    | { readonly routes: readonly { readonly id: string; readonly minSeverity: IncidentSeverity }[] }
+    | undefined;
 }
 
 const EVENT_KIND: Record<string, string> = {
+  retire: 'incident-retired',
   open: 'incident-opened',
   reopen: 'incident-reopened',
   resolve: 'incident-resolved',
@@ -114,15 +140,13 @@ function eventId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 24);
 }
 
-async function allIncidents(store: Store, tenantId: string): Promise<IncidentRecord[]> {
-  const out: IncidentRecord[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = await store.incidents.list(tenantId, { limit: 500, ...(cursor ? { cursor } : {}) });
-    out.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor !== null);
-  return out;
+/**
+ * The incidents a tenant's decisions and notifications need: the active ones (open, or owing a RESOLVED) through the
+ * store's index, never every incident the tenant ever had. A failing observation whose settled incident is not among
+ * them is read by id when it comes up, so a resolved incident re-opens in place.
+ */
+async function activeIncidents(store: Store, tenantId: string): Promise<IncidentRecord[]> {
+  return [...(await store.incidents.listActive(tenantId))];
 }
 
 function counts(reports: readonly TenantReport[]): StatusCounts {
@@ -164,10 +188,86 @@ async function storeDelivery(
   return { incident: current, conflicts: 2 };
 }
 
+/** The policy an incident follows (policy listings: no escalation, no daily reminders). */
+export function incidentPolicy(incident: IncidentRecord, settings: IncidentsSettings | undefined) {
+  return policyFor(incident.check, settings, { policyListing: isPolicyListing(decodeContent(incident.lastDetail)) });
+}
+
+function beforeLastAt(subject: string): string {
+  const at = subject.lastIndexOf('@');
+  return at < 0 ? subject : subject.slice(0, at);
+}
+
+/**
+ * True when an open incident's subject is no longer configured for the tenant, so it can never pass or fail again:
+ * a domain check (`spf`, `mx`, `domain-blocklist`) of a domain the tenant no longer lists; a blocklist listing of an
+ * IP this run did not check although it checked blocklists, and which no relay entry covers; a submission probe of a
+ * mailbox that is no longer the tenant's. Relay probes (from site agents) and other checks are retired only with
+ * their tenant. A subject observed in this run is never retired.
+ */
+export function isRetired(
+  incident: IncidentRecord,
+  tenant: TenantAlerting,
+  run: { readonly blocklistsRan: boolean; readonly checkedIps: ReadonlySet<string> },
+): boolean {
+  const m = tenant.monitored;
+  if (!m) return false;
+  const domains = new Set(m.domains.map((d) => d.toLowerCase()));
+  switch (incident.check) {
+    case 'spf':
+    case 'mx':
+      return !domains.has(incident.subject.toLowerCase());
+    case 'domain-blocklist':
+      return !domains.has(beforeLastAt(incident.subject).toLowerCase());
+    case 'blocklist': {
+      const ip = beforeLastAt(incident.subject);
+      return run.blocklistsRan && !run.checkedIps.has(ip) && !ipInEntries(ip, tenant.relayIps ?? []);
+    }
+    case 'probe-submission':
+      return !m.mailboxes.map((x) => x.toLowerCase()).includes(incident.subject.toLowerCase());
+    default:
+      return false;
+  }
+}
+
+/**
+ * Every name a user may give the incident's subject in a mute: the stored one (`203.0.113.50@spamhaus-zen`) and, for
+ * a listing, the one alerts show (`203.0.113.50@zen.spamhaus.org`, the zone's name).
+ */
+export function subjectNames(incident: Pick<IncidentRecord, 'subject' | 'lastDetail'>): string[] {
+  const listing = decodeContent(incident.lastDetail).listing;
+  return listing ? [incident.subject, `${listing.domain ?? listing.ip}@${listing.zone}`] : [incident.subject];
+}
+
 /** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
 const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
 
-export async function recordCycle(input: CycleInput): Promise<CycleResult> {
+/** What the notification step needs from the decision step: the tenants to notify for and their incidents. */
+export interface NotificationPlan {
+  readonly tenants: readonly TenantAlerting[];
+  readonly incidentsByTenant: Map<string, Map<string, IncidentRecord>>;
+}
+
+export interface RecordedObservations {
+  readonly stored: number;
+  readonly events: readonly EventRecord[];
+  readonly opened: readonly IncidentRecord[];
+  readonly resolved: readonly IncidentRecord[];
+  readonly conflicts: number;
+  readonly plan: NotificationPlan;
+}
+
+export interface DispatchedNotifications {
+  readonly dispatches: readonly Dispatch[];
+  readonly held: readonly { readonly incidentId: string; readonly reason: string }[];
+  readonly conflicts: number;
+}
+
+/**
+ * Record observations and decide incidents: store the results, notice drift, decide (one write per decision), retire
+ * what is no longer monitored. Returns what the notification step needs (`dispatchNotifications`).
+ */
+export async function recordObservations(input: CycleInput): Promise<RecordedObservations> {
   const { store } = input;
   const at = input.startedAt.toISOString();
   const relayIps = new Map(input.tenants.map((t) => [t.id, t.relayIps ?? []]));
@@ -184,17 +284,62 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   let conflicts = 0;
   const byTenant = new Map<string, Observation[]>();
   for (const o of observations) byTenant.set(o.tenantId, [...(byTenant.get(o.tenantId) ?? []), o]);
+  const blocklistsRan = input.reports.some((r) => r.checks.some((c) => c.kind === 'blocklist'));
+
+  /** Retire one open incident (stored conditionally; a conflict leaves it to the next run), recording the event. */
+  const retireOne = async (incident: IncidentRecord): Promise<IncidentRecord | null> => {
+    try {
+      const stored = await store.incidents.put(retire(incident, input.now()), incident.version);
+      resolved.push(stored);
+      events.push({
+        tenantId: stored.tenantId,
+        eventId: eventId(stored.tenantId, input.runId, stored.id, 'retire'),
+        at,
+        kind: EVENT_KIND.retire ?? 'incident-retired',
+        subject: stored.subject,
+        before: null,
+        after: `${stored.id} ${stored.problem}: no longer monitored`,
+        runId: input.runId,
+      });
+      return stored;
+    } catch (err) {
+      if (err instanceof ConflictError) {
+        conflicts++;
+        return null;
+      }
+      throw err;
+    }
+  };
+
+  // The MSP-wide self-health subject: did this run check anything at all?
+  const self: TenantAlerting | null = input.selfHealth
+    ? { id: SELF_TENANT, name: 'relaywatch (the MSP’s monitor)', routes: input.selfHealth.routes }
+    : null;
+  if (self) {
+    const prev = (await store.states.list(SELF_TENANT)).find((x) => x.check === SELF_CHECK);
+    const obs = selfHealthObservation(input.reports, { runId: input.runId, at }, (prev?.consecutiveFails ?? 0) + 1);
+    if (obs) byTenant.set(SELF_TENANT, [obs]);
+  }
 
   const incidentsByTenant = new Map<string, Map<string, IncidentRecord>>();
-  for (const tenant of input.tenants) {
+  for (const tenant of self ? [...input.tenants, self] : input.tenants) {
     const states = new Map((await store.states.list(tenant.id)).map((s) => [`${s.check}\0${s.subject}`, s]));
-    const incidents = new Map((await allIncidents(store, tenant.id)).map((i) => [i.id, i]));
+    const incidents = new Map((await activeIncidents(store, tenant.id)).map((i) => [i.id, i]));
     incidentsByTenant.set(tenant.id, incidents);
     for (const obs of byTenant.get(tenant.id) ?? []) {
       const key = `${obs.check}\0${obs.subject}`;
       const state = states.get(key) ?? null;
+      if (obs.status === 'fail' || obs.failing === true) {
+        const id = incidentId(tenant.id, obs.check, obs.subject, obs.problem);
+        if (!incidents.has(id)) {
+          const settled = await store.incidents.get(tenant.id, id);
+          if (settled) incidents.set(id, settled);
+        }
+      }
       const mine = [...incidents.values()].filter((i) => i.check === obs.check && i.subject === obs.subject);
-      const policy = policyFor(obs.check, input.incidents);
+      const policy = policyFor(obs.check, input.incidents, {
+        policyListing: isPolicyListing(decodeContent(obs.detail)),
+      });
       const now = input.now();
       const d = decide({ state, incidents: mine }, obs, policy, now);
       if (d.ignored) continue;
@@ -216,10 +361,16 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
         });
       }
       try {
-        const saved = await store.states.put(d.state, d.stateExpectedVersion);
-        states.set(key, saved);
+        // State and incidents in one write: a failure between the two can neither lose nor delay an incident.
+        const written = await store.writeDecision({
+          state: d.state,
+          stateExpectedVersion: d.stateExpectedVersion,
+          incidents: d.changes.map((c) => ({ incident: c.incident, expectedVersion: c.expectedVersion })),
+        });
+        states.set(key, written.state);
+        const storedById = new Map(written.incidents.map((i) => [i.id, i]));
         for (const change of d.changes) {
-          const stored = await store.incidents.put(change.incident, change.expectedVersion);
+          const stored = storedById.get(change.incident.id) ?? change.incident;
           incidents.set(stored.id, stored);
           if (change.action === 'open' || change.action === 'reopen') opened.push(stored);
           if (change.action === 'resolve') resolved.push(stored);
@@ -242,14 +393,74 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
         else throw err;
       }
     }
+
+    // Incidents whose subject is no longer configured resolve as retired: nothing would ever close them otherwise.
+    const observed = new Set((byTenant.get(tenant.id) ?? []).map((o) => `${o.check}\0${o.subject}`));
+    const report = input.reports.find((r) => r.id === tenant.id);
+    const checkedIps = new Set((report?.checks ?? []).filter((c) => c.kind === 'blocklist').map((c) => c.subject));
+    for (const incident of [...incidents.values()]) {
+      if (incident.status !== 'open' || observed.has(`${incident.check}\0${incident.subject}`)) continue;
+      if (!isRetired(incident, tenant, { blocklistsRan, checkedIps })) continue;
+      const r = await retireOne(incident);
+      if (r) incidents.set(r.id, r);
+    }
+  }
+
+  // Tenants the configuration no longer has: every open incident of theirs is retired.
+  const orphans = new Map<string, Map<string, IncidentRecord>>();
+  if (input.configured) {
+    const known = new Set([...input.configured.tenantIds, SELF_TENANT]);
+    let cursor: string | null = null;
+    do {
+      const page = await store.incidents.listOpen({ limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const incident of page.items) {
+        if (known.has(incident.tenantId)) continue;
+        const fresh = await store.incidents.get(incident.tenantId, incident.id);
+        if (fresh?.status !== 'open') continue;
+        const r = await retireOne(fresh);
+        if (!r) continue;
+        const m = orphans.get(r.tenantId) ?? new Map<string, IncidentRecord>();
+        m.set(r.id, r);
+        orphans.set(r.tenantId, m);
+      }
+      cursor = page.cursor;
+    } while (cursor !== null);
   }
   await store.results.putEvents(events);
 
+  // A removed tenant's retired incidents: RESOLVED to the routes that heard they opened (if they still exist).
+  const removed: TenantAlerting[] = [...orphans.keys()].map((id) => ({
+    id,
+    name: id,
+    routes: (input.configured?.routeIds ?? []).map((r) => ({ id: r, minSeverity: 'info' as const })),
+  }));
+  for (const [id, m] of orphans) incidentsByTenant.set(id, m);
+  return {
+    stored: checks.length,
+    events,
+    opened,
+    resolved,
+    conflicts,
+    plan: { tenants: [...input.tenants, ...(self ? [self] : []), ...removed], incidentsByTenant },
+  };
+}
+
+/**
+ * Dispatch notifications: every incident of the planned tenants that owes a route something is sent once (claimed
+ * before sending under its delivery key), unless held back by a maintenance window or a mute.
+ */
+export async function dispatchNotifications(
+  input: CycleInput,
+  plan: NotificationPlan,
+): Promise<DispatchedNotifications> {
+  const { store } = input;
+  const incidentsByTenant = plan.incidentsByTenant;
+  let conflicts = 0;
   // Notifications: what each route is owed, from what it has been told.
   const dispatches: Dispatch[] = [];
   const owner = input.owner ?? input.runId;
   const held: { incidentId: string; reason: string }[] = [];
-  for (const tenant of input.tenants) {
+  for (const tenant of plan.tenants) {
     const incidents = incidentsByTenant.get(tenant.id) ?? new Map<string, IncidentRecord>();
     const now = input.now();
     for (const incident0 of incidents.values()) {
@@ -261,8 +472,8 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
         .filter((r) => SEVERITY_RANK[incident0.severity] >= SEVERITY_RANK[r.minSeverity])
         .map((r) => r.id);
       if (routes.length === 0) continue;
-      const policy = policyFor(incident0.check, input.incidents);
-      const quiet = isSuppressed(tenant.suppression, incident0.check, incident0.subject, now);
+      const policy = incidentPolicy(incident0, input.incidents);
+      const quiet = isSuppressed(tenant.suppression, incident0.check, subjectNames(incident0), now);
       if (quiet.suppressed) {
         if (pendingNotifications(incident0, routes, policy, now, false).length > 0) {
           held.push({ incidentId: incident0.id, reason: quiet.reason ?? 'suppressed' });
@@ -334,13 +545,32 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
     }
   }
 
-  await store.results.putRun({
+  return { dispatches, held, conflicts };
+}
+
+export async function recordCycle(input: CycleInput): Promise<CycleResult> {
+  const recorded = await recordObservations(input);
+  const sent = await dispatchNotifications(input, recorded.plan);
+  await input.store.results.putRun({
     runId: input.runId,
-    startedAt: at,
+    ...(input.runTenant !== undefined ? { tenantId: input.runTenant } : {}),
+    startedAt: input.startedAt.toISOString(),
     finishedAt: input.now().toISOString(),
     source: input.source,
     counts: counts(input.reports),
   });
-  const open = [...incidentsByTenant.values()].flatMap((m) => [...m.values()].filter((i) => i.status === 'open'));
-  return { runId: input.runId, stored: checks.length, events, opened, resolved, open, dispatches, held, conflicts };
+  const open = [...recorded.plan.incidentsByTenant.values()].flatMap((m) =>
+    [...m.values()].filter((i) => i.status === 'open'),
+  );
+  return {
+    runId: input.runId,
+    stored: recorded.stored,
+    events: recorded.events,
+    opened: recorded.opened,
+    resolved: recorded.resolved,
+    open,
+    dispatches: sent.dispatches,
+    held: sent.held,
+    conflicts: recorded.conflicts + sent.conflicts,
+  };
 }

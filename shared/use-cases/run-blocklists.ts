@@ -21,6 +21,8 @@ export interface BlocklistStage {
   readonly perZoneConcurrency?: number;
   /** The zone ids a tenant's IPs are judged on (a tenant may switch zones off); all zones when undefined. */
   readonly zonesFor?: (tenantId: string) => ReadonlySet<string> | undefined;
+  /** Only the IPs this keeps are asked and attached (one shard of a fan-out); all when undefined. */
+  readonly ipFilter?: (ip: string) => boolean;
 }
 
 /** The addresses a tenant sends from, in a stable order without duplicates. */
@@ -67,6 +69,7 @@ export async function attachBlocklists(
       ),
     ]),
   );
+  if (stage.ipFilter) for (const [t, ips] of byTenant) byTenant.set(t, ips.filter(stage.ipFilter));
   const all = [...new Set([...byTenant.values()].flat())];
   const hasDomainZones = stage.plans.some((p) => p.zone.scope === 'domain');
   const domainsByTenant = new Map(tenants.map((t) => [t.id, hasDomainZones ? senderDomains(t) : []]));

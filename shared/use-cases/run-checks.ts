@@ -5,7 +5,10 @@
  */
 import { type SubmissionSettings, submissionConfigOutcome } from '../checks/submission-config.ts';
 import type { CheckContext, DomainCheck } from '../checks/types.ts';
-import { type CheckOutcome, type CheckStatus, finding, worstStatus } from '../domain/outcome.ts';
+import { type CheckOutcome, finding, worstStatus } from '../domain/outcome.ts';
+import type { DomainReport, TenantReport } from '../domain/reports.ts';
+
+export type { DomainReport, TenantReport } from '../domain/reports.ts';
 
 export interface TenantToCheck {
   readonly id: string;
@@ -16,21 +19,6 @@ export interface TenantToCheck {
   readonly relaySender?: string | undefined;
   /** Authenticated submission settings, when the tenant uses SMTP AUTH. */
   readonly submission?: SubmissionSettings | undefined;
-}
-
-export interface DomainReport {
-  readonly domain: string;
-  readonly status: CheckStatus;
-  readonly checks: readonly CheckOutcome[];
-}
-
-export interface TenantReport {
-  readonly id: string;
-  readonly name: string;
-  readonly status: CheckStatus;
-  readonly domains: readonly DomainReport[];
-  /** Checks of the tenant as a whole, e.g. one `blocklist` check per sending IP. */
-  readonly checks: readonly CheckOutcome[];
 }
 
 export interface RunProgress {

@@ -133,6 +133,16 @@ export async function collect<T>(
 
 const key = (c: CheckRecord) => `${c.runId}|${c.check}|${c.subject}`;
 
+/** Read until `ok` (DynamoDB's GSIs are eventually consistent; SQLite passes at once). */
+async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 3000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
   describe(`${name} store contract`, () => {
     let current: StoreUnderTest | undefined;
@@ -413,6 +423,31 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store().incidents.get('fabrikam', 'inc-1')).toBeNull();
       });
 
+      it('keeps an acknowledgement and a resolution kind, and clears them when rewritten with null', async () => {
+        const acked = incidentRecord({ ack: { by: 'jane (NOC)', at: iso(2), note: 'ticket #4711 ünïcode' } });
+        await store().incidents.put(acked, null);
+        expect(await store().incidents.get('contoso', 'inc-1')).toEqual({ ...acked, version: 1 });
+        const closed = incidentRecord({
+          status: 'resolved',
+          resolvedAt: iso(3),
+          updatedAt: iso(3),
+          ack: acked.ack,
+          resolution: { kind: 'closed', by: 'jane', note: 'fixed by the customer' },
+        });
+        await store().incidents.put(closed, 1);
+        expect(await store().incidents.get('contoso', 'inc-1')).toEqual({ ...closed, version: 2 });
+        expect((await store().incidents.listOpen()).items.map((i) => i.id)).not.toContain('inc-1');
+        const reopened = incidentRecord({ openedAt: iso(4), updatedAt: iso(4), ack: null, resolution: null });
+        await store().incidents.put(reopened, 2);
+        const back = await store().incidents.get('contoso', 'inc-1');
+        expect(back?.ack ?? null).toBeNull();
+        expect(back?.resolution ?? null).toBeNull();
+        expect((await store().incidents.list('contoso', { status: 'open' })).items[0]?.id).toBe('inc-1');
+        await expect(
+          store().incidents.put(incidentRecord({ ack: { by: 'x', at: 'yesterday', note: null } }), 3),
+        ).rejects.toThrow(TypeError);
+      });
+
       it('lists open incidents of every tenant, oldest first, paginated; resolving removes one', async () => {
         const open = [
           incidentRecord({ tenantId: 'contoso', id: 'c1', openedAt: iso(3) }),
@@ -499,6 +534,135 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ]);
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         expect((await store().incidents.get('contoso', 'inc-1'))?.version).toBe(2);
+      });
+    });
+
+    describe('decisions (state and incidents together)', () => {
+      it('writes the state and every incident of a decision', async () => {
+        const w = await store().writeDecision({
+          state: stateRecord({ lastStatus: 'fail', consecutiveFails: 2, consecutivePasses: 0 }),
+          stateExpectedVersion: null,
+          incidents: [{ incident: incidentRecord(), expectedVersion: null }],
+        });
+        expect(w.state.version).toBe(1);
+        expect(w.incidents.map((i) => i.version)).toEqual([1]);
+        expect((await store().states.list('contoso'))[0]?.consecutiveFails).toBe(2);
+        expect((await store().incidents.get('contoso', 'inc-1'))?.status).toBe('open');
+      });
+
+      it('writes nothing when one incident condition fails, and says which record lost', async () => {
+        await store().incidents.put(incidentRecord(), null);
+        const attempt = store().writeDecision({
+          state: stateRecord({ lastStatus: 'fail', consecutiveFails: 2 }),
+          stateExpectedVersion: null,
+          incidents: [{ incident: incidentRecord({ lastDetail: 'second writer' }), expectedVersion: null }],
+        });
+        await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+        await expect(attempt).rejects.toMatchObject({ entity: 'incident' });
+        expect(await store().states.list('contoso')).toEqual([]);
+        expect((await store().incidents.get('contoso', 'inc-1'))?.lastDetail).toBe(incidentRecord().lastDetail);
+      });
+
+      it('writes nothing when the state condition fails', async () => {
+        await store().states.put(stateRecord(), null);
+        const attempt = store().writeDecision({
+          state: stateRecord({ consecutiveFails: 5 }),
+          stateExpectedVersion: 7,
+          incidents: [{ incident: incidentRecord(), expectedVersion: null }],
+        });
+        await expect(attempt).rejects.toMatchObject({ name: 'ConflictError', entity: 'state' });
+        expect(await store().incidents.get('contoso', 'inc-1')).toBeNull();
+      });
+    });
+
+    describe('active incidents', () => {
+      it('lists the open incidents and the resolved ones owing a RESOLVED, not the settled ones', async () => {
+        const told = { opened: iso(1), lastReminder: null, resolved: null, failures: 0, lastError: null };
+        await store().incidents.put(incidentRecord({ id: 'a-open' }), null);
+        const resolved = { status: 'resolved' as const, resolvedAt: iso(5) };
+        await store().incidents.put(incidentRecord({ id: 'b-owed', ...resolved, deliveries: { slack: told } }), null);
+        await store().incidents.put(
+          incidentRecord({ id: 'c-settled', ...resolved, deliveries: { slack: { ...told, resolved: iso(6) } } }),
+          null,
+        );
+        await store().incidents.put(incidentRecord({ id: 'd-never-told', ...resolved, deliveries: {} }), null);
+        await store().incidents.put(incidentRecord({ id: 'e-other', tenantId: 'fabrikam' }), null);
+        const ids = async () =>
+          (
+            await eventually(
+              () => store().incidents.listActive('contoso'),
+              (l) => l.length === 2,
+            )
+          ).map((i) => i.id);
+        expect(await ids()).toEqual(['a-open', 'b-owed']);
+        // Telling the route RESOLVED settles it: it leaves the active set.
+        const owed = await store().incidents.get('contoso', 'b-owed');
+        if (!owed) throw new Error('missing');
+        await store().incidents.put({ ...owed, deliveries: { slack: { ...told, resolved: iso(7) } } }, owed.version);
+        expect(
+          (
+            await eventually(
+              () => store().incidents.listActive('contoso'),
+              (l) => l.length === 1,
+            )
+          ).map((i) => i.id),
+        ).toEqual(['a-open']);
+      });
+    });
+
+    describe('runs per tenant', () => {
+      it("lists a tenant's runs apart from the runs without a tenant", async () => {
+        await store().results.putRun(runRecord({ runId: 'cli-1' }));
+        await store().results.putRun(runRecord({ runId: 'job-a', tenantId: 'contoso', startedAt: iso(1) }));
+        await store().results.putRun(runRecord({ runId: 'job-b', tenantId: 'fabrikam', startedAt: iso(1) }));
+        await store().results.putRun(runRecord({ runId: 'job-c', tenantId: 'contoso', startedAt: iso(2) }));
+        const of = async (tenantId?: string) =>
+          (
+            await eventually(
+              () => store().results.runs(tenantId === undefined ? {} : { tenantId }),
+              (p) => p.items.length >= (tenantId === 'contoso' ? 2 : 1),
+            )
+          ).items.map((r) => r.runId);
+        expect(await of('contoso')).toEqual(['job-c', 'job-a']);
+        expect(await of('fabrikam')).toEqual(['job-b']);
+        expect(await of()).toEqual(['cli-1']);
+      });
+    });
+
+    describe('DNSBL budget', () => {
+      it('grants what is left and never more than the limit, even to many reservations at once', async () => {
+        expect(await store().budget.reserve('spamhaus-zen', '2026-11-27', 30, 100)).toBe(30);
+        const grants = await Promise.all(
+          Array.from({ length: 12 }, () => store().budget.reserve('spamhaus-zen', '2026-11-27', 10, 100)),
+        );
+        expect(grants.reduce((a, b) => a + b, 0)).toBe(70);
+        expect(await store().budget.used('spamhaus-zen', '2026-11-27')).toBe(100);
+        expect(await store().budget.reserve('spamhaus-zen', '2026-11-27', 1, 100)).toBe(0);
+        // Another day and another zone count apart.
+        expect(await store().budget.reserve('spamhaus-zen', '2026-11-28', 5, 100)).toBe(5);
+        expect(await store().budget.reserve('spamcop', '2026-11-27', 500, 100)).toBe(100);
+      });
+
+      it('refuses a day that is not YYYY-MM-DD and a negative request', async () => {
+        await expect(store().budget.reserve('z', '27.11.2026', 1, 1)).rejects.toBeInstanceOf(TypeError);
+        await expect(store().budget.reserve('z', '2026-11-27', -1, 1)).rejects.toBeInstanceOf(RangeError);
+      });
+    });
+
+    describe('ingest nonces', () => {
+      it('sees a key first exactly once while it lives, also when asked at once', async () => {
+        const until = Date.now() + 60_000;
+        const firsts = await Promise.all(
+          Array.from({ length: 8 }, () => store().nonces.firstSeen('agent:sig-1', until)),
+        );
+        expect(firsts.filter(Boolean)).toHaveLength(1);
+        expect(await store().nonces.firstSeen('agent:sig-2', until)).toBe(true);
+      });
+
+      it('accepts a key again once it has expired', async () => {
+        expect(await store().nonces.firstSeen('agent:old', Date.now() - 1)).toBe(true);
+        expect(await store().nonces.firstSeen('agent:old', Date.now() + 60_000)).toBe(true);
+        expect(await store().nonces.firstSeen('agent:old', Date.now() + 60_000)).toBe(false);
       });
     });
 

@@ -10,18 +10,20 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/build.ts';
 import { parseStageConfig, type StageConfig, StageConfigError } from '../../cdk/config.ts';
-import { INGEST_ROUTE, MAX_RECEIVE_COUNT } from '../../cdk/stacks/service-stack.ts';
+import { INGEST_ROUTE } from '../../cdk/stacks/service-stack.ts';
 import {
-  CHECK_GROUPS,
-  CYCLE_COMPLETED_METRIC,
   ENV,
   FUNCTIONS,
   GSI1,
   GSI2,
-  METRIC_NAMESPACE,
+  METRICS,
+  METRICS_NAMESPACE,
+  QUEUES,
   TABLE_INDEXES,
   TTL_ATTRIBUTE,
 } from '../../shared/deploy/constants.ts';
+
+const FUNCTION_NAMES = Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[];
 
 const base = {
   stage: 'test',
@@ -136,8 +138,8 @@ describe('the data stack', () => {
 describe('the service stack', () => {
   it('deploys every function on Node.js 24, arm64, with its own log group and retention', () => {
     const fns = s.service.findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(FUNCTIONS.length);
-    for (const name of FUNCTIONS) {
+    expect(Object.keys(fns)).toHaveLength(FUNCTION_NAMES.length);
+    for (const name of FUNCTION_NAMES) {
       s.service.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `relaywatch-test-${name}`,
         Runtime: 'nodejs24.x',
@@ -146,10 +148,9 @@ describe('the service stack', () => {
         LoggingConfig: Match.objectLike({ LogFormat: 'JSON', LogGroup: Match.anyValue() }),
         Environment: {
           Variables: Match.objectLike({
-            POWERTOOLS_SERVICE_NAME: `relaywatch-${name}`,
-            POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-            [ENV.stage]: 'test',
-            [ENV.tableName]: Match.anyValue(),
+            POWERTOOLS_SERVICE_NAME: FUNCTIONS[name],
+            POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+            [ENV.table]: Match.anyValue(),
             [ENV.configBucket]: Match.anyValue(),
             [ENV.configKey]: 'relaywatch.yaml',
           }),
@@ -165,27 +166,37 @@ describe('the service stack', () => {
     );
   });
 
-  it('schedules each check group through EventBridge Scheduler with the scheduled time as the job slot', () => {
+  it('schedules the cycle through EventBridge Scheduler with the scheduled time as the slot, and tells dispatch the slot arithmetic', () => {
     s.service.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'relaywatch-test' });
     const dispatch = functionId(s.service, 'dispatch');
-    const minutes = { checks: 60, blocklists: 30, probes: 240 };
-    for (const group of CHECK_GROUPS) {
-      s.service.hasResourceProperties('AWS::Scheduler::Schedule', {
-        Name: `relaywatch-test-${group}`,
-        GroupName: Match.anyValue(),
-        ScheduleExpression: ScheduleExpression.rate(Duration.minutes(minutes[group])).expressionString,
-        FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 },
-        Target: Match.objectLike({
-          Arn: { 'Fn::GetAtt': [dispatch, 'Arn'] },
-          Input: JSON.stringify({ group, scheduledTime: '<aws.scheduler.scheduled-time>' }),
-          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
-          DeadLetterConfig: { Arn: Match.anyValue() },
-        }),
-      });
-    }
-    expect(Object.keys(s.service.findResources('AWS::Scheduler::Schedule'))).toHaveLength(CHECK_GROUPS.length);
+    s.service.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'relaywatch-test-cycle',
+      GroupName: 'relaywatch-test',
+      ScheduleExpression: ScheduleExpression.rate(Duration.minutes(60)).expressionString,
+      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 },
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [dispatch, 'Arn'] },
+        Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
+        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
+    });
+    s.service.resourceCountIs('AWS::Scheduler::Schedule', 1);
     // Legacy EventBridge rules are not used for schedules.
     expect(s.service.findResources('AWS::Events::Rule')).toEqual({});
+    const t = synth({ schedules: { cycleMinutes: 15, blocklistEveryCycles: 4, blocklistShards: 3 } });
+    t.service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'relaywatch-test-dispatch',
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.scheduleMinutes]: '15',
+          [ENV.blocklistEverySlots]: '4',
+          [ENV.blocklistShards]: '3',
+          [ENV.jobQueueUrl]: Match.anyValue(),
+        }),
+      },
+    });
+    t.service.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
   });
 
   it('feeds the worker from the job queue with partial batch responses, bounded concurrency and a dead-letter queue', () => {
@@ -201,7 +212,7 @@ describe('the service stack', () => {
       // Six times the worker's 300 s timeout.
       VisibilityTimeout: 1800,
       SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: MAX_RECEIVE_COUNT },
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: QUEUES.maxReceiveCount },
     });
     s.service.hasResourceProperties('AWS::SQS::Queue', {
       QueueName: 'relaywatch-test-jobs-dlq',
@@ -308,7 +319,7 @@ describe('the service stack', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 1,
     });
-    for (const fn of FUNCTIONS) {
+    for (const fn of FUNCTION_NAMES) {
       expect(byName.get(`relaywatch-test-${fn}-errors`)).toMatchObject({
         MetricName: 'Errors',
         Namespace: 'AWS/Lambda',
@@ -317,13 +328,13 @@ describe('the service stack', () => {
     }
     expect(byName.get('relaywatch-test-ingest-5xx')).toMatchObject({ MetricName: '5xx', Namespace: 'AWS/ApiGateway' });
     expect(byName.get('relaywatch-test-no-cycle')).toMatchObject({
-      MetricName: CYCLE_COMPLETED_METRIC,
-      Namespace: METRIC_NAMESPACE,
+      MetricName: METRICS.jobs.ok,
+      Namespace: METRICS_NAMESPACE,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
       // Two check intervals of 60 minutes.
       Period: 7200,
-      Dimensions: [{ Name: 'service', Value: 'relaywatch-worker' }],
+      Dimensions: [{ Name: 'service', Value: FUNCTIONS.worker }],
     });
     for (const a of alarms) expect(a.AlarmActions, String(a.AlarmName)).toHaveLength(1);
     // The tenant is never a metric dimension (custom metrics are billed per series).
@@ -332,11 +343,10 @@ describe('the service stack', () => {
   });
 
   it('puts only the worker in a VPC with a NAT gateway and flow logs when asked', () => {
-    const t = synth({ vpc: { enabled: true }, blocklistResolver: 'udp://10.0.0.2:53' });
+    const t = synth({ vpc: { enabled: true } });
     t.service.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'relaywatch-test-worker',
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
-      Environment: { Variables: Match.objectLike({ [ENV.blocklistResolver]: 'udp://10.0.0.2:53' }) },
     });
     t.service.resourceCountIs('AWS::EC2::NatGateway', 1);
     t.service.resourceCountIs('AWS::EC2::FlowLog', 1);
@@ -400,7 +410,7 @@ describe('the stage config', () => {
     ).toThrowError(StageConfigError);
     try {
       parseStageConfig(
-        { stage: 'Prod!', alertSender: 'x', schedules: { checksMinutes: 1, digest: { timeZone: 'Mars/Base' } } },
+        { stage: 'Prod!', alertSender: 'x', schedules: { cycleMinutes: 1, digest: { timeZone: 'Mars/Base' } } },
         'stage.json',
       );
     } catch (err) {
@@ -408,15 +418,13 @@ describe('the stage config', () => {
       expect(m).toContain('stage.json');
       expect(m).toContain('stage:');
       expect(m).toContain('alertSender:');
-      expect(m).toContain('schedules.checksMinutes:');
+      expect(m).toContain('schedules.cycleMinutes:');
       expect(m).toContain('schedules.digest.timeZone: not an IANA time zone');
     }
   });
 
-  it('refuses a private resolver without a VPC and unknown keys', () => {
-    expect(() => parseStageConfig({ ...base, blocklistResolver: 'udp://10.0.0.2:53' }, 's')).toThrowError(
-      /blocklistResolver: a private resolver is only reachable from a VPC/,
-    );
+  it('refuses unknown keys', () => {
     expect(() => parseStageConfig({ ...base, schedule: {} }, 's')).toThrowError(/Unrecognized key/);
+    expect(() => parseStageConfig({ ...base, schedules: { checksMinutes: 60 } }, 's')).toThrowError(/Unrecognized key/);
   });
 });

@@ -82,6 +82,38 @@ describe('relaywatch config validate', () => {
     expect(r.stdout).not.toContain('s3cr3t-value');
   });
 
+  it("names the probe mailbox's unresolved password and client secret too", async () => {
+    const withMailboxes = GOOD.replace(
+      '    alerts: { routes: [psa] }\n',
+      `    alerts: { routes: [psa] }
+    probeMailbox:
+      kind: imap
+      host: imap.contoso.example
+      user: probe@contoso.example
+      password: { env: CONTOSO_IMAP_PW }
+`,
+    ).replace(
+      '    probeRecipients: [probe@tailspin.example]\n',
+      `    probeRecipients: [probe@tailspin.example]
+    probeMailbox:
+      kind: graph
+      mailbox: probe@tailspin.example
+      entraTenantId: 6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7
+      clientId: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+      clientSecret: { secret: tailspin-graph }
+`,
+    );
+    const path = await files(withMailboxes, 'slack-url: "https://hooks.slack.test/T/B/x"\n');
+    const r = await runCliCaptured(['config', 'validate', '--config', path, '--json'], { TAILSPIN_PW: 'x' });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as ValidationDocument;
+    const unresolved = doc.problems.filter((p) => p.message.endsWith('(in this environment)'));
+    expect(unresolved.map((p) => p.path).sort()).toEqual([
+      'tenants[0].probeMailbox.password',
+      'tenants[1].probeMailbox.clientSecret',
+    ]);
+  });
+
   it('lists every problem at once (the file, then a missing secrets file) and exits 3 without running anything', async () => {
     const broken = GOOD.replace('domains: [contoso.example]', 'domains: [contoso..example]')
       .replace('relayIps: [203.0.113.10]', 'relayIps: [10.0.0.5]')
@@ -96,6 +128,16 @@ describe('relaywatch config validate', () => {
     const missingSecrets = await runCliCaptured(['config', 'validate', '--config', await files(GOOD, null)], {});
     expect(missingSecrets.code).toBe(3);
     expect(missingSecrets.stdout).toMatch(/error: secrets\.file: secrets file not found: .*secrets\.yaml/);
+    expect(missingSecrets.stdout).not.toContain('there is no secrets file');
+
+    const broken2 = await files(GOOD, 'slack-url: "https://hooks.slack.test/T/B/never-closed\n');
+    const invalidSecrets = await runCliCaptured(['config', 'validate', '--config', broken2], { TAILSPIN_PW: 'x' });
+    expect(invalidSecrets.code).toBe(3);
+    expect(invalidSecrets.stdout).toContain(
+      'error: secrets.file: YAML syntax: a value opened with " here is never closed',
+    );
+    expect(invalidSecrets.stdout).not.toContain('there is no secrets file');
+    expect(invalidSecrets.stdout).not.toContain('hooks.slack.test');
   });
 
   it('reports a YAML syntax error at its line', async () => {

@@ -71,7 +71,7 @@ tenants:
       await rm(dir, { recursive: true, force: true });
     });
 
-    async function seedProbe(probeId: string, sent: Date, deliver: boolean) {
+    async function seedProbe(probeId: string, sent: Date, deliver: boolean, extraHeaders = '') {
       const messageId = `relaywatch.${probeId}@contoso.example`;
       const report: ProbeReport = {
         kind: 'submission',
@@ -130,7 +130,7 @@ tenants:
       await c.connect();
       await c.append(
         'INBOX',
-        `Authentication-Results: ${AR_SPF_SOFTFAIL_DMARC_FAIL}\r\n${message}`,
+        `${extraHeaders}Authentication-Results: ${AR_SPF_SOFTFAIL_DMARC_FAIL}\r\n${message}`,
         [],
         new Date(sent.getTime() + 20_000),
       );
@@ -199,6 +199,21 @@ tenants:
         ['p-cli-3', ['auth-failing']],
       ]);
       expect(r.code).toBe(2);
+    });
+
+    it('escapes bidi and C1 characters of the mailbox headers in the --json document', async () => {
+      const sent = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+      const received = `Received: from mail\u202eevil\u009b31m.example (mail.evil.example [203.0.113.9]) by mx.contoso.example with ESMTPS; ${sent.toUTCString()}\r\n`;
+      await seedProbe('p-cli-5', sent, true, received);
+      const r = await runCliCaptured(
+        ['confirm', '-c', configPath, '--store', store, '--probe', 'p-cli-5', '--ca', join(dir, 'ca.pem'), '--json'],
+        { RW_PROBE_IMAP_PASSWORD: PASSWORD },
+      );
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).not.toMatch(/[\u202e\u009b]/);
+      expect(r.stdout).toContain('mail\\u202eevil\\u009b31m.example');
+      const doc = JSON.parse(r.stdout);
+      expect(JSON.stringify(doc.tenants[0].confirmations[0].details.hops)).toContain('mail\u202eevil\u009b31m.example');
     });
 
     it('explains a --probe that is not outstanding as a usage error', async () => {

@@ -147,6 +147,18 @@ describe('relaywatch demo', () => {
     expect(mail.text).toContain('https://sender.office.com/');
   });
 
+  it("writes the week's digest and the report page from what the store holds", async () => {
+    const text = await readFile(result.digestFile.replace(/\.html$/, '.txt'), 'utf8');
+    expect(text).toContain('2026-W23');
+    expect(text).toMatch(/2 incidents opened, 1 recovered, 1 still down/);
+    expect(text).toContain('203.0.113.10 on dnsbl.relaywatch-demo.example: 1 of 7 days, delisted');
+    const html = await readFile(result.digestFile, 'utf8');
+    expect(html).toContain('Fabrikam Inc');
+    expect(html).not.toMatch(/<script/i);
+    const report = await readFile(result.reportFile, 'utf8');
+    expect(report).toContain('Contoso Ltd');
+  });
+
   it('says what differed when the story did not happen (the verdict of the demo can fail)', () => {
     const cycles = structuredClone(result.cycles) as typeof result.cycles;
     const contoso = cycles[1]?.check.tenants.find((t) => t.id === 'contoso');

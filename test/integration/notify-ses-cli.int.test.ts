@@ -64,6 +64,10 @@ tenants:
     const mail = await simpleParser(raw[0]!);
     expect(mail.subject).toMatch(/^\[relaywatch\]\[contoso\] TEST: relaywatch test alert: .* #test0000$/);
     expect(mail.headers.get('x-relaywatch-kind')).toBe('test');
+    // The config's own warnings (this route is routed to by nothing yet) only with --verbose.
+    const verbose = await runCliCaptured(['notify', 'test', '--route', 'psa', '--config', config, '--verbose']);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stderr).toMatch(/^warning: alerts\.routes\[0\]\.id: route "psa" matches nothing/);
   });
 
   it('an endpoint that is not a URL is a configuration error', async () => {

@@ -94,7 +94,7 @@ describe('SQLite store', () => {
     check.close();
   });
 
-  it('prunes checks and events older than the retention period, and nothing else', async () => {
+  it('prunes checks, events and resolved incidents older than the retention period, and nothing else', async () => {
     const store = openSqliteStore({ path: freshPath(), retentionDays: 30 });
     const now = new Date(Date.parse(iso(0)) + 30 * 86_400_000);
     await store.results.putChecks([
@@ -108,11 +108,18 @@ describe('SQLite store', () => {
       incidentRecord({ openedAt: iso(-100_000), status: 'resolved', resolvedAt: iso(-99_000) }),
       null,
     );
+    await store.incidents.put(incidentRecord({ id: 'inc-open', openedAt: iso(-100_000) }), null);
+    await store.incidents.put(
+      incidentRecord({ id: 'inc-recent', openedAt: iso(-100_000), status: 'resolved', resolvedAt: iso(10) }),
+      null,
+    );
     expect(await store.prune(now)).toEqual({ checks: 1, events: 1 });
     expect((await store.results.history('contoso')).items.map((c) => c.subject)).toEqual(['new', 'edge']);
     expect((await store.results.events('contoso')).items.map((e) => e.eventId)).toEqual(['new']);
     expect(await store.states.list('contoso')).toHaveLength(1);
-    expect(await store.incidents.get('contoso', 'inc-1')).not.toBeNull();
+    expect(await store.incidents.get('contoso', 'inc-1')).toBeNull();
+    expect(await store.incidents.get('contoso', 'inc-open')).not.toBeNull();
+    expect(await store.incidents.get('contoso', 'inc-recent')).not.toBeNull();
     expect(await store.prune(now)).toEqual({ checks: 0, events: 0 });
     await store.close();
   });

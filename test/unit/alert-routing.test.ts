@@ -1,6 +1,6 @@
 /** Which routes a tenant's incidents go to: own routes, the defaults unless declined, the stricter severity floor. */
 import { describe, expect, it } from 'vitest';
-import { channelOf, tenantAlerting } from '../../shared/cli/alert-wiring.ts';
+import { channelOf, tenantAlerting } from '../../shared/notify/routing.ts';
 import { accepted, withTenants } from './config/helpers.ts';
 
 const ROUTES = `alerts:

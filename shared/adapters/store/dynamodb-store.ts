@@ -9,9 +9,16 @@
  * | check    | `T#<tenant>`   | `C#<runId>#<check>#<subject>`     | –                                      | `T#<tenant>#C` / `<at>#<runId>#<check>#<subject>` | expiresAt |
  * | event    | `T#<tenant>`   | `E#<eventId>`                     | –                                      | `T#<tenant>#E` / `<at>#<eventId>`                 | expiresAt |
  * | state    | `T#<tenant>`   | `S#<check>#<subject>`             | –                                      | –                                                | –         |
- * | incident | `T#<tenant>`   | `I#<id>`                          | `OPEN` / `<openedAt>#<tenant>#<id>` while open | –                                        | –         |
- * | run      | `R#<runId>`    | `R`                               | –                                      | `RUNS` / `<startedAt>#<runId>`                   | –         |
+ * | incident | `T#<tenant>`   | `I#<id>`                          | `OPEN` / `<openedAt>#<tenant>#<id>` while open | `T#<tenant>#A` / `I#<id>` while active (open, or owing a RESOLVED) | expiresAt once resolved |
+ * | run      | `R#<runId>`    | `R`                               | –                                      | `RUNS` / `<startedAt>#<runId>`, or `T#<tenant>#R` / … for a tenant's run | expiresAt (tenant runs) |
  * | delivery | `T#<tenant>`   | `D#<key>`                         | –                                      | –                                                | expiresAt |
+ * | budget   | `B#<zoneId>`   | `D#<YYYY-MM-DD>`                  | –                                      | –                                                | expiresAt (day + 3) |
+ * | nonce    | `N#<key>`      | `N`                               | –                                      | –                                                | expiresAt (+ `expiresAtMs`, checked on write) |
+ *
+ * The alert step reads a tenant's active incidents through the sparse GSI2 partition `T#<tenant>#A` (one Query),
+ * never every incident the tenant ever had. A decision (state + the incidents it changes) is one TransactWriteItems.
+ * The DNSBL budget is an atomic counter per (zone, UTC day): a conditional `ADD` that never passes the limit. The
+ * ingest replay guard is a conditional put of the nonce (absent or expired).
  *
  * Delivery claims (`deliveries`): one item per delivery key, taken with an `UpdateItem` whose `ConditionExpression`
  * admits only a new key, or an undelivered one whose lease (`leaseUntil`, an ISO string compared as a string) has
@@ -47,14 +54,18 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 import {
+  type BudgetStore,
   type CheckRecord,
   type ClaimOutcome,
   ConflictError,
   DEFAULT_RETENTION_DAYS,
+  type DecisionWrite,
+  type DecisionWritten,
   type DeliveryClaim,
   type DeliveryStore,
   type EventQuery,
@@ -64,10 +75,13 @@ import {
   type IncidentRecord,
   type IncidentStore,
   InvalidCursorError,
+  type NonceStore,
+  owesResolved,
   type Page,
   type PageRequest,
   type PruneResult,
   type ResultStore,
+  type RunQuery,
   type RunRecord,
   type StateStore,
   type Store,
@@ -90,7 +104,9 @@ import {
   prepareRun,
   prepareState,
   RELEASED_LEASE,
+  requireBudgetArgs,
   requireExpectedVersion,
+  requireNonceArgs,
   runSchema,
   stateSchema,
 } from './records.ts';
@@ -130,6 +146,16 @@ export function deliveryKey(tenantId: string, key: string): Key {
 export function runKey(runId: string): Key {
   return { PK: `R#${e(runId)}`, SK: 'R' };
 }
+export function budgetKey(zoneId: string, day: string): Key {
+  return { PK: `B#${e(zoneId)}`, SK: `D#${day}` };
+}
+export function nonceKey(key: string): Key {
+  return { PK: `N#${e(key)}`, SK: 'N' };
+}
+/** GSI2 partition of a tenant's runs (newest first by `<startedAt>#<runId>`). */
+export const tenantRunsPk = (tenantId: string): string => `${tenantPk(tenantId)}#R`;
+/** GSI2 partition of a tenant's active incidents (open, or owing a RESOLVED): sparse, sorted by `I#<id>`. */
+export const activeIncidentsPk = (tenantId: string): string => `${tenantPk(tenantId)}#A`;
 
 export interface DynamoDbStoreOptions {
   readonly tableName: string;
@@ -173,6 +199,8 @@ export class DynamoDbStore implements Store {
   readonly results: ResultStore;
   readonly states: StateStore;
   readonly incidents: IncidentStore;
+  readonly budget: BudgetStore;
+  readonly nonces: NonceStore;
   readonly deliveries: DeliveryStore;
   readonly tableName: string;
   readonly #client: DynamoDBClient;
@@ -210,7 +238,13 @@ export class DynamoDbStore implements Store {
       put: (incident, expectedVersion) => this.#putIncident(incident, expectedVersion),
       listOpen: (query) => this.#listOpen(query ?? {}),
       list: (tenantId, query) => this.#listIncidents(tenantId, query ?? {}),
+      listActive: (tenantId) => this.#listActive(tenantId),
     };
+    this.budget = {
+      reserve: (zoneId, day, wanted, limit) => this.#reserve(zoneId, day, wanted, limit),
+      used: (zoneId, day) => this.#used(zoneId, day),
+    };
+    this.nonces = { firstSeen: (key, expiresAtMs, nowMs) => this.#firstSeen(key, expiresAtMs, nowMs ?? Date.now()) };
     this.deliveries = {
       claim: (tenantId, key, owner, now, leaseMs) => this.#claim(tenantId, key, owner, now, leaseMs),
       complete: (tenantId, key, owner, now) => this.#complete(tenantId, key, owner, now),
@@ -340,7 +374,14 @@ export class DynamoDbStore implements Store {
     await this.#doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...runKey(r.runId), GSI2PK: 'RUNS', GSI2SK: `${r.startedAt}#${e(r.runId)}`, ...r },
+        Item: {
+          ...runKey(r.runId),
+          GSI2PK: r.tenantId === undefined ? 'RUNS' : tenantRunsPk(r.tenantId),
+          GSI2SK: `${r.startedAt}#${e(r.runId)}`,
+          // A tenant's runs (one per job) expire with the raw results; the CLI's whole-MSP runs are kept.
+          ...(r.tenantId === undefined ? {} : { [TTL_ATTRIBUTE]: this.#expiresAt(r.startedAt) }),
+          ...r,
+        },
       }),
     );
   }
@@ -429,13 +470,13 @@ export class DynamoDbStore implements Store {
     );
   }
 
-  async #runs(query: PageRequest): Promise<Page<RunRecord>> {
+  async #runs(query: RunQuery): Promise<Page<RunRecord>> {
     return this.#page(
-      'runs',
+      query.tenantId === undefined ? 'runs' : 'tenant-runs',
       {
         IndexName: GSI2,
         KeyConditionExpression: 'GSI2PK = :pk',
-        ExpressionAttributeValues: { ':pk': 'RUNS' },
+        ExpressionAttributeValues: { ':pk': query.tenantId === undefined ? 'RUNS' : tenantRunsPk(query.tenantId) },
         ScanIndexForward: false,
       },
       query,
@@ -462,13 +503,38 @@ export class DynamoDbStore implements Store {
     return states;
   }
 
-  async #putState(state: SubjectState, expectedVersion: number | null): Promise<SubjectState> {
+  #stateItem(state: SubjectState, expectedVersion: number | null): { item: Item; record: SubjectState } {
     requireExpectedVersion(expectedVersion);
-    const prepared = prepareState(state, expectedVersion === null ? 1 : expectedVersion + 1);
-    if (!(await this.#putVersioned({ ...stateKey(prepared), ...prepared }, expectedVersion))) {
-      throw new ConflictError('state', `${prepared.tenantId}/${prepared.check}/${prepared.subject}`, expectedVersion);
+    const record = prepareState(state, expectedVersion === null ? 1 : expectedVersion + 1);
+    return { item: { ...stateKey(record), ...record }, record };
+  }
+
+  #incidentItem(incident: IncidentRecord, expectedVersion: number | null): { item: Item; record: IncidentRecord } {
+    requireExpectedVersion(expectedVersion);
+    const record = prepareIncident(incident, expectedVersion === null ? 1 : expectedVersion + 1);
+    const item: Item = { ...incidentKey(record.tenantId, record.id), ...record };
+    // Sparse indexes: only open incidents carry GSI1 keys, so resolving one (a full Put without them) drops it from
+    // GSI1; only active ones (open, or owing a RESOLVED) carry GSI2 keys, which is what the alert step reads.
+    if (record.status === 'open') {
+      item.GSI1PK = 'OPEN';
+      item.GSI1SK = `${record.openedAt}#${e(record.tenantId)}#${e(record.id)}`;
     }
-    return prepared;
+    if (record.status === 'open' || owesResolved(record)) {
+      item.GSI2PK = activeIncidentsPk(record.tenantId);
+      item.GSI2SK = `I#${e(record.id)}`;
+    }
+    // Resolved incidents are history: they expire like raw results.
+    if (record.status === 'resolved' && record.resolvedAt !== null)
+      item[TTL_ATTRIBUTE] = this.#expiresAt(record.resolvedAt);
+    return { item, record };
+  }
+
+  async #putState(state: SubjectState, expectedVersion: number | null): Promise<SubjectState> {
+    const { item, record } = this.#stateItem(state, expectedVersion);
+    if (!(await this.#putVersioned(item, expectedVersion))) {
+      throw new ConflictError('state', `${record.tenantId}/${record.check}/${record.subject}`, expectedVersion);
+    }
+    return record;
   }
 
   async #claim(tenantId: string, key: string, owner: string, now: Date, leaseMs: number): Promise<ClaimOutcome> {
@@ -558,18 +624,161 @@ export class DynamoDbStore implements Store {
   }
 
   async #putIncident(incident: IncidentRecord, expectedVersion: number | null): Promise<IncidentRecord> {
-    requireExpectedVersion(expectedVersion);
-    const prepared = prepareIncident(incident, expectedVersion === null ? 1 : expectedVersion + 1);
-    const item: Item = { ...incidentKey(prepared.tenantId, prepared.id), ...prepared };
-    // Sparse index: only open incidents carry GSI1 keys, so resolving one (a full Put without them) drops it from GSI1.
-    if (prepared.status === 'open') {
-      item.GSI1PK = 'OPEN';
-      item.GSI1SK = `${prepared.openedAt}#${e(prepared.tenantId)}#${e(prepared.id)}`;
-    }
+    const { item, record } = this.#incidentItem(incident, expectedVersion);
     if (!(await this.#putVersioned(item, expectedVersion))) {
-      throw new ConflictError('incident', `${prepared.tenantId}/${prepared.id}`, expectedVersion);
+      throw new ConflictError('incident', `${record.tenantId}/${record.id}`, expectedVersion);
     }
-    return prepared;
+    return record;
+  }
+
+  #condition(expectedVersion: number | null) {
+    return expectedVersion === null
+      ? { ConditionExpression: 'attribute_not_exists(PK)' }
+      : {
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        };
+  }
+
+  /** One TransactWriteItems: the state and its incidents, each conditional on its version; all or nothing. */
+  async writeDecision(write: DecisionWrite): Promise<DecisionWritten> {
+    const state = this.#stateItem(write.state, write.stateExpectedVersion);
+    const incidents = write.incidents.map((c) => ({ ...this.#incidentItem(c.incident, c.expectedVersion), c }));
+    if (incidents.length === 0) {
+      return { state: await this.#putState(write.state, write.stateExpectedVersion), incidents: [] };
+    }
+    try {
+      await this.#doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: state.item, ...this.#condition(write.stateExpectedVersion) } },
+            ...incidents.map((i) => ({
+              Put: { TableName: this.tableName, Item: i.item, ...this.#condition(i.c.expectedVersion) },
+            })),
+          ],
+        }),
+      );
+    } catch (err) {
+      if (err instanceof Error && err.name === 'TransactionCanceledException') {
+        const reasons = (err as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+        const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+        if (failed > 0) {
+          const i = incidents[failed - 1];
+          if (i)
+            throw new ConflictError('incident', `${i.record.tenantId}/${i.record.id}`, i.c.expectedVersion, {
+              cause: err,
+            });
+        }
+        if (failed === 0) {
+          const r = state.record;
+          throw new ConflictError('state', `${r.tenantId}/${r.check}/${r.subject}`, write.stateExpectedVersion, {
+            cause: err,
+          });
+        }
+      }
+      throw err;
+    }
+    return { state: state.record, incidents: incidents.map((i) => i.record) };
+  }
+
+  async #listActive(tenantId: string): Promise<readonly IncidentRecord[]> {
+    const out: IncidentRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.#doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: GSI2,
+          KeyConditionExpression: 'GSI2PK = :pk',
+          ExpressionAttributeValues: { ':pk': activeIncidentsPk(tenantId) },
+          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of output.Items ?? []) out.push(parseStored(incidentSchema, item, 'incident'));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return out;
+  }
+
+  /**
+   * Reserve queries: one conditional `ADD` when the whole request fits, else read the counter and take what is left
+   * with a conditional `SET` on the value read (retried when another process moved it meanwhile).
+   */
+  async #reserve(zoneId: string, day: string, wanted: number, limit: number): Promise<number> {
+    requireBudgetArgs(zoneId, day, wanted, limit);
+    if (wanted === 0 || limit === 0) return 0;
+    const Key = budgetKey(zoneId, day);
+    // The counter outlives its day by two, then DynamoDB expires it.
+    const expiresAt = Math.floor(Date.parse(`${day}T00:00:00.000Z`) / 1000) + 3 * DAY_SECONDS;
+    if (wanted <= limit) {
+      try {
+        await this.#doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: 'ADD used :n SET expiresAt = :exp',
+            ConditionExpression: 'attribute_not_exists(used) OR used <= :max',
+            ExpressionAttributeValues: { ':n': wanted, ':max': limit - wanted, ':exp': expiresAt },
+          }),
+        );
+        return wanted;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const used = await this.#used(zoneId, day);
+      const granted = Math.min(wanted, limit - used);
+      if (granted <= 0) return 0;
+      try {
+        await this.#doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: 'SET used = :next, expiresAt = :exp',
+            ConditionExpression: used === 0 ? 'attribute_not_exists(used) OR used = :cur' : 'used = :cur',
+            ExpressionAttributeValues: { ':next': used + granted, ':cur': used, ':exp': expiresAt },
+          }),
+        );
+        return granted;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+    // Contended beyond reason: grant nothing rather than risk the operator's limit.
+    return 0;
+  }
+
+  async #used(zoneId: string, day: string): Promise<number> {
+    const output = await this.#doc.send(
+      new GetCommand({ TableName: this.tableName, Key: budgetKey(zoneId, day), ConsistentRead: true }),
+    );
+    const used = output.Item?.used;
+    return typeof used === 'number' ? used : 0;
+  }
+
+  /** A conditional put of the nonce: absent, or present but expired (TTL deletes lazily, so expiry is checked too). */
+  async #firstSeen(key: string, expiresAtMs: number, now: number): Promise<boolean> {
+    requireNonceArgs(key, expiresAtMs);
+    try {
+      await this.#doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...nonceKey(key),
+            expiresAtMs: Math.floor(expiresAtMs),
+            [TTL_ATTRIBUTE]: Math.ceil(expiresAtMs / 1000),
+          },
+          ConditionExpression: 'attribute_not_exists(PK) OR expiresAtMs <= :now',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   async #listOpen(query: PageRequest): Promise<Page<IncidentRecord>> {

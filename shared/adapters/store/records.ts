@@ -104,6 +104,7 @@ export function prepareEvent(event: EventRecord): EventRecord {
 
 export function prepareRun(run: RunRecord): RunRecord {
   requireText(run.runId, 'run.runId');
+  if (run.tenantId !== undefined) requireText(run.tenantId, 'run.tenantId');
   requireIsoTime(run.startedAt, 'run.startedAt');
   requireIsoTime(run.finishedAt, 'run.finishedAt');
   return { ...run, counts: { ...run.counts } };
@@ -127,6 +128,10 @@ export function prepareIncident(incident: IncidentRecord, version: number): Inci
   requireIsoTime(incident.openedAt, 'incident.openedAt');
   requireIsoTime(incident.updatedAt, 'incident.updatedAt');
   if (incident.resolvedAt !== null) requireIsoTime(incident.resolvedAt, 'incident.resolvedAt');
+  if (incident.ack) {
+    requireText(incident.ack.by, 'incident.ack.by');
+    requireIsoTime(incident.ack.at, 'incident.ack.at');
+  }
   const prepared = { ...incident, deliveries: { ...incident.deliveries }, flaps: [...incident.flaps], version };
   requireSmall(prepared, 'incident');
   return prepared;
@@ -150,6 +155,7 @@ const nullableString = z.string().nullable();
 
 export const runSchema: z.ZodType<RunRecord> = z.object({
   runId: z.string(),
+  tenantId: z.string().optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
   source: z.enum(['cli', 'lambda', 'agent']),
@@ -206,6 +212,11 @@ export const incidentSchema: z.ZodType<IncidentRecord> = z.object({
   lastDetail: z.string(),
   deliveries: z.record(z.string(), delivery),
   flaps: z.array(z.string()),
+  resolution: z
+    .object({ kind: z.enum(['passed', 'retired', 'closed']), by: nullableString, note: nullableString })
+    .nullable()
+    .optional(),
+  ack: z.object({ by: z.string(), at: z.string(), note: nullableString }).nullable().optional(),
   version: z.number().int(),
 });
 
@@ -252,6 +263,23 @@ export function decodeCursor(tag: string, cursor: string): unknown {
   return parsed.p;
 }
 
+/** @throws TypeError/RangeError for a budget reservation that makes no sense. */
+export function requireBudgetArgs(zoneId: string, day: string, wanted: number, limit: number): void {
+  requireText(zoneId, 'zoneId');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new TypeError(`day must be YYYY-MM-DD, got ${JSON.stringify(day)}`);
+  if (!Number.isSafeInteger(wanted) || wanted < 0)
+    throw new RangeError(`wanted must be a whole number >= 0, got ${wanted}`);
+  if (!Number.isSafeInteger(limit) || limit < 0)
+    throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
+}
+
+/** @throws TypeError for an empty or oversized nonce key or an expiry that is not a time. */
+export function requireNonceArgs(key: string, expiresAtMs: number): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 512) {
+    throw new TypeError('a nonce key is 1-512 characters');
+  }
+  if (!Number.isFinite(expiresAtMs)) throw new TypeError(`expiresAtMs must be a time in ms, got ${expiresAtMs}`);
+}
 /** The claim arguments both adapters check the same way (see `DeliveryStore` in `shared/ports/stores.ts`). */
 export function prepareClaim(
   tenantId: string,

@@ -14,10 +14,13 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import {
+  type BudgetStore,
   type CheckRecord,
   type ClaimOutcome,
   ConflictError,
   DEFAULT_RETENTION_DAYS,
+  type DecisionWrite,
+  type DecisionWritten,
   type DeliveryClaim,
   type DeliveryStore,
   type EventQuery,
@@ -27,10 +30,13 @@ import {
   type IncidentRecord,
   type IncidentStore,
   InvalidCursorError,
+  type NonceStore,
+  owesResolved,
   type Page,
   type PageRequest,
   type PruneResult,
   type ResultStore,
+  type RunQuery,
   type RunRecord,
   type StateStore,
   type Store,
@@ -53,7 +59,9 @@ import {
   prepareRun,
   prepareState,
   RELEASED_LEASE,
+  requireBudgetArgs,
   requireExpectedVersion,
+  requireNonceArgs,
   runSchema,
   stateSchema,
 } from './records.ts';
@@ -136,6 +144,30 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (tenant_id, key)
       ) STRICT;
       CREATE INDEX deliveries_by_claim ON deliveries (claimed_at);
+    `,
+  },
+  {
+    version: 3,
+    description: 'runs per tenant, active incidents, shared DNSBL budget, ingest nonces',
+    sql: `
+      ALTER TABLE runs ADD COLUMN tenant_id TEXT;
+      CREATE INDEX runs_by_tenant ON runs (tenant_id, started_at, run_id) WHERE tenant_id IS NOT NULL;
+      -- 1 while open or owing a RESOLVED; rows from before this step are 1 (listActive filters them exactly).
+      ALTER TABLE incidents ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE incidents ADD COLUMN resolved_at TEXT;
+      CREATE INDEX incidents_active ON incidents (tenant_id, id) WHERE active = 1;
+      CREATE INDEX incidents_resolved_at ON incidents (resolved_at) WHERE status = 'resolved';
+      CREATE TABLE budget (
+        zone_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        used INTEGER NOT NULL,
+        PRIMARY KEY (zone_id, day)
+      ) STRICT;
+      CREATE TABLE nonces (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX nonces_by_expiry ON nonces (expires_at);
     `,
   },
 ];
@@ -221,6 +253,8 @@ export class SqliteStore implements Store {
   readonly results: ResultStore;
   readonly states: StateStore;
   readonly incidents: IncidentStore;
+  readonly budget: BudgetStore;
+  readonly nonces: NonceStore;
   readonly deliveries: DeliveryStore;
   /** The migration versions applied by this open (empty when the file was up to date). */
   readonly appliedMigrations: readonly number[];
@@ -257,6 +291,14 @@ export class SqliteStore implements Store {
       put: async (incident, expectedVersion) => this.#putIncident(incident, expectedVersion),
       listOpen: async (query) => this.#listOpen(query ?? {}),
       list: async (tenantId, query) => this.#listIncidents(tenantId, query ?? {}),
+      listActive: async (tenantId) => this.#listActive(tenantId),
+    };
+    this.budget = {
+      reserve: async (zoneId, day, wanted, limit) => this.#reserve(zoneId, day, wanted, limit),
+      used: async (zoneId, day) => this.#used(zoneId, day),
+    };
+    this.nonces = {
+      firstSeen: async (key, expiresAtMs, nowMs) => this.#firstSeen(key, expiresAtMs, nowMs ?? Date.now()),
     };
     this.deliveries = {
       claim: async (tenantId, key, owner, now, leaseMs) => this.#claim(tenantId, key, owner, now, leaseMs),
@@ -274,12 +316,17 @@ export class SqliteStore implements Store {
       return {
         checks: Number(this.#stmt('DELETE FROM checks WHERE at < ?').run(cutoff).changes),
         events: Number(this.#stmt('DELETE FROM events WHERE at < ?').run(cutoff).changes),
+        ...this.#pruneOther(cutoff, now),
       };
     });
   }
 
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
+  }
+
+  async writeDecision(write: DecisionWrite): Promise<DecisionWritten> {
+    return this.#writeDecision(write);
   }
 
   #stmt(sql: string): StatementSync {
@@ -344,11 +391,21 @@ export class SqliteStore implements Store {
 
   #putRun(run: RunRecord): void {
     const prepared = prepareRun(run);
-    this.#stmt('INSERT OR REPLACE INTO runs (run_id, started_at, record) VALUES (?, ?, ?)').run(
+    this.#stmt('INSERT OR REPLACE INTO runs (run_id, started_at, tenant_id, record) VALUES (?, ?, ?, ?)').run(
       prepared.runId,
       prepared.startedAt,
+      prepared.tenantId ?? null,
       JSON.stringify(prepared),
     );
+  }
+
+  /** Tenant runs, resolved incidents and expired nonces past the retention (counted in no result field). */
+  #pruneOther(cutoff: string, now: Date): Record<string, never> {
+    this.#stmt('DELETE FROM runs WHERE tenant_id IS NOT NULL AND started_at < ?').run(cutoff);
+    this.#stmt("DELETE FROM incidents WHERE status = 'resolved' AND resolved_at < ?").run(cutoff);
+    this.#stmt('DELETE FROM nonces WHERE expires_at < ?').run(now.getTime());
+    this.#stmt('DELETE FROM budget WHERE day < ?').run(cutoff.slice(0, 10));
+    return {};
   }
 
   #putChecks(records: readonly CheckRecord[]): void {
@@ -403,11 +460,14 @@ export class SqliteStore implements Store {
     );
   }
 
-  #runs(query: PageRequest): Page<RunRecord> {
+  #runs(query: RunQuery): Page<RunRecord> {
+    const tenant = query.tenantId;
     return this.#page(
-      'runs',
-      'SELECT started_at, run_id, record FROM runs WHERE 1 = 1',
-      [],
+      tenant === undefined ? 'runs' : 'tenant-runs',
+      tenant === undefined
+        ? 'SELECT started_at, run_id, record FROM runs WHERE tenant_id IS NULL'
+        : 'SELECT started_at, run_id, record FROM runs WHERE tenant_id = ?',
+      tenant === undefined ? [] : [tenant],
       ['started_at', 'run_id'],
       'DESC',
       query,
@@ -448,18 +508,30 @@ export class SqliteStore implements Store {
     requireExpectedVersion(expectedVersion);
     const prepared = prepareIncident(incident, expectedVersion === null ? 1 : expectedVersion + 1);
     const json = JSON.stringify(prepared);
+    const active = prepared.status === 'open' || owesResolved(prepared) ? 1 : 0;
     const changes =
       expectedVersion === null
         ? this.#stmt(
-            'INSERT INTO incidents (tenant_id, id, status, opened_at, version, record) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-          ).run(prepared.tenantId, prepared.id, prepared.status, prepared.openedAt, prepared.version, json).changes
+            'INSERT INTO incidents (tenant_id, id, status, opened_at, version, record, active, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+          ).run(
+            prepared.tenantId,
+            prepared.id,
+            prepared.status,
+            prepared.openedAt,
+            prepared.version,
+            json,
+            active,
+            prepared.resolvedAt,
+          ).changes
         : this.#stmt(
-            'UPDATE incidents SET status = ?, opened_at = ?, version = ?, record = ? WHERE tenant_id = ? AND id = ? AND version = ?',
+            'UPDATE incidents SET status = ?, opened_at = ?, version = ?, record = ?, active = ?, resolved_at = ? WHERE tenant_id = ? AND id = ? AND version = ?',
           ).run(
             prepared.status,
             prepared.openedAt,
             prepared.version,
             json,
+            active,
+            prepared.resolvedAt,
             prepared.tenantId,
             prepared.id,
             expectedVersion,
@@ -468,6 +540,51 @@ export class SqliteStore implements Store {
       throw new ConflictError('incident', `${prepared.tenantId}/${prepared.id}`, expectedVersion);
     }
     return prepared;
+  }
+
+  #writeDecision(write: DecisionWrite): DecisionWritten {
+    return this.#transaction(() => ({
+      state: this.#putState(write.state, write.stateExpectedVersion),
+      incidents: write.incidents.map((c) => this.#putIncident(c.incident, c.expectedVersion)),
+    }));
+  }
+
+  #listActive(tenantId: string): readonly IncidentRecord[] {
+    return this.#stmt('SELECT record FROM incidents WHERE tenant_id = ? AND active = 1 ORDER BY id')
+      .all(tenantId)
+      .map((row) => parseRecord(row, incidentSchema, 'incident'))
+      .filter((i) => i.status === 'open' || owesResolved(i));
+  }
+
+  #reserve(zoneId: string, day: string, wanted: number, limit: number): number {
+    requireBudgetArgs(zoneId, day, wanted, limit);
+    if (wanted === 0) return 0;
+    // BEGIN IMMEDIATE takes the write lock first: another process's reservation waits (busy_timeout), never interleaves.
+    return this.#transaction(() => {
+      const row = this.#stmt('SELECT used FROM budget WHERE zone_id = ? AND day = ?').get(zoneId, day);
+      const used = row === undefined ? 0 : Number(row.used);
+      const granted = Math.max(0, Math.min(wanted, limit - used));
+      if (granted > 0) {
+        this.#stmt(
+          'INSERT INTO budget (zone_id, day, used) VALUES (?, ?, ?) ON CONFLICT (zone_id, day) DO UPDATE SET used = used + excluded.used',
+        ).run(zoneId, day, granted);
+      }
+      return granted;
+    });
+  }
+
+  #used(zoneId: string, day: string): number {
+    const row = this.#stmt('SELECT used FROM budget WHERE zone_id = ? AND day = ?').get(zoneId, day);
+    return row === undefined ? 0 : Number(row.used);
+  }
+
+  #firstSeen(key: string, expiresAtMs: number, now: number): boolean {
+    requireNonceArgs(key, expiresAtMs);
+    // Insert, or take over a row whose key has expired; a live key changes nothing.
+    const changes = this.#stmt(
+      'INSERT INTO nonces (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at <= ?',
+    ).run(key, Math.floor(expiresAtMs), now).changes;
+    return Number(changes) === 1;
   }
 
   #listOpen(query: PageRequest): Page<IncidentRecord> {

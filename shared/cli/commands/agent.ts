@@ -23,6 +23,7 @@ import { type AgentReport, agentCycle } from '../../use-cases/agent-cycle.ts';
 import { ProbeSetupError, type ProbeTenant, runProbe } from '../../use-cases/run-probe.ts';
 import { type CliIo, dnsOptions, positiveInt, readCaOption, write } from '../common.ts';
 import type { ProbeConfig } from '../config-bridge.ts';
+import { safeJson } from '../json.ts';
 import { type ProbeDocument, probeDocument, probeExitCode } from '../probe-render.ts';
 import { clean } from '../render.ts';
 import { UsageError, withDns } from '../wiring.ts';
@@ -213,7 +214,7 @@ Examples:
           }
         } else if (opts.post === false) posted = 'not posted (--no-post)';
         worst = Math.max(worst, code);
-        if (opts.json) write(io.stdout, opts.once ? `${JSON.stringify(doc, null, 2)}\n` : `${body}\n`);
+        if (opts.json) write(io.stdout, opts.once ? `${safeJson(doc)}\n` : `${safeJson(doc, 0)}\n`);
         else write(io.stdout, summaryLine(doc, posted));
       };
 
@@ -275,6 +276,6 @@ Examples:
       // --json is also an option of "agent": commander hands it to whichever level it was parsed at
       const json = (command.optsWithGlobals() as { json?: boolean }).json === true;
       const secret = generateAgentSecret();
-      write(io.stdout, json ? `${JSON.stringify({ secret })}\n` : `${secret}\n`);
+      write(io.stdout, json ? `${safeJson({ secret }, 0)}\n` : `${secret}\n`);
     });
 }

@@ -6,7 +6,7 @@ import { blocklistOutcome } from '../../checks/blocklist.ts';
 import { parseRelayIp } from '../../config/relay-ip.ts';
 import { canonicalIp } from '../../domain/ip.ts';
 import { type CheckOutcome, exitCodeFor, worstStatus } from '../../domain/outcome.ts';
-import { selectZones, withBlocklists } from '../blocklist-wiring.ts';
+import { cliBudgetReservation } from '../budget.ts';
 import {
   blocklistDnsOption,
   type CliIo,
@@ -16,9 +16,9 @@ import {
   write,
   zoneOption,
 } from '../common.ts';
-import { blocklistDocument } from '../json.ts';
+import { blocklistDocument, safeJson } from '../json.ts';
 import { clean, renderCheck, renderDnsLine } from '../render.ts';
-import { UsageError, withDns } from '../wiring.ts';
+import { selectCliZones, UsageError, withBlocklists, withDns } from '../wiring.ts';
 
 export function registerBlocklist(program: Command, io: CliIo, setExit: (code: number) => void): void {
   dnsOptions(
@@ -59,7 +59,7 @@ or not checked, 0 clean.`,
       const loaded = opts.config ? await loadConfigOrExit(opts.config, io.env) : undefined;
       const baseDir = loaded?.baseDir ?? process.cwd();
       await withDns({ cli: opts, config: loaded?.dns, baseDir }, async (dns) => {
-        const { zones, explicit } = selectZones(opts.zone, loaded?.blocklists?.zones);
+        const { zones, explicit } = selectCliZones(opts.zone, loaded?.blocklists?.zones);
         await withBlocklists(
           {
             main: dns,
@@ -74,16 +74,23 @@ or not checked, 0 clean.`,
             // Public blocklists list public addresses only: a private or reserved one is not asked (the query
             // would tell the list operator about the internal network and could only come back clean).
             const refused = new Map(ips.flatMap((ip) => notPublic(ip)));
+            const toAsk = ips.filter((ip) => !refused.has(ip));
+            const reserve = cliBudgetReservation(loaded, {}, io.env, io.now, (t) => write(io.stderr, t));
+            const budget = reserve
+              ? await reserve(
+                  toAsk.length,
+                  setup.plans.map((p) => p.zone.id),
+                )
+              : undefined;
             const asked = await runBlocklists({
-              ips: ips.filter((ip) => !refused.has(ip)),
+              ips: toAsk,
               plans: setup.plans,
-              ...(loaded?.blocklists?.budget ? { budget: loaded.blocklists.budget } : {}),
+              ...(budget ? { budget } : {}),
               ...(loaded?.blocklists?.concurrency ? { maxConcurrent: loaded.blocklists.concurrency } : {}),
               ...(loaded?.blocklists?.perZoneConcurrency
                 ? { perZoneConcurrency: loaded.blocklists.perZoneConcurrency }
                 : {}),
             });
-            await loaded?.blocklists?.flush?.();
             const byIp = new Map(asked.ips.map((r) => [r.ip, r]));
             const run: BlocklistRun = {
               ...asked,
@@ -99,7 +106,7 @@ or not checked, 0 clean.`,
                 resolvers: setup.description,
                 stats: setup.resolver.stats(),
               });
-              write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+              write(io.stdout, `${safeJson(doc)}\n`);
             } else {
               const r = renderOptions(io, opts);
               const lines: string[] = [];

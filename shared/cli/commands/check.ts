@@ -2,12 +2,8 @@
 import type { Command } from 'commander';
 import { ALL_DOMAIN_CHECKS } from '../../checks/registry.ts';
 import { exitCodeFor, worstStatus } from '../../domain/outcome.ts';
-import type { DnsResolver } from '../../ports/dns-resolver.ts';
-import { attachBlocklists } from '../../use-cases/run-blocklists.ts';
-import { runChecks, type TenantReport } from '../../use-cases/run-checks.ts';
-import { runProbe } from '../../use-cases/run-probe.ts';
-import { attachSubmissionProbes } from '../../use-cases/run-probes.ts';
-import { selectZones, withBlocklists } from '../blocklist-wiring.ts';
+import { checkTenants } from '../../use-cases/check-tenants.ts';
+import { cliBudgetReservation } from '../budget.ts';
 import {
   blocklistDnsOption,
   type CliIo,
@@ -15,7 +11,6 @@ import {
   dnsOptions,
   healthNotes,
   loadConfigOrExit,
-  makeCtx,
   positiveInt,
   readCaOption,
   renderOptions,
@@ -23,8 +18,7 @@ import {
   write,
   zoneOption,
 } from '../common.ts';
-import type { CliConfig } from '../config-bridge.ts';
-import { checkDocument, type JsonBlocklists } from '../json.ts';
+import { checkDocument, type JsonBlocklists, safeJson } from '../json.ts';
 import { Progress } from '../progress.ts';
 import { clean, renderCheckReport, renderDnsLine } from '../render.ts';
 import {
@@ -35,8 +29,8 @@ import {
   storeSpec,
   validateStoreSpec,
 } from '../state-stage.ts';
-import { withDns } from '../wiring.ts';
-import { defaultEhloName, tokenProvider } from './probe.ts';
+import { createCliRuntime, dnsSettings, selectCliZones } from '../wiring.ts';
+import { defaultEhloName } from './probe.ts';
 
 export function registerCheck(program: Command, io: CliIo, setExit: (code: number) => void): void {
   dnsOptions(
@@ -110,59 +104,70 @@ is broken and no alert went out; the report still shows every verdict).`,
         const secretsWarnings = await loaded.secretsWarnings().catch(() => []);
         for (const w of [...loaded.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
       }
-      await withDns({ cli: opts, config: loaded.dns, baseDir: loaded.baseDir }, async (dns) => {
+      const zones = opts.blocklists !== false ? selectCliZones(opts.zone, loaded.blocklists?.zones) : null;
+      const blocklistDns: readonly string[] | undefined = opts.blocklistDns ?? loaded.blocklists?.resolvers;
+      const probeCa = opts.probes ? await readCaOption(opts.probeCa, '--probe-ca') : undefined;
+      const runtime = createCliRuntime({
+        dns: await dnsSettings({ cli: opts, config: loaded.dns, baseDir: loaded.baseDir }),
+        ...(zones && blocklistDns?.length
+          ? {
+              blocklistDns: await dnsSettings({
+                cli: { dns: blocklistDns },
+                config: loaded.dns,
+                baseDir: loaded.baseDir,
+              }),
+            }
+          : {}),
+        ...(zones ? { blocklists: { ...zones, keys: loaded.blocklists?.keys ?? {} } } : {}),
+        probes: { ca: probeCa },
+      });
+      try {
+        const dns = runtime.dns;
         const progress = new Progress(io.stderr, Boolean(io.stderr.isTTY) && !opts.json);
-        const domainCount = selected.reduce((n, t) => n + t.domains.length, 0);
-        progress.update(`checking ${domainCount} domain(s) of ${selected.length} tenant(s) via ${dns.description}…`);
-        let tenants = await runChecks({
+        const bl = loaded.blocklists;
+        const reserve = cliBudgetReservation(loaded, opts, io.env, io.now, (t) => write(io.stderr, t));
+        const checked = await checkTenants({
           tenants: selected,
-          checks: ALL_DOMAIN_CHECKS,
-          ctx: makeCtx(dns.resolver),
+          ctx: runtime.checkContext,
           today: io.now(),
           onProgress: (p) => progress.update(`[${p.done}/${p.total}] ${p.tenantId} ${p.domain}`),
+          onStage: (s) => {
+            if (s.stage === 'domains') {
+              progress.update(`checking ${s.domains} domain(s) of ${s.tenants} tenant(s) via ${dns.description}…`);
+            } else if (s.stage === 'blocklists') {
+              progress.update(`checking sending IPs against ${s.zones} blocklist(s)…`);
+            } else progress.update('probing authenticated submission…');
+          },
+          blocklists: zones
+            ? {
+                setup: () => runtime.blocklists(),
+                ...(reserve ? { reserve } : {}),
+                ...(bl?.concurrency ? { maxConcurrent: bl.concurrency } : {}),
+                ...(bl?.perZoneConcurrency ? { perZoneConcurrency: bl.perZoneConcurrency } : {}),
+                ...(bl?.zonesFor && !zones.explicit ? { zonesFor: bl.zonesFor } : {}),
+              }
+            : null,
+          probes: opts.probes
+            ? {
+                tenants: async () =>
+                  (await import('../config-bridge.ts')).probeTenants(loaded.config, loaded.secretSources),
+                prober: runtime.prober(),
+                tokens: runtime.tokens(),
+                resolver: dns.resolver,
+                now: io.now,
+                ehloName: (t) => defaultEhloName(t.submission?.mailbox ?? 'relaywatch@relaywatch.invalid'),
+                ca: probeCa,
+              }
+            : null,
         });
-        let blocklists: JsonBlocklists | null = null;
-        if (opts.blocklists !== false) {
-          const { zones, explicit } = selectZones(opts.zone, loaded.blocklists?.zones);
-          progress.update(`checking sending IPs against ${zones.length} blocklist(s)…`);
-          await withBlocklists(
-            {
-              main: dns,
-              zones,
-              explicit,
-              blocklistDns: opts.blocklistDns ?? loaded.blocklists?.resolvers,
-              dnsConfig: loaded.dns,
-              baseDir: loaded.baseDir,
-              keys: loaded.blocklists?.keys ?? {},
-            },
-            async (setup) => {
-              const attached = await attachBlocklists(selected, tenants, {
-                plans: setup.plans,
-                ...(loaded.blocklists?.budget ? { budget: loaded.blocklists.budget } : {}),
-                ...(loaded.blocklists?.concurrency ? { maxConcurrent: loaded.blocklists.concurrency } : {}),
-                ...(loaded.blocklists?.perZoneConcurrency
-                  ? { perZoneConcurrency: loaded.blocklists.perZoneConcurrency }
-                  : {}),
-                ...(loaded.blocklists?.zonesFor && !explicit ? { zonesFor: loaded.blocklists.zonesFor } : {}),
-              });
-              tenants = attached.reports;
-              blocklists = {
-                resolvers: setup.description,
-                questions: attached.run.questions,
-                health: attached.run.health,
-              };
-            },
-          );
-          await loaded.blocklists?.flush?.();
-        }
-        if (opts.probes) {
-          progress.update('probing authenticated submission…');
-          tenants = await submissionProbes(tenants, loaded, {
-            caFile: opts.probeCa,
-            now: io.now,
-            resolver: dns.resolver,
-          });
-        }
+        const tenants = checked.reports;
+        const blocklists: JsonBlocklists | null = checked.blocklists
+          ? {
+              resolvers: checked.blocklists.resolvers,
+              questions: checked.blocklists.questions,
+              health: checked.blocklists.health,
+            }
+          : null;
         progress.done();
         let state: StateStageResult | null = null;
         let stateError: string | null = null;
@@ -223,7 +228,7 @@ is broken and no alert went out; the report still shows every verdict).`,
             ...(stateError !== null ? { stateError } : {}),
             ...(confirmed ? { confirm: await confirmed.document() } : {}),
           };
-          write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+          write(io.stdout, `${safeJson(doc)}\n`);
         } else {
           write(
             io.stdout,
@@ -243,28 +248,8 @@ is broken and no alert went out; the report still shows every verdict).`,
           if (stateError !== null) write(io.stdout, `\nState: NOT recorded: ${clean(stateError)}\n`);
         }
         setExit(exitCode);
-      });
+      } finally {
+        await runtime.close();
+      }
     });
-}
-
-/** The submission probes of the selected tenants, attached to their reports. */
-async function submissionProbes(
-  reports: TenantReport[],
-  loaded: CliConfig,
-  o: { caFile: string | undefined; now: () => Date; resolver: DnsResolver },
-): Promise<TenantReport[]> {
-  const ca = await readCaOption(o.caFile, '--probe-ca');
-  const { probeTenants } = await import('../config-bridge.ts');
-  const { NodemailerProber } = await import('../../adapters/smtp/nodemailer-prober.ts');
-  const tenants = await probeTenants(loaded.config, loaded.secretSources);
-  const prober = new NodemailerProber();
-  const tokens = tokenProvider(undefined, ca);
-  return attachSubmissionProbes(reports, tenants, (t) =>
-    runProbe(
-      'submission',
-      t,
-      { ehloName: defaultEhloName(t.submission?.mailbox ?? 'relaywatch@relaywatch.invalid'), ca },
-      { prober, resolver: o.resolver, tokens, now: o.now },
-    ),
-  );
 }

@@ -16,7 +16,9 @@ import {
   secretsFilePath,
 } from '../../config/secrets.ts';
 import { type CliIo, write } from '../common.ts';
+import { safeJson } from '../json.ts';
 import { clean } from '../render.ts';
+import { registerConfigPush } from './config-push.ts';
 
 export interface ValidationDocument {
   readonly schema: 'relaywatch.config-validation/v1';
@@ -35,9 +37,19 @@ export interface ValidationDocument {
   } | null;
 }
 
-/** Every secret reference of the configuration with its path (submission, alert routes, the agent, zone keys). */
+/**
+ * Every secret reference of the configuration with its path (submission, probe mailbox, alert routes, the agent,
+ * zone keys).
+ */
 export function allSecretRefs(c: RelaywatchConfig): Array<{ readonly path: string; readonly ref: SecretRef }> {
   const out: Array<{ path: string; ref: SecretRef }> = [...secretRefs(c)];
+  c.tenants.forEach((t, i) => {
+    const m = t.probeMailbox;
+    if (!m) return;
+    const at = (key: string) => formatPath(['tenants', i, 'probeMailbox', key]);
+    if (m.kind === 'imap' && m.password) out.push({ path: at('password'), ref: m.password });
+    if (m.clientSecret) out.push({ path: at('clientSecret'), ref: m.clientSecret });
+  });
   (c.alerts?.routes ?? []).forEach((r, i) => {
     const at = (...rest: string[]) => formatPath(['alerts', 'routes', i, ...rest]);
     if (r.slack) out.push({ path: at('slack', 'webhookUrl'), ref: r.slack.webhookUrl });
@@ -72,6 +84,7 @@ export async function validateConfig(path: string, env: NodeJS.ProcessEnv): Prom
   // The secrets file: readable, valid, not open to every user.
   const secretsPath = secretsFilePath(c, { env, configPath: loaded.path });
   let secretsFile: SecretsFile | undefined;
+  let secretsFileFailed = false;
   if (secretsPath) {
     try {
       const s = await loadSecretsFile(secretsPath);
@@ -79,6 +92,7 @@ export async function validateConfig(path: string, env: NodeJS.ProcessEnv): Prom
       problems.push(...s.warnings);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
+      secretsFileFailed = true;
       for (const p of err.problems) {
         problems.push({ ...p, path: p.path === '' ? 'secrets.file' : `secrets file: ${p.path}` });
       }
@@ -87,6 +101,8 @@ export async function validateConfig(path: string, env: NodeJS.ProcessEnv): Prom
   // References that do not resolve here: a warning, since cron or the deployment may set them (named, never a value).
   const sources: SecretSources = { env, ...(secretsFile ? { secretsFile } : {}) };
   for (const { path: where, ref } of allSecretRefs(c)) {
+    // A secrets file that exists but cannot be used is reported above; "there is no secrets file" would mislead.
+    if (secretsFileFailed && 'secret' in ref) continue;
     const r = resolveSecret(ref, sources);
     if (!r.ok) problem('warning', where, `${r.reason} (in this environment)`);
   }
@@ -194,7 +210,8 @@ Examples:
     )
     .action(async (opts) => {
       const doc = await validateConfig(String(opts.config), io.env);
-      write(io.stdout, opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderValidation(doc));
+      write(io.stdout, opts.json ? `${safeJson(doc)}\n` : renderValidation(doc));
       setExit(doc.valid ? 0 : 3);
     });
+  registerConfigPush(config, io, setExit);
 }

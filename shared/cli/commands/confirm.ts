@@ -19,6 +19,7 @@ import {
 } from '../state-stage.ts';
 import { UsageError } from '../wiring.ts';
 import { tokenProvider } from './probe.ts';
+import { safeJson } from './status.ts';
 
 /** The tenant's mailbox adapter, built when first needed; a secret that does not resolve is the reason it cannot. */
 export function mailboxFor(
@@ -310,7 +311,8 @@ Examples:
         );
       }
       if (opts.json) {
-        write(io.stdout, `${JSON.stringify(await confirmDocument(result, finalStage), null, 2)}\n`);
+        // safeJson: the document carries mailbox headers (Received hosts), untrusted text for the terminal.
+        write(io.stdout, `${safeJson(await confirmDocument(result, finalStage))}\n`);
       } else {
         write(io.stdout, renderConfirm(result, io.now(), deadlineOf));
         if (finalStage) write(io.stdout, await renderState(finalStage));

@@ -6,11 +6,11 @@ import { spfCheck } from '../../checks/spf.ts';
 import { parseRelayIp, rangeContains } from '../../config/relay-ip.ts';
 import { type DnsblListing, renderDnsblDelist, renderMicrosoftDelist } from '../../delist/packet.ts';
 import { canonicalIp } from '../../domain/ip.ts';
-import { selectZones } from '../blocklist-wiring.ts';
 import { type CliIo, dnsOptions, loadConfigOrExit, makeCtx, write } from '../common.ts';
 import type { CliConfig } from '../config-bridge.ts';
+import { safeJson } from '../json.ts';
 import { clean } from '../render.ts';
-import { UsageError, withDns } from '../wiring.ts';
+import { selectCliZones, UsageError, withDns } from '../wiring.ts';
 
 /** An NDR or SMTP reply pasted into a file: a few KB; anything larger is not one. */
 const MAX_REPLY_BYTES = 64 * 1024;
@@ -159,7 +159,7 @@ Examples:
         if (opts.json) {
           write(
             io.stdout,
-            `${JSON.stringify({ schema: 'relaywatch.delist/v1', to: packet.to, subject: packet.subject, code: packet.code, eml: out, spf, ipConfigured, warnings }, null, 2)}\n`,
+            `${safeJson({ schema: 'relaywatch.delist/v1', to: packet.to, subject: packet.subject, code: packet.code, eml: out, spf, ipConfigured, warnings })}\n`,
           );
         } else {
           write(io.stdout, `${opts.markdown ? packet.markdown : packet.text}\n`);
@@ -193,7 +193,7 @@ function dnsblGuidance(
     markdown?: boolean;
   },
 ): void {
-  const { zones } = selectZones(o.zones, loaded.blocklists?.zones);
+  const { zones } = selectCliZones(o.zones, loaded.blocklists?.zones);
   const fill = (url: string | null) => (url === null ? null : url.replaceAll('{ip}', encodeURIComponent(o.ip)));
   const listings: DnsblListing[] = zones.map((z) => ({
     zoneId: z.id,
@@ -221,7 +221,7 @@ function dnsblGuidance(
       text: packet.text,
       markdown: packet.markdown,
     };
-    write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+    write(io.stdout, `${safeJson(doc)}\n`);
     return;
   }
   const note =

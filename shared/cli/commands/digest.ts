@@ -9,6 +9,7 @@ import type { TenantInput } from '../../digest/model.ts';
 import { checkDigestTenants, DigestConfigError, digestSettings, sendPlan as planOf } from '../../digest/plan.ts';
 import { parseWeek, previousWeek, type Week, WeekFormatError } from '../../digest/week.ts';
 import { headerValue } from '../../notify/escape.ts';
+import { buildEmailNotifier } from '../../notify/routing.ts';
 import {
   type BuiltDigest,
   buildDigest,
@@ -18,7 +19,6 @@ import {
   type SendDigest,
   sendDigests,
 } from '../../use-cases/build-digest.ts';
-import { buildEmailNotifier } from '../alert-wiring.ts';
 import { type CliIo, loadConfigOrExit, readCaOption, selectTenants, write } from '../common.ts';
 import type { CliConfig } from '../config-bridge.ts';
 import { clean } from '../render.ts';

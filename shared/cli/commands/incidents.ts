@@ -4,6 +4,7 @@ import { decodeContent } from '../../monitor/observe.ts';
 import type { IncidentRecord, IncidentSeverity, IncidentStatus } from '../../ports/stores.ts';
 import { type CliIo, loadConfigOrExit, positiveInt, selectTenants, write } from '../common.ts';
 import { clean } from '../render.ts';
+import { registerIncidentActions } from './incident-actions.ts';
 import {
   collectPages,
   ENDPOINT_OPTION_HELP,
@@ -32,6 +33,9 @@ export interface IncidentItem {
   readonly resolvedAt: string | null;
   /** What happened, in words (from the incident's last detail). */
   readonly what: string;
+  /** How it ended while resolved: passed, retired (no longer monitored) or closed (by whom, why). */
+  readonly resolution: { readonly kind: string; readonly by: string | null; readonly note: string | null } | null;
+  readonly acknowledged: { readonly by: string; readonly at: string; readonly note: string | null } | null;
 }
 
 export interface IncidentsDocument {
@@ -60,6 +64,8 @@ function item(i: IncidentRecord, names: ReadonlyMap<string, string>): IncidentIt
     openedAt: i.openedAt,
     resolvedAt: i.resolvedAt,
     what: decodeContent(i.lastDetail).what,
+    resolution: i.status === 'resolved' ? (i.resolution ?? { kind: 'passed', by: null, note: null }) : null,
+    acknowledged: i.ack ?? null,
   };
 }
 
@@ -82,8 +88,18 @@ export function renderIncidents(d: IncidentsDocument): string {
       `  ${oneLine(i.title, 200)}`,
       `  ${oneLine(i.check, 30)} ${oneLine(i.subject, 100)} · opened ${shortTime(i.openedAt)}${
         i.resolvedAt ? ` · resolved ${shortTime(i.resolvedAt)}` : ''
+      }${
+        i.resolution?.kind === 'retired'
+          ? ' (no longer monitored)'
+          : i.resolution?.kind === 'closed'
+            ? ` (closed by ${oneLine(i.resolution.by ?? '?', 80)}: ${oneLine(i.resolution.note ?? '', 200)})`
+            : ''
       }`,
     );
+    if (i.acknowledged)
+      lines.push(
+        `  acknowledged by ${oneLine(i.acknowledged.by, 80)} ${shortTime(i.acknowledged.at)}${i.acknowledged.note ? `: ${oneLine(i.acknowledged.note, 200)}` : ''}`,
+      );
     if (i.what.trim() !== '') lines.push(`  what: ${oneLine(i.what, 400)}`);
   }
   lines.push(
@@ -96,7 +112,7 @@ export function renderIncidents(d: IncidentsDocument): string {
 }
 
 export function registerIncidents(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const incidents = program
     .command('incidents')
     .description('list incidents from the store, newest first (open and resolved, or only open ones)')
     .option('-c, --config <file>', 'configuration file', 'relaywatch.yaml')
@@ -115,10 +131,14 @@ Reads the store that \`relaywatch check\` writes. Each incident shows its id (as
 and what happened. --open lists the open incidents of every tenant in the store; otherwise the
 incidents of the config's tenants (or those named with --tenant) are listed.
 
+Subcommands: \`incidents ack <id>\` (no reminders or escalation until it changes) and
+\`incidents close <id> --note TEXT\` (resolved by other means); see their --help.
+
 Exit status: 0 listed (even when empty), 3 a usage or configuration error.
 
 Examples:
   $ relaywatch incidents --open
+  $ relaywatch incidents ack k3m9q2p7 --note "delisting requested, ticket 4711"
   $ relaywatch incidents --tenant contoso --limit 10
   $ relaywatch incidents --json > incidents.json`,
     )
@@ -163,4 +183,5 @@ Examples:
         await read.close();
       }
     });
+  registerIncidentActions(incidents, io, setExit);
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { AlertRouteConfig } from '../../config/schema.ts';
 import type { Alert, SendResult } from '../../notify/alert.ts';
-import { channelOf, routeNotifiers } from '../alert-wiring.ts';
+import { channelOf, routeNotifiers } from '../../notify/routing.ts';
 import { type CliIo, loadConfigOrExit, write } from '../common.ts';
 import { clean } from '../render.ts';
 import { UsageError } from '../wiring.ts';
@@ -106,6 +106,7 @@ Examples:
     .option('-t, --tenant <id>', "the tenant the test alert names (default: the config's first tenant)")
     .option('--dry-run', 'print the message that would be sent (e-mail subject, or the JSON payload) and send nothing')
     .option('--json', 'print the relaywatch.notify-test/v1 JSON document')
+    .option('-v, --verbose', "also print the configuration's warnings (check and config validate always do)")
     .addHelpText(
       'after',
       `
@@ -127,7 +128,10 @@ Examples:
       const config = await loadConfigOrExit(opts.config, io.env);
       if (!opts.json) {
         const secretsWarnings = await config.secretsWarnings().catch(() => []);
-        for (const w of [...config.warnings, ...secretsWarnings]) write(io.stderr, `warning: ${clean(w)}\n`);
+        // The secrets file's warnings (readable by others) always; the config's own warnings only with --verbose, as
+        // for the other commands that check nothing (a route tested before it is routed to is the usual case).
+        for (const w of [...(opts.verbose ? config.warnings : []), ...secretsWarnings])
+          write(io.stderr, `warning: ${clean(w)}\n`);
       }
       const routes = config.config.alerts?.routes ?? [];
       const routeId = String(opts.route);

@@ -9,6 +9,7 @@ import type { TokenProvider } from '../../ports/token-provider.ts';
 import type { TenantReport } from '../../use-cases/run-checks.ts';
 import { type ProbeKind, type ProbeReport, ProbeSetupError, runProbe } from '../../use-cases/run-probe.ts';
 import { type CliIo, dnsOptions, positiveInt, readCaOption, renderOptions, write } from '../common.ts';
+import { safeJson } from '../json.ts';
 import { probeDocument, probeExitCode, renderProbeReport } from '../probe-render.ts';
 import { clean } from '../render.ts';
 import { DEFAULT_STORE, newRunId, openCliStore } from '../state-stage.ts';
@@ -128,7 +129,7 @@ Examples:
       }
       if (opts.json) {
         const doc = { ...probeDocument(report), recorded, ...(stateError !== null ? { stateError } : {}) };
-        write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+        write(io.stdout, `${safeJson(doc)}\n`);
       } else {
         write(io.stdout, renderProbeReport(report, renderOptions(io, opts)));
         if (recorded)

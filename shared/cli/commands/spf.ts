@@ -4,7 +4,7 @@ import { spfCheck } from '../../checks/spf.ts';
 import { canonicalIp } from '../../domain/ip.ts';
 import { exitCodeFor } from '../../domain/outcome.ts';
 import { type CliIo, dnsOptions, makeCtx, renderOptions, validDomainOrThrow, write } from '../common.ts';
-import { spfDocument } from '../json.ts';
+import { safeJson, spfDocument } from '../json.ts';
 import { clean, renderCheck, renderDnsLine } from '../render.ts';
 import { UsageError, withDns } from '../wiring.ts';
 
@@ -55,7 +55,7 @@ Each --ip is treated as a relay address: anything but pass makes the command fai
         const status = outcome.status;
         if (opts.json) {
           const doc = spfDocument(outcome, results, dns.description, dns.resolver.stats());
-          write(io.stdout, `${JSON.stringify(doc, null, 2)}\n`);
+          write(io.stdout, `${safeJson(doc)}\n`);
         } else {
           const r = renderOptions(io, opts);
           const lines = [`SPF of ${clean(domain)}`];

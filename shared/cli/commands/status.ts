@@ -6,13 +6,16 @@
  * (a missing SQLite file is an empty store, never created by a read), following page cursors, and printing stored
  * text safely.
  */
+
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { SELF_TENANT } from '../../monitor/self-health.ts';
+import { channelOf, defaultRoutes, tenantAlerting } from '../../notify/routing.ts';
 import type { DeliveryState, IncidentRecord, IncidentSeverity, Page, Store, SubjectState } from '../../ports/stores.ts';
-import { channelOf, tenantAlerting } from '../alert-wiring.ts';
 import { type CliIo, loadConfigOrExit, selectTenants, write } from '../common.ts';
 import type { CliConfig } from '../config-bridge.ts';
+import { safeJson } from '../json.ts';
 import { clean } from '../render.ts';
 import { openCliStore, type StoreCliOptions, storeSpec } from '../state-stage.ts';
 import { UsageError } from '../wiring.ts';
@@ -90,16 +93,6 @@ export function shortTime(iso: string | null): string {
   return Number.isNaN(t) ? oneLine(iso, 40) : new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
-/**
- * A JSON document for stdout: JSON.stringify escapes C0 controls; this also escapes DEL, C1 controls, line/paragraph
- * separators and bidi overrides inside strings (still the same JSON value), so a terminal showing it is safe.
- */
-export function safeJson(doc: unknown): string {
-  return JSON.stringify(doc, null, 2).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    return `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // status
 
@@ -122,6 +115,8 @@ export interface StatusIncident {
   readonly subject: string;
   readonly title: string;
   readonly openedAt: string;
+  /** Who acknowledged it (`relaywatch incidents ack`): no reminders or escalation until it changes; null if nobody. */
+  readonly acknowledged: { readonly by: string; readonly at: string; readonly note: string | null } | null;
   readonly deliveries: readonly StatusDelivery[];
 }
 
@@ -162,6 +157,8 @@ export interface StatusDocument {
     readonly openIncidents: { readonly critical: number; readonly warning: number; readonly info: number };
   };
   readonly tenants: readonly StatusTenant[];
+  /** Open MSP-wide incidents of relaywatch itself (the self-health incident, tenant `_relaywatch`). */
+  readonly monitor: readonly StatusIncident[];
 }
 
 /** What a route has done about an open incident: told (delivered), failing to tell (with the error), or not yet. */
@@ -229,19 +226,25 @@ export async function statusDocument(args: {
         consecutiveFails: s.consecutiveFails,
         consecutivePasses: s.consecutivePasses,
       })),
-      incidents: open.map((i) => ({
-        id: i.id,
-        severity: i.severity,
-        check: i.check,
-        subject: i.subject,
-        title: i.title,
-        openedAt: i.openedAt,
-        deliveries: deliveriesOf(i, alerting.get(t.id) ?? [], channels),
-      })),
+      incidents: open.map((i) => statusIncident(i, alerting.get(t.id) ?? [], channels)),
     });
   }
+  const monitor = store
+    ? (
+        await collectPages((cursor, limit) =>
+          store.incidents.list(SELF_TENANT, { status: 'open', limit, ...(cursor ? { cursor } : {}) }),
+        )
+      ).items.map((i) =>
+        statusIncident(
+          i,
+          defaultRoutes(config.config).map((r) => r.id),
+          channels,
+        ),
+      )
+    : [];
   const counts = { critical: 0, warning: 0, info: 0 };
   for (const t of tenants) for (const i of t.incidents) counts[i.severity]++;
+  for (const i of monitor) counts[i.severity]++;
   const status: StatusDocument['status'] =
     counts.critical > 0 ? 'critical' : counts.warning > 0 ? 'warning' : counts.info > 0 ? 'info' : 'ok';
   const run = store ? (await store.results.runs({ limit: 1 })).items[0] : undefined;
@@ -256,6 +259,24 @@ export async function statusDocument(args: {
     exitCode: status === 'ok' ? 0 : status === 'critical' ? 2 : 1,
     summary: { tenants: tenants.length, checked: tenants.filter((t) => t.checked).length, openIncidents: counts },
     tenants,
+    monitor,
+  };
+}
+
+function statusIncident(
+  i: IncidentRecord,
+  routes: readonly string[],
+  channels: ReadonlyMap<string, string>,
+): StatusIncident {
+  return {
+    id: i.id,
+    severity: i.severity,
+    check: i.check,
+    subject: i.subject,
+    title: i.title,
+    openedAt: i.openedAt,
+    acknowledged: i.ack ?? null,
+    deliveries: deliveriesOf(i, routes, channels),
   };
 }
 
@@ -300,6 +321,13 @@ export function renderStatus(d: StatusDocument): string {
       lines.push(
         `    #${clean(i.id)} ${i.severity.toUpperCase()}: ${oneLine(i.title)} (opened ${shortTime(i.openedAt)})`,
       );
+      if (i.acknowledged) {
+        lines.push(
+          `      acknowledged by ${oneLine(i.acknowledged.by, 100)} ${shortTime(i.acknowledged.at)}${
+            i.acknowledged.note ? `: ${oneLine(i.acknowledged.note, 300)}` : ''
+          } (no reminders or escalation until it changes)`,
+        );
+      }
       if (i.deliveries.length === 0) lines.push('      no alert route for this tenant');
       for (const r of i.deliveries) {
         const route = `${clean(r.route)}${r.channel ? ` (${r.channel})` : ' (no longer configured)'}`;
@@ -311,6 +339,14 @@ export function renderStatus(d: StatusDocument): string {
               : 'pending (sent on the next run)';
         lines.push(`      ${route}: ${state}`);
       }
+    }
+  }
+  if (d.monitor.length > 0) {
+    lines.push('', 'relaywatch itself (the monitor):');
+    for (const i of d.monitor) {
+      lines.push(
+        `  #${clean(i.id)} ${i.severity.toUpperCase()}: ${oneLine(i.title)} (opened ${shortTime(i.openedAt)})`,
+      );
     }
   }
   const c = d.summary.openIncidents;
@@ -367,3 +403,5 @@ Examples:
       }
     });
 }
+
+export { safeJson };

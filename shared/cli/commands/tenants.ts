@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { isPublicResolver } from '../../blocklist/engine.ts';
 import { blocklistResolvers, blocklistZones } from '../../config/blocklists.ts';
 import type { RelaywatchConfig } from '../../config/schema.ts';
-import { channelOf, tenantAlerting } from '../alert-wiring.ts';
+import { channelOf, tenantAlerting } from '../../notify/routing.ts';
 import { type CliIo, loadConfigOrExit, selectTenants, write } from '../common.ts';
+import { safeJson } from '../json.ts';
 import { clean } from '../render.ts';
 
 export interface TenantSummary {
@@ -147,7 +148,7 @@ Examples:
         config: loaded.path,
         tenants: tenantSummaries(loaded.config).filter((t) => wanted.has(t.id)),
       };
-      write(io.stdout, opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderTenants(doc));
+      write(io.stdout, opts.json ? `${safeJson(doc)}\n` : renderTenants(doc));
       setExit(0);
     });
 }

@@ -13,6 +13,14 @@ describe('clean', () => {
     expect(clean('abc\u202eevil')).toBe('abc\\u202eevil');
     expect(clean('\u009b31m')).toBe('\\x9b31m');
     expect(clean('plain text, ü and ✔ stay')).toBe('plain text, ü and ✔ stay');
+    expect(clean('tab\tstays')).toBe('tab\tstays');
+  });
+
+  it('escapes bidi marks, line and paragraph separators and the BOM like the other outputs do', () => {
+    expect(clean('invoice\u200fgpj.exe')).toBe('invoice\\u200fgpj.exe');
+    expect(clean('a\u200eb')).toBe('a\\u200eb');
+    expect(clean('one\u2028two\u2029three')).toBe('one\\u2028two\\u2029three');
+    expect(clean('\ufeffcontoso')).toBe('\\ufeffcontoso');
   });
 });
 

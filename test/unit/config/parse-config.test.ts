@@ -127,14 +127,14 @@ tenants:
 `;
     const problems = problemsOf(text);
     expect(lines(problems)).toEqual([
-      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, digest, tenants) (line 2)',
+      'extra: unknown key "extra" (allowed here: version, msp, dns, secrets, blocklists, agent, ingest, state, incidents, alerts, digest, tenants) (line 2)',
       'msp.nmae: unknown key "nmae" (did you mean "name"?) (line 5)',
       'msp.contact.fax: unknown key "fax" (allowed here: name, email, phone) (line 6)',
       'dns.timeout: unknown key "timeout" (did you mean "timeoutMs"?) (line 7)',
       'secrets.path: unknown key "path" (allowed here: file) (line 8)',
       'tenants[0].domains[0].expectedMX: unknown key "expectedMX" (did you mean "expectedMx"?) (line 12)',
       // Inside a secret reference an unknown key is not shown: it may be the secret (`password: {hunter2}`).
-      'tenants[0].submission.password: has an unknown key (not shown: it may be the secret); use { env: NAME } (an environment variable) or { secret: name } (an entry of the secrets file) (line 13)',
+      'tenants[0].submission.password: has an unknown key (not shown: it may be the secret); use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager) (line 13)',
     ]);
   });
 
@@ -603,7 +603,7 @@ describe('submission', () => {
     expect(lines(problemsOf(text))).toEqual([
       'tenants[0].submission.entraTenantId: is required for auth: oauth (the Entra tenant ID or one of its domains) (line 11)',
       "tenants[0].submission.clientId: is required for auth: oauth (the Entra application's client ID, a GUID) (line 11)",
-      'tenants[0].submission.clientSecret: is required: use { env: NAME } (an environment variable) or { secret: name } (an entry of the secrets file) (line 11)',
+      'tenants[0].submission.clientSecret: is required: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager) (line 11)',
     ]);
   });
 
@@ -688,10 +688,10 @@ describe('submission', () => {
     submission: { mailbox: a@w.example, auth: basic, password: {} }
 `);
     expect(lines(problemsOf(text))).toEqual([
-      'tenants[0].submission.password: needs exactly one of env or secret: use { env: NAME } (an environment variable) or { secret: name } (an entry of the secrets file) (line 11)',
+      'tenants[0].submission.password: needs exactly one of env, secret or secretsManager: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager) (line 11)',
       'tenants[1].submission.password.env: must be the name of an environment variable (letters, digits and _, not starting with a digit) (line 15)',
       'tenants[2].submission.password.secret: must be the name of an entry in the secrets file (letters, digits, _, . and -, at most 128) (line 19)',
-      'tenants[3].submission.password: needs exactly one of env or secret: use { env: NAME } (an environment variable) or { secret: name } (an entry of the secrets file) (line 23)',
+      'tenants[3].submission.password: needs exactly one of env, secret or secretsManager: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager) (line 23)',
     ]);
   });
 });
@@ -914,7 +914,7 @@ e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
   it('treats __proto__ as an ordinary (unknown) key', () => {
     const text = withTenants(tenant('t')).replace('version: 1', 'version: 1\n__proto__: { polluted: true }');
     expect(lines(problemsOf(text))).toEqual([
-      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, state, incidents, alerts, digest, tenants) (line 2)',
+      '__proto__: unknown key "__proto__" (allowed here: version, msp, dns, secrets, blocklists, agent, ingest, state, incidents, alerts, digest, tenants) (line 2)',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

@@ -88,4 +88,25 @@ describe('tenants[].probeMailbox', () => {
     const kind = problemsOf(tenantWith('      kind: pop3\n'));
     expect(kind.map((p) => formatProblem(p))).toEqual([expect.stringContaining('kind must be graph or imap')]);
   });
+
+  it('never shows a secret pasted as a key of the password or client secret reference', () => {
+    for (const mailbox of [
+      `      kind: imap
+      host: imap.contoso.example
+      user: probe
+      password: {Hunter2Secret}
+`,
+      `      kind: graph
+      mailbox: probe@contoso.example
+      entraTenantId: contoso.onmicrosoft.com
+      clientId: 3F0C7A8E-1B2D-4C5E-8F90-123456789ABC
+      clientSecret: { env: X, Hunter2Secret: 1 }
+`,
+    ]) {
+      const problems = problemsOf(tenantWith(mailbox));
+      const shown = problems.map((p) => formatProblem(p)).join('\n');
+      expect(shown).toContain('has an unknown key (not shown: it may be the secret)');
+      expect(shown).not.toContain('Hunter2Secret');
+    }
+  });
 });

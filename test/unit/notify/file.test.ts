@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { routeNotifiers } from '../../../shared/cli/alert-wiring.ts';
 import type { Alert } from '../../../shared/notify/alert.ts';
 import { alertFileBase, FileNotifier } from '../../../shared/notify/file.ts';
+import { routeNotifiers } from '../../../shared/notify/routing.ts';
 import { deliveryId } from '../../../shared/notify/webhook.ts';
 import { runCliCaptured } from '../../support/run-cli.ts';
 import { accepted, problemAt, problemsOf, tenant, withTenants } from '../config/helpers.ts';
@@ -83,10 +83,13 @@ describe('FileNotifier', () => {
     expect(deliveryId(alert())).toMatch(/^msg_/);
   });
 
-  it('writes a retried alert under the same names, never a second copy', async () => {
+  it('writes a retried alert under the same names with the same bytes, never a second copy', async () => {
     const n = new FileNotifier({ dir, ...ADDRESSING });
+    const eml = join(dir, '20260602T090000Z-contoso-opened-k3m9q2p7.eml');
     expect((await n.send(alert())).ok).toBe(true);
+    const first = await readFile(eml, 'utf8');
     expect((await n.send(alert())).ok).toBe(true);
+    expect(await readFile(eml, 'utf8')).toBe(first);
     expect((await n.send(alert({ kind: 'reminder', at: '2026-06-03T09:00:00.000Z' }))).ok).toBe(true);
     expect((await readdir(dir)).sort()).toEqual([
       '20260602T090000Z-contoso-opened-k3m9q2p7.eml',

@@ -109,6 +109,8 @@ describe('parseResponse', () => {
       ],
       cnameChain: [],
       ttl: 300,
+      // The AA bit (false here: the test response sets no flags), which egress-IP discovery relies on.
+      authoritative: false,
     });
   });
 

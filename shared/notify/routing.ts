@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
 import { resolveSecret, type SecretSources } from '../config/secrets.ts';
-import type { Notifier } from '../notify/alert.ts';
-import type { EmailNotifier } from '../notify/email.ts';
 import type { IncidentSeverity } from '../ports/stores.ts';
 import type { TenantAlerting } from '../use-cases/record-cycle.ts';
+import type { Notifier } from './alert.ts';
+import type { EmailNotifier } from './email.ts';
 
 const RANK: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
 
@@ -43,7 +43,20 @@ export function tenantAlerting(config: RelaywatchConfig): TenantAlerting[] {
       }),
       suppression: { maintenance: t.maintenance ?? [], mutes: t.mutes ?? [] },
       relayIps: t.relayIps ?? [],
+      monitored: {
+        domains: t.domains.map((d) => d.name),
+        mailboxes: t.submission?.mailbox ? [t.submission.mailbox] : [],
+      },
     };
+  });
+}
+
+/** The default routes (`alerts.default`) with their floors: where MSP-wide incidents (self-health) go. */
+export function defaultRoutes(config: RelaywatchConfig): { id: string; minSeverity: IncidentSeverity }[] {
+  const routes = new Map((config.alerts?.routes ?? []).map((r) => [r.id, r]));
+  return [...new Set(config.alerts?.default ?? [])].flatMap((id) => {
+    const r = routes.get(id);
+    return r ? [{ id, minSeverity: r.minSeverity }] : [];
   });
 }
 
@@ -69,7 +82,7 @@ export async function buildEmailNotifier(
 ): Promise<EmailNotifier> {
   const email = route.email;
   if (!email) throw new Error(`route ${route.id} is not an e-mail route`);
-  const { EmailNotifier: Email } = await import('../notify/email.ts');
+  const { EmailNotifier: Email } = await import('./email.ts');
   const addressing = { from: email.from, to: email.to, ...(email.replyTo ? { replyTo: email.replyTo } : {}) };
   if (email.ses) {
     return new Email({
@@ -125,17 +138,17 @@ export function routeNotifiers(
   const destinations = { allowPrivate: config.alerts?.allowPrivateDestinations === true };
   const build = async (route: AlertRouteConfig): Promise<Notifier> => {
     if (route.slack) {
-      const { SlackNotifier } = await import('../notify/slack.ts');
+      const { SlackNotifier } = await import('./slack.ts');
       const webhookUrl = secret(route.id, 'slack.webhookUrl', route.slack.webhookUrl);
       return new SlackNotifier({ webhookUrl, destinations });
     }
     if (route.teams) {
-      const { TeamsNotifier } = await import('../notify/teams.ts');
+      const { TeamsNotifier } = await import('./teams.ts');
       const webhookUrl = secret(route.id, 'teams.webhookUrl', route.teams.webhookUrl);
       return new TeamsNotifier({ webhookUrl, destinations });
     }
     if (route.file) {
-      const { FileNotifier } = await import('../notify/file.ts');
+      const { FileNotifier } = await import('./file.ts');
       // Like every path in the config, a relative folder is relative to the config file.
       const mailbox = config.msp.contact.email;
       return new FileNotifier({
@@ -145,7 +158,7 @@ export function routeNotifiers(
       });
     }
     if (route.webhook) {
-      const { WebhookNotifier } = await import('../notify/webhook.ts');
+      const { WebhookNotifier } = await import('./webhook.ts');
       return new WebhookNotifier({
         url: secret(route.id, 'webhook.url', route.webhook.url),
         secret: secret(route.id, 'webhook.secret', route.webhook.secret),

@@ -1,0 +1,30 @@
+/** The dispatch function: wiring only; the logic is makeDispatch's. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { configSource, DispatchEnvSchema, jobQueue, parseEnv } from '../../shared/adapters/lambda.ts';
+import { ENV, FUNCTIONS, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
+import { makeDispatch } from './dispatch.ts';
+
+const env = parseEnv(DispatchEnvSchema, process.env);
+const logger = new Logger({ serviceName: FUNCTIONS.dispatch });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: FUNCTIONS.dispatch });
+
+export const handler = middy(
+  makeDispatch({
+    config: configSource(env),
+    queue: jobQueue(env),
+    settings: {
+      intervalMinutes: env[ENV.scheduleMinutes],
+      blocklistEverySlots: env[ENV.blocklistEverySlots],
+      blocklistShards: env[ENV.blocklistShards],
+    },
+    logger,
+    metrics: { addMetric: (name, unit, value) => metrics.addMetric(name, unit, value) },
+    now: () => new Date(),
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

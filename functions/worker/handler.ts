@@ -1,0 +1,34 @@
+/** The worker function: wiring only (environment, adapters, Powertools, middy); the logic is makeWorker's. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import {
+  containerDeps,
+  invocationRuntime,
+  lambdaSecrets,
+  parseEnv,
+  WorkerEnvSchema,
+} from '../../shared/adapters/lambda.ts';
+import { FUNCTIONS, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
+import { makeWorker } from './worker.ts';
+
+const env = parseEnv(WorkerEnvSchema, process.env);
+const logger = new Logger({ serviceName: FUNCTIONS.worker });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: FUNCTIONS.worker });
+const deps = containerDeps(env);
+
+export const handler = middy(
+  makeWorker({
+    config: deps.config,
+    store: deps.store,
+    secrets: (config) => lambdaSecrets(config, deps.secrets),
+    runtime: invocationRuntime,
+    logger,
+    metrics: { addMetric: (name, unit, value) => metrics.addMetric(name, unit, value) },
+    now: () => new Date(),
+  }),
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,0 +1,143 @@
+/**
+ * One monitoring job of a fan-out (see `shared/domain/jobs.ts`), as a worker runs it: check, then record observations,
+ * decide incidents and notify (claim-before-send) for the tenants the job covers.
+ *
+ * - A `tenant` job checks one tenant's domains (SPF, MX) and its submission probe.
+ * - A `blocklists` job takes the sending IPs of every tenant (relay entries and the single addresses their own SPF
+ *   authorises: the SPF check runs for that, its results are not recorded here), keeps its shard of the unique IPs,
+ *   reserves the DNSBL budget in the store, asks each IP once, and records a `blocklist` check per IP for every
+ *   tenant that uses it.
+ *
+ * Results carry the slot time and the job's run id, so a redelivered job writes and sends nothing new.
+ */
+
+import type { BlocklistSetup } from '../blocklist/zone-selection.ts';
+import { spfCheck } from '../checks/spf.ts';
+import type { CheckContext } from '../checks/types.ts';
+import { blocklistZones } from '../config/blocklists.ts';
+import type { RelaywatchConfig } from '../config/schema.ts';
+import { tenantsToCheck } from '../config/tenants.ts';
+import { type MonitorJob, shardOf } from '../domain/jobs.ts';
+import { worstStatus } from '../domain/outcome.ts';
+import type { TenantReport } from '../domain/reports.ts';
+import type { Notifier } from '../notify/alert.ts';
+import { tenantAlerting } from '../notify/routing.ts';
+import type { Store } from '../ports/stores.ts';
+import { alertBuilder } from './alert-builder.ts';
+import { checkTenants, type SubmissionProbeDeps } from './check-tenants.ts';
+import { type CycleResult, recordCycle } from './record-cycle.ts';
+import { reserveBudget } from './reserve-budget.ts';
+import { attachBlocklists, sendingIps } from './run-blocklists.ts';
+
+export interface MonitorJobDeps {
+  readonly config: RelaywatchConfig;
+  readonly checkContext: CheckContext;
+  /** The blocklist plans (zones of the config, keys resolved). */
+  readonly blocklists: () => BlocklistSetup;
+  readonly store: Store;
+  readonly notifierFor: (routeId: string) => Notifier | { readonly error: string };
+  /** The submission probes, or null when this deployment does not probe from the worker. */
+  readonly probes: Omit<SubmissionProbeDeps, 'tenants'> | null;
+  readonly probeTenants: SubmissionProbeDeps['tenants'];
+  readonly now: () => Date;
+  /**
+   * Who claims this job's deliveries: unique per delivery of the message (an SQS message may be handed to two
+   * workers at once when its visibility timeout runs out), so two copies never both hold a claim. Default the run id.
+   */
+  readonly owner?: string;
+}
+
+export interface MonitorJobResult {
+  readonly runId: string;
+  /** The tenants whose observations were recorded. */
+  readonly tenants: readonly string[];
+  /** The reports recorded (for metrics: one count per outcome status). */
+  readonly reports: readonly TenantReport[];
+  readonly cycle: CycleResult | null;
+  /** Why nothing was checked (the tenant left the config since the job was enqueued). */
+  readonly skipped: string | null;
+}
+
+export async function runMonitorJob(job: MonitorJob, deps: MonitorJobDeps): Promise<MonitorJobResult> {
+  const all = tenantsToCheck(deps.config);
+  const slot = new Date(job.slot);
+  let reports: readonly TenantReport[];
+  if (job.kind === 'tenant') {
+    const tenant = all.find((t) => t.id === job.tenantId);
+    if (!tenant) {
+      return {
+        runId: job.runId,
+        tenants: [],
+        reports: [],
+        cycle: null,
+        skipped: `tenant ${job.tenantId} is no longer in the config`,
+      };
+    }
+    const probes = deps.probes && tenant.submission ? { ...deps.probes, tenants: deps.probeTenants } : null;
+    const checked = await checkTenants({
+      tenants: [tenant],
+      ctx: deps.checkContext,
+      today: slot,
+      blocklists: null,
+      probes,
+    });
+    reports = checked.reports;
+  } else {
+    const { index, count } = job.shard;
+    const inShard = (ip: string) => shardOf(ip, count) === index;
+    // The SPF check gives each tenant's own authorised addresses; its verdicts are the tenant jobs' to record.
+    const spf = await checkTenants({ tenants: all, ctx: deps.checkContext, checks: [spfCheck], today: slot });
+    const ips = new Set(
+      all.flatMap((t) =>
+        sendingIps(
+          t,
+          spf.reports.find((r) => r.id === t.id),
+        ).filter(inShard),
+      ),
+    );
+    const setup = deps.blocklists();
+    const limits = deps.config.blocklists?.dailyBudget ?? {};
+    const budget =
+      Object.keys(limits).length > 0
+        ? await reserveBudget(
+            deps.store.budget,
+            limits,
+            setup.plans.map((p) => p.zone.id),
+            ips.size,
+            deps.now(),
+          )
+        : undefined;
+    const perTenant = new Map(
+      deps.config.tenants.map((t) => [t.id, new Set(blocklistZones(deps.config, t.id).map((z) => z.id))]),
+    );
+    const bl = deps.config.blocklists;
+    const swept = await attachBlocklists(all, spf.reports, {
+      plans: setup.plans,
+      ipFilter: inShard,
+      zonesFor: (id) => perTenant.get(id),
+      ...(budget ? { budget } : {}),
+      ...(bl?.concurrency ? { maxConcurrent: bl.concurrency } : {}),
+      ...(bl?.perZoneConcurrency ? { perZoneConcurrency: bl.perZoneConcurrency } : {}),
+    });
+    // Only the blocklist checks are this job's: drop the domain reports, keep tenants with an IP in the shard.
+    reports = swept.reports
+      .map((r) => ({ ...r, domains: [], status: worstStatus(r.checks.map((c) => c.status)) }))
+      .filter((r) => r.checks.some((c) => c.kind === 'blocklist'));
+  }
+  const covered = new Set(reports.map((r) => r.id));
+  const cycle = await recordCycle({
+    reports,
+    tenants: tenantAlerting(deps.config).filter((t) => covered.has(t.id)),
+    incidents: deps.config.incidents,
+    store: deps.store,
+    runId: job.runId,
+    source: 'lambda',
+    startedAt: slot,
+    now: deps.now,
+    notifierFor: deps.notifierFor,
+    alertFor: alertBuilder(deps.config),
+    ...(job.kind === 'tenant' ? { runTenant: job.tenantId } : {}),
+    ...(deps.owner ? { owner: deps.owner } : {}),
+  });
+  return { runId: job.runId, tenants: [...covered], reports, cycle, skipped: null };
+}

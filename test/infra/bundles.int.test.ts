@@ -1,0 +1,162 @@
+/**
+ * The function bundles exactly as `cdk synth` builds them (the MonitorFunction construct's esbuild settings), each
+ * imported in a fresh Node.js 24 process with nothing but the bundle folder and invoked once with a sample event
+ * against DynamoDB Local and local S3/SQS stand-ins: the bundles run, not only build.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../shared/adapters/store/open-store.ts';
+import { ENV, type FUNCTIONS } from '../../shared/deploy/constants.ts';
+import { type S3StandIn, type SqsStandIn, startS3StandIn, startSqsStandIn } from '../support/aws-standins.ts';
+import { synthBundles } from '../support/cdk-bundles.ts';
+import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
+
+const run = promisify(execFile);
+const TABLE = 'bundle-smoke';
+
+/** Import the bundle in a fresh process and call its handler once; the result (or the error) comes back as JSON. */
+async function invoke(bundle: string, event: unknown, env: Record<string, string>) {
+  const driver = `
+    const started = performance.now();
+    const m = await import(${JSON.stringify(join(bundle, 'index.mjs'))});
+    const initMs = performance.now() - started;
+    const context = { functionName: 'smoke', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60000 };
+    try {
+      const result = await m.handler(JSON.parse(process.env.SMOKE_EVENT), context);
+      console.log(JSON.stringify({ ok: true, initMs, arity: m.handler.length, result }));
+    } catch (err) {
+      console.log(JSON.stringify({ ok: false, initMs, error: String(err && err.stack || err) }));
+    }`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', driver], {
+    cwd: bundle,
+    env: { PATH: process.env.PATH ?? '', ...env, SMOKE_EVENT: JSON.stringify(event) },
+    timeout: 60_000,
+    maxBuffer: 8 * 1024 * 1024,
+  });
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as { ok: boolean; initMs: number; arity: number; result?: unknown; error?: string };
+}
+
+describe('the function bundles', () => {
+  const ddb = useDynamoDbLocal();
+  const outdir = mkdtempSync(join(tmpdir(), 'relaywatch-bundles-'));
+  let bundles: Record<keyof typeof FUNCTIONS, string>;
+  let s3: S3StandIn;
+  let sqs: SqsStandIn;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    bundles = synthBundles(outdir);
+    [s3, sqs] = await Promise.all([startS3StandIn(), startSqsStandIn()]);
+    const store = await openStore(`dynamodb:${TABLE}`, { ...ddb().clientOptions, createTable: true });
+    await store.close();
+    s3.put(
+      'relaywatch-config',
+      'relaywatch.yaml',
+      `version: 1
+msp: { name: Lab MSP, contact: { name: Lab NOC, email: noc@msp.example } }
+# No resolver answers here (a closed port): every verdict is unknown, which is still a recorded, completed job.
+dns: { resolvers: ['udp://127.0.0.1:9'], timeoutMs: 300 }
+blocklists: { resolvers: ['udp://127.0.0.1:9'], zones: { disable: [spamhaus-zen-dqs, abusix] } }
+tenants:
+  - { id: contoso, name: Contoso Ltd, domains: [contoso.example] }
+`,
+    );
+    env = {
+      [ENV.configBucket]: 'relaywatch-config',
+      [ENV.configKey]: 'relaywatch.yaml',
+      [ENV.table]: TABLE,
+      [ENV.jobQueueUrl]: `${sqs.endpoint}/000000000000/relaywatch-jobs`,
+      [ENV.dynamodbEndpoint]: ddb().endpoint,
+      [ENV.s3Endpoint]: s3.endpoint,
+      [ENV.sqsEndpoint]: sqs.endpoint,
+      [ENV.scheduleMinutes]: '60',
+      [ENV.blocklistEverySlots]: '1',
+      [ENV.blocklistShards]: '1',
+      AWS_REGION: ddb().clientOptions.region,
+      AWS_ACCESS_KEY_ID: ddb().clientOptions.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: ddb().clientOptions.credentials.secretAccessKey,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    };
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all([s3?.close(), sqs?.close()]);
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('carries the blocklist registry beside each bundle', () => {
+    for (const [name, dir] of Object.entries(bundles)) {
+      expect(existsSync(join(dir, 'index.mjs')), name).toBe(true);
+      expect(readFileSync(join(dir, 'zones.yaml'), 'utf8'), name).toContain('zen.spamhaus.org');
+    }
+  });
+
+  it('dispatch enqueues the slot, the worker runs and records the job, ingest refuses an unsigned report', async () => {
+    const d = await invoke(bundles.dispatch, { scheduledTime: '2026-12-02T10:00:00Z' }, env);
+    expect(d.error).toBeUndefined();
+    expect(d.ok).toBe(true);
+    expect(d.arity).toBeLessThanOrEqual(2);
+    expect(sqs.messages.length).toBeGreaterThanOrEqual(1);
+    const tenantJob = sqs.messages.find((m) => m.body.includes('"contoso"'));
+    expect(tenantJob).toBeDefined();
+
+    const w = await invoke(
+      bundles.worker,
+      {
+        Records: [
+          {
+            messageId: tenantJob!.messageId,
+            receiptHandle: 'rh-1',
+            body: tenantJob!.body,
+            attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:relaywatch-jobs',
+            awsRegion: 'eu-west-1',
+          },
+        ],
+      },
+      env,
+    );
+    expect(w.error).toBeUndefined();
+    expect(w.result).toEqual({ batchItemFailures: [] });
+    const store = await openStore(`dynamodb:${TABLE}`, ddb().clientOptions);
+    try {
+      const page = await store.results.history('contoso');
+      expect(page.items.length).toBeGreaterThan(0);
+      expect(page.items.every((c: { status: string }) => c.status === 'unknown')).toBe(true);
+    } finally {
+      await store.close();
+    }
+
+    const i = await invoke(
+      bundles.ingest,
+      {
+        version: '2.0',
+        routeKey: 'POST /v1/agent-reports',
+        rawPath: '/v1/agent-reports',
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json', host: 'ingest.example' },
+        requestContext: {
+          http: { method: 'POST', path: '/v1/agent-reports', sourceIp: '203.0.113.10', protocol: 'HTTP/1.1' },
+          domainName: 'ingest.example',
+          requestId: 'r1',
+          timeEpoch: Date.now(),
+        },
+        body: '{}',
+        isBase64Encoded: false,
+      },
+      env,
+    );
+    expect(i.error).toBeUndefined();
+    expect((i.result as { statusCode: number }).statusCode).toBeGreaterThanOrEqual(400);
+    expect((i.result as { statusCode: number }).statusCode).toBeLessThan(500);
+  }, 180_000);
+});

@@ -1,0 +1,142 @@
+/**
+ * The S3 config source, the SQS job queue and the Secrets Manager source through the real AWS SDK v3 against local
+ * stand-ins (test/support/aws-standins.ts) that speak the same wire formats.
+ */
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ConfigSource, s3Client } from '../../shared/adapters/config/s3-config-source.ts';
+import { SqsJobQueue, sqsClient } from '../../shared/adapters/queue/sqs-job-queue.ts';
+import { SecretsManagerSource } from '../../shared/adapters/secrets/secrets-manager-source.ts';
+import { parseConfig } from '../../shared/config/load.ts';
+import { loadManagedSecrets } from '../../shared/config/managed-secrets.ts';
+import { resolveSecret } from '../../shared/config/secrets.ts';
+import { blocklistJob, parseJob, tenantJob } from '../../shared/domain/jobs.ts';
+import {
+  type S3StandIn,
+  type SecretsStandIn,
+  type SqsStandIn,
+  startS3StandIn,
+  startSecretsManagerStandIn,
+  startSqsStandIn,
+} from '../support/aws-standins.ts';
+
+const creds = { accessKeyId: 'local', secretAccessKey: 'local' };
+const EXAMPLE = new URL('../../examples/relaywatch.yaml', import.meta.url);
+
+describe('AWS adapters against local stand-ins', () => {
+  let s3: S3StandIn;
+  let sqs: SqsStandIn;
+  let sm: SecretsStandIn;
+  beforeAll(async () => {
+    [s3, sqs, sm] = await Promise.all([
+      startS3StandIn(),
+      startSqsStandIn(),
+      startSecretsManagerStandIn({
+        'relaywatch/alerts': JSON.stringify({
+          slack: 'https://hooks.example/slack',
+          teams: 'https://hooks.example/teams',
+        }),
+        'relaywatch/plain': 'p4ss',
+      }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([s3?.close(), sqs?.close(), sm?.close()]);
+  });
+
+  it('reads the config from S3 once, answers 304s from the cache, and re-reads when the ETag changes', async () => {
+    const text = await readFile(EXAMPLE, 'utf8');
+    s3.put('cfg', 'relaywatch.yaml', text);
+    const source = new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
+      bucket: 'cfg',
+      key: 'relaywatch.yaml',
+    });
+    const first = await source.load();
+    expect(first.loaded.config.tenants.length).toBeGreaterThan(0);
+    expect(await source.load()).toBe(first);
+    expect(source.stats).toEqual({ requests: 2, notModified: 1 });
+    s3.put('cfg', 'relaywatch.yaml', text.replace(/name: (.*)\n/, 'name: $1 (pushed)\n'));
+    const second = await source.load();
+    expect(second.etag).not.toBe(first.etag);
+    expect(second).not.toBe(first);
+  });
+
+  it('refuses an invalid document with every problem and its path, never half a config', async () => {
+    s3.put('cfg', 'bad.yaml', 'version: 1\nmsp: { name: x }\ntenants: []\n');
+    const source = new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
+      bucket: 'cfg',
+      key: 'bad.yaml',
+    });
+    await expect(source.load()).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/tenants/),
+    });
+    await expect(
+      new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
+        bucket: 'cfg',
+        key: 'missing.yaml',
+      }).load(),
+    ).rejects.toMatchObject({ name: 'S3ReadError', message: expect.stringMatching(/NoSuchKey/) });
+  });
+
+  it('enqueues jobs in batches of 10 and returns the entries SQS failed twice', async () => {
+    const queue = new SqsJobQueue(
+      sqsClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials: creds }),
+      `${sqs.endpoint}/000000000000/jobs`,
+    );
+    const slot = new Date('2026-11-27T18:00:00.000Z');
+    const jobs = [...Array.from({ length: 23 }, (_, i) => tenantJob(slot, `t${i}`)), blocklistJob(slot, 0, 1)];
+    sqs.failBodiesContaining = '"tenantId":"t7"';
+    const failed = await queue.enqueue(jobs);
+    sqs.failBodiesContaining = null;
+    expect(failed.map((f) => (f.job.kind === 'tenant' ? f.job.tenantId : 'bl'))).toEqual(['t7']);
+    expect(sqs.messages).toHaveLength(23);
+    expect(sqs.messages.map((m) => parseJob(m.body).runId).sort()).toEqual(
+      jobs
+        .filter((j) => !(j.kind === 'tenant' && j.tenantId === 't7'))
+        .map((j) => j.runId)
+        .sort(),
+    );
+    // 3 batches, plus the failed entry's retry
+    expect(sqs.requests).toHaveLength(4);
+  });
+
+  it('fetches each Secrets Manager secret once however many keys point into it, and says what is missing', async () => {
+    const source = new SecretsManagerSource({ endpoint: sm.endpoint, region: 'us-east-1', credentials: creds });
+    const config = {
+      a: { secretsManager: 'relaywatch/alerts', key: 'slack' },
+      b: [{ secretsManager: 'relaywatch/alerts', key: 'teams' }, { secretsManager: 'relaywatch/plain' }],
+      c: { secretsManager: 'relaywatch/alerts', key: 'nope' },
+      d: { secretsManager: 'relaywatch/gone' },
+    };
+    const managed = await loadManagedSecrets(config, source);
+    expect(sm.requests).toHaveLength(3);
+    const sources = { env: {}, managed };
+    expect(resolveSecret({ secretsManager: 'relaywatch/alerts', key: 'teams' }, sources)).toEqual({
+      ok: true,
+      value: 'https://hooks.example/teams',
+    });
+    expect(resolveSecret({ secretsManager: 'relaywatch/plain' }, sources)).toEqual({ ok: true, value: 'p4ss' });
+    const missingKey = resolveSecret({ secretsManager: 'relaywatch/alerts', key: 'nope' }, sources);
+    expect(missingKey).toMatchObject({ ok: false, reason: expect.stringMatching(/has no key "nope"/) });
+    const gone = resolveSecret({ secretsManager: 'relaywatch/gone' }, sources);
+    expect(gone).toMatchObject({ ok: false, reason: expect.stringMatching(/does not exist/) });
+    expect(JSON.stringify(managed)).not.toMatch(/hooks\.example|p4ss/);
+    // Cached for the TTL: a second load asks nothing for the names it has.
+    await loadManagedSecrets(config, source);
+    expect(sm.requests).toHaveLength(4); // only the missing one is asked again (failures are not cached)
+  });
+
+  it('parses a config with secretsManager references, and refuses key without secretsManager', () => {
+    const base =
+      'version: 1\nmsp: { name: M, contact: { name: A, email: a@m.example } }\ntenants: [{ id: t, name: T, domains: [{ name: t.example }], relayIps: [] }]\n';
+    const ok = parseConfig(
+      `${base}agent: { id: site-1, secret: { secretsManager: relaywatch/agents, key: site-1 } }\n`,
+      'x.yaml',
+    );
+    expect(ok.config.agent?.secret).toEqual({ secretsManager: 'relaywatch/agents', key: 'site-1' });
+    expect(() => parseConfig(`${base}agent: { id: site-1, secret: { env: X, key: k } }\n`, 'x.yaml')).toThrow(
+      /only used with secretsManager/,
+    );
+  });
+});

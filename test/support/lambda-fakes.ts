@@ -1,0 +1,56 @@
+/** Fakes for the Lambda functions' make…() unit tests: a config source, a recording logger and metrics. */
+import type { Context } from 'aws-lambda';
+import { type LoadedConfig, parseConfig } from '../../shared/config/load.ts';
+import type { ConfigSnapshot, ConfigSource } from '../../shared/ports/config-source.ts';
+
+export class FakeConfigSource implements ConfigSource {
+  text: string;
+  loads = 0;
+  constructor(text: string) {
+    this.text = text;
+  }
+  async load(): Promise<ConfigSnapshot> {
+    this.loads++;
+    const loaded: LoadedConfig = parseConfig(this.text, 'fake.yaml');
+    return { loaded, etag: `"${this.text.length}"` };
+  }
+}
+
+export class RecordingLogger {
+  readonly keys = new Map<string, string>();
+  readonly lines: { level: string; message: string; keys: Record<string, string>; extra: unknown }[] = [];
+  appendKeys(keys: Record<string, string>): void {
+    for (const [k, v] of Object.entries(keys)) this.keys.set(k, v);
+  }
+  removeKeys(keys: string[]): void {
+    for (const k of keys) this.keys.delete(k);
+  }
+  #log(level: string, message: unknown, extra: unknown): void {
+    this.lines.push({ level, message: String(message), keys: Object.fromEntries(this.keys), extra });
+  }
+  info(...args: unknown[]): void {
+    this.#log('info', args[0], args[1]);
+  }
+  warn(...args: unknown[]): void {
+    this.#log('warn', args[0], args[1]);
+  }
+  error(...args: unknown[]): void {
+    this.#log('error', args[0], args[1]);
+  }
+}
+
+export class RecordingMetrics {
+  readonly added: { name: string; value: number }[] = [];
+  addMetric(name: string, _unit: 'Count', value: number): void {
+    this.added.push({ name, value });
+  }
+  total(name: string): number {
+    return this.added.filter((m) => m.name === name).reduce((n, m) => n + m.value, 0);
+  }
+}
+
+export const LAMBDA_CONTEXT = {
+  functionName: 'test',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;

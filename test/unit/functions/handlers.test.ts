@@ -1,0 +1,50 @@
+/**
+ * Every exported Lambda handler takes at most two arguments: the Node.js 24 runtime refuses callback-style handlers
+ * (`handler.length >= 3`) at init. The real handler modules are imported with a valid environment (nothing is
+ * contacted at import); a missing variable fails the import with every problem named.
+ */
+import { readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DispatchEnvSchema, parseEnv } from '../../../shared/adapters/lambda.ts';
+import { ENV } from '../../../shared/deploy/constants.ts';
+
+const FUNCTIONS_DIR = resolve(import.meta.dirname, '../../../functions');
+const ENVIRONMENT = {
+  [ENV.configBucket]: 'cfg',
+  [ENV.table]: 'relaywatch',
+  [ENV.jobQueueUrl]: 'http://127.0.0.1:9/000000000000/jobs',
+  AWS_REGION: 'eu-west-1',
+};
+
+describe('the Lambda handlers', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('export a handler of at most two parameters, in every function folder', async () => {
+    Object.assign(process.env, ENVIRONMENT);
+    const folders = (await readdir(FUNCTIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory());
+    expect(folders.map((f) => f.name).sort()).toEqual(['dispatch', 'ingest', 'worker']);
+    for (const f of folders) {
+      const mod = (await import(resolve(FUNCTIONS_DIR, f.name, 'handler.ts'))) as Record<string, unknown>;
+      const exported = Object.entries(mod).filter(([, v]) => typeof v === 'function');
+      expect(
+        exported.map(([k]) => k),
+        f.name,
+      ).toEqual(['handler']);
+      for (const [name, fn] of exported)
+        expect((fn as (...a: unknown[]) => unknown).length, `${f.name}.${name}`).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('refuses an environment with every missing or malformed variable named', () => {
+    expect(() => parseEnv(DispatchEnvSchema, { [ENV.jobQueueUrl]: 'not a url', [ENV.scheduleMinutes]: '0' })).toThrow(
+      new RegExp(`${ENV.configBucket}.*${ENV.table}.*${ENV.jobQueueUrl}.*${ENV.scheduleMinutes}`),
+    );
+    const env = parseEnv(DispatchEnvSchema, ENVIRONMENT);
+    expect(env[ENV.configKey]).toBe('relaywatch.yaml');
+    expect(env[ENV.scheduleMinutes]).toBe(15);
+  });
+});
