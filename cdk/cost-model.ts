@@ -59,8 +59,8 @@ export interface CostInputs {
 export const DEFAULTS: CostInputs = {
   tenants: 1000,
   checksMinutes: 60,
-  blocklistsMinutes: 30,
-  probesMinutes: 240,
+  blocklistsMinutes: 60,
+  probesMinutes: 60,
   probeShare: 0.3,
   agentShare: 0.5,
   agentMinutes: 15,
