@@ -16,6 +16,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoDbLocal, useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
+import { LAB_CONFIG_HEADER } from '../support/lab-config.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
 import { runCliCaptured } from '../support/run-cli.ts';
 import { closedPort, type SmtpLab, startSmtpLab } from '../support/smtp-lab.ts';
@@ -33,31 +34,7 @@ let bl: RbldnsdServer | undefined;
 const hookAttempts: string[] = [];
 
 function config(smtpPort: number): string {
-  return `
-version: 1
-msp:
-  name: Lab MSP
-  contact: { name: Lab NOC, email: noc@msp.example }
-dns:
-  resolvers: [udp://127.0.0.1:9]
-  timeoutMs: 200
-blocklists:
-  custom:
-    - id: lab
-      name: lab.bl.test
-      operator: Lab Blocklist
-      scope: ip
-      kind: abuse
-      codes:
-        127.0.0.2: { meaning: "spam source seen by the lab trap", kind: abuse }
-      errorCodes: {}
-      ipv6: false
-      key: null
-      publicResolvers: works
-      terms: "test zone"
-      lookupUrl: https://lab.bl.test/lookup
-      removalUrl: https://lab.bl.test/remove
-      defaultEnabled: true
+  return `${LAB_CONFIG_HEADER}
 incidents:
   flapping: null
 alerts:

@@ -19,6 +19,7 @@ import type { IncidentsDocument } from '../../shared/cli/commands/incidents.ts';
 import type { NotifyTestDocument } from '../../shared/cli/commands/notify.ts';
 import type { StatusDocument } from '../../shared/cli/commands/status.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
+import { LAB_CONFIG_HEADER } from '../support/lab-config.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
 import { runCliCaptured } from '../support/run-cli.ts';
 
@@ -33,31 +34,7 @@ let hook: Receiver;
 let bl: RbldnsdServer | undefined;
 
 function config(fabrikamName = `Fabrikam ${RLO}gnp.exe`): string {
-  return `
-version: 1
-msp:
-  name: Lab MSP
-  contact: { name: Lab NOC, email: noc@msp.example }
-dns:
-  resolvers: [udp://127.0.0.1:9]
-  timeoutMs: 200
-blocklists:
-  custom:
-    - id: lab
-      name: lab.bl.test
-      operator: Lab Blocklist
-      scope: ip
-      kind: abuse
-      codes:
-        127.0.0.2: { meaning: "spam source seen by the lab trap", kind: abuse }
-      errorCodes: {}
-      ipv6: false
-      key: null
-      publicResolvers: works
-      terms: "test zone"
-      lookupUrl: https://lab.bl.test/lookup
-      removalUrl: https://lab.bl.test/remove
-      defaultEnabled: true
+  return `${LAB_CONFIG_HEADER}
 alerts:
   allowPrivateDestinations: true # the receivers listen on 127.0.0.1
   routes:
