@@ -275,7 +275,9 @@ function incidentSummaries(incidents: readonly IncidentRecord[], week: Week, ref
     const resolved = i.resolvedAt === null ? null : Date.parse(i.resolvedAt);
     if (opened >= week.endMs) continue;
     if (resolved !== null && resolved < week.startMs) continue;
-    const recovered = resolved !== null && resolved < refMs;
+    // Resolved by the reference time (now, or the week's end if it is over): a resolution at exactly "now" has
+    // happened; one at exactly the week's end belongs to the next week.
+    const recovered = resolved !== null && resolved <= refMs && resolved < week.endMs;
     const end = recovered ? resolved : refMs;
     out.push({
       id: i.id,

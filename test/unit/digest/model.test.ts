@@ -162,6 +162,24 @@ describe('composeTenant', () => {
     expect(d.needsAction).toBe(true);
   });
 
+  it('counts an incident resolved at exactly the reference time as recovered, and one at the week end as next week', () => {
+    const at = (ms: number) =>
+      composeTenant(
+        tenant,
+        {
+          checks: [],
+          events: [],
+          incidents: [
+            incident({ openedAt: new Date(start + H).toISOString(), resolvedAt: new Date(ms).toISOString() }),
+          ],
+        },
+        week,
+        { ...opts, nowMs: ms },
+      ).incidents[0];
+    expect(at(start + 10 * H)).toMatchObject({ fate: 'recovered', durationMs: 9 * H });
+    expect(at(week.endMs)).toMatchObject({ fate: 'still-down' });
+  });
+
   it('turns Basic auth, SPF lookups and silent agents into risks worded by the date', () => {
     const after = composeTenant(
       { ...tenant, submissionAuth: 'basic', expectsRelayProbe: true },
