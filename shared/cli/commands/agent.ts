@@ -119,7 +119,7 @@ Examples:
     .action(async (opts) => {
       const { loadProbeConfig } = await import('../config-bridge.ts');
       const config = await loadProbeConfig(opts.config, io.env);
-      for (const w of config.warnings) write(io.stderr, `warning: ${w}\n`);
+      for (const w of config.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       if (!config.agent) {
         throw new UsageError(
           `${opts.config} has no agent section: add agent: { id: <site name>, ingestUrl: <your ingest URL>, secret: { env: RELAYWATCH_AGENT_SECRET } } (see the README, "Site agent")`,

@@ -290,7 +290,7 @@ Examples:
     )
     .action(async (opts) => {
       const loaded = await loadConfigOrExit(opts.config, io.env);
-      for (const w of loaded.warnings) write(io.stderr, `warning: ${w}\n`);
+      for (const w of loaded.warnings) write(io.stderr, `warning: ${clean(w)}\n`);
       const run = await runConfirmStage({
         loaded,
         io,

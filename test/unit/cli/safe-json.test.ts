@@ -25,4 +25,18 @@ describe('safeJson', () => {
       .map(({ f, i }) => `${f}:${i}`);
     expect(offenders).toEqual([]);
   });
+
+  it('goes with warnings printed through clean() by every command (config text is untrusted too)', () => {
+    const dir = new URL('../../../shared/cli/commands/', import.meta.url);
+    const offenders = readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) =>
+        readFileSync(new URL(f, dir), 'utf8')
+          .split('\n')
+          .map((line, i) => ({ f, i: i + 1, line }))
+          .filter(({ line }) => /`warning: \$\{(?!clean\()/.test(line)),
+      )
+      .map(({ f, i }) => `${f}:${i}`);
+    expect(offenders).toEqual([]);
+  });
 });
