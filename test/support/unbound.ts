@@ -29,7 +29,7 @@ import { DohResolver } from '../../shared/adapters/dns/doh-resolver.ts';
 import { UdpResolver } from '../../shared/adapters/dns/udp-resolver.ts';
 import { isFailure } from '../../shared/ports/dns-resolver.ts';
 import { makeSelfSignedCert } from './tls-cert.ts';
-import { useServer } from './use-server.ts';
+import { terminate, useServer } from './use-server.ts';
 
 export interface UnboundOptions {
   /** Raw `local-data` RRs, e.g. `example.test. 300 IN TXT "part one" "part two"` (no single quotes inside). */
@@ -218,13 +218,7 @@ export async function startUnbound(options: UnboundOptions): Promise<UnboundServ
   const stop = async (): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (proc?.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
-      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(timer);
-    }
+    await terminate(proc);
     await rm(dir, { recursive: true, force: true });
   };
 

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 /**
  * The vitest hooks every real-server starter shares: start in `beforeAll`, stop in `afterAll`, and return a getter.
  * If the server fails to start: with `CI` set the hook fails (CI never skips); otherwise every test of the suite is
@@ -31,4 +32,14 @@ export function useServer<O, S extends { stop(): Promise<void> }>(
     if (server === undefined) throw new Error(`${label} is not running (used outside a test?)`);
     return server;
   };
+}
+
+/** Stop a child process: SIGTERM, SIGKILL after `graceMs`, resolved once it has exited. A no-op when it already has. */
+export async function terminate(proc: ChildProcess | undefined, graceMs = 3000): Promise<void> {
+  if (proc?.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
 }
