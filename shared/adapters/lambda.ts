@@ -14,11 +14,19 @@ import { loadManagedSecrets } from '../config/managed-secrets.ts';
 import type { RelaywatchConfig } from '../config/schema.ts';
 import { resolveBlocklistKeys, type SecretSources } from '../config/secrets.ts';
 import { probeTenants } from '../config/tenants.ts';
-import { DEFAULT_CONFIG_KEY, ENV } from '../deploy/constants.ts';
+import {
+  DEFAULT_CONFIG_KEY,
+  ENV,
+  GROUP_DEFAULT_MINUTES,
+  GROUP_INTERVAL_ENV,
+  RETIRED_ENV,
+  type ScheduleGroup,
+} from '../deploy/constants.ts';
 import type { ConfigSource } from '../ports/config-source.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
 import type { Store } from '../ports/stores.ts';
+import type { DispatchSettings } from '../use-cases/dispatch-cycle.ts';
 import type { MonitorJobDeps } from '../use-cases/monitor-job.ts';
 import { S3ConfigSource, s3Client } from './config/s3-config-source.ts';
 import { SqsJobQueue, sqsClient } from './queue/sqs-job-queue.ts';
@@ -41,14 +49,36 @@ const common = {
 
 export const WorkerEnvSchema = z.object(common);
 export const IngestEnvSchema = z.object(common);
+const groupMinutes = (g: ScheduleGroup) => z.coerce.number().int().min(1).max(1440).default(GROUP_DEFAULT_MINUTES[g]);
+/** The variables of the former single schedule: refused with their replacement named (docs/deploy.md, "Upgrading"). */
+const retired = Object.fromEntries(
+  Object.entries(RETIRED_ENV).map(([name, instead]) => [
+    name,
+    z.never({ error: `is no longer read (one schedule per check group now): set ${instead} instead` }).optional(),
+  ]),
+);
 export const DispatchEnvSchema = z.object({
   ...common,
   [ENV.jobQueueUrl]: url,
   [ENV.sqsEndpoint]: url.optional(),
-  [ENV.scheduleMinutes]: z.coerce.number().int().min(1).max(1440).default(15),
-  [ENV.blocklistEverySlots]: z.coerce.number().int().min(1).max(1000).default(4),
+  [GROUP_INTERVAL_ENV.checks]: groupMinutes('checks'),
+  [GROUP_INTERVAL_ENV.blocklists]: groupMinutes('blocklists'),
+  [GROUP_INTERVAL_ENV.probes]: groupMinutes('probes'),
   [ENV.blocklistShards]: z.coerce.number().int().min(1).max(100).default(1),
+  ...retired,
 });
+
+/** Dispatch's slot arithmetic from its environment. */
+export function dispatchSettings(env: DispatchEnv): DispatchSettings {
+  return {
+    intervals: {
+      checks: env[GROUP_INTERVAL_ENV.checks],
+      blocklists: env[GROUP_INTERVAL_ENV.blocklists],
+      probes: env[GROUP_INTERVAL_ENV.probes],
+    },
+    blocklistShards: env[ENV.blocklistShards],
+  };
+}
 
 export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;
 export type DispatchEnv = z.infer<typeof DispatchEnvSchema>;

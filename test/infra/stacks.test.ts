@@ -14,11 +14,14 @@ import { INGEST_ROUTE } from '../../cdk/stacks/service-stack.ts';
 import {
   ENV,
   FUNCTIONS,
+  GROUP_DIMENSION,
+  GROUP_INTERVAL_ENV,
   GSI1,
   GSI2,
   METRICS,
   METRICS_NAMESPACE,
   QUEUES,
+  SCHEDULE_GROUPS,
   TABLE_INDEXES,
   TTL_ATTRIBUTE,
 } from '../../shared/deploy/constants.ts';
@@ -166,37 +169,82 @@ describe('the service stack', () => {
     );
   });
 
-  it('schedules the cycle through EventBridge Scheduler with the scheduled time as the slot, and tells dispatch the slot arithmetic', () => {
+  it('schedules each check group on its own EventBridge Scheduler schedule whose input names the group and the scheduled time', () => {
     s.service.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'relaywatch-test' });
     const dispatch = functionId(s.service, 'dispatch');
-    s.service.hasResourceProperties('AWS::Scheduler::Schedule', {
-      Name: 'relaywatch-test-cycle',
-      GroupName: 'relaywatch-test',
-      ScheduleExpression: ScheduleExpression.rate(Duration.minutes(60)).expressionString,
-      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 },
-      Target: Match.objectLike({
-        Arn: { 'Fn::GetAtt': [dispatch, 'Arn'] },
-        Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
-        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
-        DeadLetterConfig: { Arn: Match.anyValue() },
-      }),
-    });
-    s.service.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    const defaults = { checks: 60, blocklists: 60, probes: 240 };
+    for (const g of SCHEDULE_GROUPS) {
+      s.service.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Name: `relaywatch-test-${g}`,
+        GroupName: 'relaywatch-test',
+        State: 'ENABLED',
+        ScheduleExpression: ScheduleExpression.rate(Duration.minutes(defaults[g])).expressionString,
+        FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 },
+        Target: Match.objectLike({
+          Arn: { 'Fn::GetAtt': [dispatch, 'Arn'] },
+          Input: JSON.stringify({ group: g, scheduledTime: '<aws.scheduler.scheduled-time>' }),
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      });
+    }
+    s.service.resourceCountIs('AWS::Scheduler::Schedule', SCHEDULE_GROUPS.length);
     // Legacy EventBridge rules are not used for schedules.
     expect(s.service.findResources('AWS::Events::Rule')).toEqual({});
-    const t = synth({ schedules: { cycleMinutes: 15, blocklistEveryCycles: 4, blocklistShards: 3 } });
-    t.service.hasResourceProperties('AWS::Lambda::Function', {
+    // Dispatch floors each group's scheduled time to the same intervals.
+    s.service.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'relaywatch-test-dispatch',
       Environment: {
         Variables: Match.objectLike({
-          [ENV.scheduleMinutes]: '15',
-          [ENV.blocklistEverySlots]: '4',
-          [ENV.blocklistShards]: '3',
-          [ENV.jobQueueUrl]: Match.anyValue(),
+          [GROUP_INTERVAL_ENV.checks]: '60',
+          [GROUP_INTERVAL_ENV.blocklists]: '60',
+          [GROUP_INTERVAL_ENV.probes]: '240',
+          [ENV.blocklistShards]: '1',
         }),
       },
     });
-    t.service.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+  });
+
+  it('takes each interval, the shards, the window and a paused group from the stage config, and tells dispatch the same', () => {
+    const t = synth({
+      schedules: {
+        checks: { minutes: 15 },
+        blocklists: { minutes: 120, shards: 3 },
+        probes: { minutes: 720, enabled: false },
+        flexibleWindowMinutes: 0,
+      },
+    });
+    const env = Object.values(t.service.findResources('AWS::Lambda::Function')).find(
+      (f) => (f as { Properties: { FunctionName: string } }).Properties.FunctionName === 'relaywatch-test-dispatch',
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(env.Properties.Environment.Variables).toMatchObject({
+      [GROUP_INTERVAL_ENV.checks]: '15',
+      [GROUP_INTERVAL_ENV.blocklists]: '120',
+      [GROUP_INTERVAL_ENV.probes]: '720',
+      [ENV.blocklistShards]: '3',
+    });
+    // The single cycle schedule's variables are gone.
+    expect(Object.keys(env.Properties.Environment.Variables)).not.toContain('RELAYWATCH_SCHEDULE_MINUTES');
+    expect(Object.keys(env.Properties.Environment.Variables)).not.toContain('RELAYWATCH_BLOCKLIST_EVERY_SLOTS');
+    const schedule = (g: string) =>
+      Object.values(
+        t.service.findResources('AWS::Scheduler::Schedule', { Properties: { Name: `relaywatch-test-${g}` } }),
+      )[0] as {
+        Properties: Record<string, unknown>;
+      };
+    expect(schedule('checks').Properties).toMatchObject({
+      ScheduleExpression: 'rate(15 minutes)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+    expect(schedule('blocklists').Properties).toMatchObject({ ScheduleExpression: 'rate(2 hours)' });
+    // A paused group keeps its schedule (disabled) and has no "no cycle" alarm.
+    expect(schedule('probes').Properties).toMatchObject({ ScheduleExpression: 'rate(12 hours)', State: 'DISABLED' });
+    const names = Object.values(t.service.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmName: string } }).Properties.AlarmName,
+    );
+    expect(names).toContain('relaywatch-test-no-cycle-checks');
+    expect(names).not.toContain('relaywatch-test-no-cycle-probes');
   });
 
   it('feeds the worker from the job queue with partial batch responses, bounded concurrency and a dead-letter queue', () => {
@@ -310,7 +358,7 @@ describe('the service stack', () => {
     expect(resources).not.toContain('"*"');
   });
 
-  it('alarms on dead letters, function errors and throttles, ingest 5xx and a missing cycle', () => {
+  it('alarms on dead letters, function errors and throttles, ingest 5xx and a missing cycle of each check group', () => {
     const alarms = Object.values(s.service.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a as { Properties: Record<string, unknown> }).Properties,
     );
@@ -327,15 +375,47 @@ describe('the service stack', () => {
       expect(byName.get(`relaywatch-test-${fn}-throttles`)).toMatchObject({ MetricName: 'Throttles' });
     }
     expect(byName.get('relaywatch-test-ingest-5xx')).toMatchObject({ MetricName: '5xx', Namespace: 'AWS/ApiGateway' });
-    expect(byName.get('relaywatch-test-no-cycle')).toMatchObject({
-      MetricName: METRICS.jobs.ok,
-      Namespace: METRICS_NAMESPACE,
-      ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
-      // Two check intervals of 60 minutes.
-      Period: 7200,
-      Dimensions: [{ Name: 'service', Value: FUNCTIONS.worker }],
-    });
+    const periods = { checks: 7200, blocklists: 7200, probes: 28_800 };
+    for (const g of SCHEDULE_GROUPS) {
+      const a = byName.get(`relaywatch-test-no-cycle-${g}`) as { Metrics: Record<string, unknown>[] } | undefined;
+      expect(a, g).toMatchObject({
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'breaching',
+      });
+      // A window is healthy when a job of the group finished, or dispatch ran and had nothing to enqueue.
+      const expr = a?.Metrics.find((m) => typeof m.Expression === 'string');
+      expect(expr?.Expression).toBe('IF(FILL(ok, 0) >= 1 OR FILL(enqueued, -1) == 0, 1, 0)');
+      const stat = (id: string) =>
+        a?.Metrics.find((m) => m.Id === id)?.MetricStat as {
+          Metric: { MetricName: string; Namespace: string; Dimensions: { Name: string; Value: string }[] };
+          Period: number;
+          Stat: string;
+        };
+      // Two of the group's intervals.
+      expect(stat('ok')).toEqual({
+        Metric: {
+          MetricName: METRICS.jobs.ok,
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: expect.arrayContaining([
+            { Name: 'service', Value: FUNCTIONS.worker },
+            { Name: GROUP_DIMENSION, Value: g },
+          ]),
+        },
+        Period: periods[g],
+        Stat: 'Sum',
+      });
+      expect(stat('ok').Metric.Dimensions).toHaveLength(2);
+      expect(stat('enqueued').Metric).toMatchObject({
+        MetricName: METRICS.jobsEnqueued,
+        Dimensions: expect.arrayContaining([
+          { Name: 'service', Value: FUNCTIONS.dispatch },
+          { Name: GROUP_DIMENSION, Value: g },
+        ]),
+      });
+    }
+    expect(byName.has('relaywatch-test-no-cycle')).toBe(false);
     for (const a of alarms) expect(a.AlarmActions, String(a.AlarmName)).toHaveLength(1);
     // The tenant is never a metric dimension (custom metrics are billed per series).
     expect(JSON.stringify(alarms)).not.toMatch(/"Name":"tenant/i);
@@ -403,14 +483,14 @@ describe('the stage config', () => {
         {
           stage: 'Prod!',
           alertSender: 'not-an-address',
-          schedules: { checksMinutes: 1, digest: { timeZone: 'Mars/Base' } },
+          schedules: { checks: { minutes: 1 }, digest: { timeZone: 'Mars/Base' } },
         },
         'stage.json',
       ),
     ).toThrowError(StageConfigError);
     try {
       parseStageConfig(
-        { stage: 'Prod!', alertSender: 'x', schedules: { cycleMinutes: 1, digest: { timeZone: 'Mars/Base' } } },
+        { stage: 'Prod!', alertSender: 'x', schedules: { checks: { minutes: 1 }, digest: { timeZone: 'Mars/Base' } } },
         'stage.json',
       );
     } catch (err) {
@@ -418,7 +498,7 @@ describe('the stage config', () => {
       expect(m).toContain('stage.json');
       expect(m).toContain('stage:');
       expect(m).toContain('alertSender:');
-      expect(m).toContain('schedules.cycleMinutes:');
+      expect(m).toContain('schedules.checks.minutes:');
       expect(m).toContain('schedules.digest.timeZone: not an IANA time zone');
     }
   });
@@ -426,5 +506,34 @@ describe('the stage config', () => {
   it('refuses unknown keys', () => {
     expect(() => parseStageConfig({ ...base, schedule: {} }, 's')).toThrowError(/Unrecognized key/);
     expect(() => parseStageConfig({ ...base, schedules: { checksMinutes: 60 } }, 's')).toThrowError(/Unrecognized key/);
+  });
+
+  it('names what replaced each key of the former single cycle schedule', () => {
+    expect(() =>
+      parseStageConfig(
+        { ...base, schedules: { cycleMinutes: 60, blocklistEveryCycles: 1, blocklistShards: 2 } },
+        'old.json',
+      ),
+    ).toThrowError(
+      /schedules\.cycleMinutes: replaced by schedules\.checks\.minutes and schedules\.probes\.minutes[\s\S]*schedules\.blocklistEveryCycles: replaced by schedules\.blocklists\.minutes[\s\S]*schedules\.blocklistShards: moved to schedules\.blocklists\.shards/,
+    );
+  });
+
+  it('defaults to checks and sweep every 60 minutes and probes every 240, and refuses a window as long as an interval', () => {
+    const c = parseStageConfig(base, 's');
+    expect([c.schedules.checks.minutes, c.schedules.blocklists.minutes, c.schedules.probes.minutes]).toEqual([
+      60, 60, 240,
+    ]);
+    expect(c.schedules.blocklists.shards).toBe(1);
+    expect(() =>
+      parseStageConfig({ ...base, schedules: { checks: { minutes: 10 }, flexibleWindowMinutes: 10 } }, 's'),
+    ).toThrowError(/schedules\.flexibleWindowMinutes: must be shorter than the checks interval \(10 minutes\)/);
+    // A paused group does not constrain the window.
+    expect(
+      parseStageConfig(
+        { ...base, schedules: { checks: { minutes: 10, enabled: false }, flexibleWindowMinutes: 10 } },
+        's',
+      ).schedules.checks.enabled,
+    ).toBe(false);
   });
 });
