@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { blocklistZones } from '../config/blocklists.ts';
-import { loadManagedSecrets } from '../config/managed-secrets.ts';
+import { loadManagedSecrets, loadParameterSecrets } from '../config/managed-secrets.ts';
 import type { RelaywatchConfig } from '../config/schema.ts';
 import { resolveBlocklistKeys, type SecretSources } from '../config/secrets.ts';
 import { probeTenants } from '../config/tenants.ts';
@@ -21,6 +21,7 @@ import {
   GROUP_INTERVAL_ENV,
   RETIRED_ENV,
   type ScheduleGroup,
+  SSM_ENDPOINT_ENV,
 } from '../deploy/constants.ts';
 import type { ConfigSource } from '../ports/config-source.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
@@ -32,6 +33,7 @@ import { S3ConfigSource, s3Client } from './config/s3-config-source.ts';
 import { SqsJobQueue, sqsClient } from './queue/sqs-job-queue.ts';
 import { createRuntime } from './runtime.ts';
 import { SecretsManagerSource } from './secrets/secrets-manager-source.ts';
+import { SsmParameterSource } from './secrets/ssm-parameter-source.ts';
 import { DynamoDbStore } from './store/dynamodb-store.ts';
 
 const name = z.string().trim().min(1);
@@ -44,6 +46,7 @@ const common = {
   [ENV.dynamodbEndpoint]: url.optional(),
   [ENV.s3Endpoint]: url.optional(),
   [ENV.secretsManagerEndpoint]: url.optional(),
+  [SSM_ENDPOINT_ENV]: url.optional(),
   AWS_REGION: name.optional(),
 };
 
@@ -106,10 +109,16 @@ function localCredentials(endpoint: string | undefined, env: Readonly<Record<str
   return endpoint && !env.AWS_ACCESS_KEY_ID ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined;
 }
 
+/** Where `{ secretsManager }` and `{ ssm }` references are read (each cached per container with a TTL). */
+export interface SecretBackends {
+  readonly secretsManager: SecretSource;
+  readonly ssm: SecretSource;
+}
+
 export interface ContainerDeps {
   readonly config: ConfigSource;
   readonly store: Store;
-  readonly secrets: SecretSource;
+  readonly secrets: SecretBackends;
 }
 
 /** The deployed config document (S3), cached per container by ETag. */
@@ -143,12 +152,19 @@ export function containerDeps(
   });
   const sm = env[ENV.secretsManagerEndpoint];
   const smCreds = localCredentials(sm, raw);
-  const secrets = new SecretsManagerSource({
+  const secretsManager = new SecretsManagerSource({
     region,
     ...(sm ? { endpoint: sm } : {}),
     ...(smCreds ? { credentials: smCreds } : {}),
   });
-  return { config, store, secrets };
+  const ssmEndpoint = env[SSM_ENDPOINT_ENV];
+  const ssmCreds = localCredentials(ssmEndpoint, raw);
+  const ssm = new SsmParameterSource({
+    region,
+    ...(ssmEndpoint ? { endpoint: ssmEndpoint } : {}),
+    ...(ssmCreds ? { credentials: ssmCreds } : {}),
+  });
+  return { config, store, secrets: { secretsManager, ssm } };
 }
 
 export function jobQueue(env: DispatchEnv, raw: Readonly<Record<string, string | undefined>> = process.env): JobQueue {
@@ -159,9 +175,21 @@ export function jobQueue(env: DispatchEnv, raw: Readonly<Record<string, string |
   );
 }
 
-/** The secrets of a config: Secrets Manager references loaded ahead (grouped by secret name). No environment values. */
-export async function lambdaSecrets(config: RelaywatchConfig, source: SecretSource): Promise<SecretSources> {
-  return { env: {}, managed: await loadManagedSecrets(config, source) };
+/**
+ * The secrets of a config: Secrets Manager references (grouped by secret name) and SSM parameters loaded ahead, in
+ * parallel. No environment values. A bare source is Secrets Manager alone (`{ ssm }` references then say SSM is not
+ * used here).
+ */
+export async function lambdaSecrets(
+  config: RelaywatchConfig,
+  backends: SecretBackends | SecretSource,
+): Promise<SecretSources> {
+  if (!('secretsManager' in backends)) return { env: {}, managed: await loadManagedSecrets(config, backends) };
+  const [managed, parameters] = await Promise.all([
+    loadManagedSecrets(config, backends.secretsManager),
+    loadParameterSecrets(config, backends.ssm),
+  ]);
+  return { env: {}, managed, parameters };
 }
 
 export interface InvocationRuntime extends Omit<MonitorJobDeps, 'config' | 'store' | 'now'> {
