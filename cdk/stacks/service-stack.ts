@@ -43,7 +43,7 @@ import {
   type ScheduleGroup,
 } from '../../shared/deploy/constants.ts';
 import type { StageConfig } from '../config.ts';
-import { grantConfigRead, grantTableRead, grantTableReadWrite } from '../constructs/grants.ts';
+import { grantConfigRead, grantParameterRead, grantTableRead, grantTableReadWrite } from '../constructs/grants.ts';
 import { MonitorFunction } from '../constructs/monitor-function.ts';
 import { acknowledge } from '../constructs/nag.ts';
 
@@ -185,6 +185,10 @@ export class ServiceStack extends Stack {
     for (const f of [dispatch, worker, ingest]) grantConfigRead(f.role, configBucket, config.configKey);
     for (const { secret, readers } of secrets) {
       for (const r of readers) secret.grantRead(this.functions[r].fn);
+    }
+    // SSM SecureString parameters (`{ ssm: /path }`), created outside the stack: read by exactly their readers.
+    for (const p of config.parameters) {
+      for (const r of p.readers) grantParameterRead(this.functions[r].role, this, p.name, p.kmsKeyArn);
     }
     grantSendMail(worker.role, this, identity, configurationSet);
 

@@ -332,6 +332,66 @@ describe('the service stack', () => {
     expect(readers('dispatch')).toEqual([]);
   });
 
+  it('grants ssm:GetParameter on exactly the listed parameters to exactly their readers, and kms:Decrypt only for a customer key through SSM', () => {
+    const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const t = synth({
+      parameters: [
+        { name: '/relaywatch/test/dqs-key', readers: ['worker'] },
+        { name: '/relaywatch/test/agents', readers: ['ingest'], kmsKeyArn: KEY },
+      ],
+    });
+    const of = (fn: string) =>
+      policyStatementsOfRole(t.service, roleOf(t.service, functionId(t.service, fn))) as {
+        Action: string | string[];
+        Resource: unknown;
+        Condition?: unknown;
+      }[];
+    const ssmResources = (fn: string) =>
+      of(fn)
+        .filter((st) => ([] as string[]).concat(st.Action).includes('ssm:GetParameter'))
+        .map((st) => JSON.stringify(st.Resource));
+    expect(ssmResources('worker')).toHaveLength(1);
+    expect(ssmResources('worker')[0]).toContain(':parameter/relaywatch/test/dqs-key"');
+    expect(ssmResources('ingest')).toHaveLength(1);
+    expect(ssmResources('ingest')[0]).toContain(':parameter/relaywatch/test/agents"');
+    expect(ssmResources('dispatch')).toEqual([]);
+    for (const fn of ['worker', 'ingest', 'dispatch']) {
+      for (const st of of(fn)) {
+        const actions = ([] as string[]).concat(st.Action);
+        if (actions.includes('ssm:GetParameter')) expect(actions).toEqual(['ssm:GetParameter']);
+      }
+    }
+    // The default key needs no grant; the customer key is usable only through SSM, only for its parameter.
+    const decrypt = (fn: string) => of(fn).filter((st) => ([] as string[]).concat(st.Action).includes('kms:Decrypt'));
+    expect(decrypt('worker')).toEqual([]);
+    expect(decrypt('dispatch')).toEqual([]);
+    expect(decrypt('ingest')).toHaveLength(1);
+    expect(decrypt('ingest')[0]).toMatchObject({ Action: 'kms:Decrypt', Resource: KEY });
+    const condition = JSON.stringify(decrypt('ingest')[0]?.Condition);
+    expect(condition).toContain('kms:ViaService');
+    expect(condition).toContain('.amazonaws.com');
+    expect(condition).toContain('kms:EncryptionContext:PARAMETER_ARN');
+    expect(condition).toContain(':parameter/relaywatch/test/agents');
+    // No parameter is created by the stack: the MSP puts SecureStrings (CloudFormation cannot create them).
+    t.service.resourceCountIs('AWS::SSM::Parameter', 0);
+  });
+
+  it('refuses a parameter name without its leading slash, a bad key ARN and a parameter listed twice', () => {
+    const bad = (parameters: unknown) => () => parseStageConfig({ ...base, parameters }, 'stage.json');
+    expect(bad([{ name: 'relaywatch/x', readers: ['worker'] }])).toThrowError(
+      /parameters\.0\.name: an SSM parameter name with its leading slash/,
+    );
+    expect(bad([{ name: '/relaywatch/x', readers: ['worker'], kmsKeyArn: 'alias/aws/ssm' }])).toThrowError(
+      /parameters\.0\.kmsKeyArn: a KMS key ARN/,
+    );
+    expect(
+      bad([
+        { name: '/relaywatch/x', readers: ['worker'] },
+        { name: '/relaywatch/x', readers: ['ingest'] },
+      ]),
+    ).toThrowError(/each parameter is listed once/);
+  });
+
   it('serves the ingest route on an HTTP API with throttling and access logs', () => {
     s.service.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `POST ${INGEST_ROUTE}` });
     s.service.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
@@ -438,7 +498,21 @@ describe('the service stack', () => {
 
 describe('cdk-nag (AWS Solutions)', () => {
   it('finds nothing unacknowledged in either stack, default and VPC variants', () => {
-    const variants = [s, synth({ vpc: { enabled: true }, alarmEmail: 'noc@msp.example', verifySenderDomain: true })];
+    const variants = [
+      s,
+      synth({
+        vpc: { enabled: true },
+        alarmEmail: 'noc@msp.example',
+        verifySenderDomain: true,
+        parameters: [
+          {
+            name: '/relaywatch/test/dqs-key',
+            readers: ['worker', 'ingest'],
+            kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          },
+        ],
+      }),
+    ];
     for (const v of variants) {
       for (const stack of [v.stacks.data, v.stacks.service]) {
         const report = new AwsSolutionsChecks().validateScope(stack);
