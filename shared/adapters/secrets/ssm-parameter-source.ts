@@ -7,9 +7,10 @@
  * Cached per container for `ttlMs` (default 5 minutes), like the Secrets Manager source: a parameter overwritten with
  * a new value (`aws ssm put-parameter --overwrite`, a new version) is used at the latest one TTL later, and a burst
  * of invocations costs one call per parameter. A failed fetch is not cached, so a parameter created after a failure
- * is found on the next read.
+ * is found on the next read. The SDK client is loaded on the first read: a config without `{ ssm }` references never
+ * pays for its module initialisation.
  */
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SecretNotFoundError, type SecretSource } from '../../ports/secret-source.ts';
 
 export interface SsmParameterSourceOptions {
@@ -30,7 +31,8 @@ export class ParameterNotUsableError extends Error {
 }
 
 export class SsmParameterSource implements SecretSource {
-  readonly #client: SSMClient;
+  readonly #options: SsmParameterSourceOptions;
+  #client: Promise<{ client: SSMClient; sdk: typeof import('@aws-sdk/client-ssm') }> | undefined;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #cache = new Map<string, { value: Promise<string>; until: number }>();
@@ -38,13 +40,7 @@ export class SsmParameterSource implements SecretSource {
   calls = 0;
 
   constructor(options: SsmParameterSourceOptions = {}) {
-    this.#client =
-      options.client ??
-      new SSMClient({
-        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        ...(options.region ? { region: options.region } : {}),
-        ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
-      });
+    this.#options = options;
     this.#ttlMs = options.ttlMs ?? 300_000;
     this.#now = options.now ?? Date.now;
   }
@@ -54,23 +50,25 @@ export class SsmParameterSource implements SecretSource {
     const hit = this.#cache.get(name);
     if (hit && hit.until > now) return hit.value;
     this.calls++;
-    const value = this.#client.send(new GetParameterCommand({ Name: name, WithDecryption: true })).then(
-      (out) => {
-        const p = out.Parameter;
-        if (p?.Type !== 'SecureString') {
-          throw new ParameterNotUsableError(
-            `is a ${p?.Type ?? 'typeless'} parameter, not a SecureString: secrets must be encrypted (aws ssm put-parameter --name ${name} --type SecureString --overwrite)`,
-          );
-        }
-        if (typeof p.Value !== 'string' || p.Value === '') throw new ParameterNotUsableError('has no value');
-        return p.Value;
-      },
-      (err: unknown) => {
-        if (err instanceof Error && err.name === 'ParameterNotFound')
-          throw new SecretNotFoundError(name, { cause: err }, 'SSM parameter');
-        throw err;
-      },
-    );
+    const value = this.#sdk()
+      .then(({ client, sdk }) => client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true })))
+      .then(
+        (out) => {
+          const p = out.Parameter;
+          if (p?.Type !== 'SecureString') {
+            throw new ParameterNotUsableError(
+              `is a ${p?.Type ?? 'typeless'} parameter, not a SecureString: secrets must be encrypted (aws ssm put-parameter --name ${name} --type SecureString --overwrite)`,
+            );
+          }
+          if (typeof p.Value !== 'string' || p.Value === '') throw new ParameterNotUsableError('has no value');
+          return p.Value;
+        },
+        (err: unknown) => {
+          if (err instanceof Error && err.name === 'ParameterNotFound')
+            throw new SecretNotFoundError(name, { cause: err }, 'SSM parameter');
+          throw err;
+        },
+      );
     const entry = { value, until: now + this.#ttlMs };
     this.#cache.set(name, entry);
     // Forget a failure, but only our own entry: a newer fetch may have replaced it meanwhile.
@@ -80,7 +78,22 @@ export class SsmParameterSource implements SecretSource {
     return value;
   }
 
+  #sdk(): Promise<{ client: SSMClient; sdk: typeof import('@aws-sdk/client-ssm') }> {
+    this.#client ??= import('@aws-sdk/client-ssm').then((sdk) => {
+      const o = this.#options;
+      const client =
+        o.client ??
+        new sdk.SSMClient({
+          ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+          ...(o.region ? { region: o.region } : {}),
+          ...(o.credentials ? { credentials: { ...o.credentials } } : {}),
+        });
+      return { client, sdk };
+    });
+    return this.#client;
+  }
+
   destroy(): void {
-    this.#client.destroy();
+    void this.#client?.then(({ client }) => client.destroy());
   }
 }
