@@ -86,6 +86,24 @@ export async function runMonitorJob(job: MonitorJob, deps: MonitorJobDeps): Prom
           : 'this deployment does not run submission probes',
       };
     }
+    if (job.kind === 'probe') {
+      // A probe sends a real message: a redelivered job (or a second manual dispatch of the slot) whose probe result
+      // is recorded already sends none. Results carry the slot as their time, so this asks only this slot's.
+      const recorded = await deps.store.results.history(job.tenantId, {
+        check: 'probe-submission',
+        since: job.slot,
+        limit: 20,
+      });
+      if (recorded.items.some((c) => c.runId === job.runId)) {
+        return {
+          runId: job.runId,
+          tenants: [],
+          reports: [],
+          cycle: null,
+          skipped: `the probe of run ${job.runId} is recorded already: no second probe message`,
+        };
+      }
+    }
     const probes = job.kind === 'probe' && deps.probes ? { ...deps.probes, tenants: deps.probeTenants } : null;
     const checked = await checkTenants({
       tenants: [tenant],

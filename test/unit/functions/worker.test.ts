@@ -73,6 +73,7 @@ function setup(configText = WORKER_CONFIG, options: { probes?: boolean } = {}) {
   let runtimes = 0;
   let closed = 0;
   const probed: string[] = [];
+  let probeStages = 0;
   const worker = makeWorker({
     config: new FakeConfigSource(configText),
     store,
@@ -107,7 +108,10 @@ function setup(configText = WORKER_CONFIG, options: { probes?: boolean } = {}) {
             }
           : null,
         // The real projection: the password's environment variable is unset, so a probe says why it did not run.
-        probeTenants: () => probeTenants(config, async () => ({ env: {} })),
+        probeTenants: () => {
+          probeStages++;
+          return probeTenants(config, async () => ({ env: {} }));
+        },
         close: async () => {
           closed++;
         },
@@ -117,7 +121,16 @@ function setup(configText = WORKER_CONFIG, options: { probes?: boolean } = {}) {
     metrics,
     now: () => new Date('2026-11-27T18:01:00.000Z'),
   });
-  return { store, resolver, notifier, logger, metrics, worker, probed, counts: () => ({ runtimes, closed }) };
+  return {
+    store,
+    resolver,
+    notifier,
+    logger,
+    metrics,
+    worker,
+    probed,
+    counts: () => ({ runtimes, closed, probeStages }),
+  };
 }
 
 const SLOT = new Date('2026-11-27T18:00:00.000Z');
@@ -150,7 +163,7 @@ describe('makeWorker', () => {
     expect(w.metrics.total(METRICS.checks.fail)).toBeGreaterThanOrEqual(2); // the listed IP, for both tenants
     // The listing opened one incident per tenant, alerted once each.
     expect(w.notifier.sent.map((a) => a.tenant.id).sort()).toEqual(['contoso', 'fabrikam']);
-    expect(w.counts()).toEqual({ runtimes: 1, closed: 1 });
+    expect(w.counts()).toMatchObject({ runtimes: 1, closed: 1 });
   });
 
   it('appends tenant, check group and run id to the log keys per job and removes them after', async () => {
@@ -246,6 +259,21 @@ describe('makeWorker', () => {
       ]);
       expect(w.metrics.groupTotal(METRICS.jobs.ok, 'probes')).toBe(1);
       expect(w.metrics.groupTotal(METRICS.jobs.ok, 'checks')).toBe(0);
+    });
+
+    it('sends no second probe for a redelivered probe job, and probes again in the next slot', async () => {
+      const w = setup(PROBE_CONFIG, { probes: true });
+      const event = sqsEvent([probeJob(SLOT, 'fabrikam')]);
+      await w.worker(event, LAMBDA_CONTEXT);
+      expect(w.counts().probeStages).toBe(1);
+      const res = await w.worker(event, LAMBDA_CONTEXT);
+      expect(res.batchItemFailures).toEqual([]);
+      expect(w.counts().probeStages).toBe(1);
+      expect(w.metrics.total(METRICS.jobs.skipped)).toBe(1);
+      expect((await w.store.results.history('fabrikam', { limit: 100 })).items).toHaveLength(1);
+      const next = new Date(SLOT.getTime() + 240 * 60_000);
+      await w.worker(sqsEvent([probeJob(next, 'fabrikam')]), LAMBDA_CONTEXT);
+      expect(w.counts().probeStages).toBe(2);
     });
 
     it('runs no probe in a checks job, even when the deployment probes', async () => {
