@@ -20,6 +20,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -215,6 +216,24 @@ export class ServiceStack extends Stack {
     // from which dispatch derives the group's slot (and so the job ids). The flexible window spreads the start and
     // does not move the scheduled time.
     const schedules = config.schedules;
+    // Ticks that did not become jobs are kept apart from the job dead letters (they are not jobs and must not be
+    // redriven into the job queue): Scheduler's dead-letter events (it could not invoke dispatch) and Lambda's
+    // on-failure records of a dispatch that failed its asynchronous invocation and both retries (with the tick's
+    // input as `requestPayload`, to replay it).
+    const scheduleDeadLetters = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      queueName: `relaywatch-${stage}-schedule-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(scheduleDeadLetters, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the check-group schedules.' },
+    ]);
+    // Scheduler invokes dispatch asynchronously: Lambda retries a failed tick twice, then records it here.
+    dispatch.fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new destinations.SqsDestination(scheduleDeadLetters),
+    });
     const timeWindow =
       schedules.flexibleWindowMinutes > 0
         ? scheduler.TimeWindow.flexible(Duration.minutes(schedules.flexibleWindowMinutes))
@@ -236,7 +255,7 @@ export class ServiceStack extends Stack {
           retryAttempts: 2,
           // A tick older than its interval is stale: the next one is on its way.
           maxEventAge: Duration.minutes(Math.min(minutes, 60)),
-          deadLetterQueue: this.deadLetterQueue,
+          deadLetterQueue: scheduleDeadLetters,
           role: schedulerRole,
         }),
       });
@@ -334,6 +353,17 @@ export class ServiceStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    alarm(
+      'schedule-dead-letters',
+      'A check-group tick did not become jobs: Scheduler could not invoke dispatch, or dispatch failed three times (docs/deploy.md, "Dead letters").',
+      {
+        metric: scheduleDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    );
     // "No cycle finished in two intervals", per check group: the worker counts the jobs it finished with the group
     // as the one dimension beside the service (never the tenant: custom metrics are billed per series), dispatch the
     // jobs it enqueued. A window is healthy when a job of the group finished, or when dispatch ran and had nothing to

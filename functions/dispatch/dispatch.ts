@@ -4,8 +4,8 @@
  * scheduled time (`{ "group": "probes", "scheduledTime": "<aws.scheduler.scheduled-time>" }`); the slot comes from
  * the scheduled time, not from the clock, so a late or retried invocation enqueues the same jobs with the same run
  * ids. An event without a group (a manual `aws lambda invoke` with `{}`) dispatches every group, each for its own
- * slot. Jobs that could not be enqueued fail the invocation after the rest are in (the scheduler retries; the
- * copies already enqueued are idempotent by run id).
+ * slot. Jobs that could not be enqueued fail the invocation after the rest are in (Scheduler invokes dispatch
+ * asynchronously, so Lambda retries it; the copies already enqueued are idempotent by run id).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { METRICS, SCHEDULE_GROUPS, type ScheduleGroup } from '../../shared/deploy/constants.ts';

@@ -172,6 +172,10 @@ describe('the service stack', () => {
   it('schedules each check group on its own EventBridge Scheduler schedule whose input names the group and the scheduled time', () => {
     s.service.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'relaywatch-test' });
     const dispatch = functionId(s.service, 'dispatch');
+    const scheduleDlq = Object.keys(
+      s.service.findResources('AWS::SQS::Queue', { Properties: { QueueName: 'relaywatch-test-schedule-dlq' } }),
+    )[0];
+    expect(scheduleDlq).toBeDefined();
     const defaults = { checks: 60, blocklists: 60, probes: 240 };
     for (const g of SCHEDULE_GROUPS) {
       s.service.hasResourceProperties('AWS::Scheduler::Schedule', {
@@ -184,11 +188,22 @@ describe('the service stack', () => {
           Arn: { 'Fn::GetAtt': [dispatch, 'Arn'] },
           Input: JSON.stringify({ group: g, scheduledTime: '<aws.scheduler.scheduled-time>' }),
           RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
-          DeadLetterConfig: { Arn: Match.anyValue() },
+          // Scheduler's own dead-letter queue, not the job queue's: its events are no jobs.
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [scheduleDlq, 'Arn'] } },
         }),
       });
     }
     s.service.resourceCountIs('AWS::Scheduler::Schedule', SCHEDULE_GROUPS.length);
+    s.service.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'relaywatch-test-schedule-dlq',
+      MessageRetentionPeriod: 14 * 86_400,
+    });
+    // A tick dispatch failed (after Lambda's two retries of the asynchronous invocation) lands there too.
+    s.service.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: dispatch },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [scheduleDlq, 'Arn'] } } },
+    });
     // Legacy EventBridge rules are not used for schedules.
     expect(s.service.findResources('AWS::Events::Rule')).toEqual({});
     // Dispatch floors each group's scheduled time to the same intervals.
@@ -426,6 +441,10 @@ describe('the service stack', () => {
     expect(byName.get('relaywatch-test-dead-letters')).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 1,
+    });
+    expect(byName.get('relaywatch-test-schedule-dead-letters')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: expect.anything() }],
     });
     for (const fn of FUNCTION_NAMES) {
       expect(byName.get(`relaywatch-test-${fn}-errors`)).toMatchObject({
