@@ -96,7 +96,10 @@ describe('the data stack', () => {
               { AttributeName: ix.partitionKey, KeyType: 'HASH' },
               { AttributeName: ix.sortKey, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection:
+              ix.projection === 'ALL'
+                ? { ProjectionType: 'ALL' }
+                : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ix.projection] },
           }),
         ),
         Replicas: [

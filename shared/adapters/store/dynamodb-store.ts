@@ -41,6 +41,8 @@
  * `detailJson`, which also avoids DynamoDB's 32-level nesting limit), the summary to 500 characters, and states and
  * incidents to 64 KiB. Nothing stored is a secret.
  */
+
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
@@ -49,6 +51,8 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -57,7 +61,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
+import { GSI1, GSI2, TABLE_INDEXES, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 import {
   type BudgetStore,
   type CheckRecord,
@@ -113,6 +117,13 @@ import {
 
 /** Concurrent conditional puts per batch: enough to write a run's checks quickly, few enough not to burst-throttle. */
 export const WRITE_CONCURRENCY = 16;
+/** BatchWriteItem takes at most 25 puts; BatchGetItem at most 100 keys. */
+const BATCH_WRITE_MAX = 25;
+const BATCH_GET_MAX = 100;
+/** Retries of a batch's unprocessed items (throttling), with exponential backoff from 50 ms. */
+const BATCH_RETRIES = 8;
+/** A detail whose JSON is longer than this is stored brotli-compressed (`detailZ`, binary) instead of as `detailJson`. */
+export const DETAIL_COMPRESS_MIN_BYTES = 200;
 export { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 
 const DAY_SECONDS = 86_400;
@@ -180,6 +191,27 @@ async function forEachLimited<T>(items: readonly T[], limit: number, work: (item
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The stored form of a check's detail: small JSON as a string, bigger JSON brotli-compressed (lossless). */
+export function encodeDetail(detail: unknown): { detailJson: string | null } | { detailZ: Uint8Array } {
+  if (detail === null) return { detailJson: null };
+  const json = JSON.stringify(detail);
+  if (json.length <= DETAIL_COMPRESS_MIN_BYTES) return { detailJson: json };
+  return {
+    detailZ: brotliCompressSync(Buffer.from(json, 'utf8'), {
+      params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: json.length },
+    }),
+  };
+}
+
+/** The detail of a stored check item (`detailZ` or `detailJson`; items written before compression have only the latter). */
+export function decodeDetail(item: Item): unknown {
+  const z = item.detailZ;
+  if (z instanceof Uint8Array) return JSON.parse(brotliDecompressSync(z).toString('utf8'));
+  return typeof item.detailJson === 'string' ? JSON.parse(item.detailJson) : null;
 }
 
 function cursorKey(position: unknown): Key {
@@ -272,10 +304,14 @@ export class DynamoDbStore implements Store {
             AttributeType: 'S' as const,
           })),
           KeySchema: keys('PK', 'SK'),
-          GlobalSecondaryIndexes: [
-            { IndexName: GSI1, KeySchema: keys('GSI1PK', 'GSI1SK'), Projection: { ProjectionType: 'ALL' } },
-            { IndexName: GSI2, KeySchema: keys('GSI2PK', 'GSI2SK'), Projection: { ProjectionType: 'ALL' } },
-          ],
+          GlobalSecondaryIndexes: TABLE_INDEXES.map((ix) => ({
+            IndexName: ix.indexName,
+            KeySchema: keys(ix.partitionKey, ix.sortKey),
+            Projection:
+              ix.projection === 'ALL'
+                ? { ProjectionType: 'ALL' as const }
+                : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...ix.projection] },
+          })),
         }),
       );
     } catch (err) {
@@ -353,7 +389,7 @@ export class DynamoDbStore implements Store {
   ): Promise<Page<T>> {
     const limit = pageLimit(request.limit);
     let startKey: Key | undefined = request.cursor ? cursorKey(decodeCursor(tag, request.cursor)) : undefined;
-    const items: T[] = [];
+    let items: Item[] = [];
     do {
       const output = await this.#doc.send(
         new QueryCommand({
@@ -363,10 +399,57 @@ export class DynamoDbStore implements Store {
           ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      for (const item of output.Items ?? []) items.push(parse(item));
+      items.push(...(output.Items ?? []));
       startKey = output.LastEvaluatedKey === undefined ? undefined : cursorKey(output.LastEvaluatedKey);
     } while (startKey !== undefined && items.length < limit);
-    return { items, cursor: startKey === undefined ? null : encodeCursor(tag, startKey) };
+    // GSI2 projects keys (and `check`) only: the items themselves come from the table.
+    if (input.IndexName === GSI2) items = await this.#fetch(items);
+    return { items: items.map(parse), cursor: startKey === undefined ? null : encodeCursor(tag, startKey) };
+  }
+
+  /**
+   * The table's items for index entries, in the entries' order (BatchGetItem, 100 keys a request, strongly
+   * consistent). An entry whose item is gone meanwhile (expired by TTL, or replaced without the index key) is left out.
+   */
+  async #fetch(entries: readonly Item[]): Promise<Item[]> {
+    if (entries.length === 0) return [];
+    const id = (k: Item) => `${String(k.PK)}\0${String(k.SK)}`;
+    const found = new Map<string, Item>();
+    const keys = entries.map((x) => ({ PK: String(x.PK), SK: String(x.SK) }));
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
+      let pending: Key[] = keys.slice(i, i + BATCH_GET_MAX);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > BATCH_RETRIES)
+          throw new Error(`BatchGetItem left ${pending.length} keys unprocessed (throttled)`);
+        if (attempt > 0) await sleep(50 * 2 ** (attempt - 1));
+        const output = await this.#doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) found.set(id(item), item);
+        pending = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Key[];
+      }
+    }
+    // Only items still carrying the entry's index key belong (a resolved incident that left the active index).
+    return entries.flatMap((x) => {
+      const item = found.get(id(x));
+      return item !== undefined && item.GSI2PK === x.GSI2PK ? [item] : [];
+    });
+  }
+
+  /** BatchWriteItem in requests of 25 (a few at once), retrying unprocessed items with backoff. */
+  async #batchPut(items: readonly Item[]): Promise<void> {
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) chunks.push(items.slice(i, i + BATCH_WRITE_MAX));
+    await forEachLimited(chunks, 4, async (chunk) => {
+      let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > BATCH_RETRIES)
+          throw new Error(`BatchWriteItem left ${pending.length} items unprocessed (throttled)`);
+        if (attempt > 0) await sleep(50 * 2 ** (attempt - 1));
+        const output = await this.#doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      }
+    });
   }
 
   async #putRun(run: RunRecord): Promise<void> {
@@ -386,19 +469,29 @@ export class DynamoDbStore implements Store {
     );
   }
 
+  /**
+   * Unconditional BatchWriteItem: a check's key is its identity (tenant, run, check, subject), so writing it again
+   * (a redelivered job) replaces the one item; a duplicate key inside one call keeps its first record.
+   */
   async #putChecks(records: readonly CheckRecord[]): Promise<void> {
-    const prepared = records.map(prepareCheck);
-    await forEachLimited(prepared, WRITE_CONCURRENCY, async (r) => {
+    const seen = new Set<string>();
+    const items: Item[] = [];
+    for (const r of records.map(prepareCheck)) {
+      const key = checkKey(r);
+      const id = `${key.PK}\0${key.SK}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
       const { detail, ...rest } = r;
-      await this.#putIfAbsent({
-        ...checkKey(r),
+      items.push({
+        ...key,
         GSI2PK: `${tenantPk(r.tenantId)}#C`,
         GSI2SK: `${r.at}#${e(r.runId)}#${e(r.check)}#${e(r.subject)}`,
         [TTL_ATTRIBUTE]: this.#expiresAt(r.at),
         ...rest,
-        detailJson: detail === null ? null : JSON.stringify(detail),
+        ...encodeDetail(detail),
       });
-    });
+    }
+    await this.#batchPut(items);
   }
 
   async #history(tenantId: string, query: HistoryQuery): Promise<Page<CheckRecord>> {
@@ -431,11 +524,7 @@ export class DynamoDbStore implements Store {
         ScanIndexForward: false,
       },
       query,
-      (item) => {
-        const detailJson = item.detailJson;
-        const detail: unknown = typeof detailJson === 'string' ? JSON.parse(detailJson) : null;
-        return parseStored(checkSchema, { ...item, detail }, 'check');
-      },
+      (item) => parseStored(checkSchema, { ...item, detail: decodeDetail(item) }, 'check'),
     );
   }
 
@@ -682,8 +771,9 @@ export class DynamoDbStore implements Store {
     return { state: state.record, incidents: incidents.map((i) => i.record) };
   }
 
+  /** One Query of the sparse GSI2 partition (keys only), then the incidents themselves (BatchGetItem) when there are any. */
   async #listActive(tenantId: string): Promise<readonly IncidentRecord[]> {
-    const out: IncidentRecord[] = [];
+    const entries: Item[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const output = await this.#doc.send(
@@ -695,10 +785,10 @@ export class DynamoDbStore implements Store {
           ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      for (const item of output.Items ?? []) out.push(parseStored(incidentSchema, item, 'incident'));
+      entries.push(...(output.Items ?? []));
       startKey = output.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return out;
+    return (await this.#fetch(entries)).map((item) => parseStored(incidentSchema, item, 'incident'));
   }
 
   /**
