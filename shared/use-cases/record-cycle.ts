@@ -42,6 +42,7 @@ import {
   type RunSource,
   type StatusCounts,
   type Store,
+  type SubjectState,
 } from '../ports/stores.ts';
 import type { TenantReport } from './run-checks.ts';
 
@@ -83,6 +84,8 @@ export interface CycleResult {
   /** Suppressed notifications, with why (maintenance, mute). */
   readonly held: readonly { readonly incidentId: string; readonly reason: string }[];
   readonly conflicts: number;
+  /** Observations whose state was left as stored: nothing the policy reads changed ({@link stateUnchanged}). */
+  readonly unchangedStates: number;
 }
 
 export interface CycleInput {
@@ -239,6 +242,35 @@ export function subjectNames(incident: Pick<IncidentRecord, 'subject' | 'lastDet
   return listing ? [incident.subject, `${listing.domain ?? listing.ip}@${listing.zone}`] : [incident.subject];
 }
 
+/**
+ * A state that did not change is still rewritten once this long after its `lastAt` (the heartbeat): `lastAt` and
+ * `lastRunId` are then at most a day old, and the counters catch up (they are lower bounds in between).
+ */
+export const STATE_HEARTBEAT_MS = 24 * 3_600_000;
+
+/**
+ * True when writing `next` over `prev` would change nothing the policy reads, so the write is skipped (no request):
+ * the same status, fingerprint and fingerprint value, counters that are equal or both past what the policy compares
+ * (`openAfter`, `resolveAfter`: a count beyond the threshold + 1 decides the same as any bigger one), and a stored
+ * `lastAt` younger than {@link STATE_HEARTBEAT_MS}. The steady cycle (nothing changed) then writes no state at all;
+ * `lastAt`/`lastRunId` say when the state was last written, the run records and results say when it was checked.
+ */
+export function stateUnchanged(
+  prev: SubjectState,
+  next: SubjectState,
+  policy: { readonly openAfter: number; readonly resolveAfter: number },
+): boolean {
+  const same = (a: number, b: number, threshold: number) => a === b || (a > threshold && b > threshold);
+  return (
+    prev.lastStatus === next.lastStatus &&
+    prev.fingerprint === next.fingerprint &&
+    prev.fingerprintValue === next.fingerprintValue &&
+    same(prev.consecutiveFails, next.consecutiveFails, policy.openAfter) &&
+    same(prev.consecutivePasses, next.consecutivePasses, policy.resolveAfter) &&
+    Date.parse(next.lastAt) - Date.parse(prev.lastAt) < STATE_HEARTBEAT_MS
+  );
+}
+
 /** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
 const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
 
@@ -254,6 +286,7 @@ export interface RecordedObservations {
   readonly opened: readonly IncidentRecord[];
   readonly resolved: readonly IncidentRecord[];
   readonly conflicts: number;
+  readonly unchangedStates: number;
   readonly plan: NotificationPlan;
 }
 
@@ -282,6 +315,7 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
   const opened: IncidentRecord[] = [];
   const resolved: IncidentRecord[] = [];
   let conflicts = 0;
+  let skippedStates = 0;
   const byTenant = new Map<string, Observation[]>();
   for (const o of observations) byTenant.set(o.tenantId, [...(byTenant.get(o.tenantId) ?? []), o]);
   const blocklistsRan = input.reports.some((r) => r.checks.some((c) => c.kind === 'blocklist'));
@@ -359,6 +393,17 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
           after: obs.fingerprintValue ?? null,
           runId: input.runId,
         });
+      }
+      // Nothing the policy reads moved (the steady cycle): no write. The self-health state keeps its exact count (its
+      // title says how many runs in a row failed), and is one item per MSP.
+      if (
+        d.changes.length === 0 &&
+        state !== null &&
+        tenant.id !== SELF_TENANT &&
+        stateUnchanged(state, d.state, policy)
+      ) {
+        skippedStates++;
+        continue;
       }
       try {
         // State and incidents in one write: a failure between the two can neither lose nor delay an incident.
@@ -441,6 +486,7 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
     opened,
     resolved,
     conflicts,
+    unchangedStates: skippedStates,
     plan: { tenants: [...input.tenants, ...(self ? [self] : []), ...removed], incidentsByTenant },
   };
 }
@@ -572,5 +618,6 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
     dispatches: sent.dispatches,
     held: sent.held,
     conflicts: recorded.conflicts + sent.conflicts,
+    unchangedStates: recorded.unchangedStates,
   };
 }

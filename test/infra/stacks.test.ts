@@ -16,6 +16,7 @@ import {
   FUNCTIONS,
   GSI1,
   GSI2,
+  GSI3,
   METRICS,
   METRICS_NAMESPACE,
   QUEUES,
@@ -110,7 +111,7 @@ describe('the data stack', () => {
         ],
       }),
     });
-    expect(TABLE_INDEXES.map((i) => i.indexName)).toEqual([GSI1, GSI2]);
+    expect(TABLE_INDEXES.map((i) => i.indexName)).toEqual([GSI1, GSI2, GSI3]);
   });
 
   it('keeps the config bucket private, encrypted, versioned, TLS-only and retained', () => {

@@ -7,6 +7,7 @@ import {
   escapeKeyPart,
   GSI1,
   GSI2,
+  GSI3,
   openDynamoDbStore,
   TTL_ATTRIBUTE,
   tenantPk,
@@ -126,13 +127,14 @@ describe('DynamoDB store (DynamoDB Local)', () => {
       const { Table } = await ddb().client.send(new DescribeTableCommand({ TableName: name }));
       expect(Table?.TableStatus).toBe('ACTIVE');
       expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
-      expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual([GSI1, GSI2]);
-      // GSI2 carries keys and `check` only (the store reads the items from the table); GSI1 every attribute.
+      expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual([GSI1, GSI2, GSI3]);
+      // GSI2 carries keys and `check` only (the store reads the items from the table); GSI1 and GSI3 every attribute.
       const projections = Object.fromEntries(
         (Table?.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, g.Projection]),
       );
       expect(projections[GSI1]).toEqual({ ProjectionType: 'ALL' });
       expect(projections[GSI2]).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['check'] });
+      expect(projections[GSI3]).toEqual({ ProjectionType: 'ALL' });
       await store.close();
     });
 

@@ -61,7 +61,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { GSI1, GSI2, TABLE_INDEXES, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
+import { GSI1, GSI2, GSI3, TABLE_INDEXES, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 import {
   type BudgetStore,
   type CheckRecord,
@@ -124,7 +124,7 @@ const BATCH_GET_MAX = 100;
 const BATCH_RETRIES = 8;
 /** A detail whose JSON is longer than this is stored brotli-compressed (`detailZ`, binary) instead of as `detailJson`. */
 export const DETAIL_COMPRESS_MIN_BYTES = 200;
-export { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
+export { GSI1, GSI2, GSI3, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 
 const DAY_SECONDS = 86_400;
 
@@ -165,7 +165,7 @@ export function nonceKey(key: string): Key {
 }
 /** GSI2 partition of a tenant's runs (newest first by `<startedAt>#<runId>`). */
 export const tenantRunsPk = (tenantId: string): string => `${tenantPk(tenantId)}#R`;
-/** GSI2 partition of a tenant's active incidents (open, or owing a RESOLVED): sparse, sorted by `I#<id>`. */
+/** GSI3 partition of a tenant's active incidents (open, or owing a RESOLVED): sparse, sorted by `I#<id>`. */
 export const activeIncidentsPk = (tenantId: string): string => `${tenantPk(tenantId)}#A`;
 
 export interface DynamoDbStoreOptions {
@@ -299,10 +299,12 @@ export class DynamoDbStore implements Store {
         new CreateTableCommand({
           TableName: this.tableName,
           BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'].map((name) => ({
-            AttributeName: name,
-            AttributeType: 'S' as const,
-          })),
+          AttributeDefinitions: ['PK', 'SK', ...TABLE_INDEXES.flatMap((ix) => [ix.partitionKey, ix.sortKey])].map(
+            (name) => ({
+              AttributeName: name,
+              AttributeType: 'S' as const,
+            }),
+          ),
           KeySchema: keys('PK', 'SK'),
           GlobalSecondaryIndexes: TABLE_INDEXES.map((ix) => ({
             IndexName: ix.indexName,
@@ -429,7 +431,7 @@ export class DynamoDbStore implements Store {
         pending = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Key[];
       }
     }
-    // Only items still carrying the entry's index key belong (a resolved incident that left the active index).
+    // Only items still carrying the entry's index key belong (one replaced meanwhile under another key is left out).
     return entries.flatMap((x) => {
       const item = found.get(id(x));
       return item !== undefined && item.GSI2PK === x.GSI2PK ? [item] : [];
@@ -609,8 +611,8 @@ export class DynamoDbStore implements Store {
       item.GSI1SK = `${record.openedAt}#${e(record.tenantId)}#${e(record.id)}`;
     }
     if (record.status === 'open' || owesResolved(record)) {
-      item.GSI2PK = activeIncidentsPk(record.tenantId);
-      item.GSI2SK = `I#${e(record.id)}`;
+      item.GSI3PK = activeIncidentsPk(record.tenantId);
+      item.GSI3SK = `I#${e(record.id)}`;
     }
     // Resolved incidents are history: they expire like raw results.
     if (record.status === 'resolved' && record.resolvedAt !== null)
@@ -771,24 +773,24 @@ export class DynamoDbStore implements Store {
     return { state: state.record, incidents: incidents.map((i) => i.record) };
   }
 
-  /** One Query of the sparse GSI2 partition (keys only), then the incidents themselves (BatchGetItem) when there are any. */
+  /** One Query of the sparse GSI3 partition (projection ALL: the incidents themselves, no second read). */
   async #listActive(tenantId: string): Promise<readonly IncidentRecord[]> {
-    const entries: Item[] = [];
+    const out: IncidentRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const output = await this.#doc.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: GSI2,
-          KeyConditionExpression: 'GSI2PK = :pk',
+          IndexName: GSI3,
+          KeyConditionExpression: 'GSI3PK = :pk',
           ExpressionAttributeValues: { ':pk': activeIncidentsPk(tenantId) },
           ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      entries.push(...(output.Items ?? []));
+      for (const item of output.Items ?? []) out.push(parseStored(incidentSchema, item, 'incident'));
       startKey = output.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return (await this.#fetch(entries)).map((item) => parseStored(incidentSchema, item, 'incident'));
+    return out;
   }
 
   /**
