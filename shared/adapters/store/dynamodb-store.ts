@@ -120,6 +120,8 @@ export const WRITE_CONCURRENCY = 16;
 /** BatchWriteItem takes at most 25 puts; BatchGetItem at most 100 keys. */
 const BATCH_WRITE_MAX = 25;
 const BATCH_GET_MAX = 100;
+/** BatchWriteItem requests in flight at once (each up to 25 items over many partitions: far below any limit). */
+const BATCH_WRITE_CONCURRENCY = 8;
 /** Retries of a batch's unprocessed items (throttling), with exponential backoff from 50 ms. */
 const BATCH_RETRIES = 8;
 /** A detail whose JSON is longer than this is stored brotli-compressed (`detailZ`, binary) instead of as `detailJson`. */
@@ -442,7 +444,7 @@ export class DynamoDbStore implements Store {
   async #batchPut(items: readonly Item[]): Promise<void> {
     const chunks: Item[][] = [];
     for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) chunks.push(items.slice(i, i + BATCH_WRITE_MAX));
-    await forEachLimited(chunks, 4, async (chunk) => {
+    await forEachLimited(chunks, BATCH_WRITE_CONCURRENCY, async (chunk) => {
       let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > BATCH_RETRIES)
