@@ -322,12 +322,24 @@ function merge(into: Accumulator, from: Accumulator): void {
   into.unchanged += from.unchanged;
 }
 
+/**
+ * Run `work(0..count-1)` at most `limit` at a time. After a failure no new work starts, and the call rejects (with the
+ * first error) only once the work in flight has settled: nothing keeps writing after the caller saw the failure.
+ */
 async function forEachLimited(count: number, limit: number, work: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { readonly error: unknown } | null = null;
   const worker = async (): Promise<void> => {
-    while (next < count) await work(next++);
+    while (failure === null && next < count) {
+      try {
+        await work(next++);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
+  if (failure !== null) throw (failure as { readonly error: unknown }).error;
 }
 
 /**

@@ -108,11 +108,12 @@ console.log(
 
 const dir = mkdtempSync(join(tmpdir(), 'relaywatch-bench-state-'));
 const sqlite = openSqliteStore({ path: join(dir, 'state.db') });
-for (let n = 0; n < CYCLES; n++) console.log(`  SQLite          ${label(n).padEnd(16)} ${(await cycle(sqlite, n)).toFixed(2)} s`);
+for (let n = 0; n < CYCLES; n++)
+  console.log(`  SQLite          ${label(n).padEnd(16)} ${(await cycle(sqlite, n)).toFixed(2)} s`);
 await sqlite.close();
 rmSync(dir, { recursive: true, force: true });
 
-const ddb = await startDynamoDbLocal();
+const ddb = await startDynamoDbLocal({ readyTimeoutMs: 120_000 });
 const proxy = await startDynamoProxy(ddb.endpoint);
 try {
   const store = await openDynamoDbStore({

@@ -10,12 +10,13 @@
  * decision write, and the ingest with valid, badly signed, replayed, malformed and oversized requests.
  */
 import { randomBytes } from 'node:crypto';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDynamoDbStore } from '../../shared/adapters/store/dynamodb-store.ts';
+import { openDynamoDbStore, runKey, tenantPk } from '../../shared/adapters/store/dynamodb-store.ts';
 import { ZONES } from '../../shared/blocklist/registry.ts';
-import { ENV } from '../../shared/deploy/constants.ts';
+import { ENV, GSI2_PROJECTED_ATTRIBUTES } from '../../shared/deploy/constants.ts';
 import { AGENT_REPORT_MAX_BYTES } from '../../shared/domain/agent-report.ts';
 import { generateAgentSecret, signRequest } from '../../shared/ingest/signature.ts';
 import type { Store } from '../../shared/ports/stores.ts';
@@ -30,6 +31,7 @@ import {
   startSecretsManagerStandIn,
   startSqsStandIn,
 } from '../support/aws-standins.ts';
+import { dynamoItemBytes, indexEntryBytes } from '../support/dynamo-size.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
@@ -395,6 +397,44 @@ tenants:
       // Each opening decision is one TransactWriteItems (state + incident); each alert a claim, its completion and the
       // incident's delivery record.
       expect(changed.counts).toMatchObject({ Query: 4, BatchWriteItem: 1, TransactWriteItems: 2, UpdateItem: 4 });
+    });
+
+    it('measures the stored items: every check result, state and run under 1 KB (one write unit each)', async () => {
+      const doc = DynamoDBDocumentClient.from(ddb().client);
+      const items =
+        (
+          await doc.send(
+            new QueryCommand({
+              TableName: TABLE,
+              KeyConditionExpression: 'PK = :pk',
+              ExpressionAttributeValues: { ':pk': tenantPk('contoso') },
+            }),
+          )
+        ).Items ?? [];
+      const kinds = new Map<string, number[]>();
+      for (const item of items) {
+        const kind =
+          String(item.SK).slice(0, 1) === 'C' ? `check ${String(item.check)}` : `${String(item.SK).slice(0, 1)} item`;
+        kinds.set(kind, [...(kinds.get(kind) ?? []), dynamoItemBytes(item)]);
+      }
+      const [run] = (await store.results.runs({ tenantId: 'contoso', limit: 1 })).items;
+      const runItem = (await doc.send(new GetCommand({ TableName: TABLE, Key: runKey(run?.runId ?? '') }))).Item ?? {};
+      kinds.set('R item', [dynamoItemBytes(runItem)]);
+      const checks = items.filter((i) => String(i.SK).startsWith('C#'));
+      const gsi2 = checks.map((i) => indexEntryBytes(i, ['PK', 'SK', 'GSI2PK', 'GSI2SK'], GSI2_PROJECTED_ATTRIBUTES));
+      const summary = [...kinds]
+        .map(([k, sizes]) => `${k}: ${Math.min(...sizes)}-${Math.max(...sizes)} B (${sizes.length})`)
+        .join('; ');
+      console.info(
+        `[dynamodb] contoso's items: ${summary}; GSI2 entry of a check: ${Math.min(...gsi2)}-${Math.max(...gsi2)} B`,
+      );
+      // docs/deploy.md (Cost) models these sizes: a check result and a state are one write unit each.
+      expect(checks.length).toBeGreaterThan(0);
+      for (const c of checks) expect(dynamoItemBytes(c)).toBeLessThan(1024);
+      for (const st of items.filter((i) => String(i.SK).startsWith('S#')))
+        expect(dynamoItemBytes(st)).toBeLessThan(1024);
+      for (const g of gsi2) expect(g).toBeLessThan(300);
+      expect(dynamoItemBytes(runItem)).toBeLessThan(1024);
     });
 
     describe('ingest', () => {

@@ -184,15 +184,22 @@ function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
 
+/** At most `limit` at a time; after a failure nothing new starts, and it rejects once the work in flight settled. */
 async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { readonly error: unknown } | null = null;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (failure === null && next < items.length) {
       const item = items[next++] as T;
-      await work(item);
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== null) throw (failure as { readonly error: unknown }).error;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
