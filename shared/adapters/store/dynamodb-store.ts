@@ -4,21 +4,21 @@
  * Key design (every variable key part is escaped with {@link escapeKeyPart}: `%` → `%25`, `#` → `%23`, so a '#'
  * inside a subject or id can never be read as a separator and two different records never share a key):
  *
- * | entity   | PK             | SK                                | GSI1 (sparse)                          | GSI2 (time order)                                | TTL       |
- * |----------|----------------|-----------------------------------|----------------------------------------|--------------------------------------------------|-----------|
- * | check    | `T#<tenant>`   | `C#<runId>#<check>#<subject>`     | –                                      | `T#<tenant>#C` / `<at>#<runId>#<check>#<subject>` | expiresAt |
- * | event    | `T#<tenant>`   | `E#<eventId>`                     | –                                      | `T#<tenant>#E` / `<at>#<eventId>`                 | expiresAt |
- * | state    | `T#<tenant>`   | `S#<check>#<subject>`             | –                                      | –                                                | –         |
- * | incident | `T#<tenant>`   | `I#<id>`                          | `OPEN` / `<openedAt>#<tenant>#<id>` while open | `T#<tenant>#A` / `I#<id>` while active (open, or owing a RESOLVED) | expiresAt once resolved |
- * | run      | `R#<runId>`    | `R`                               | –                                      | `RUNS` / `<startedAt>#<runId>`, or `T#<tenant>#R` / … for a tenant's run | expiresAt (tenant runs) |
- * | delivery | `T#<tenant>`   | `D#<key>`                         | –                                      | –                                                | expiresAt |
- * | budget   | `B#<zoneId>`   | `D#<YYYY-MM-DD>`                  | –                                      | –                                                | expiresAt (day + 3) |
- * | nonce    | `N#<key>`      | `N`                               | –                                      | –                                                | expiresAt (+ `expiresAtMs`, checked on write) |
+ * | entity   | PK           | SK                            | GSI1 (sparse, ALL)             | GSI2 (time order, keys + `check`)                 | GSI3 (sparse, ALL)                    | TTL       |
+ * |----------|--------------|-------------------------------|--------------------------------|---------------------------------------------------|---------------------------------------|-----------|
+ * | check    | `T#<tenant>` | `C#<runId>#<check>#<subject>` | –                              | `T#<tenant>#C` / `<at>#<runId>#<check>#<subject>` | –                                     | expiresAt |
+ * | event    | `T#<tenant>` | `E#<eventId>`                 | –                              | `T#<tenant>#E` / `<at>#<eventId>`                 | –                                     | expiresAt |
+ * | state    | `T#<tenant>` | `S#<check>#<subject>`         | –                              | –                                                 | –                                     | –         |
+ * | incident | `T#<tenant>` | `I#<id>`                      | `OPEN` / `<openedAt>#<tenant>#<id>` while open | –                                 | `T#<tenant>#A` / `I#<id>` while active (open, or owing a RESOLVED) | expiresAt once resolved |
+ * | run      | `R#<runId>`  | `R`                           | –                              | `RUNS` / `<startedAt>#<runId>`, or `T#<tenant>#R` / … for a tenant's run | –              | expiresAt (tenant runs) |
+ * | delivery | `T#<tenant>` | `D#<key>`                     | –                              | –                                                 | –                                     | expiresAt |
+ * | budget   | `B#<zoneId>` | `D#<YYYY-MM-DD>`              | –                              | –                                                 | –                                     | expiresAt (day + 3) |
+ * | nonce    | `N#<key>`    | `N`                           | –                              | –                                                 | –                                     | expiresAt (+ `expiresAtMs`, checked on write) |
  *
- * The alert step reads a tenant's active incidents through the sparse GSI2 partition `T#<tenant>#A` (one Query),
- * never every incident the tenant ever had. A decision (state + the incidents it changes) is one TransactWriteItems.
- * The DNSBL budget is an atomic counter per (zone, UTC day): a conditional `ADD` that never passes the limit. The
- * ingest replay guard is a conditional put of the nonce (absent or expired).
+ * The alert step reads a tenant's active incidents through the sparse GSI3 partition `T#<tenant>#A` (one Query,
+ * projection ALL), never every incident the tenant ever had. A decision (state + the incidents it changes) is one
+ * TransactWriteItems. The DNSBL budget is an atomic counter per (zone, UTC day): a conditional `ADD` that never passes
+ * the limit. The ingest replay guard is a conditional put of the nonce (absent or expired).
  *
  * Delivery claims (`deliveries`): one item per delivery key, taken with an `UpdateItem` whose `ConditionExpression`
  * admits only a new key, or an undelivered one whose lease (`leaseUntil`, an ISO string compared as a string) has
@@ -27,21 +27,21 @@
  * Why checks and events are keyed by identity and ordered through GSI2 (instead of `C#<at>#…` in the base key): the
  * idempotency key of a check is (tenant, run, check, subject) and of an event (tenant, eventId). If `at` were in the
  * base key, a retried Lambda (SQS redelivery) that re-ran a check a few seconds later would write a second item.
- * With the identity as the key, one `attribute_not_exists(PK)` conditional put makes the write idempotent, and GSI2
- * (projection ALL, eventually consistent) serves the newest-first history. A GSI also has no 10 GB item-collection
- * limit per tenant, which an LSI would have.
+ * GSI2 projects only the keys and `check` (the history's filter): its readers (history, events, runs) fetch the items
+ * from the table with BatchGetItem, so each result is stored once plus a ~170-byte index entry. A GSI also has no
+ * 10 GB item-collection limit per tenant, which an LSI would have.
  *
- * Writes: checks and events are conditional `Put`s (first write wins, like SQLite's INSERT OR IGNORE), sent with
- * bounded concurrency ({@link WRITE_CONCURRENCY}); a `ConditionalCheckFailedException` there means "already stored"
- * and is success. Not BatchWriteItem: it cannot be conditional. Not TransactWriteItems: one already-stored item fails
- * the whole transaction (exactly the retry case), and transactions cost twice the write capacity. States and incidents
- * are conditional puts on `version` (`attribute_not_exists(PK)` to create); a failed condition is a ConflictError.
+ * Writes: checks go in unconditional BatchWriteItem requests (25 items each, a few in flight, unprocessed items
+ * retried with backoff): writing a check's identity again replaces the one item (a redelivered job), so the write is
+ * idempotent without a condition. Events are conditional `Put`s (first write wins; `ConditionalCheckFailedException`
+ * means "already stored"). States and incidents are conditional puts on `version` (`attribute_not_exists(PK)` to
+ * create); a failed condition is a ConflictError.
  *
- * Items stay far below DynamoDB's 400 KB: a check's detail is bounded to 32 KiB of JSON (stored as the JSON string
- * `detailJson`, which also avoids DynamoDB's 32-level nesting limit), the summary to 500 characters, and states and
- * incidents to 64 KiB. Nothing stored is a secret.
+ * Items stay far below DynamoDB's 400 KB: a check's detail is bounded to 32 KiB of JSON and stored as the JSON string
+ * `detailJson`, or brotli-compressed as the binary `detailZ` when longer than {@link DETAIL_COMPRESS_MIN_BYTES} (which
+ * also avoids DynamoDB's 32-level nesting limit), the summary to 500 characters, and states and incidents to 64 KiB.
+ * Nothing stored is a secret.
  */
-
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import {
   CreateTableCommand,
