@@ -47,6 +47,9 @@ export const ENV = {
   s3Endpoint: 'RELAYWATCH_S3_ENDPOINT',
   sqsEndpoint: 'RELAYWATCH_SQS_ENDPOINT',
   secretsManagerEndpoint: 'RELAYWATCH_SECRETS_MANAGER_ENDPOINT',
+  /** The digest function: the key prefix of the weekly report pages in the config bucket, the link's lifetime (s). */
+  reportPrefix: 'RELAYWATCH_REPORT_PREFIX',
+  reportUrlSeconds: 'RELAYWATCH_REPORT_URL_SECONDS',
   /** Powertools: the service name in logs and the metrics namespace. */
   powertoolsService: 'POWERTOOLS_SERVICE_NAME',
   powertoolsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
@@ -60,6 +63,7 @@ export const FUNCTIONS = {
   dispatch: 'relaywatch-dispatch',
   worker: 'relaywatch-worker',
   ingest: 'relaywatch-ingest',
+  digest: 'relaywatch-digest',
 } as const;
 
 /** The job queue and its dead-letter queue; the worker reports partial batch failures. */
@@ -79,6 +83,19 @@ export const METRICS = {
   alertsSent: 'AlertsSent',
   alertsFailed: 'AlertsFailed',
   ingest: { accepted: 'IngestAccepted', rejected: 'IngestRejected' },
+  digest: { sent: 'DigestRecipientsSent', failed: 'DigestsFailed', alreadySent: 'DigestRecipientsAlreadySent' },
+} as const;
+
+/**
+ * The weekly digest run: the report pages' key prefix in the config bucket (the only prefix the digest function may
+ * write), the function's timeout and the claim lease (longer than the timeout: a claim outlives only a dead run).
+ */
+export const DIGEST_RUN = {
+  reportPrefix: 'reports/',
+  timeoutSeconds: 300,
+  leaseSeconds: 360,
+  /** The pre-signed link's lifetime: seven days, the most SigV4 allows. */
+  reportUrlSeconds: 604_800,
 } as const;
 
 /** A function's folder under `functions/` (the keys of {@link FUNCTIONS}). */

@@ -4,6 +4,7 @@
  * (`relaywatch digest --send`) and the Lambda digest function both call it.
  */
 import { type AlertRouteConfig, DigestSchema, type RelaywatchConfig } from '../config/schema.ts';
+import type { TenantInput } from './model.ts';
 
 /** The `digest` section cannot send as asked (names the setting). */
 export class DigestConfigError extends Error {
@@ -99,4 +100,14 @@ export function sendPlan(config: RelaywatchConfig, tenantIds: readonly string[] 
     tenantRoute,
     skipped,
   };
+}
+
+/** What the digest needs of each configured tenant (all of them, in config order). */
+export function digestTenantInputs(config: RelaywatchConfig): TenantInput[] {
+  return config.tenants.map((t) => ({
+    id: t.id,
+    name: t.name,
+    expectsRelayProbe: t.relay !== undefined,
+    submissionAuth: t.submission?.auth ?? null,
+  }));
 }
