@@ -3,12 +3,12 @@
  * bucket and a recording mailer with failure injection.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DigestRunError, type DigestMailer, makeDigest } from '../../../functions/digest/digest.ts';
+import { type DigestMailer, DigestRunError, makeDigest } from '../../../functions/digest/digest.ts';
 import { openSqliteStore, type SqliteStore } from '../../../shared/adapters/store/sqlite-store.ts';
 import { METRICS } from '../../../shared/deploy/constants.ts';
 import type { AlertEmail } from '../../../shared/notify/email.ts';
 import type { ReportBucket } from '../../../shared/ports/report-bucket.ts';
-import { fixtureConfig, FIXTURE_NOW, HOSTILE_NAME, writeFixture } from '../../support/digest-fixture.ts';
+import { FIXTURE_NOW, fixtureConfig, HOSTILE_NAME, writeFixture } from '../../support/digest-fixture.ts';
 import { FakeConfigSource, RecordingLogger, RecordingMetrics } from '../../support/lambda-fakes.ts';
 
 const SCHEDULED = '2026-11-23T08:00:00Z';
