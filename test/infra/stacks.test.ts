@@ -181,7 +181,7 @@ describe('the service stack', () => {
         DeadLetterConfig: { Arn: Match.anyValue() },
       }),
     });
-    s.service.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    s.service.resourceCountIs('AWS::Scheduler::Schedule', 2); // the cycle and the weekly digest (test/infra/digest.test.ts)
     // Legacy EventBridge rules are not used for schedules.
     expect(s.service.findResources('AWS::Events::Rule')).toEqual({});
     const t = synth({ schedules: { cycleMinutes: 15, blocklistEveryCycles: 4, blocklistShards: 3 } });
@@ -303,11 +303,13 @@ describe('the service stack', () => {
     });
     s.service.hasResourceProperties('AWS::SES::ConfigurationSet', { Name: 'relaywatch-test' });
     const ses = statements(s.service).filter((st) => ([] as string[]).concat(st.Action).includes('ses:SendRawEmail'));
-    expect(ses).toHaveLength(1);
-    const resources = JSON.stringify(ses[0]!.Resource);
-    expect(resources).toContain(':identity/');
-    expect(resources).toContain(':configuration-set/');
-    expect(resources).not.toContain('"*"');
+    expect(ses).toHaveLength(2); // the worker's alerts and the weekly digest
+    for (const st of ses) {
+      const resources = JSON.stringify(st.Resource);
+      expect(resources).toContain(':identity/');
+      expect(resources).toContain(':configuration-set/');
+      expect(resources).not.toContain('"*"');
+    }
   });
 
   it('alarms on dead letters, function errors and throttles, ingest 5xx and a missing cycle', () => {
