@@ -88,7 +88,6 @@ import {
   type SubjectState,
 } from '../../ports/stores.ts';
 import {
-  checkSchema,
   decodeCursor,
   deliveryClaimSchema,
   encodeCursor,
@@ -97,6 +96,7 @@ import {
   normaliseBound,
   pageLimit,
   parseStored,
+  parseStoredCheck,
   prepareCheck,
   prepareClaim,
   prepareEvent,
@@ -434,7 +434,7 @@ export class DynamoDbStore implements Store {
       (item) => {
         const detailJson = item.detailJson;
         const detail: unknown = typeof detailJson === 'string' ? JSON.parse(detailJson) : null;
-        return parseStored(checkSchema, { ...item, detail }, 'check');
+        return parseStoredCheck({ ...item, detail });
       },
     );
   }
