@@ -12,7 +12,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import type { AlertRouteConfig, RelaywatchConfig } from '../../shared/config/schema.ts';
+import type { AlertRouteConfig } from '../../shared/config/schema.ts';
 import type { SecretSources } from '../../shared/config/secrets.ts';
 import { METRICS } from '../../shared/deploy/constants.ts';
 import { digestEmail } from '../../shared/digest/message.ts';
@@ -44,7 +44,8 @@ export interface DigestFunctionDeps {
   readonly config: ConfigSource;
   readonly store: DigestStore & { readonly deliveries: Pick<DeliveryStore, 'claim' | 'complete' | 'release'> };
   readonly reports: ReportBucket;
-  readonly secrets: (config: RelaywatchConfig) => Promise<SecretSources>;
+  /** The secrets of these routes only (an SMTP password; SES routes need none). */
+  readonly secrets: (routes: readonly AlertRouteConfig[]) => Promise<SecretSources>;
   readonly mailer: (route: AlertRouteConfig, sources: SecretSources) => Promise<DigestMailer>;
   readonly settings: {
     /** Key prefix of the report pages, ending in '/'. */
@@ -115,7 +116,8 @@ export function makeDigest(deps: DigestFunctionDeps) {
     // every tenant's data).
     const withLink = { ...built, meta: { ...built.meta, reportUrl } };
 
-    const sources = await deps.secrets(config);
+    const used = [plan.mspRoute, plan.tenantRoute].filter((r): r is AlertRouteConfig => r !== null);
+    const sources = await deps.secrets([...new Map(used.map((r) => [r.id, r])).values()]);
     const mailers = new Map<string, Promise<DigestMailer>>();
     const send: SendDigest = async (audience, message) => {
       const route = audience === 'msp' ? plan.mspRoute : plan.tenantRoute;

@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { containerDeps, DigestEnvSchema, lambdaSecrets, parseEnv, reportBucket } from '../../shared/adapters/lambda.ts';
+import { containerDeps, DigestEnvSchema, parseEnv, reportBucket, routeSecrets } from '../../shared/adapters/lambda.ts';
 import { DIGEST_RUN, ENV, FUNCTIONS, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
 import { buildEmailNotifier } from '../../shared/notify/routing.ts';
 import { makeDigest } from './digest.ts';
@@ -19,7 +19,7 @@ export const handler = middy(
     config: deps.config,
     store: deps.store,
     reports: reportBucket(env),
-    secrets: (config) => lambdaSecrets(config, deps.secrets),
+    secrets: (routes) => routeSecrets(routes, deps.secrets),
     mailer: (route, sources) => buildEmailNotifier(route, sources),
     settings: {
       reportPrefix: env[ENV.reportPrefix],

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { blocklistZones } from '../config/blocklists.ts';
 import { loadManagedSecrets } from '../config/managed-secrets.ts';
-import type { RelaywatchConfig } from '../config/schema.ts';
+import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
 import { resolveBlocklistKeys, type SecretSources } from '../config/secrets.ts';
 import { probeTenants } from '../config/tenants.ts';
 import { DEFAULT_CONFIG_KEY, DIGEST_RUN, ENV } from '../deploy/constants.ts';
@@ -151,6 +151,14 @@ export function reportBucket(
     s3Client({ endpoint, region: env.AWS_REGION ?? 'us-east-1', credentials: localCredentials(endpoint, raw) }),
     env[ENV.configBucket],
   );
+}
+
+/**
+ * The secrets of the e-mail routes the digest sends through, and nothing else of the config (the digest function is
+ * granted no other secret; an SES route needs none).
+ */
+export async function routeSecrets(routes: readonly AlertRouteConfig[], source: SecretSource): Promise<SecretSources> {
+  return { env: {}, managed: await loadManagedSecrets(routes, source) };
 }
 
 /** The secrets of a config: Secrets Manager references loaded ahead (grouped by secret name). No environment values. */

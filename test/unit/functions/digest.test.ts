@@ -55,11 +55,15 @@ async function setup(configText = fixtureConfig('/unused.db')) {
   const metrics = new RecordingMetrics();
   const logger = new RecordingLogger();
   const routes: string[] = [];
+  const secretRoutes: string[][] = [];
   const digest = makeDigest({
     config: new FakeConfigSource(configText),
     store,
     reports,
-    secrets: async () => ({ env: {} }),
+    secrets: async (asked) => {
+      secretRoutes.push(asked.map((r) => r.id));
+      return { env: {} };
+    },
     mailer: async (route) => {
       routes.push(route.id);
       return mailer;
@@ -69,7 +73,7 @@ async function setup(configText = fixtureConfig('/unused.db')) {
     metrics,
     now: () => FIXTURE_NOW,
   });
-  return { store, reports, mailer, metrics, logger, routes, digest };
+  return { store, reports, mailer, metrics, logger, routes, secretRoutes, digest };
 }
 
 describe('makeDigest', () => {
@@ -182,6 +186,18 @@ describe('makeDigest', () => {
     );
     expect(reports.puts).toEqual([]);
     expect(mailer.sent).toEqual([]);
+  });
+
+  it('asks for the secrets of the routes it sends through only, once per run', async () => {
+    const withOther = fixtureConfig('/unused.db').replace(
+      'alerts:\n  routes:\n',
+      'alerts:\n  routes:\n    - id: siem\n      webhook: { url: { secretsManager: relaywatch/routes, key: url }, secret: { secretsManager: relaywatch/routes, key: secret } }\n',
+    );
+    expect(withOther).toContain('id: siem');
+    const { secretRoutes, routes, digest } = await setup(withOther);
+    await digest({ scheduledTime: SCHEDULED }, { awsRequestId: 'req-1' });
+    expect(secretRoutes).toEqual([['digest-mail']]);
+    expect(routes).toEqual(['digest-mail']);
   });
 
   it('logs no recipient address', async () => {
