@@ -52,7 +52,7 @@ export interface DigestFunctionDeps {
     readonly reportPrefix: string;
     /** Lifetime of the pre-signed link (at most 604,800 s). */
     readonly reportUrlSeconds: number;
-    /** Claim lease: longer than the function may run. */
+    /** Claim lease: longer than one e-mail's send (the claims are taken just before it, completed just after). */
     readonly leaseMs: number;
   };
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;

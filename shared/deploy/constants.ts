@@ -88,12 +88,15 @@ export const METRICS = {
 
 /**
  * The weekly digest run: the report pages' key prefix in the config bucket (the only prefix the digest function may
- * write), the function's timeout and the claim lease (longer than the timeout: a claim outlives only a dead run).
+ * write), the function's timeout (the most Lambda allows: 1,000 tenants are sent one e-mail after the other) and the
+ * claim lease. A claim is held from just before one e-mail's send to just after it (the notifiers time out after
+ * 10 s), so 45 s covers a live send with room, and a run that died mid-send blocks that recipient for less than the
+ * minute before Lambda's first retry.
  */
 export const DIGEST_RUN = {
   reportPrefix: 'reports/',
-  timeoutSeconds: 300,
-  leaseSeconds: 360,
+  timeoutSeconds: 900,
+  leaseSeconds: 45,
   /** The pre-signed link's lifetime: seven days, the most SigV4 allows. */
   reportUrlSeconds: 604_800,
 } as const;

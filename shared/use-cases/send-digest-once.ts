@@ -23,7 +23,7 @@ export interface DigestClaims {
   /** This invocation (e.g. `digest/2026-W47/<request id>`). */
   readonly owner: string;
   readonly now: () => Date;
-  /** How long a claim protects a send in progress: longer than the function may run. */
+  /** How long a claim protects a send in progress: longer than one e-mail's send takes. */
   readonly leaseMs: number;
 }
 
