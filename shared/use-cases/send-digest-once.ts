@@ -50,7 +50,9 @@ export function sendOncePerRecipient(send: SendDigest, claims: DigestClaims, tal
     const mine: string[] = [];
     const held: string[] = [];
     let done = 0;
-    for (const to of message.to) {
+    // One claim (and one copy) per mailbox: the same address twice, in any case, is one recipient.
+    const unique = [...new Map(message.to.map((to) => [to.trim().toLowerCase(), to] as const)).values()];
+    for (const to of unique) {
       const outcome = await claims.deliveries.claim(
         tenant,
         claimKey(claims.week, audience, to),
