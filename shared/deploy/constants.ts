@@ -61,6 +61,9 @@ export const ENV = {
   s3Endpoint: 'RELAYWATCH_S3_ENDPOINT',
   sqsEndpoint: 'RELAYWATCH_SQS_ENDPOINT',
   secretsManagerEndpoint: 'RELAYWATCH_SECRETS_MANAGER_ENDPOINT',
+  /** The digest function: the key prefix of the weekly report pages in the config bucket, the link's lifetime (s). */
+  reportPrefix: 'RELAYWATCH_REPORT_PREFIX',
+  reportUrlSeconds: 'RELAYWATCH_REPORT_URL_SECONDS',
   /** Powertools: the service name in logs and the metrics namespace. */
   powertoolsService: 'POWERTOOLS_SERVICE_NAME',
   powertoolsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
@@ -74,6 +77,7 @@ export const FUNCTIONS = {
   dispatch: 'relaywatch-dispatch',
   worker: 'relaywatch-worker',
   ingest: 'relaywatch-ingest',
+  digest: 'relaywatch-digest',
 } as const;
 
 /** The job queue and its dead-letter queue; the worker reports partial batch failures. */
@@ -93,6 +97,22 @@ export const METRICS = {
   alertsSent: 'AlertsSent',
   alertsFailed: 'AlertsFailed',
   ingest: { accepted: 'IngestAccepted', rejected: 'IngestRejected' },
+  digest: { sent: 'DigestRecipientsSent', failed: 'DigestsFailed', alreadySent: 'DigestRecipientsAlreadySent' },
+} as const;
+
+/**
+ * The weekly digest run: the report pages' key prefix in the config bucket (the only prefix the digest function may
+ * write), the function's timeout (the most Lambda allows: 1,000 tenants are sent one e-mail after the other) and the
+ * claim lease. A claim is held from just before one e-mail's send to just after it (the notifiers time out after
+ * 10 s), so 45 s covers a live send with room, and a run that died mid-send blocks that recipient for less than the
+ * minute before Lambda's first retry.
+ */
+export const DIGEST_RUN = {
+  reportPrefix: 'reports/',
+  timeoutSeconds: 900,
+  leaseSeconds: 45,
+  /** The pre-signed link's lifetime: seven days, the most SigV4 allows. */
+  reportUrlSeconds: 604_800,
 } as const;
 
 /** A function's folder under `functions/` (the keys of {@link FUNCTIONS}). */

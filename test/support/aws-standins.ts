@@ -48,6 +48,8 @@ function decodeAwsChunked(body: Buffer): Buffer {
 
 export interface S3StandIn extends StandIn {
   readonly objects: Map<string, { body: Buffer; etag: string }>;
+  /** The request headers of the last PutObject per `bucket/key` (content type, server-side encryption, ACL). */
+  readonly putHeaders: Map<string, http.IncomingHttpHeaders>;
   put(bucket: string, key: string, body: string | Buffer): string;
   /** Called once after a GET is answered (to play another writer racing the test's client). */
   afterGet: (() => void) | null;
@@ -55,6 +57,7 @@ export interface S3StandIn extends StandIn {
 
 export async function startS3StandIn(): Promise<S3StandIn> {
   const objects = new Map<string, { body: Buffer; etag: string }>();
+  const putHeaders = new Map<string, http.IncomingHttpHeaders>();
   const requests: { method: string; target: string }[] = [];
   const hooks: { afterGet: (() => void) | null } = { afterGet: null };
   const put = (bucket: string, key: string, body: string | Buffer): string => {
@@ -81,6 +84,7 @@ export async function startS3StandIn(): Promise<S3StandIn> {
       if ((ifMatch !== undefined && current?.etag !== ifMatch) || (ifNoneMatch === '*' && current !== undefined)) {
         return xmlError(412, 'PreconditionFailed');
       }
+      putHeaders.set(path, req.headers);
       res.writeHead(200, { etag: put(path.slice(0, slash), path.slice(slash + 1), body) }).end();
       return;
     }
@@ -104,6 +108,7 @@ export async function startS3StandIn(): Promise<S3StandIn> {
     endpoint,
     requests,
     objects,
+    putHeaders,
     put,
     get afterGet() {
       return hooks.afterGet;

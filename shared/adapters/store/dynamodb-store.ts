@@ -92,7 +92,6 @@ import {
   type SubjectState,
 } from '../../ports/stores.ts';
 import {
-  checkSchema,
   decodeCursor,
   deliveryClaimSchema,
   encodeCursor,
@@ -101,6 +100,7 @@ import {
   normaliseBound,
   pageLimit,
   parseStored,
+  parseStoredCheck,
   prepareCheck,
   prepareClaim,
   prepareEvent,
@@ -535,7 +535,7 @@ export class DynamoDbStore implements Store {
         ScanIndexForward: false,
       },
       query,
-      (item) => parseStored(checkSchema, { ...item, detail: decodeDetail(item) }, 'check'),
+      (item) => parseStoredCheck({ ...item, detail: decodeDetail(item) }),
     );
   }
 
