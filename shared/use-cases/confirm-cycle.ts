@@ -19,6 +19,7 @@
 
 import type { ProbeMailboxConfig, RelaywatchConfig } from '../config/schema.ts';
 import { DEFAULT_DEADLINE_MS, DEFAULT_LATE_AFTER_MS, type OutstandingProbe } from '../confirm/outcome.ts';
+import type { CheckOutcome } from '../domain/outcome.ts';
 import type { Notifier } from '../notify/alert.ts';
 import { tenantAlerting } from '../notify/routing.ts';
 import type { FindResult, ProbeMailbox } from '../ports/probe-mailbox.ts';
@@ -32,6 +33,8 @@ import {
   storeClaims,
 } from './confirm-probes.ts';
 import { type CycleResult, recordCycle } from './record-cycle.ts';
+import type { TenantReport } from './run-checks.ts';
+import { confirmInbound, type InboundArrival } from './ses-inbound.ts';
 
 /** A probe addressed to the SES receiving domain (case-insensitive, the domain itself, not a subdomain). */
 export function addressedTo(domain: string): (p: Pick<OutstandingProbe, 'to'>) => boolean {
@@ -111,6 +114,29 @@ export async function confirmTenants(
   return out;
 }
 
+/** The monitoring cycle's state stage for confirmation outcomes: results, incident decisions, claimed alerts. */
+function recordConfirmations(
+  reports: readonly TenantReport[],
+  input: Pick<ConfirmCycleInput, 'config' | 'store' | 'notifierFor' | 'runId' | 'startedAt' | 'now'> & {
+    readonly owner: string;
+  },
+): Promise<CycleResult> {
+  const covered = new Set(reports.map((r) => r.id));
+  return recordCycle({
+    reports,
+    tenants: tenantAlerting(input.config).filter((t) => covered.has(t.id)),
+    incidents: input.config.incidents,
+    store: input.store,
+    runId: input.runId,
+    source: 'lambda',
+    startedAt: input.startedAt,
+    now: input.now,
+    notifierFor: input.notifierFor,
+    alertFor: alertBuilder(input.config),
+    owner: input.owner,
+  });
+}
+
 export async function runConfirmCycle(input: ConfirmCycleInput): Promise<ConfirmCycleResult> {
   const { config, store } = input;
   const owner = input.owner ?? input.runId;
@@ -123,21 +149,55 @@ export async function runConfirmCycle(input: ConfirmCycleInput): Promise<Confirm
     lookbackMs: DEFAULT_LOOKBACK_MS,
     claims: storeClaims(store.deliveries, owner, input.now),
     record: async (reports) => {
-      const covered = new Set(reports.map((r) => r.id));
-      cycle = await recordCycle({
-        reports,
-        tenants: tenantAlerting(config).filter((t) => covered.has(t.id)),
-        incidents: config.incidents,
-        store,
-        runId: input.runId,
-        source: 'lambda',
-        startedAt: input.startedAt,
-        now: input.now,
-        notifierFor: input.notifierFor,
-        alertFor: alertBuilder(config),
-        owner,
-      });
+      cycle = await recordConfirmations(reports, { ...input, owner });
     },
   });
   return { confirm, cycle };
+}
+
+export interface InboundCycleInput extends Omit<ConfirmCycleInput, 'mailboxFor' | 'sesInboundDomain'> {
+  readonly arrival: InboundArrival;
+  /** Told why a message is not recorded (spam to the receiving domain, a probe confirmed already). */
+  readonly dropped?: (reason: string) => void;
+}
+
+export interface InboundCycleResult {
+  readonly outcome: CheckOutcome | null;
+  readonly cycle: CycleResult | null;
+}
+
+/**
+ * One message the SES receipt rule stored (the SES inbound function): matched to its outstanding probe, recorded
+ * with the incident decisions and alerts of the monitoring cycle, or dropped (nothing written) when it is no probe
+ * of ours. The verdict is claimed like the poller's, so the two never both record one probe.
+ */
+export async function runInboundConfirmation(input: InboundCycleInput): Promise<InboundCycleResult> {
+  const { config, store } = input;
+  const owner = input.owner ?? input.runId;
+  const tenants = new Map(config.tenants.map((t) => [t.id, t]));
+  let cycle: CycleResult | null = null;
+  const outcome = await confirmInbound(input.arrival, {
+    results: store.results,
+    now: input.now,
+    lookbackMs: DEFAULT_LOOKBACK_MS,
+    policyOf: (id) => {
+      const t = tenants.get(id);
+      if (!t) return undefined;
+      const cfg = t.probeMailbox;
+      return {
+        name: t.name,
+        policy: {
+          lateAfterMs: cfg ? cfg.lateAfterMinutes * 60_000 : DEFAULT_LATE_AFTER_MS,
+          deadlineMs: cfg ? cfg.deadlineMinutes * 60_000 : DEFAULT_DEADLINE_MS,
+          trustedAuthservIds: cfg?.trustedAuthservIds ?? [],
+        },
+      };
+    },
+    claims: storeClaims(store.deliveries, owner, input.now),
+    ...(input.dropped ? { dropped: input.dropped } : {}),
+    record: async (reports) => {
+      cycle = await recordConfirmations(reports, { ...input, owner });
+    },
+  });
+  return { outcome, cycle };
 }
