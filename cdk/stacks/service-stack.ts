@@ -33,6 +33,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, FUNCTIONS, METRICS, METRICS_NAMESPACE, QUEUES } from '../../shared/deploy/constants.ts';
 import type { StageConfig } from '../config.ts';
+import { Confirmation, confirmSecrets } from '../constructs/confirmation.ts';
 import { grantConfigRead, grantTableRead, grantTableReadWrite } from '../constructs/grants.ts';
 import { MonitorFunction } from '../constructs/monitor-function.ts';
 import { acknowledge } from '../constructs/nag.ts';
@@ -52,6 +53,7 @@ export class ServiceStack extends Stack {
   readonly functions: Readonly<Record<'dispatch' | 'worker' | 'ingest', MonitorFunction>>;
   readonly api: apigw.HttpApi;
   readonly alarmTopic: sns.Topic;
+  readonly confirmation: Confirmation | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -220,6 +222,19 @@ export class ServiceStack extends Stack {
     ]);
     // The weekly digest schedule (day and time in the MSP's time zone) is added with the digest function (issue 12);
     // its settings are validated already: config.schedules.digest.
+    // Round-trip confirmation (optional, off by default): cdk/constructs/confirmation.ts.
+    this.confirmation = config.confirm.enabled
+      ? new Confirmation(this, 'Confirmation', {
+          config,
+          table,
+          dataBucket: configBucket,
+          secrets: confirmSecrets(config, secrets),
+          scheduleGroup: group,
+          deadLetterQueue: this.deadLetterQueue,
+          logRetentionDays: retention,
+          grantAlerts: (role) => grantSendMail(role, this, identity, configurationSet),
+        })
+      : undefined;
 
     // Ingest API ---------------------------------------------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'IngestAccessLogs', { retention });
