@@ -24,6 +24,7 @@ export function mailboxFor(
       return new GraphMailbox({
         mailbox: cfg.mailbox,
         endpoint: cfg.endpoint,
+        moveTo: cfg.moveTo,
         ca,
         token: () =>
           tokens.getToken({
