@@ -92,6 +92,15 @@ describe('GraphMailbox moveTo', () => {
     expect(graph.messages[0]?.parentFolderId).toBe('AAMkAD-archive');
   });
 
+  it('asks again when the folder was created by another run between its lookup and its creation (409)', async () => {
+    graph.folders.set('relaywatch-probes', 'AAMkAD-made-elsewhere');
+    graph.hiddenOnce.add('relaywatch-probes');
+    put('m6');
+    expect(await mailbox('relaywatch-probes').remove(['graph:m6'])).toEqual({ ok: true, removed: 1 });
+    expect(shapes()).toEqual(['GET /mailFolders', 'POST /mailFolders', 'GET /mailFolders', 'POST /messages/m6/move']);
+    expect(graph.messages[0]?.parentFolderId).toBe('AAMkAD-made-elsewhere');
+  });
+
   it('deletes when no folder is configured', async () => {
     put('m4');
     expect(await mailbox().remove(['graph:m4'])).toEqual({ ok: true, removed: 1 });

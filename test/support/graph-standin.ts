@@ -37,6 +37,8 @@ export interface GraphStandIn {
   readonly messages: GraphMessage[];
   /** Folder id by display name (the well-known ones as `Inbox`, `Junk Email`). */
   readonly folders: Map<string, string>;
+  /** Folder names left out of the next folder listing only (another client creating it at the same moment). */
+  readonly hiddenOnce: Set<string>;
   /** Answer the next N requests with this status (throttling, outages). */
   failNext(count: number, status: number, headers?: Record<string, string>): void;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export async function startGraphStandIn(options: {
     ['Junk Email', JUNK_ID],
   ]);
   let failing: { count: number; status: number; headers: Record<string, string> } | null = null;
+  const hiddenOnce = new Set<string>();
   let moves = 0;
   const base = `/v1.0/users/${options.mailbox}`;
   const server: Server = createServer({ key: options.cert.key, cert: options.cert.cert }, (req, res) => {
@@ -97,8 +100,9 @@ export async function startGraphStandIn(options: {
       if (r.method === 'GET' && rest === '/mailFolders') {
         const name = /^displayName eq '((?:[^']|'')*)'$/.exec(r.query.$filter ?? '')?.[1]?.replaceAll("''", "'");
         const value = [...folders]
-          .filter(([n]) => name === undefined || n === name)
+          .filter(([n]) => (name === undefined || n === name) && !hiddenOnce.has(n))
           .map(([displayName, id]) => ({ id, displayName }));
+        hiddenOnce.clear();
         return json(200, { value });
       }
       if (r.method === 'POST' && rest === '/mailFolders') {
@@ -150,6 +154,7 @@ export async function startGraphStandIn(options: {
     requests,
     messages,
     folders,
+    hiddenOnce,
     failNext: (count, status, headers = {}) => {
       failing = { count, status, headers };
     },
