@@ -70,8 +70,8 @@ export class Confirmation extends Construct {
         // Probes to the SES receiving domain are confirmed on arrival; the poller only calls them not-delivered.
         ...(inbound ? { [CONFIRM_ENV.sesInboundDomain]: inbound.domain } : {}),
       },
-      // Overlapping ticks are safe (verdicts and alerts are claimed), but one poller at a time is all it needs.
-      reservedConcurrency: 1,
+      // No reserved concurrency: overlapping ticks are safe (verdicts and alerts are claimed), and reserving any in a
+      // new account (unreserved concurrency must stay at least 10 of its 10) would fail the deployment.
     });
 
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {

@@ -65,7 +65,6 @@ describe('round-trip confirmation in the service stack', { timeout: 180_000 }, (
       FunctionName: 'relaywatch-test-confirm',
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      ReservedConcurrentExecutions: 1,
       Environment: {
         Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: CONFIRM_FUNCTIONS.confirm }),
       },
