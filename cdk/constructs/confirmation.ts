@@ -46,6 +46,14 @@ export class Confirmation extends Construct {
   readonly sesInbound: MonitorFunction | undefined;
   readonly ruleSet: ses.ReceiptRuleSet | undefined;
 
+  /** The functions by name, for the service stack's error and throttle alarms. */
+  get alarmed(): [string, MonitorFunction][] {
+    return [
+      ['confirm', this.confirm],
+      ...(this.sesInbound ? [['ses-inbound', this.sesInbound] as [string, MonitorFunction]] : []),
+    ];
+  }
+
   constructor(scope: Construct, id: string, props: ConfirmationProps) {
     super(scope, id);
     const { config, table, dataBucket } = props;

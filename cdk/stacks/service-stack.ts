@@ -296,7 +296,7 @@ export class ServiceStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       },
     );
-    for (const [name, f] of Object.entries(this.functions)) {
+    for (const [name, f] of [...Object.entries(this.functions), ...(this.confirmation?.alarmed ?? [])]) {
       alarm(`${name}-errors`, `The ${name} function failed (an invocation error, not a failing check).`, {
         metric: f.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,

@@ -85,6 +85,11 @@ describe('round-trip confirmation in the service stack', { timeout: 180_000 }, (
     const policies = JSON.stringify(service.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('secretsmanager:GetSecretValue');
     service.resourceCountIs('AWS::SES::ReceiptRule', 0);
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'relaywatch-test-confirm-errors',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+    });
   });
 
   it('adds SES receiving: the rule stores in the data bucket prefix, then invokes ses-inbound asynchronously', () => {
