@@ -5,7 +5,7 @@
  * then removes (or moves) the messages that were read. The logic is shared/use-cases/confirm-cycle.ts.
  *
  * The run id comes from the tick's scheduled time (EventBridge's `time`, or Scheduler's `scheduledTime`), so a retried
- * invocation writes the same records; overlapping ticks claim each probe's verdict, so one records it. A mailbox or
+ * invocation writes the same records (and its observations count once, by run id); overlapping ticks claim each probe's verdict, so one records it. A mailbox or
  * token failure is `unknown` (metric `ConfirmUnknown`), never a failure: the invocation succeeds and the probe is
  * looked for again next tick. The invocation fails (the scheduler retries) only when the config, the secrets or the
  * store fail.
@@ -53,8 +53,11 @@ export function makeConfirm(deps: ConfirmDeps) {
     const { logger, metrics } = deps;
     const raw = event?.scheduledTime ?? event?.time;
     const parsed = raw === undefined ? Number.NaN : Date.parse(raw);
-    const startedAt = Number.isNaN(parsed) ? deps.now() : new Date(parsed);
-    const runId = `confirm-${startedAt.toISOString()}`;
+    const scheduledAt = Number.isNaN(parsed) ? deps.now() : new Date(parsed);
+    const runId = `confirm-${scheduledAt.toISOString()}`;
+    // Observations carry the time the run really started, not the tick's: the SES inbound function records the same
+    // paths at arrival time, and an observation older than the last one of its path is ignored as late.
+    const startedAt = deps.now();
     logger.appendKeys({ runId });
     try {
       const snapshot = await deps.config.load();

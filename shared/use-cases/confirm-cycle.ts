@@ -61,7 +61,7 @@ export interface ConfirmCycleInput {
   readonly sesInboundDomain: string | null;
   /** Deterministic per scheduled tick (`confirm-2026-11-27T18:05:00.000Z`). */
   readonly runId: string;
-  /** Who claims verdicts and alerts: unique per invocation attempt of the tick is not needed (the run id is). */
+  /** Who claims verdicts and alerts; default the run id, so a retry of the same tick takes its own claims again. */
   readonly owner?: string;
   readonly startedAt: Date;
   readonly now: () => Date;

@@ -179,6 +179,21 @@ describe('makeConfirm', () => {
     expect(h.notifier.sent).toHaveLength(1);
   });
 
+  it('counts the observations of a tick that runs late (after a newer one) at the time it ran, not as stale', async () => {
+    const h = setup();
+    await h.sendProbe('p1');
+    h.tick(31 * 60_000);
+    await h.confirm({ time: '2026-11-27T18:31:00Z' }, LAMBDA_CONTEXT);
+    await h.sendProbe('p2');
+    h.tick(31 * 60_000);
+    // A tick scheduled before the first one's, delivered late (a scheduler retry), runs now.
+    const late = await h.confirm({ time: '2026-11-27T18:30:00Z' }, LAMBDA_CONTEXT);
+    expect(late.outcomes).toEqual({ 'not-delivered': 1 });
+    expect((await h.store.incidents.list('contoso', { status: 'open' })).items.map((i) => i.problem)).toEqual([
+      'not-delivered',
+    ]);
+  });
+
   it('records a mailbox failure as unknown: the run succeeds, nothing opens, the probe is looked for again', async () => {
     const h = setup();
     await h.sendProbe('p1');
