@@ -23,7 +23,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIRM_ENV, ENV } from '../../shared/deploy/constants.ts';
 import type { StageConfig } from '../config.ts';
-import { grantConfigRead, grantTableReadWrite } from './grants.ts';
+import { grantConfigRead, grantParameterRead, grantTableReadWrite } from './grants.ts';
 import { MonitorFunction } from './monitor-function.ts';
 import { acknowledge } from './nag.ts';
 
@@ -32,8 +32,11 @@ export interface ConfirmationProps {
   readonly table: dynamodb.ITableV2;
   /** The data stack's bucket: the config document, and the SES-stored messages under `confirm.sesInbound.bucketPrefix`. */
   readonly dataBucket: s3.IBucket;
-  /** The stage's secrets the functions read (`confirm.secrets`). */
-  readonly secrets: readonly secretsmanager.ISecret[];
+  /** The stage's secrets and SSM parameters the functions read (`confirm.secrets`, see {@link confirmSecrets}). */
+  readonly secrets: {
+    readonly secrets: readonly secretsmanager.ISecret[];
+    readonly parameters: readonly { readonly name: string; readonly kmsKeyArn?: string | undefined }[];
+  };
   readonly scheduleGroup: scheduler.IScheduleGroup;
   readonly deadLetterQueue: sqs.IQueue;
   readonly logRetentionDays: logs.RetentionDays;
@@ -199,20 +202,36 @@ export class Confirmation extends Construct {
     for (const f of functions) {
       grantTableReadWrite(f.role, table);
       grantConfigRead(f.role, dataBucket, config.configKey);
-      for (const secret of props.secrets) secret.grantRead(f.fn);
+      for (const secret of props.secrets.secrets) secret.grantRead(f.fn);
+      for (const p of props.secrets.parameters) grantParameterRead(f.role, Stack.of(this), p.name, p.kmsKeyArn);
       props.grantAlerts(f.role);
     }
   }
 }
 
-/** The stage's secrets named in `confirm.secrets`; a name that is not among `secrets` fails the synth, named. */
-export function confirmSecrets<T>(config: StageConfig, secrets: readonly { readonly secret: T }[]): T[] {
-  return config.confirm.secrets.map((name) => {
+/**
+ * What `confirm.secrets` names: Secrets Manager secrets of the stage's `secrets[]` and SSM parameters of its
+ * `parameters[]`; a name that is neither fails the synth, named.
+ */
+export function confirmSecrets<T>(
+  config: StageConfig,
+  secrets: readonly { readonly secret: T }[],
+): { secrets: T[]; parameters: { name: string; kmsKeyArn?: string | undefined }[] } {
+  const out: { secrets: T[]; parameters: { name: string; kmsKeyArn?: string | undefined }[] } = {
+    secrets: [],
+    parameters: [],
+  };
+  for (const name of config.confirm.secrets) {
     const i = config.secrets.findIndex((s) => s.name === name);
-    const found = i >= 0 ? secrets[i] : undefined;
-    if (!found) {
-      throw new Error(`confirm.secrets: ${JSON.stringify(name)} is not one of the stage config's secrets[].name`);
+    const secret = i >= 0 ? secrets[i] : undefined;
+    const parameter = config.parameters.find((p) => p.name === name);
+    if (secret) out.secrets.push(secret.secret);
+    else if (parameter) out.parameters.push({ name: parameter.name, kmsKeyArn: parameter.kmsKeyArn });
+    else {
+      throw new Error(
+        `confirm.secrets: ${JSON.stringify(name)} is neither one of the stage config's secrets[].name nor its parameters[].name`,
+      );
     }
-    return found.secret;
-  });
+  }
+  return out;
 }

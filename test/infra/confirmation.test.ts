@@ -161,8 +161,38 @@ describe('round-trip confirmation in the service stack', { timeout: 180_000 }, (
     expect(reads.some((r) => r.includes('/inbound/*'))).toBe(true);
   });
 
+  it('grants an SSM parameter named in confirm.secrets to the poller, and the scheduler DLQ its failed ticks', () => {
+    const config = parseStageConfig(
+      {
+        ...base,
+        parameters: [{ name: '/relaywatch/test/graph-reader', readers: ['worker'] }],
+        confirm: { enabled: true, secrets: ['/relaywatch/test/graph-reader'] },
+      },
+      'test',
+    );
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const service = Template.fromStack(buildApp(app, config).service);
+    const fn = functionId(service, 'relaywatch-test-confirm');
+    const role = (service.toJSON().Resources[fn] as { Properties: { Role: { 'Fn::GetAtt': [string] } } }).Properties
+      .Role['Fn::GetAtt'][0];
+    const statements = Object.values(service.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes(role))
+      .flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }).Properties.PolicyDocument
+            .Statement,
+      );
+    expect(statements.some((st) => st.Action === 'ssm:GetParameter')).toBe(true);
+    service.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'relaywatch-test-confirm',
+      Target: Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() } }),
+    });
+  });
+
   it('refuses a confirm.secrets name that is not a stage secret, and a bad receiving domain or prefix', () => {
-    expect(() => synth({ enabled: true, secrets: ['relaywatch/test/nope'] })).toThrow(/confirm\.secrets.*nope/);
+    expect(() => synth({ enabled: true, secrets: ['relaywatch/test/nope'] })).toThrow(
+      /confirm\.secrets.*nope.*neither/,
+    );
     expect(() =>
       parseStageConfig({ ...base, confirm: { sesInbound: { domain: 'not a domain', bucketPrefix: 'x' } } }, 's.json'),
     ).toThrow(StageConfigError);
