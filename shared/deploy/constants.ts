@@ -14,19 +14,36 @@ export const GSI1 = 'GSI1';
 export const GSI1_PARTITION_KEY = 'GSI1PK';
 export const GSI1_SORT_KEY = 'GSI1SK';
 
-/** Time-ordered history of checks, events and a tenant's runs, and a tenant's active incidents (sparse), projection ALL. */
+/**
+ * Time-ordered history of checks, events and a tenant's runs. Projection
+ * INCLUDE of {@link GSI2_PROJECTED_ATTRIBUTES} only (the history's `check` filter): the store reads the items
+ * themselves from the table (BatchGetItem), so every result is stored and written once, not twice.
+ */
 export const GSI2 = 'GSI2';
 export const GSI2_PARTITION_KEY = 'GSI2PK';
 export const GSI2_SORT_KEY = 'GSI2SK';
+export const GSI2_PROJECTED_ATTRIBUTES = ['check'] as const;
+
+/** Sparse index of a tenant's active incidents (open, or owing a RESOLVED), projection ALL: the alert step's one Query. */
+export const GSI3 = 'GSI3';
+export const GSI3_PARTITION_KEY = 'GSI3PK';
+export const GSI3_SORT_KEY = 'GSI3SK';
 
 /** DynamoDB TTL attribute (epoch seconds) on items that expire. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** Every (index name, partition key, sort key) the store queries; the data stack defines exactly these. */
-export const TABLE_INDEXES = [
-  { indexName: GSI1, partitionKey: GSI1_PARTITION_KEY, sortKey: GSI1_SORT_KEY },
-  { indexName: GSI2, partitionKey: GSI2_PARTITION_KEY, sortKey: GSI2_SORT_KEY },
-] as const;
+export const TABLE_INDEXES: readonly {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  /** Non-key attributes projected (INCLUDE), or 'ALL'. */
+  readonly projection: 'ALL' | readonly string[];
+}[] = [
+  { indexName: GSI1, partitionKey: GSI1_PARTITION_KEY, sortKey: GSI1_SORT_KEY, projection: 'ALL' },
+  { indexName: GSI2, partitionKey: GSI2_PARTITION_KEY, sortKey: GSI2_SORT_KEY, projection: GSI2_PROJECTED_ATTRIBUTES },
+  { indexName: GSI3, partitionKey: GSI3_PARTITION_KEY, sortKey: GSI3_SORT_KEY, projection: 'ALL' },
+];
 
 /** Environment variables the Lambda functions read (parsed with zod at cold start: functions/env.ts). */
 export const ENV = {

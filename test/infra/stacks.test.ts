@@ -18,6 +18,7 @@ import {
   GROUP_INTERVAL_ENV,
   GSI1,
   GSI2,
+  GSI3,
   METRICS,
   METRICS_NAMESPACE,
   QUEUES,
@@ -99,7 +100,10 @@ describe('the data stack', () => {
               { AttributeName: ix.partitionKey, KeyType: 'HASH' },
               { AttributeName: ix.sortKey, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection:
+              ix.projection === 'ALL'
+                ? { ProjectionType: 'ALL' }
+                : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ix.projection] },
           }),
         ),
         Replicas: [
@@ -110,7 +114,7 @@ describe('the data stack', () => {
         ],
       }),
     });
-    expect(TABLE_INDEXES.map((i) => i.indexName)).toEqual([GSI1, GSI2]);
+    expect(TABLE_INDEXES.map((i) => i.indexName)).toEqual([GSI1, GSI2, GSI3]);
   });
 
   it('keeps the config bucket private, encrypted, versioned, TLS-only and retained', () => {

@@ -283,6 +283,11 @@ export async function startSsmStandIn(
 export interface DynamoProxy extends StandIn {
   /** Requests forwarded, by X-Amz-Target operation (`PutItem`, `Query`, `TransactWriteItems`…). */
   counts(): Record<string, number>;
+  /**
+   * Capacity units the backend reported, by operation: the proxy adds `ReturnConsumedCapacity: TOTAL` to every request
+   * that takes it and sums the answers' `ConsumedCapacity` (null for an operation that never reported any).
+   */
+  capacity(): Record<string, number | null>;
   reset(): void;
   /** Operations answered with an InternalServerError instead of being forwarded (failure injection). */
   failing: Set<string>;
@@ -292,14 +297,40 @@ export interface DynamoProxy extends StandIn {
  * A counting proxy in front of DynamoDB Local: every request is forwarded unchanged (DynamoDB Local does not check
  * signatures), counted by operation, and optionally failed with a 500 InternalServerError for chosen operations.
  */
+/** Operations that take `ReturnConsumedCapacity`. */
+const CAPACITY_OPS = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'GetItem',
+  'Query',
+  'Scan',
+  'BatchWriteItem',
+  'BatchGetItem',
+  'TransactWriteItems',
+  'TransactGetItems',
+]);
+
 export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
-  const requests: { method: string; target: string }[] = [];
+  const requests: { method: string; target: string; units: number | null }[] = [];
   const failing = new Set<string>();
   const upstream = new URL(target);
   const { server, endpoint } = await listen(async (req, res) => {
     const op = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
-    const body = await readBody(req);
-    requests.push({ method: req.method ?? '', target: op });
+    let body = await readBody(req);
+    const entry: { method: string; target: string; units: number | null } = {
+      method: req.method ?? '',
+      target: op,
+      units: null,
+    };
+    requests.push(entry);
+    const headers = { ...req.headers };
+    if (CAPACITY_OPS.has(op)) {
+      // DynamoDB Local does not check signatures, so the body may change: ask for the consumed capacity.
+      const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      body = Buffer.from(JSON.stringify({ ReturnConsumedCapacity: 'TOTAL', ...parsed }), 'utf8');
+      headers['content-length'] = String(body.length);
+    }
     if (failing.has(op)) {
       res
         .writeHead(500, { 'content-type': 'application/x-amz-json-1.0' })
@@ -307,10 +338,24 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
       return;
     }
     const fwd = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
       (up) => {
-        res.writeHead(up.statusCode ?? 500, up.headers);
-        up.pipe(res);
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const answer = Buffer.concat(chunks);
+          try {
+            const consumed = (JSON.parse(answer.toString('utf8')) as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+            const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as {
+              CapacityUnits?: number;
+            }[];
+            if (list.length > 0) entry.units = list.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          } catch {
+            // not JSON: nothing to count
+          }
+          res.writeHead(up.statusCode ?? 500, up.headers);
+          res.end(answer);
+        });
       },
     );
     fwd.on('error', (err) => res.writeHead(502).end(String(err)));
@@ -323,6 +368,14 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
     counts: () => {
       const c: Record<string, number> = {};
       for (const r of requests) c[r.target] = (c[r.target] ?? 0) + 1;
+      return c;
+    },
+    capacity: () => {
+      const c: Record<string, number | null> = {};
+      for (const r of requests) {
+        const prev = c[r.target] ?? null;
+        c[r.target] = r.units === null ? prev : (prev ?? 0) + r.units;
+      }
       return c;
     },
     reset: () => {
