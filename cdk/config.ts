@@ -169,6 +169,36 @@ export const stageConfigSchema = z
     logRetentionDays: z
       .union([z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)])
       .default(30),
+    /**
+     * Round-trip confirmation (issue 13), off by default: the scheduled poller of the tenants' probe mailboxes, and
+     * optionally SES receiving for probes addressed to a domain of the MSP (cdk/constructs/confirmation.ts).
+     */
+    confirm: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** How often outstanding probes are looked for (each look is one Graph request per probe). */
+        pollMinutes: minutes(1, 60, 5),
+        /** Names from `secrets` or `parameters` the confirmation functions read (the Graph reader's, the routes'). */
+        secrets: z.array(z.string().min(1)).default([]),
+        /** SES receiving: a receipt rule set (activate it once, docs/deploy.md) storing probe mail in the data bucket. */
+        sesInbound: z
+          .object({
+            /** The receiving domain (its MX points to inbound-smtp.<region>.amazonaws.com). */
+            domain: z
+              .string()
+              .toLowerCase()
+              .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a domain name'),
+            /** Key prefix of the stored messages in the data (config) bucket. */
+            bucketPrefix: z
+              .string()
+              .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/, 'a key prefix ending in "/", e.g. inbound/')
+              .default('inbound/'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

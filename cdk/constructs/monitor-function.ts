@@ -10,7 +10,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { FUNCTIONS, type FunctionName, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
+import {
+  CONFIRM_FUNCTIONS,
+  type ConfirmFunctionName,
+  FUNCTIONS,
+  type FunctionName,
+  METRICS_NAMESPACE,
+} from '../../shared/deploy/constants.ts';
 import { acknowledge } from './nag.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,7 +59,7 @@ const BUNDLE_DATA_FILES = {
 
 export interface MonitorFunctionProps {
   /** The folder under `functions/`; the entry is `functions/<name>/handler.ts`, export `handler`. */
-  readonly name: FunctionName;
+  readonly name: FunctionName | ConfirmFunctionName;
   readonly stage: string;
   /** Megabytes; more memory is also more CPU (1,769 MB is one full vCPU). */
   readonly memoryMb: number;
@@ -131,7 +137,7 @@ export class MonitorFunction extends Construct {
       },
       environment: {
         // The same names the handlers give Powertools in code (shared/deploy/constants.ts), so logs and metrics agree.
-        POWERTOOLS_SERVICE_NAME: FUNCTIONS[props.name],
+        POWERTOOLS_SERVICE_NAME: { ...FUNCTIONS, ...CONFIRM_FUNCTIONS }[props.name],
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',

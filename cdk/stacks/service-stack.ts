@@ -44,6 +44,7 @@ import {
   type ScheduleGroup,
 } from '../../shared/deploy/constants.ts';
 import type { StageConfig } from '../config.ts';
+import { Confirmation, confirmSecrets } from '../constructs/confirmation.ts';
 import { WeeklyDigest } from '../constructs/digest.ts';
 import { grantConfigRead, grantParameterRead, grantTableRead, grantTableReadWrite } from '../constructs/grants.ts';
 import { MonitorFunction } from '../constructs/monitor-function.ts';
@@ -72,6 +73,7 @@ export class ServiceStack extends Stack {
   readonly api: apigw.HttpApi;
   readonly alarmTopic: sns.Topic;
   readonly digest: WeeklyDigest;
+  readonly confirmation: Confirmation | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -269,6 +271,19 @@ export class ServiceStack extends Stack {
           'The Scheduler role may invoke the dispatch function and its versions (the LambdaInvoke target grants arn and arn:*); nothing else.',
       },
     ]);
+    // Round-trip confirmation (optional, off by default): cdk/constructs/confirmation.ts.
+    this.confirmation = config.confirm.enabled
+      ? new Confirmation(this, 'Confirmation', {
+          config,
+          table,
+          dataBucket: configBucket,
+          secrets: confirmSecrets(config, secrets),
+          scheduleGroup: group,
+          deadLetterQueue: scheduleDeadLetters,
+          logRetentionDays: retention,
+          grantAlerts: (role) => grantSendMail(role, this, identity, configurationSet),
+        })
+      : undefined;
 
     // Ingest API ---------------------------------------------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'IngestAccessLogs', { retention });
@@ -330,7 +345,7 @@ export class ServiceStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       },
     );
-    for (const [name, f] of Object.entries(this.functions)) {
+    for (const [name, f] of [...Object.entries(this.functions), ...(this.confirmation?.alarmed ?? [])]) {
       alarm(`${name}-errors`, `The ${name} function failed (an invocation error, not a failing check).`, {
         metric: f.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,

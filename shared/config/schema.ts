@@ -639,6 +639,8 @@ export const GraphProbeMailboxSchema = z.strictObject({
   ...probeMailboxCommon,
   mailbox: MailboxSchema,
   ...appCredentials,
+  /** Move read probes to this top-level folder (created when missing) instead of deleting them; needs Mail.ReadWrite. */
+  moveTo: z.string().trim().min(1).max(255).optional(),
   /** The Graph endpoint; GCC High: https://graph.microsoft.us. */
   endpoint: z
     .string()

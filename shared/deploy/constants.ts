@@ -156,3 +156,39 @@ export const GROUP_DIMENSION = 'group';
 
 /** Endpoint override for SSM Parameter Store (`{ ssm: /path }` secret references) in local runs and tests. */
 export const SSM_ENDPOINT_ENV = 'RELAYWATCH_SSM_ENDPOINT';
+
+// --- Round-trip confirmation (optional functions: deployed only when the stage enables them) --------------------
+
+/** The optional confirmation functions (folders under functions/), apart from {@link FUNCTIONS}: off by default. */
+export const CONFIRM_FUNCTIONS = {
+  confirm: 'relaywatch-confirm',
+  'ses-inbound': 'relaywatch-ses-inbound',
+} as const;
+export type ConfirmFunctionName = keyof typeof CONFIRM_FUNCTIONS;
+
+export const CONFIRM_ENV = {
+  /** The SES receiving domain: probes addressed to it are confirmed on arrival by ses-inbound, not polled. */
+  sesInboundDomain: 'RELAYWATCH_SES_INBOUND_DOMAIN',
+  /** Where the SES receipt rule's S3 action stores messages: the bucket and the key prefix (ses-inbound). */
+  sesInboundBucket: 'RELAYWATCH_SES_INBOUND_BUCKET',
+  sesInboundPrefix: 'RELAYWATCH_SES_INBOUND_PREFIX',
+  /** The Entra ID login host for the mailboxes' app-only tokens (sovereign clouds, tests); default Microsoft's. */
+  authorityHost: 'RELAYWATCH_ENTRA_AUTHORITY_HOST',
+  /** A PEM file of an extra CA to trust for Graph, IMAP and Entra ID (a TLS-inspecting proxy, tests). */
+  caFile: 'RELAYWATCH_EXTRA_CA_FILE',
+} as const;
+
+/** One metric per confirmation outcome, and per SES inbound message fate. */
+export const CONFIRM_METRICS = {
+  outcomes: {
+    delivered: 'ConfirmDelivered',
+    'delivered-late': 'ConfirmDeliveredLate',
+    'delivered-junk': 'ConfirmDeliveredJunk',
+    'auth-failing': 'ConfirmAuthFailing',
+    'not-delivered': 'ConfirmNotDelivered',
+    'confirmation-unknown': 'ConfirmUnknown',
+  },
+  pending: 'ConfirmPending',
+  claimedElsewhere: 'ConfirmClaimedElsewhere',
+  inbound: { confirmed: 'InboundConfirmed', dropped: 'InboundDropped', failed: 'InboundFailed' },
+} as const;

@@ -23,7 +23,7 @@ import {
 } from '../confirm/outcome.ts';
 import { type CheckOutcome, type JsonValue, worstStatus } from '../domain/outcome.ts';
 import type { MailboxMessage, ProbeMailbox } from '../ports/probe-mailbox.ts';
-import type { CheckRecord, ResultStore } from '../ports/stores.ts';
+import type { CheckRecord, DeliveryStore, ResultStore } from '../ports/stores.ts';
 import type { TenantReport } from './run-checks.ts';
 
 export const DEFAULT_LOOKBACK_MS = 48 * 3_600_000;
@@ -38,6 +38,42 @@ export interface ConfirmTenant {
   readonly afterRead: 'delete' | 'keep';
   /** The tenant's mailbox, or why it cannot be opened (a secret that is not set): the probes become `unknown`. */
   readonly mailbox: () => ProbeMailbox | { readonly error: string };
+  /** Only the probes this mailbox receives (e.g. those addressed to an SES receiving domain); default every probe. */
+  readonly accepts?: ((probe: OutstandingProbe) => boolean) | undefined;
+}
+
+/**
+ * Who may record a probe's verdict, when several processes confirm at once (overlapping scheduled runs, the SES
+ * inbound function beside the poller): `take` before recording a verdict (true: this run records it; false: another
+ * run holds or has recorded it, so this one leaves the probe alone), `done` after the verdict was recorded.
+ * `unknown` outcomes take no claim: they decide nothing.
+ */
+export interface ConfirmClaims {
+  take(tenantId: string, probeId: string): Promise<boolean>;
+  done(tenantId: string, probeId: string): Promise<void>;
+}
+
+/** The claim key of a probe's verdict in the delivery-claim store (apart from the notifications' delivery keys). */
+export function confirmationClaimKey(probeId: string): string {
+  return `confirmation/${probeId}`;
+}
+
+/**
+ * {@link ConfirmClaims} on the store's delivery claims (one conditional write each; see `DeliveryStore`): the owner is
+ * the run id, so a retry of the same run takes its own claim again, and a claim left by a run that died expires
+ * after `leaseMs`, when the probe is looked for again.
+ */
+export function storeClaims(
+  deliveries: Pick<DeliveryStore, 'claim' | 'complete'>,
+  owner: string,
+  now: () => Date,
+  leaseMs = 10 * 60_000,
+): ConfirmClaims {
+  return {
+    take: async (tenantId, probeId) =>
+      (await deliveries.claim(tenantId, confirmationClaimKey(probeId), owner, now(), leaseMs)).status === 'claimed',
+    done: (tenantId, probeId) => deliveries.complete(tenantId, confirmationClaimKey(probeId), owner, now()),
+  };
 }
 
 export interface ConfirmInput {
@@ -51,6 +87,8 @@ export interface ConfirmInput {
   readonly lookbackMs?: number | undefined;
   /** Stores the outcomes (and decides incidents); runs before anything is removed. */
   readonly record: (reports: readonly TenantReport[]) => Promise<void>;
+  /** Claims on verdicts, for runs that may overlap (the Lambda poller); absent: this process is the only one. */
+  readonly claims?: ConfirmClaims | undefined;
 }
 
 export interface TenantConfirmation {
@@ -63,6 +101,8 @@ export interface TenantConfirmation {
   readonly removeError: string | null;
   /** Why the mailbox could not be used, when it could not. */
   readonly mailboxError: string | null;
+  /** Probes whose verdict another run holds or has recorded (left alone by this one). */
+  readonly claimedElsewhere: readonly string[];
 }
 
 export interface ConfirmResult {
@@ -138,12 +178,14 @@ export async function confirmProbes(input: ConfirmInput): Promise<ConfirmResult>
     pending: OutstandingProbe[];
     outcomes: CheckOutcome[];
     read: MailboxMessage[];
+    claimedElsewhere: string[];
   }[] = [];
 
   for (const tenant of input.tenants) {
     const probes = (await outstandingProbes(input.results, tenant.id, since)).filter(
       (p) =>
         (input.probeId === undefined || p.probeId === input.probeId) &&
+        (tenant.accepts === undefined || tenant.accepts(p)) &&
         started.getTime() - Date.parse(p.sentAt) >= minAge,
     );
     const entry = {
@@ -153,11 +195,13 @@ export async function confirmProbes(input: ConfirmInput): Promise<ConfirmResult>
       pending: [] as OutstandingProbe[],
       outcomes: [] as CheckOutcome[],
       read: [] as MailboxMessage[],
+      claimedElsewhere: [] as string[],
     };
     work.push(entry);
     if (probes.length === 0) continue;
     const opened = tenant.mailbox();
     let looks: Map<string, ProbeLook>;
+    const readOf = new Map<string, readonly MailboxMessage[]>();
     if ('error' in opened) {
       entry.mailboxError = opened.error;
       looks = new Map(probes.map((p) => [p.probeId, failedLook('config', opened.error)]));
@@ -170,7 +214,7 @@ export async function confirmProbes(input: ConfirmInput): Promise<ConfirmResult>
           const messages = found.found.get(p.messageId) ?? [];
           // Junk first would hide an Inbox copy; the Inbox copy is the delivery that counts.
           const best = messages.find((m) => m.folder === 'inbox') ?? messages[0];
-          entry.read.push(...messages);
+          readOf.set(p.probeId, messages);
           return [p.probeId, best ? { kind: 'found', message: best } : { kind: 'absent' }];
         }),
       );
@@ -180,21 +224,40 @@ export async function confirmProbes(input: ConfirmInput): Promise<ConfirmResult>
     for (const p of probes) {
       const look = looks.get(p.probeId) ?? failedLook('protocol', 'no answer for this probe');
       const outcome = confirmationOutcome(p, look, tenant.policy, now);
-      if (outcome) entry.outcomes.push(outcome);
-      else entry.pending.push(p);
+      if (!outcome) {
+        entry.pending.push(p);
+        continue;
+      }
+      // A verdict is recorded by one run only; the run that leaves it also leaves its message to the other.
+      if (outcome.status !== 'unknown' && input.claims && !(await input.claims.take(tenant.id, p.probeId))) {
+        entry.claimedElsewhere.push(p.probeId);
+        continue;
+      }
+      entry.outcomes.push(outcome);
+      entry.read.push(...(readOf.get(p.probeId) ?? []));
     }
   }
 
-  const reports: TenantReport[] = work
-    .filter((w) => w.outcomes.length > 0)
-    .map((w) => ({
-      id: w.tenant.id,
-      name: w.tenant.name,
-      status: worstStatus(w.outcomes.map((o) => o.status)),
-      domains: [],
-      checks: w.outcomes,
-    }));
+  // One report per tenant, also for a tenant confirmed along two paths (its mailbox and the SES receiving domain).
+  const byTenant = new Map<string, { name: string; checks: CheckOutcome[] }>();
+  for (const w of work) {
+    if (w.outcomes.length === 0) continue;
+    const r = byTenant.get(w.tenant.id) ?? { name: w.tenant.name, checks: [] };
+    r.checks.push(...w.outcomes);
+    byTenant.set(w.tenant.id, r);
+  }
+  const reports: TenantReport[] = [...byTenant].map(([id, r]) => ({
+    id,
+    name: r.name,
+    status: worstStatus(r.checks.map((o) => o.status)),
+    domains: [],
+    checks: r.checks,
+  }));
   if (reports.length > 0) await input.record(reports);
+  if (input.claims) {
+    for (const w of work)
+      for (const o of w.outcomes) if (o.status !== 'unknown') await input.claims.done(w.tenant.id, o.subject);
+  }
 
   const tenants: TenantConfirmation[] = [];
   for (const w of work) {
@@ -212,6 +275,7 @@ export async function confirmProbes(input: ConfirmInput): Promise<ConfirmResult>
       removed,
       removeError,
       mailboxError: w.mailboxError,
+      claimedElsewhere: w.claimedElsewhere,
     });
   }
   return { tenants, reports };

@@ -16,7 +16,7 @@ import { type ConfirmPolicy, confirmationOutcome } from '../confirm/outcome.ts';
 import type { CheckOutcome } from '../domain/outcome.ts';
 import { bareMessageId, MAX_HEADER_BYTES, type MailboxMessage } from '../ports/probe-mailbox.ts';
 import type { ResultStore } from '../ports/stores.ts';
-import { outstandingProbes } from './confirm-probes.ts';
+import { type ConfirmClaims, outstandingProbes } from './confirm-probes.ts';
 import type { TenantReport } from './run-checks.ts';
 
 export const SES_AUTHSERV_ID = 'amazonses.com';
@@ -73,27 +73,39 @@ export interface InboundDeps {
   readonly now: () => Date;
   readonly lookbackMs?: number;
   readonly record: (reports: readonly TenantReport[]) => Promise<void>;
+  /** The verdict's claim, when the poller may confirm the same probe at the same time (confirm-probes.ts). */
+  readonly claims?: ConfirmClaims | undefined;
+  /** Told why a message is not recorded (for a log line); nothing is written then. */
+  readonly dropped?: ((reason: string) => void) | undefined;
 }
 
 /** The recorded outcome, or null when the message is not an outstanding probe of a configured tenant. */
 export async function confirmInbound(arrival: InboundArrival, deps: InboundDeps): Promise<CheckOutcome | null> {
-  if (!arrival.claimed) return null;
+  const drop = (reason: string) => {
+    deps.dropped?.(reason);
+    return null;
+  };
+  if (!arrival.claimed) return drop('no X-Relaywatch-Probe header: not a probe');
   const tenant = deps.policyOf(arrival.claimed.tenantId);
-  if (!tenant) return null;
+  if (!tenant) return drop('the tenant it names is not configured');
   const now = deps.now();
   const since = new Date(now.getTime() - (deps.lookbackMs ?? 48 * 3_600_000));
   const probe = (await outstandingProbes(deps.results, arrival.claimed.tenantId, since)).find(
     (p) => p.messageId === arrival.message.messageId,
   );
-  if (!probe) return null;
+  if (!probe) return drop('no outstanding probe of the tenant has its Message-ID (confirmed already, or not ours)');
   const policy: ConfirmPolicy = {
     ...tenant.policy,
     trustedAuthservIds: [...(tenant.policy.trustedAuthservIds ?? []), SES_AUTHSERV_ID],
   };
   const outcome = confirmationOutcome(probe, { kind: 'found', message: arrival.message }, policy, now);
-  if (!outcome) return null;
+  if (!outcome) return drop('no verdict');
+  if (deps.claims && !(await deps.claims.take(probe.tenantId, probe.probeId))) {
+    return drop("another run holds or has recorded this probe's verdict");
+  }
   await deps.record([
     { id: probe.tenantId, name: tenant.name, status: outcome.status, domains: [], checks: [outcome] },
   ]);
+  await deps.claims?.done(probe.tenantId, probe.probeId);
   return outcome;
 }

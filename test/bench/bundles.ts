@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { BUNDLING } from '../../cdk/constructs/monitor-function.ts';
-import { FUNCTIONS } from '../../shared/deploy/constants.ts';
-import { synthBundles } from '../support/cdk-bundles.ts';
+import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
+import { type BundleName, synthBundles } from '../support/cdk-bundles.ts';
 import { median, table, writeBenchmarksSection } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,6 +43,7 @@ function initMs(bundle: string): number {
         RELAYWATCH_CONFIG_BUCKET: 'b',
         RELAYWATCH_TABLE: 't',
         RELAYWATCH_JOB_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/q',
+        RELAYWATCH_SES_INBOUND_BUCKET: 'b',
         AWS_REGION: 'eu-west-1',
         POWERTOOLS_METRICS_DISABLED: 'true',
       },
@@ -86,7 +87,7 @@ try {
   const bundles = synthBundles(outdir);
   const rows: string[][] = [];
   const inputs: string[] = [];
-  for (const name of Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[]) {
+  for (const name of [...Object.keys(FUNCTIONS), ...Object.keys(CONFIRM_FUNCTIONS)] as BundleName[]) {
     const code = readFileSync(join(bundles[name], 'index.mjs'));
     const kb = code.length / 1024;
     const gz = gzipSync(code).length / 1024;

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../shared/adapters/store/open-store.ts';
-import { ENV, type FUNCTIONS, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
+import { CONFIRM_ENV, ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
 import { type S3StandIn, type SqsStandIn, startS3StandIn, startSqsStandIn } from '../support/aws-standins.ts';
-import { synthBundles } from '../support/cdk-bundles.ts';
+import { type BundleName, synthBundles } from '../support/cdk-bundles.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 
 const run = promisify(execFile);
@@ -44,7 +44,7 @@ async function invoke(bundle: string, event: unknown, env: Record<string, string
 describe('the function bundles', () => {
   const ddb = useDynamoDbLocal();
   const outdir = mkdtempSync(join(tmpdir(), 'relaywatch-bundles-'));
-  let bundles: Record<keyof typeof FUNCTIONS, string>;
+  let bundles: Record<BundleName, string>;
   let s3: S3StandIn;
   let sqs: SqsStandIn;
   let env: Record<string, string>;
@@ -77,6 +77,7 @@ tenants:
       [GROUP_INTERVAL_ENV.checks]: '60',
       [GROUP_INTERVAL_ENV.blocklists]: '60',
       [ENV.blocklistShards]: '1',
+      [CONFIRM_ENV.sesInboundBucket]: 'relaywatch-data',
       AWS_REGION: ddb().clientOptions.region,
       AWS_ACCESS_KEY_ID: ddb().clientOptions.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: ddb().clientOptions.credentials.secretAccessKey,
@@ -158,5 +159,20 @@ tenants:
     expect(i.error).toBeUndefined();
     expect((i.result as { statusCode: number }).statusCode).toBeGreaterThanOrEqual(400);
     expect((i.result as { statusCode: number }).statusCode).toBeLessThan(500);
+  }, 180_000);
+
+  it('confirm runs a scheduled tick with nothing outstanding; ses-inbound drops a message that is no probe', async () => {
+    const c = await invoke(bundles.confirm, { scheduledTime: '2026-12-02T10:05:00Z' }, env);
+    expect(c.error).toBeUndefined();
+    expect(c.arity).toBeLessThanOrEqual(2);
+    expect(c.result).toMatchObject({ runId: 'confirm-2026-12-02T10:05:00.000Z', outcomes: {}, pending: 0 });
+    const headers = [{ name: 'Message-ID', value: '<spam@spam.example>' }];
+    const mail = { timestamp: '2026-12-02T10:06:00.000Z', messageId: 'smoke1', headersTruncated: false, headers };
+    const si = await invoke(bundles['ses-inbound'], { Records: [{ eventSource: 'aws:ses', ses: { mail } }] }, env);
+    expect(si.error).toBeUndefined();
+    expect(si.result).toEqual({
+      confirmed: [],
+      dropped: [{ messageId: 'smoke1', reason: 'no X-Relaywatch-Probe header: not a probe' }],
+    });
   }, 180_000);
 });

@@ -1,6 +1,6 @@
 /**
  * Minimal local stand-ins for the AWS services the Lambda functions call besides DynamoDB (which is the real DynamoDB
- * Local): S3 (path-style GetObject with If-None-Match → 304, HeadObject, PutObject with ETags), SQS
+ * Local): S3 (path-style GetObject with If-None-Match → 304 and Range → 206, HeadObject, PutObject with ETags), SQS
  * (SendMessageBatch over the JSON protocol, recording every message), Secrets Manager (GetSecretValue) and SSM
  * Parameter Store (GetParameter). Each runs
  * on 127.0.0.1 with a free port, speaks the wire format the AWS SDK v3 sends, and counts requests so tests can assert
@@ -53,6 +53,8 @@ export interface S3StandIn extends StandIn {
   put(bucket: string, key: string, body: string | Buffer): string;
   /** Called once after a GET is answered (to play another writer racing the test's client). */
   afterGet: (() => void) | null;
+  /** The body bytes each GET was answered with (a ranged GET: the part). */
+  readonly served: number[];
 }
 
 export async function startS3StandIn(): Promise<S3StandIn> {
@@ -60,6 +62,7 @@ export async function startS3StandIn(): Promise<S3StandIn> {
   const putHeaders = new Map<string, http.IncomingHttpHeaders>();
   const requests: { method: string; target: string }[] = [];
   const hooks: { afterGet: (() => void) | null } = { afterGet: null };
+  const served: number[] = [];
   const put = (bucket: string, key: string, body: string | Buffer): string => {
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
     const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
@@ -92,6 +95,24 @@ export async function startS3StandIn(): Promise<S3StandIn> {
       const o = objects.get(path);
       if (!o) return xmlError(404, 'NoSuchKey');
       if (req.headers['if-none-match'] === o.etag) return void res.writeHead(304, { etag: o.etag }).end();
+      const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+      if (range && req.method === 'GET') {
+        // A ranged GetObject (RFC 9110 §14): 206 with the bytes asked for and Content-Range naming the whole size.
+        const start = Number(range[1]);
+        const end = Math.min(range[2] ? Number(range[2]) : o.body.byteLength - 1, o.body.byteLength - 1);
+        const part = o.body.subarray(start, end + 1);
+        served.push(part.byteLength);
+        res.writeHead(206, {
+          etag: o.etag,
+          'content-length': String(part.byteLength),
+          'content-range': `bytes ${start}-${end}/${o.body.byteLength}`,
+          'content-type': 'application/octet-stream',
+          'last-modified': new Date().toUTCString(),
+        });
+        res.end(part);
+        return;
+      }
+      if (req.method === 'GET') served.push(o.body.byteLength);
       res.writeHead(200, {
         etag: o.etag,
         'content-length': String(o.body.byteLength),
@@ -110,6 +131,7 @@ export async function startS3StandIn(): Promise<S3StandIn> {
     objects,
     putHeaders,
     put,
+    served,
     get afterGet() {
       return hooks.afterGet;
     },

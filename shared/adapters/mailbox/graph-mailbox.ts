@@ -13,6 +13,11 @@
  *   `internetMessageHeaders` only comes back when `$select`ed. `@odata.nextLink` is followed (same origin only, at
  *   most {@link MAX_PAGES} pages).
  * - `remove()`: `DELETE /users/{mailbox}/messages/{id}` (Exchange moves it to Deleted Items); a 404 means gone already.
+ *   With `moveTo` (a folder's display name) instead: the folder's id once per instance from
+ *   `GET /users/{mailbox}/mailFolders?$filter=displayName eq '<name>'&$select=id,displayName` (top-level folders),
+ *   created with `POST /users/{mailbox}/mailFolders` `{ displayName }` when missing (a 409 `ErrorFolderExists` from a
+ *   concurrent run: asked again), then `POST /users/{mailbox}/messages/{id}/move` `{ destinationId }` per message.
+ *   Both need the "Application Mail.ReadWrite" role (RBAC for Applications), not only Mail.Read.
  *
  * Throttling: a 429 or 503 is retried after its `Retry-After` (seconds; capped at `maxRetryAfterMs`) up to
  * `maxRetries` times, then it is the `throttled` failure. Response bodies are read with a bound: {@link MAX_JSON_BYTES}
@@ -58,6 +63,8 @@ export interface GraphMailboxOptions {
   readonly dispatcher?: Dispatcher | undefined;
   /** Waits for Retry-After; tests pass a fake. */
   readonly sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** Move read probes to this top-level folder (created when missing) instead of deleting them. */
+  readonly moveTo?: string | undefined;
 }
 
 interface GraphMessage {
@@ -124,6 +131,7 @@ export class GraphMailbox implements ProbeMailbox {
   readonly #base: URL;
   readonly #dispatcher: Dispatcher | undefined;
   #folders: { inbox: string | null; junk: string | null } | null = null;
+  #moveToId: string | null = null;
 
   constructor(options: GraphMailboxOptions) {
     const base = new URL(options.endpoint ?? DEFAULT_GRAPH_ENDPOINT);
@@ -144,7 +152,7 @@ export class GraphMailbox implements ProbeMailbox {
     return u.toString();
   }
 
-  async #request<T>(method: 'GET' | 'DELETE', url: string, token: string): Promise<Got<T>> {
+  async #request<T>(method: 'GET' | 'DELETE' | 'POST', url: string, token: string, body?: unknown): Promise<Got<T>> {
     const retries = this.#o.maxRetries ?? 3;
     const sleep = this.#o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     for (let attempt = 0; ; attempt++) {
@@ -152,7 +160,12 @@ export class GraphMailbox implements ProbeMailbox {
       try {
         res = await fetch(url, {
           method,
-          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(this.#o.timeoutMs ?? 30_000),
           redirect: 'error',
           ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
@@ -210,7 +223,8 @@ export class GraphMailbox implements ProbeMailbox {
       }
       const detail = failureText(graphError(await readBounded(res.body, MAX_ERROR_BYTES)), [token], 240);
       const what = `Graph answered ${res.status}${detail ? ` (${detail})` : ''}`;
-      if (res.status === 404) return { ok: true, status: 404, json: null };
+      if (res.status === 404 || (res.status === 409 && method === 'POST'))
+        return { ok: true, status: res.status, json: null };
       if (res.status === 401 || res.status === 403) return { ok: false, reason: 'auth', message: what };
       return { ok: false, reason: 'protocol', message: what };
     }
@@ -309,6 +323,47 @@ export class GraphMailbox implements ProbeMailbox {
     return { ok: true, found };
   }
 
+  /** The id of the `moveTo` folder, created when missing. */
+  async #moveTarget(token: string, name: string): Promise<string | MailboxFailure> {
+    if (this.#moveToId) return this.#moveToId;
+    const lookup = async (): Promise<string | null | MailboxFailure> => {
+      const r = await this.#request<{ value?: unknown }>(
+        'GET',
+        this.#url('/mailFolders', {
+          $filter: `displayName eq '${name.replaceAll("'", "''")}'`,
+          $select: 'id,displayName',
+        }),
+        token,
+      );
+      if (!r.ok) return r;
+      if (r.status === 404)
+        return { ok: false, reason: 'not-found', message: `no mailbox ${this.#o.mailbox} in Graph` };
+      const value = Array.isArray(r.json?.value) ? (r.json.value as { id?: unknown; displayName?: unknown }[]) : [];
+      const hit = value.find((f) => typeof f.id === 'string' && f.displayName === name);
+      return typeof hit?.id === 'string' ? hit.id : null;
+    };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const found = await lookup();
+      if (found === null) {
+        const created = await this.#request<{ id?: unknown }>('POST', this.#url('/mailFolders'), token, {
+          displayName: name,
+        });
+        if (!created.ok) return created;
+        // 409 ErrorFolderExists: another run created it meanwhile; ask again.
+        if (created.status === 409) continue;
+        if (typeof created.json?.id !== 'string') {
+          return { ok: false, reason: 'protocol', message: `Graph did not return the id of the new folder ${name}` };
+        }
+        this.#moveToId = created.json.id;
+        return created.json.id;
+      }
+      if (typeof found !== 'string') return found;
+      this.#moveToId = found;
+      return found;
+    }
+    return { ok: false, reason: 'protocol', message: `folder ${name} exists but Graph does not list it` };
+  }
+
   async remove(refs: readonly string[]): Promise<RemoveResult> {
     const ids = refs.map((ref) => {
       if (!ref.startsWith('graph:') || ref.length <= 6)
@@ -318,9 +373,16 @@ export class GraphMailbox implements ProbeMailbox {
     if (ids.length === 0) return { ok: true, removed: 0 };
     const token = await this.#token();
     if (typeof token !== 'string') return token;
+    const moveTo = this.#o.moveTo;
+    const destination = moveTo ? await this.#moveTarget(token, moveTo) : null;
+    if (destination !== null && typeof destination !== 'string') return destination;
     let removed = 0;
     for (const id of ids) {
-      const r = await this.#request('DELETE', this.#url(`/messages/${encodeURIComponent(id)}`), token);
+      const path = `/messages/${encodeURIComponent(id)}`;
+      const r =
+        destination === null
+          ? await this.#request('DELETE', this.#url(path), token)
+          : await this.#request('POST', this.#url(`${path}/move`), token, { destinationId: destination });
       if (!r.ok) return r;
       if (r.status !== 404) removed++;
     }

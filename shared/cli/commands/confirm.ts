@@ -1,10 +1,8 @@
 /** `relaywatch confirm`: look for outstanding probes in the tenants' probe mailboxes and record what arrived. */
 import type { Command } from 'commander';
-import type { ProbeMailboxConfig, RelaywatchConfig } from '../../config/schema.ts';
-import { resolveSecret, type SecretSources } from '../../config/secrets.ts';
+import { mailboxFor } from '../../adapters/mailbox/open-mailbox.ts';
+import type { RelaywatchConfig } from '../../config/schema.ts';
 import { type CheckStatus, exitCodeFor, worstStatus } from '../../domain/outcome.ts';
-import type { ProbeMailbox } from '../../ports/probe-mailbox.ts';
-import { OUTLOOK_SMTP_SCOPE, type TokenProvider } from '../../ports/token-provider.ts';
 import { type ConfirmResult, type ConfirmTenant, DEFAULT_LOOKBACK_MS } from '../../use-cases/confirm-probes.ts';
 import { type CliIo, loadConfigOrExit, positiveInt, readCaOption, selectTenants, write } from '../common.ts';
 import type { CliConfig } from '../config-bridge.ts';
@@ -20,63 +18,6 @@ import {
 import { UsageError } from '../wiring.ts';
 import { tokenProvider } from './probe.ts';
 import { safeJson } from './status.ts';
-
-/** The tenant's mailbox adapter, built when first needed; a secret that does not resolve is the reason it cannot. */
-export function mailboxFor(
-  cfg: ProbeMailboxConfig,
-  sources: SecretSources,
-  tokens: TokenProvider,
-  ca: string | undefined,
-): () => Promise<ProbeMailbox | { readonly error: string }> {
-  return async () => {
-    if (cfg.kind === 'graph') {
-      const secret = resolveSecret(cfg.clientSecret, sources);
-      if (!secret.ok) return { error: `probeMailbox.clientSecret: ${secret.reason}` };
-      const { GraphMailbox } = await import('../../adapters/mailbox/graph-mailbox.ts');
-      return new GraphMailbox({
-        mailbox: cfg.mailbox,
-        endpoint: cfg.endpoint,
-        ca,
-        token: () =>
-          tokens.getToken({
-            entraTenantId: cfg.entraTenantId,
-            clientId: cfg.clientId,
-            clientSecret: secret.value,
-            scope: `${new URL(cfg.endpoint).origin}/.default`,
-          }),
-      });
-    }
-    const { ImapMailbox } = await import('../../adapters/mailbox/imap-mailbox.ts');
-    const common = {
-      host: cfg.host,
-      port: cfg.port,
-      secure: cfg.secure,
-      user: cfg.user,
-      junkFolder: cfg.junkFolder,
-      ca,
-    };
-    if (cfg.auth === 'password') {
-      const pw = cfg.password ? resolveSecret(cfg.password, sources) : { ok: false as const, reason: 'not set' };
-      if (!pw.ok) return { error: `probeMailbox.password: ${pw.reason}` };
-      return new ImapMailbox({ ...common, auth: { kind: 'password', password: pw.value } });
-    }
-    const secret = cfg.clientSecret
-      ? resolveSecret(cfg.clientSecret, sources)
-      : { ok: false as const, reason: 'not set' };
-    if (!secret.ok || !cfg.entraTenantId || !cfg.clientId) {
-      return { error: `probeMailbox.clientSecret: ${secret.ok ? 'entraTenantId/clientId missing' : secret.reason}` };
-    }
-    const { entraTenantId, clientId } = cfg;
-    return new ImapMailbox({
-      ...common,
-      auth: {
-        kind: 'oauth',
-        token: () =>
-          tokens.getToken({ entraTenantId, clientId, clientSecret: secret.value, scope: OUTLOOK_SMTP_SCOPE }),
-      },
-    });
-  };
-}
 
 function minutes(ms: number): string {
   const s = Math.round(ms / 1000);

@@ -37,6 +37,19 @@ describe('tenants[].probeMailbox', () => {
     });
   });
 
+  it('reads a Graph moveTo folder, and refuses an empty one by its path', () => {
+    const graph = (moveTo: string) => `      kind: graph
+      mailbox: probe@contoso.example
+      entraTenantId: contoso.onmicrosoft.com
+      clientId: 3f0c7a8e-1b2d-4c5e-8f90-123456789abc
+      clientSecret: { env: CONTOSO_READER }
+      moveTo: ${moveTo}
+`;
+    const { config } = parseConfig(tenantWith(graph("' relaywatch-probes '")), 'test.yaml');
+    expect(config.tenants[0]?.probeMailbox).toMatchObject({ moveTo: 'relaywatch-probes' });
+    expect(problemsOf(tenantWith(graph("''"))).map((p) => p.path)).toEqual(['tenants[0].probeMailbox.moveTo']);
+  });
+
   it('reads an IMAP mailbox with a password, defaulting to implicit TLS on 993', () => {
     const { config } = parseConfig(
       tenantWith(`      kind: imap

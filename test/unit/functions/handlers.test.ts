@@ -7,13 +7,14 @@ import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DispatchEnvSchema, dispatchSettings, parseEnv } from '../../../shared/adapters/lambda.ts';
-import { ENV, GROUP_INTERVAL_ENV } from '../../../shared/deploy/constants.ts';
+import { CONFIRM_ENV, ENV, GROUP_INTERVAL_ENV } from '../../../shared/deploy/constants.ts';
 
 const FUNCTIONS_DIR = resolve(import.meta.dirname, '../../../functions');
 const ENVIRONMENT = {
   [ENV.configBucket]: 'cfg',
   [ENV.table]: 'relaywatch',
   [ENV.jobQueueUrl]: 'http://127.0.0.1:9/000000000000/jobs',
+  [CONFIRM_ENV.sesInboundBucket]: 'relaywatch-data',
   AWS_REGION: 'eu-west-1',
 };
 
@@ -26,7 +27,14 @@ describe('the Lambda handlers', () => {
   it('export a handler of at most two parameters, in every function folder', async () => {
     Object.assign(process.env, ENVIRONMENT);
     const folders = (await readdir(FUNCTIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory());
-    expect(folders.map((f) => f.name).sort()).toEqual(['digest', 'dispatch', 'ingest', 'worker']);
+    expect(folders.map((f) => f.name).sort()).toEqual([
+      'confirm',
+      'digest',
+      'dispatch',
+      'ingest',
+      'ses-inbound',
+      'worker',
+    ]);
     for (const f of folders) {
       const mod = (await import(resolve(FUNCTIONS_DIR, f.name, 'handler.ts'))) as Record<string, unknown>;
       const exported = Object.entries(mod).filter(([, v]) => typeof v === 'function');
