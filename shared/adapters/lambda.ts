@@ -9,7 +9,7 @@
  * problem named (the function never starts half configured). Secrets never come from environment values: only the
  * names of the bucket, table, queue and endpoints do.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadManagedSecrets } from '../config/managed-secrets.ts';
 import type { RelaywatchConfig } from '../config/schema.ts';
 import type { SecretSources } from '../config/secrets.ts';

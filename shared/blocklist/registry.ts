@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const LISTING_KINDS = ['abuse', 'policy', 'neighbourhood'] as const;
 /** abuse: the address did harm; policy: a statement about the address space; neighbourhood: the range/ASN, not the address. */

@@ -13,7 +13,7 @@
  * step's claims send nothing new.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const JOB_SCHEMA = 'relaywatch.job/v1';
 
