@@ -39,6 +39,30 @@ export const BUNDLING = {
 } as const;
 
 /**
+ * Packages a function's bundle leaves out, each replaced by a stand-in that throws when used
+ * (cdk/bundle-stubs/<package>.cjs), because that function's code path provably never calls them:
+ *
+ * - worker: mailauth's SPF entry (`mailauth/lib/spf`) requires libmime (for `foldLines` of the Received-SPF header it
+ *   formats) and mailauth's tools; libmime's charset module requires iconv-lite and encoding-japanese at load time but
+ *   calls them only to convert non-UTF-8 charsets, and tools call tldts only for DMARC alignment. SPF evaluation does
+ *   neither. The proof is test/conformance/rfc7208-bundle.test.ts: the whole RFC 7208 suite through the SPF adapter
+ *   bundled with these stand-ins gives the same result, test by test, as the unbundled adapter. Joi stays: the SPF
+ *   entry validates the domain with it.
+ *
+ * A function that parses messages (confirm, ses-inbound: MIME words in any charset) must not take this list.
+ */
+export const NOT_BUNDLED: Partial<Record<FunctionName, readonly string[]>> = {
+  worker: ['iconv-lite', 'encoding-japanese', 'tldts'],
+};
+
+/** esbuild `alias` entries of a function: each left-out package to its stand-in. */
+export function bundleAliases(name: FunctionName): Record<string, string> {
+  return Object.fromEntries(
+    (NOT_BUNDLED[name] ?? []).map((pkg) => [pkg, `${repoRoot}cdk/bundle-stubs/${pkg}.cjs`] as const),
+  );
+}
+
+/**
  * Data files a bundle reads at run time, copied beside `index.mjs`: the blocklist registry is read with
  * `new URL('./zones.yaml', import.meta.url)`, which in the bundle resolves to the bundle's own folder.
  */
@@ -50,6 +74,11 @@ const BUNDLE_DATA_FILES = {
   afterBundling: (inputDir: string, outputDir: string): string[] =>
     DATA_FILES.map((f) => `cp "${inputDir}/${f}" "${outputDir}/${f.slice(f.lastIndexOf('/') + 1)}"`),
 };
+
+function aliasArgs(name: FunctionName): { esbuildArgs?: Record<string, string[]> } {
+  const entries = Object.entries(bundleAliases(name)).map(([pkg, stub]) => `${pkg}=${stub}`);
+  return entries.length > 0 ? { esbuildArgs: { '--alias': entries } } : {};
+}
 
 export interface MonitorFunctionProps {
   /** The folder under `functions/`; the entry is `functions/<name>/handler.ts`, export `handler`. */
@@ -128,6 +157,7 @@ export class MonitorFunction extends Construct {
         ...BUNDLING,
         mainFields: [...BUNDLING.mainFields],
         commandHooks: BUNDLE_DATA_FILES,
+        ...aliasArgs(props.name),
       },
       environment: {
         // The same names the handlers give Powertools in code (shared/deploy/constants.ts), so logs and metrics agree.
