@@ -18,6 +18,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, type Dispatcher, fetch } from 'undici';
 import { isLoopbackHost } from '../domain/ip.ts';
+import { readBoundedText } from '../http/bounded-body.ts';
 import { signRequest } from '../ingest/signature.ts';
 
 export interface PostSignedOptions {
@@ -261,22 +262,8 @@ export function retryAfter(value: string | null, nowMs = Date.now()): number | n
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
 
-async function readCapped(body: ReadableStream<Uint8Array> | null): Promise<string> {
-  if (body === null) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    chunks.push(value);
-    if (size >= MAX_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => {});
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+function readCapped(body: ReadableStream<Uint8Array> | null): Promise<string> {
+  return readBoundedText(body, MAX_RESPONSE_BYTES);
 }
 
 /** `: <first 200 characters of the body>` with control characters replaced, or '' for an empty body. */

@@ -10,6 +10,7 @@
  * and with TypeError/RangeError for an unsupported type or an unencodable name.
  */
 import { Agent, fetch } from 'undici';
+import { readBoundedBody } from '../../http/bounded-body.ts';
 import type { DnsResolver, DnsResult, QueryOptions, RecordType } from '../../ports/dns-resolver.ts';
 import { errorDetail } from './exchange.ts';
 import type { SentCounter } from './sent-counter.ts';
@@ -136,21 +137,8 @@ export class DohResolver implements DnsResolver, SentCounter {
 
 /** The body, or null when it is larger than `max` (the stream is cancelled then). */
 async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<Buffer | null> {
-  if (body === null) return Buffer.alloc(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
+  const r = await readBoundedBody(body, max);
+  return r.overflow ? null : r.bytes;
 }
 
 /** `fetch failed` says nothing: the cause carries the socket/TLS code (ECONNREFUSED, DEPTH_ZERO_SELF_SIGNED_CERT…). */

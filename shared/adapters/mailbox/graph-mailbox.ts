@@ -24,6 +24,7 @@
  * no token → `token`. Messages never carry the token.
  */
 import { Agent, type Dispatcher, fetch } from 'undici';
+import { readBoundedBody } from '../../http/bounded-body.ts';
 import {
   bareMessageId,
   type FindResult,
@@ -70,27 +71,10 @@ interface GraphMessage {
 
 type Got<T> = { readonly ok: true; readonly status: number; readonly json: T | null } | MailboxFailure;
 
-/** Reads at most `max` bytes of a body; `null` when it is longer (the rest is discarded). */
+/** Reads at most `max` bytes of a body; `null` when it is longer (the rest is never read). */
 async function readBounded(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | null> {
-  if (!body) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > max) {
-        await reader.cancel().catch(() => {});
-        return null;
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const r = await readBoundedBody(body, max);
+  return r.overflow ? null : r.bytes.toString('utf8');
 }
 
 function graphError(text: string | null): string {
