@@ -55,11 +55,20 @@ export const NOT_BUNDLED: Partial<Record<FunctionName, readonly string[]>> = {
   worker: ['iconv-lite', 'encoding-japanese', 'tldts'],
 };
 
-/** esbuild `alias` entries of a function: each left-out package to its stand-in. */
+/**
+ * Built-in modules every bundle takes as CommonJS (cdk/bundle-stubs/node-http.cjs): an ESM import of `node:http`
+ * builds its ESM facade, which reads the lazy `WebSocket` getters and so loads Node's internal undici at cold start.
+ */
+const BUILTIN_AS_COMMONJS = { http: 'node-http', 'node:http': 'node-http' } as const;
+
+/** esbuild `alias` entries of a function: each left-out package to its stand-in, and the CommonJS built-ins. */
 export function bundleAliases(name: FunctionName): Record<string, string> {
-  return Object.fromEntries(
-    (NOT_BUNDLED[name] ?? []).map((pkg) => [pkg, `${repoRoot}cdk/bundle-stubs/${pkg}.cjs`] as const),
-  );
+  return Object.fromEntries([
+    ...(NOT_BUNDLED[name] ?? []).map((pkg) => [pkg, `${repoRoot}cdk/bundle-stubs/${pkg}.cjs`] as const),
+    ...Object.entries(BUILTIN_AS_COMMONJS).map(
+      ([mod, stub]) => [mod, `${repoRoot}cdk/bundle-stubs/${stub}.cjs`] as const,
+    ),
+  ]);
 }
 
 /**
