@@ -18,8 +18,8 @@ export interface HttpRequestOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Uint8Array;
   readonly signal?: AbortSignal;
-  /** Largest part of the response body read; the connection is closed once more arrived. */
-  readonly maxBodyBytes: number;
+  /** Largest part of the response body read (or one per status); the connection is closed once more arrived. */
+  readonly maxBodyBytes: number | ((status: number) => number);
   /** The connection pool (its options, such as `lookup` or `ca`, apply to every socket it opens). */
   readonly agent?: http.Agent;
   readonly lookup?: LookupFunction;
@@ -31,7 +31,7 @@ export interface HttpResponse {
   readonly status: number;
   readonly statusText: string;
   readonly headers: http.IncomingHttpHeaders;
-  /** The first `maxBodyBytes` of the body. */
+  /** The first `maxBodyBytes` bytes of the body at most. */
   readonly body: Buffer;
   /** The body was longer than `maxBodyBytes`. */
   readonly overflow: boolean;
@@ -60,7 +60,9 @@ export function httpRequest(url: string | URL, options: HttpRequestOptions): Pro
         ...(options.ca !== undefined ? { ca: typeof options.ca === 'string' ? options.ca : [...options.ca] } : {}),
       },
       (res) => {
-        readBoundedBody(res, options.maxBodyBytes).then(
+        const max =
+          typeof options.maxBodyBytes === 'number' ? options.maxBodyBytes : options.maxBodyBytes(res.statusCode ?? 0);
+        readBoundedBody(res, max).then(
           ({ bytes, overflow }) =>
             resolve({
               status: res.statusCode ?? 0,
