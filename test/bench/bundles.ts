@@ -102,6 +102,10 @@ ${TARGET_INIT_MS} ms (ceiling ${CEILING_INIT_MS} ms).
 
 ${table(['function', 'minified', 'gzipped', 'module init', 'size / init'], rows)}
 
+Before the bundle work of issue 11 §3 (same machine, load average 1.2): dispatch 3157 KB / 636 ms, worker 3994 KB /
+730 ms, ingest 3638 KB / 661 ms. Init times here are wall-clock on a shared machine: compare them with the load average
+below (docs/dependencies.md, "The Lambda bundles", has the steps and an interleaved before/after measurement).
+
 The ten largest inputs of each bundle (bytes in the output, by package):
 
 ${inputs.join('\n\n')}
