@@ -77,11 +77,26 @@ export function bundleAliases(name: FunctionName): Record<string, string> {
  */
 export const DATA_FILES = ['shared/blocklist/zones.yaml'] as const;
 
+/** Converts `<inputDir>/shared/blocklist/zones.yaml` to `<outputDir>/zones.json` (argv: inputDir, outputDir). */
+const ZONES_TO_JSON = [
+  'const [i, o] = process.argv.slice(1);',
+  "const { createRequire } = require('node:module');",
+  "const { parse } = createRequire(i + '/package.json')('yaml');",
+  "const fs = require('node:fs');",
+  "fs.writeFileSync(o + '/zones.json', JSON.stringify(parse(fs.readFileSync(i + '/shared/blocklist/zones.yaml', 'utf8'))));",
+].join(' ');
+
+const shellQuote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
 const BUNDLE_DATA_FILES = {
   beforeBundling: () => [],
   beforeInstall: () => [],
-  afterBundling: (inputDir: string, outputDir: string): string[] =>
-    DATA_FILES.map((f) => `cp "${inputDir}/${f}" "${outputDir}/${f.slice(f.lastIndexOf('/') + 1)}"`),
+  afterBundling: (inputDir: string, outputDir: string): string[] => [
+    ...DATA_FILES.map((f) => `cp "${inputDir}/${f}" "${outputDir}/${f.slice(f.lastIndexOf('/') + 1)}"`),
+    // The registry also as JSON (shared/blocklist/registry.ts reads zones.json when it is beside the bundle): the
+    // YAML parse at every cold start is what it saves. Node is the one running the synth; yaml is the repo's.
+    `"${process.execPath}" -e ${shellQuote(ZONES_TO_JSON)} "${inputDir}" "${outputDir}"`,
+  ],
 };
 
 function aliasArgs(name: FunctionName): { esbuildArgs?: Record<string, string[]> } {
