@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { containerDeps, lambdaSecrets, parseEnv, WorkerEnvSchema } from '../../shared/adapters/lambda.ts';
 import { invocationRuntime } from '../../shared/adapters/lambda-runtime.ts';
-import { FUNCTIONS, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
+import { FUNCTIONS, GROUP_DIMENSION, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
 import { makeWorker } from './worker.ts';
 
 const env = parseEnv(WorkerEnvSchema, process.env);
@@ -21,7 +21,11 @@ export const handler = middy(
     secrets: (config) => lambdaSecrets(config, deps.secrets),
     runtime: invocationRuntime,
     logger,
-    metrics: { addMetric: (name, unit, value) => metrics.addMetric(name, unit, value) },
+    metrics: {
+      addMetric: (name, unit, value) => metrics.addMetric(name, unit, value),
+      addGroupMetric: (name, group, value) =>
+        metrics.singleMetric().addDimension(GROUP_DIMENSION, group).addMetric(name, 'Count', value),
+    },
     now: () => new Date(),
   }),
 )
