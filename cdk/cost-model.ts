@@ -5,7 +5,9 @@
  *   node cdk/cost-model.ts --tenants 250 --agents 0.2 --check-seconds 0.8
  *
  * Prices are us-east-1 list prices of late 2026 without free tier. Durations default to estimates from the CLI
- * benchmark until the handler benchmark measures them in the worker (BENCHMARKS.md).
+ * benchmark until the handler benchmark measures them in the worker (BENCHMARKS.md). Item sizes are measured (the
+ * largest of each kind in test/integration/lambda-e2e.int.test.ts); `--store before` prints the store as it wrote
+ * before results were batched and states written on change, for comparison.
  */
 import { parseArgs } from 'node:util';
 
@@ -24,6 +26,15 @@ export const PRICES = {
   customMetricMonth: 0.3,
 } as const;
 
+/**
+ * Item sizes measured on DynamoDB Local (test/integration/lambda-e2e.int.test.ts prints them): a check result (SPF, MX
+ * or blocklist, detail included), a subject state, a tenant run, and a result's GSI2 entry (keys and `check`).
+ */
+export const RESULT_ITEM_BYTES = 673;
+export const STATE_ITEM_BYTES = 313;
+export const RUN_ITEM_BYTES = 290;
+export const GSI2_ENTRY_BYTES = 173;
+
 export interface CostInputs {
   readonly tenants: number;
   /** Minutes between check cycles, blocklist sweeps, probe cycles. */
@@ -41,16 +52,28 @@ export interface CostInputs {
   readonly ingestSeconds: number;
   readonly workerGb: number;
   readonly ingestGb: number;
-  /** Check items per tenant-cycle and their size; unique sending IPs per tenant. */
-  readonly checksPerTenant: number;
-  readonly checkItemKb: number;
+  /** Domains per tenant (each gets an SPF and an MX result per cycle); unique sending IPs per tenant. */
+  readonly domainsPerTenant: number;
   readonly ipsPerTenant: number;
+  /** Blocklist zones asked per IP (one state per IP and zone; one result per IP carries every zone's verdict). */
+  readonly zonesPerIp: number;
+  /**
+   * Item sizes in bytes as DynamoDB bills them, measured in test/integration/lambda-e2e.int.test.ts on DynamoDB Local
+   * (a probe's result is estimated: its transcript is stored brotli-compressed).
+   */
+  readonly resultItemBytes: number;
+  readonly probeItemBytes: number;
+  readonly stateItemBytes: number;
+  readonly runItemBytes: number;
+  /** A result's or a run's entry in GSI2 (keys and `check` only). */
+  readonly gsi2EntryBytes: number;
   readonly retentionDays: number;
   /**
-   * `every-cycle`: every result written every cycle, to the table and GSI2 (projection ALL): the store today.
-   * `on-change`: a result only when it changes plus a daily heartbeat, GSI2 keys only (the target design).
+   * `now`: what the store writes (results in BatchWriteItem, GSI2 keys only, a state only when it changes or once a
+   * day). `before`: every result and every state every cycle, one PutItem each, GSI2 projection ALL (the store before
+   * issue 10's measurements), for comparison.
    */
-  readonly writes: 'every-cycle' | 'on-change';
+  readonly store: 'now' | 'before';
   readonly secrets: number;
   readonly alarms: number;
   readonly customMetrics: number;
@@ -60,7 +83,7 @@ export const DEFAULTS: CostInputs = {
   tenants: 1000,
   checksMinutes: 60,
   blocklistsMinutes: 60,
-  probesMinutes: 60,
+  probesMinutes: 240,
   probeShare: 0.3,
   agentShare: 0.5,
   agentMinutes: 15,
@@ -70,21 +93,89 @@ export const DEFAULTS: CostInputs = {
   ingestSeconds: 0.2,
   workerGb: 1,
   ingestGb: 0.25,
-  checksPerTenant: 5,
-  checkItemKb: 2,
+  domainsPerTenant: 2,
   ipsPerTenant: 1,
-  retentionDays: 400,
-  writes: 'every-cycle',
+  zonesPerIp: 5,
+  resultItemBytes: RESULT_ITEM_BYTES,
+  probeItemBytes: 1500,
+  stateItemBytes: STATE_ITEM_BYTES,
+  runItemBytes: RUN_ITEM_BYTES,
+  gsi2EntryBytes: GSI2_ENTRY_BYTES,
+  retentionDays: 90,
+  store: 'now',
   secrets: 2,
   alarms: 11,
   customMetrics: 8,
 };
 
 const MONTH_MINUTES = 30 * 24 * 60;
+/** DynamoDB bills 100 bytes of overhead per stored item and per index entry. */
+const ITEM_OVERHEAD_BYTES = 100;
+/** One write unit per started KB; one read unit per started 4 KB (strongly consistent), half for eventual reads. */
+const wru = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 
 export interface CostLine {
   readonly item: string;
   readonly usd: number;
+}
+
+/** What the store writes and keeps in a month, by kind of item. */
+export interface StoreVolume {
+  readonly requests: number;
+  readonly wru: number;
+  readonly rru: number;
+  /** Bytes stored at steady state (retention applied), table and indexes. */
+  readonly storedBytes: number;
+}
+
+export function storeVolume(i: CostInputs): StoreVolume {
+  const cycles = MONTH_MINUTES / i.checksMinutes;
+  const sweeps = MONTH_MINUTES / i.blocklistsMinutes;
+  const probeCycles = MONTH_MINUTES / i.probesMinutes;
+  const reports = i.tenants * i.agentShare * (MONTH_MINUTES / i.agentMinutes);
+  const checkJobs = i.tenants * cycles;
+  const probeJobs = i.tenants * i.probeShare * probeCycles;
+  const shards = Math.max(1, Math.ceil((i.tenants * i.ipsPerTenant) / 100));
+  const sweepJobs = sweeps * shards;
+  // Result items a month: SPF and MX per domain per cycle, a blocklist result per IP per sweep, a probe result per
+  // probe, an agent's relay result per report.
+  const domainResults = checkJobs * i.domainsPerTenant * 2;
+  const ipResults = i.tenants * i.ipsPerTenant * sweeps;
+  const probeResults = probeJobs;
+  const relayResults = reports;
+  const small = domainResults + ipResults + relayResults;
+  const runs = checkJobs + probeJobs + sweepJobs + reports;
+  // States: per domain SPF and MX, per IP and zone, one per probe and agent.
+  const statesPerTenant = i.domainsPerTenant * 2 + i.ipsPerTenant * i.zonesPerIp + i.probeShare + i.agentShare;
+  // Decisions a month: every observation every cycle (before); only changes plus the daily heartbeat (now), with
+  // changes taken as one per state a week (the heartbeat dominates).
+  const stateWrites =
+    i.store === 'before'
+      ? checkJobs * i.domainsPerTenant * 2 + i.tenants * i.ipsPerTenant * i.zonesPerIp * sweeps + probeJobs + reports
+      : i.tenants * statesPerTenant * (30 + 30 / 7);
+  const gsiWrite = (bytes: number) => (i.store === 'before' ? wru(bytes) : wru(i.gsi2EntryBytes));
+  const writeUnits =
+    small * (wru(i.resultItemBytes) + gsiWrite(i.resultItemBytes)) +
+    probeResults * (wru(i.probeItemBytes) + gsiWrite(i.probeItemBytes)) +
+    runs * (wru(i.runItemBytes) + gsiWrite(i.runItemBytes)) +
+    stateWrites * wru(i.stateItemBytes);
+  // Each tenant job and report reads the tenant's states (strongly consistent) and active incidents (GSI3, eventual);
+  // a sweep job does that for each tenant in its shard.
+  const decisionReads = checkJobs + probeJobs + reports + i.tenants * i.ipsPerTenant * sweeps;
+  const readUnits = decisionReads * 1.5;
+  const requests =
+    i.store === 'before'
+      ? decisionReads * 2 + small + probeResults + runs + stateWrites
+      : decisionReads * 2 + (checkJobs + probeJobs + sweepJobs + reports) + runs + stateWrites;
+  // Stored at steady state: results and tenant runs for `retentionDays`, each in the table and in GSI2.
+  const perMonth = (items: number, bytes: number) =>
+    items * (bytes + ITEM_OVERHEAD_BYTES + (i.store === 'before' ? bytes : i.gsi2EntryBytes) + ITEM_OVERHEAD_BYTES);
+  const storedPerMonth =
+    perMonth(small, i.resultItemBytes) + perMonth(probeResults, i.probeItemBytes) + perMonth(runs, i.runItemBytes);
+  const retentionMonths = (i.store === 'before' ? 400 : i.retentionDays) / 30;
+  const storedBytes =
+    storedPerMonth * retentionMonths + i.tenants * statesPerTenant * (i.stateItemBytes + ITEM_OVERHEAD_BYTES);
+  return { requests, wru: writeUnits, rru: readUnits, storedBytes };
 }
 
 export function monthlyCost(i: CostInputs): CostLine[] {
@@ -105,24 +196,17 @@ export function monthlyCost(i: CostInputs): CostLine[] {
   // send (batches of 10) + receive (batches of 5) + delete (batches of 5)
   const sqs = (jobs / 10 + (2 * jobs) / 5) * PRICES.sqsRequest;
   const edge = reports * PRICES.httpApiRequest + (cycles + sweeps + probeCycles) * PRICES.schedulerInvocation;
-  const wruPerItem = Math.ceil(i.checkItemKb);
-  const gsiFactor = i.writes === 'every-cycle' ? 2 : 1.1;
-  // Items written per month: check results of checks, probes and sweeps, the agents' relay results.
-  const resultItems =
-    i.writes === 'every-cycle'
-      ? checkJobs * i.checksPerTenant + probeJobs + i.tenants * i.ipsPerTenant * sweeps + reports
-      : i.tenants * 30 * (i.checksPerTenant + 1 + i.ipsPerTenant + i.agentShare);
-  // One small run record per job either way.
-  const runItems = jobs + reports;
-  const wru = resultItems * wruPerItem * gsiFactor + runItems;
-  const rru = (checkJobs + reports) * 2;
-  const storedGb = ((resultItems * i.checkItemKb * gsiFactor) / 1e6) * (i.retentionDays / 30);
+  const store = storeVolume(i);
   const fixed = i.secrets * PRICES.secretMonth + i.alarms * PRICES.alarmMonth + PRICES.dashboardMonth;
+  const retention = i.store === 'before' ? 400 : i.retentionDays;
   return [
     { item: 'Lambda (worker, dispatch, ingest)', usd: lambda },
     { item: 'SQS, Scheduler, HTTP API', usd: sqs + edge },
-    { item: 'DynamoDB requests', usd: wru * PRICES.ddbWru + rru * PRICES.ddbRru },
-    { item: `DynamoDB storage (${i.retentionDays}-day retention, steady state)`, usd: storedGb * PRICES.ddbGbMonth },
+    { item: 'DynamoDB requests', usd: store.wru * PRICES.ddbWru + store.rru * PRICES.ddbRru },
+    {
+      item: `DynamoDB storage (${retention}-day retention, steady state)`,
+      usd: (store.storedBytes / 1e9) * PRICES.ddbGbMonth,
+    },
     { item: 'Secrets, alarms, dashboard, custom metrics', usd: fixed + i.customMetrics * PRICES.customMetricMonth },
   ];
 }
@@ -151,23 +235,27 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       agents: { type: 'string' },
       'check-seconds': { type: 'string' },
       'retention-days': { type: 'string' },
-      writes: { type: 'string' },
+      'probes-minutes': { type: 'string' },
+      store: { type: 'string' },
     },
   });
   const over: Partial<Record<keyof CostInputs, unknown>> = {};
   if (values.agents !== undefined) over.agentShare = Number(values.agents);
   if (values['check-seconds'] !== undefined) over.checkSeconds = Number(values['check-seconds']);
   if (values['retention-days'] !== undefined) over.retentionDays = Number(values['retention-days']);
-  if (values.writes !== undefined) over.writes = values.writes;
+  if (values['probes-minutes'] !== undefined) over.probesMinutes = Number(values['probes-minutes']);
+  if (values.store !== undefined) over.store = values.store;
   const o = over as Partial<CostInputs>;
   if (values.tenants !== undefined) {
     const lines = monthlyCost({ ...DEFAULTS, ...o, tenants: Number(values.tenants) });
     for (const l of lines) console.log(`${l.item}: $${l.usd.toFixed(2)}`);
     console.log(`total: $${total(lines).toFixed(2)}`);
   } else {
-    console.log('The store as it writes today (every result every cycle, GSI2 projection ALL, 400 days):\n');
+    console.log(
+      'The store as it writes now (results batched, GSI2 keys only, a state on change or once a day, 90 days):\n',
+    );
     console.log(table(o));
-    console.log('\nThe target design (results on change plus a daily heartbeat, GSI2 keys only, 90 days):\n');
-    console.log(table({ ...o, writes: 'on-change', retentionDays: 90 }));
+    console.log('\nThe store before (every result and state every cycle, one request each, GSI2 ALL, 400 days):\n');
+    console.log(table({ ...o, store: 'before' }));
   }
 }

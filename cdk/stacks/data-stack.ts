@@ -34,7 +34,11 @@ export class DataStack extends Stack {
         indexName: ix.indexName,
         partitionKey: { name: ix.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: ix.sortKey, type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
+        // GSI1 (open incidents, few) projects ALL; GSI2 (history, runs, active incidents) only keys and `check`: the
+        // store reads the items from the table, so each result is stored and written once (docs/deploy.md, Cost).
+        ...(ix.projection === 'ALL'
+          ? { projectionType: dynamodb.ProjectionType.ALL }
+          : { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...ix.projection] }),
       })),
       timeToLiveAttribute: TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

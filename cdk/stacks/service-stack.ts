@@ -44,6 +44,7 @@ import {
   type ScheduleGroup,
 } from '../../shared/deploy/constants.ts';
 import type { StageConfig } from '../config.ts';
+import { WeeklyDigest } from '../constructs/digest.ts';
 import { grantConfigRead, grantParameterRead, grantTableRead, grantTableReadWrite } from '../constructs/grants.ts';
 import { MonitorFunction } from '../constructs/monitor-function.ts';
 import { acknowledge } from '../constructs/nag.ts';
@@ -70,6 +71,7 @@ export class ServiceStack extends Stack {
   readonly functions: Readonly<Record<'dispatch' | 'worker' | 'ingest', MonitorFunction>>;
   readonly api: apigw.HttpApi;
   readonly alarmTopic: sns.Topic;
+  readonly digest: WeeklyDigest;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -267,8 +269,6 @@ export class ServiceStack extends Stack {
           'The Scheduler role may invoke the dispatch function and its versions (the LambdaInvoke target grants arn and arn:*); nothing else.',
       },
     ]);
-    // The weekly digest schedule (day and time in the MSP's time zone) is added with the digest function (issue 12);
-    // its settings are validated already: config.schedules.digest.
 
     // Ingest API ---------------------------------------------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'IngestAccessLogs', { retention });
@@ -407,6 +407,17 @@ export class ServiceStack extends Stack {
         },
       );
     }
+
+    // The weekly digest: function, schedule (config.schedules.digest), grants and alarm (cdk/constructs/digest.ts).
+    this.digest = new WeeklyDigest(this, 'Digest', {
+      config,
+      table,
+      configBucket,
+      identity,
+      configurationSet,
+      scheduleGroup: group,
+      alarmTopic: this.alarmTopic,
+    });
 
     new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `relaywatch-${stage}`,

@@ -11,10 +11,11 @@
  */
 import * as z from 'zod';
 import { loadManagedSecrets, loadParameterSecrets } from '../config/managed-secrets.ts';
-import type { RelaywatchConfig } from '../config/schema.ts';
+import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
 import type { SecretSources } from '../config/secrets.ts';
 import {
   DEFAULT_CONFIG_KEY,
+  DIGEST_RUN,
   ENV,
   GROUP_DEFAULT_MINUTES,
   GROUP_INTERVAL_ENV,
@@ -24,11 +25,13 @@ import {
 } from '../deploy/constants.ts';
 import type { ConfigSource } from '../ports/config-source.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
+import { MAX_PRESIGN_SECONDS, type ReportBucket } from '../ports/report-bucket.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
 import type { Store } from '../ports/stores.ts';
 import type { DispatchSettings } from '../use-cases/dispatch-cycle.ts';
 import { S3ConfigSource, s3Client } from './config/s3-config-source.ts';
 import { SqsJobQueue, sqsClient } from './queue/sqs-job-queue.ts';
+import { S3ReportBucket } from './report/s3-report-bucket.ts';
 import { SecretsManagerSource } from './secrets/secrets-manager-source.ts';
 import { SsmParameterSource } from './secrets/ssm-parameter-source.ts';
 import { DynamoDbStore } from './store/dynamodb-store.ts';
@@ -68,6 +71,15 @@ export const DispatchEnvSchema = z.object({
   ...retired,
 });
 
+export const DigestEnvSchema = z.object({
+  ...common,
+  [ENV.reportPrefix]: z
+    .string()
+    .regex(/^[A-Za-z0-9!_.*'()/-]{1,200}\/$/, 'a key prefix ending in "/"')
+    .default(DIGEST_RUN.reportPrefix),
+  [ENV.reportUrlSeconds]: z.coerce.number().int().min(60).max(MAX_PRESIGN_SECONDS).default(DIGEST_RUN.reportUrlSeconds),
+});
+
 /** Dispatch's slot arithmetic from its environment. */
 export function dispatchSettings(env: DispatchEnv): DispatchSettings {
   return {
@@ -81,6 +93,7 @@ export function dispatchSettings(env: DispatchEnv): DispatchSettings {
 }
 
 export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;
+export type DigestEnv = z.infer<typeof DigestEnvSchema>;
 export type DispatchEnv = z.infer<typeof DispatchEnvSchema>;
 
 export class EnvironmentError extends Error {
@@ -170,6 +183,33 @@ export function jobQueue(env: DispatchEnv, raw: Readonly<Record<string, string |
     sqsClient({ endpoint, region: env.AWS_REGION ?? 'us-east-1', credentials: localCredentials(endpoint, raw) }),
     env[ENV.jobQueueUrl],
   );
+}
+
+/** The digest function's report pages: the config bucket, written and pre-signed with the function's role. */
+export function reportBucket(
+  env: DigestEnv,
+  raw: Readonly<Record<string, string | undefined>> = process.env,
+): ReportBucket {
+  const endpoint = env[ENV.s3Endpoint];
+  return new S3ReportBucket(
+    s3Client({ endpoint, region: env.AWS_REGION ?? 'us-east-1', credentials: localCredentials(endpoint, raw) }),
+    env[ENV.configBucket],
+  );
+}
+
+/**
+ * The secrets of the e-mail routes the digest sends through, and nothing else of the config (the digest function is
+ * granted no other secret; an SES route needs none).
+ */
+export async function routeSecrets(
+  routes: readonly AlertRouteConfig[],
+  backends: SecretBackends,
+): Promise<SecretSources> {
+  const [managed, parameters] = await Promise.all([
+    loadManagedSecrets(routes, backends.secretsManager),
+    loadParameterSecrets(routes, backends.ssm),
+  ]);
+  return { env: {}, managed, parameters };
 }
 
 /**

@@ -3,6 +3,7 @@
  * the cycle, decide incidents, send alerts (or, with `--dry-run`, show them), and render what happened.
  */
 import { randomUUID } from 'node:crypto';
+import type { OpenStoreOptions } from '../adapters/store/open-store.ts';
 import { zoneById } from '../blocklist/registry.ts';
 import { alertFor } from '../monitor/alerts.ts';
 import type { Alert } from '../notify/alert.ts';
@@ -40,31 +41,52 @@ export async function validateStoreSpec(spec: string): Promise<void> {
   }
 }
 
-/** Open a store for the CLI; DynamoDB Local (`--endpoint`) gets dummy credentials when none are set. */
+/**
+ * The store settings of a CLI command (the runtime factory's `store`): DynamoDB Local (`--endpoint`) gets its table
+ * created and dummy credentials when none are set.
+ */
+export function cliStoreSettings(
+  spec: string,
+  opts: StoreCliOptions,
+  env: NodeJS.ProcessEnv,
+  retentionDays?: number,
+): OpenStoreOptions & { readonly spec: string } {
+  const local = opts.endpoint !== undefined;
+  return {
+    spec,
+    ...(retentionDays !== undefined ? { retentionDays } : {}),
+    ...(local
+      ? {
+          endpoint: opts.endpoint,
+          region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+          createTable: true,
+          ...(env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+        }
+      : {}),
+  };
+}
+
+/** A store spec that names no backend, or a file of a newer schema, is the user's to fix: a usage error. */
+function asUsageError(err: unknown): unknown {
+  if (err instanceof Error && (err.name === 'StoreSpecError' || err.name === 'StoreSchemaError')) {
+    return new UsageError(err.message);
+  }
+  return err;
+}
+
+/** Open a store for the CLI (commands that build no runtime); see {@link cliStoreSettings}. */
 export async function openCliStore(
   spec: string,
   opts: StoreCliOptions,
   env: NodeJS.ProcessEnv,
   retentionDays?: number,
 ): Promise<Store> {
-  const { openStore, StoreSpecError } = await import('../adapters/store/open-store.ts');
-  const local = opts.endpoint !== undefined;
+  const { openStore } = await import('../adapters/store/open-store.ts');
+  const { spec: s, ...options } = cliStoreSettings(spec, opts, env, retentionDays);
   try {
-    return await openStore(spec, {
-      ...(retentionDays !== undefined ? { retentionDays } : {}),
-      ...(local
-        ? {
-            endpoint: opts.endpoint,
-            region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-            createTable: true,
-            ...(env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-          }
-        : {}),
-    });
+    return await openStore(s, options);
   } catch (err) {
-    if (err instanceof StoreSpecError) throw new UsageError(err.message);
-    if (err instanceof Error && err.name === 'StoreSchemaError') throw new UsageError(err.message);
-    throw err;
+    throw asUsageError(err);
   }
 }
 
@@ -88,6 +110,11 @@ export async function runStateStage(args: {
   readonly env: NodeJS.ProcessEnv;
   readonly now: () => Date;
   readonly startedAt: Date;
+  /**
+   * The store from the runtime factory (`Runtime.store`, built from {@link cliStoreSettings}), which also closes it;
+   * absent, the stage opens the store itself and closes it when done.
+   */
+  readonly store?: () => Promise<Store>;
 }): Promise<StateStageResult> {
   const spec = storeSpec(args.opts, args.config);
   const sources = await args.config.secretSources();
@@ -99,8 +126,11 @@ export async function runStateStage(args: {
     return r.ok ? { ok: true } : { ok: false, error: r.error };
   };
   let store: Store;
+  const owned = args.store === undefined;
   try {
-    store = await openCliStore(spec, args.opts, args.env, args.config.config.state.retentionDays);
+    store = args.store
+      ? await args.store().catch((err: unknown) => Promise.reject(asUsageError(err)))
+      : await openCliStore(spec, args.opts, args.env, args.config.config.state.retentionDays);
   } catch (err) {
     throw await noticeStoreDown(err, spec, args, send);
   }
@@ -132,10 +162,10 @@ export async function runStateStage(args: {
     });
     await store.prune(args.now());
   } catch (err) {
-    await store.close().catch(() => {});
+    if (owned) await store.close().catch(() => {});
     throw await noticeStoreDown(err, spec, args, send);
   }
-  await store.close();
+  if (owned) await store.close();
   if (args.opts.dryRun !== true) await storeBack({ spec, env: args.env, now: args.now(), send });
   return { store: spec, dryRun: args.opts.dryRun === true, cycle };
 }

@@ -143,6 +143,10 @@ export function checkMatchRules(config: RelaywatchConfig): RuleProblem[] {
   });
   const used = new Set<string>(config.alerts?.default ?? []);
   for (const t of config.tenants) for (const r of t.alerts?.routes ?? []) used.add(r);
+  // A route that only sends the weekly digest is used (config validate checks the digest's references itself).
+  for (const r of [config.digest?.msp?.route, config.digest?.tenantRoute ?? config.digest?.msp?.route]) {
+    if (r !== undefined && config.digest?.enabled !== false) used.add(r);
+  }
   (config.alerts?.routes ?? []).forEach((r, ri) => {
     if (used.has(r.id)) return;
     out.push({

@@ -441,7 +441,7 @@ export const StateSchema = z.strictObject({
     .regex(/^(?:sqlite(?::.*)?|dynamodb:[A-Za-z0-9_.-]{3,255})$/, 'must be sqlite:PATH or dynamodb:TABLE')
     .optional(),
   /** Raw results (checks, events) are kept this long; incidents and state are kept. */
-  retentionDays: z.number().int().min(1).max(3650).default(400),
+  retentionDays: z.number().int().min(1).max(3650).default(90),
 });
 
 const SeverityNameSchema = z.enum(['info', 'warning', 'critical']);

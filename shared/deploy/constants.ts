@@ -14,19 +14,36 @@ export const GSI1 = 'GSI1';
 export const GSI1_PARTITION_KEY = 'GSI1PK';
 export const GSI1_SORT_KEY = 'GSI1SK';
 
-/** Time-ordered history of checks, events and a tenant's runs, and a tenant's active incidents (sparse), projection ALL. */
+/**
+ * Time-ordered history of checks, events and a tenant's runs. Projection
+ * INCLUDE of {@link GSI2_PROJECTED_ATTRIBUTES} only (the history's `check` filter): the store reads the items
+ * themselves from the table (BatchGetItem), so every result is stored and written once, not twice.
+ */
 export const GSI2 = 'GSI2';
 export const GSI2_PARTITION_KEY = 'GSI2PK';
 export const GSI2_SORT_KEY = 'GSI2SK';
+export const GSI2_PROJECTED_ATTRIBUTES = ['check'] as const;
+
+/** Sparse index of a tenant's active incidents (open, or owing a RESOLVED), projection ALL: the alert step's one Query. */
+export const GSI3 = 'GSI3';
+export const GSI3_PARTITION_KEY = 'GSI3PK';
+export const GSI3_SORT_KEY = 'GSI3SK';
 
 /** DynamoDB TTL attribute (epoch seconds) on items that expire. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** Every (index name, partition key, sort key) the store queries; the data stack defines exactly these. */
-export const TABLE_INDEXES = [
-  { indexName: GSI1, partitionKey: GSI1_PARTITION_KEY, sortKey: GSI1_SORT_KEY },
-  { indexName: GSI2, partitionKey: GSI2_PARTITION_KEY, sortKey: GSI2_SORT_KEY },
-] as const;
+export const TABLE_INDEXES: readonly {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  /** Non-key attributes projected (INCLUDE), or 'ALL'. */
+  readonly projection: 'ALL' | readonly string[];
+}[] = [
+  { indexName: GSI1, partitionKey: GSI1_PARTITION_KEY, sortKey: GSI1_SORT_KEY, projection: 'ALL' },
+  { indexName: GSI2, partitionKey: GSI2_PARTITION_KEY, sortKey: GSI2_SORT_KEY, projection: GSI2_PROJECTED_ATTRIBUTES },
+  { indexName: GSI3, partitionKey: GSI3_PARTITION_KEY, sortKey: GSI3_SORT_KEY, projection: 'ALL' },
+];
 
 /** Environment variables the Lambda functions read (parsed with zod at cold start: functions/env.ts). */
 export const ENV = {
@@ -44,6 +61,9 @@ export const ENV = {
   s3Endpoint: 'RELAYWATCH_S3_ENDPOINT',
   sqsEndpoint: 'RELAYWATCH_SQS_ENDPOINT',
   secretsManagerEndpoint: 'RELAYWATCH_SECRETS_MANAGER_ENDPOINT',
+  /** The digest function: the key prefix of the weekly report pages in the config bucket, the link's lifetime (s). */
+  reportPrefix: 'RELAYWATCH_REPORT_PREFIX',
+  reportUrlSeconds: 'RELAYWATCH_REPORT_URL_SECONDS',
   /** Powertools: the service name in logs and the metrics namespace. */
   powertoolsService: 'POWERTOOLS_SERVICE_NAME',
   powertoolsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
@@ -57,6 +77,7 @@ export const FUNCTIONS = {
   dispatch: 'relaywatch-dispatch',
   worker: 'relaywatch-worker',
   ingest: 'relaywatch-ingest',
+  digest: 'relaywatch-digest',
 } as const;
 
 /** The job queue and its dead-letter queue; the worker reports partial batch failures. */
@@ -76,6 +97,22 @@ export const METRICS = {
   alertsSent: 'AlertsSent',
   alertsFailed: 'AlertsFailed',
   ingest: { accepted: 'IngestAccepted', rejected: 'IngestRejected' },
+  digest: { sent: 'DigestRecipientsSent', failed: 'DigestsFailed', alreadySent: 'DigestRecipientsAlreadySent' },
+} as const;
+
+/**
+ * The weekly digest run: the report pages' key prefix in the config bucket (the only prefix the digest function may
+ * write), the function's timeout (the most Lambda allows: 1,000 tenants are sent one e-mail after the other) and the
+ * claim lease. A claim is held from just before one e-mail's send to just after it (the notifiers time out after
+ * 10 s), so 45 s covers a live send with room, and a run that died mid-send blocks that recipient for less than the
+ * minute before Lambda's first retry.
+ */
+export const DIGEST_RUN = {
+  reportPrefix: 'reports/',
+  timeoutSeconds: 900,
+  leaseSeconds: 45,
+  /** The pre-signed link's lifetime: seven days, the most SigV4 allows. */
+  reportUrlSeconds: 604_800,
 } as const;
 
 /** A function's folder under `functions/` (the keys of {@link FUNCTIONS}). */

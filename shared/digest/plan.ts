@@ -3,7 +3,10 @@
  * digest and its recipients, the route for the per-tenant digests, and each switched-on tenant's recipients. The CLI
  * (`relaywatch digest --send`) and the Lambda digest function both call it.
  */
+
+import type { ConfigProblem } from '../config/problems.ts';
 import { type AlertRouteConfig, DigestSchema, type RelaywatchConfig } from '../config/schema.ts';
+import type { TenantInput } from './model.ts';
 
 /** The `digest` section cannot send as asked (names the setting). */
 export class DigestConfigError extends Error {
@@ -99,4 +102,85 @@ export function sendPlan(config: RelaywatchConfig, tenantIds: readonly string[] 
     tenantRoute,
     skipped,
   };
+}
+
+/** What the digest needs of each configured tenant (all of them, in config order). */
+export function digestTenantInputs(config: RelaywatchConfig): TenantInput[] {
+  return config.tenants.map((t) => ({
+    id: t.id,
+    name: t.name,
+    expectsRelayProbe: t.relay !== undefined,
+    submissionAuth: t.submission?.auth ?? null,
+  }));
+}
+
+function channelName(route: AlertRouteConfig): string {
+  if (route.slack) return 'a Slack';
+  if (route.teams) return 'a Teams';
+  if (route.file) return 'a file';
+  if (route.webhook) return 'a webhook';
+  return 'an e-mail';
+}
+
+function listed(ids: readonly string[], max = 10): string {
+  if (ids.length === 0) return 'none';
+  return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
+}
+
+/**
+ * What `relaywatch config validate` reports about the `digest` section (pure): routes it names that do not exist or
+ * do not send e-mail, `digest.tenants` entries that are not tenants of the config, recipients with no route to send
+ * through, and a digest that would send nothing. The same mistakes `digest --send` and the Lambda digest function
+ * refuse at run time, found before the Monday morning they would fail on. (An invalid time zone is refused by the
+ * schema itself: `digest.timeZone`.)
+ */
+export function digestProblems(config: RelaywatchConfig): ConfigProblem[] {
+  const digest = config.digest;
+  if (!digest) return [];
+  const out: ConfigProblem[] = [];
+  const error = (path: string, message: string) => out.push({ path, message, severity: 'error' });
+  const routes = config.alerts?.routes ?? [];
+  const routeIds = routes.map((r) => r.id);
+  const checkRoute = (path: string, id: string | undefined): boolean => {
+    if (id === undefined) return false;
+    const route = routes.find((r) => r.id === id);
+    if (!route) {
+      error(path, `names route ${JSON.stringify(id)}, which is not under alerts.routes (routes: ${listed(routeIds)})`);
+      return false;
+    }
+    if (!route.email) {
+      error(path, `names route ${JSON.stringify(id)}, ${channelName(route)} route: digests are sent by e-mail only`);
+      return false;
+    }
+    return true;
+  };
+  checkRoute('digest.msp.route', digest.msp?.route);
+  if (digest.msp && digest.msp.route === undefined) {
+    error('digest.msp', 'needs a route: the e-mail route (alerts.routes[].id) that sends the MSP-wide digest');
+  }
+  checkRoute('digest.tenantRoute', digest.tenantRoute);
+  const tenantIds = config.tenants.map((t) => t.id);
+  const known = new Set(tenantIds);
+  const withRecipients: string[] = [];
+  for (const [id, t] of Object.entries(digest.tenants)) {
+    if (!known.has(id)) {
+      error(`digest.tenants.${id}`, `is not a tenant of the config (tenants: ${listed(tenantIds)})`);
+      continue;
+    }
+    if (t.to && t.enabled) withRecipients.push(id);
+  }
+  if (withRecipients.length > 0 && digest.tenantRoute === undefined && digest.msp?.route === undefined) {
+    error(
+      'digest.tenantRoute',
+      `is needed: per-tenant digests go to ${listed(withRecipients)} but no route sends them (set digest.tenantRoute or digest.msp.route)`,
+    );
+  }
+  if (digest.enabled && !digest.msp && withRecipients.length === 0) {
+    out.push({
+      path: 'digest',
+      message: 'sends nothing: no digest.msp.route and no switched-on digest.tenants.<id>.to',
+      severity: 'warning',
+    });
+  }
+  return out;
 }

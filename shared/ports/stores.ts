@@ -32,7 +32,7 @@ export const SUMMARY_MAX_CHARS = 500;
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 1000;
 /** Default retention of raw results (checks and events); states, incidents and runs are kept. */
-export const DEFAULT_RETENTION_DAYS = 400;
+export const DEFAULT_RETENTION_DAYS = 90;
 
 export type RunSource = 'cli' | 'lambda' | 'agent';
 export type IncidentStatus = 'open' | 'resolved';

@@ -42,6 +42,7 @@ import {
   type RunSource,
   type StatusCounts,
   type Store,
+  type SubjectState,
 } from '../ports/stores.ts';
 import type { TenantReport } from './run-checks.ts';
 
@@ -83,6 +84,8 @@ export interface CycleResult {
   /** Suppressed notifications, with why (maintenance, mute). */
   readonly held: readonly { readonly incidentId: string; readonly reason: string }[];
   readonly conflicts: number;
+  /** Observations whose state was left as stored: nothing the policy reads changed ({@link stateUnchanged}). */
+  readonly unchangedStates: number;
 }
 
 export interface CycleInput {
@@ -110,6 +113,8 @@ export interface CycleInput {
   readonly runTenant?: string | undefined;
   /** Default {@link DELIVERY_LEASE_MS}. */
   readonly leaseMs?: number;
+  /** Tenants decided at once (default {@link TENANT_CONCURRENCY}). */
+  readonly tenantConcurrency?: number;
   /**
    * Every tenant id of the configuration (not only this run's) and every configured route id. When given, open
    * incidents of tenants the configuration no longer has are retired ("no longer monitored") and their RESOLVED goes
@@ -239,6 +244,35 @@ export function subjectNames(incident: Pick<IncidentRecord, 'subject' | 'lastDet
   return listing ? [incident.subject, `${listing.domain ?? listing.ip}@${listing.zone}`] : [incident.subject];
 }
 
+/**
+ * A state that did not change is still rewritten once this long after its `lastAt` (the heartbeat): `lastAt` and
+ * `lastRunId` are then at most a day old, and the counters catch up (they are lower bounds in between).
+ */
+export const STATE_HEARTBEAT_MS = 24 * 3_600_000;
+
+/**
+ * True when writing `next` over `prev` would change nothing the policy reads, so the write is skipped (no request):
+ * the same status, fingerprint and fingerprint value, counters that are equal or both past what the policy compares
+ * (`openAfter`, `resolveAfter`: a count beyond the threshold + 1 decides the same as any bigger one), and a stored
+ * `lastAt` younger than {@link STATE_HEARTBEAT_MS}. The steady cycle (nothing changed) then writes no state at all;
+ * `lastAt`/`lastRunId` say when the state was last written, the run records and results say when it was checked.
+ */
+export function stateUnchanged(
+  prev: SubjectState,
+  next: SubjectState,
+  policy: { readonly openAfter: number; readonly resolveAfter: number },
+): boolean {
+  const same = (a: number, b: number, threshold: number) => a === b || (a > threshold && b > threshold);
+  return (
+    prev.lastStatus === next.lastStatus &&
+    prev.fingerprint === next.fingerprint &&
+    prev.fingerprintValue === next.fingerprintValue &&
+    same(prev.consecutiveFails, next.consecutiveFails, policy.openAfter) &&
+    same(prev.consecutivePasses, next.consecutivePasses, policy.resolveAfter) &&
+    Date.parse(next.lastAt) - Date.parse(prev.lastAt) < STATE_HEARTBEAT_MS
+  );
+}
+
 /** Resolved incidents older than this no longer owe anybody a RESOLVED (the route was removed, or it is history). */
 const RESOLVED_FOLLOW_UP_MS = 30 * 86_400_000;
 
@@ -254,6 +288,7 @@ export interface RecordedObservations {
   readonly opened: readonly IncidentRecord[];
   readonly resolved: readonly IncidentRecord[];
   readonly conflicts: number;
+  readonly unchangedStates: number;
   readonly plan: NotificationPlan;
 }
 
@@ -261,6 +296,50 @@ export interface DispatchedNotifications {
   readonly dispatches: readonly Dispatch[];
   readonly held: readonly { readonly incidentId: string; readonly reason: string }[];
   readonly conflicts: number;
+}
+
+/** Tenants decided at once by {@link recordObservations} (each tenant's writes stay one after another). */
+export const TENANT_CONCURRENCY = 16;
+
+interface Accumulator {
+  readonly events: EventRecord[];
+  readonly opened: IncidentRecord[];
+  readonly resolved: IncidentRecord[];
+  conflicts: number;
+  unchanged: number;
+  incidents: Map<string, IncidentRecord>;
+}
+
+function accumulator(): Accumulator {
+  return { events: [], opened: [], resolved: [], conflicts: 0, unchanged: 0, incidents: new Map() };
+}
+
+function merge(into: Accumulator, from: Accumulator): void {
+  into.events.push(...from.events);
+  into.opened.push(...from.opened);
+  into.resolved.push(...from.resolved);
+  into.conflicts += from.conflicts;
+  into.unchanged += from.unchanged;
+}
+
+/**
+ * Run `work(0..count-1)` at most `limit` at a time. After a failure no new work starts, and the call rejects (with the
+ * first error) only once the work in flight has settled: nothing keeps writing after the caller saw the failure.
+ */
+async function forEachLimited(count: number, limit: number, work: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { readonly error: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && next < count) {
+      try {
+        await work(next++);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
+  if (failure !== null) throw (failure as { readonly error: unknown }).error;
 }
 
 /**
@@ -278,20 +357,22 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
   });
   await store.results.putChecks(checks);
 
-  const events: EventRecord[] = [];
-  const opened: IncidentRecord[] = [];
-  const resolved: IncidentRecord[] = [];
-  let conflicts = 0;
+  const all = accumulator();
   const byTenant = new Map<string, Observation[]>();
-  for (const o of observations) byTenant.set(o.tenantId, [...(byTenant.get(o.tenantId) ?? []), o]);
+  for (const o of observations) {
+    const list = byTenant.get(o.tenantId);
+    if (list) list.push(o);
+    else byTenant.set(o.tenantId, [o]);
+  }
+  const reportById = new Map(input.reports.map((r) => [r.id, r]));
   const blocklistsRan = input.reports.some((r) => r.checks.some((c) => c.kind === 'blocklist'));
 
   /** Retire one open incident (stored conditionally; a conflict leaves it to the next run), recording the event. */
-  const retireOne = async (incident: IncidentRecord): Promise<IncidentRecord | null> => {
+  const retireOne = async (incident: IncidentRecord, acc: Accumulator): Promise<IncidentRecord | null> => {
     try {
       const stored = await store.incidents.put(retire(incident, input.now()), incident.version);
-      resolved.push(stored);
-      events.push({
+      acc.resolved.push(stored);
+      acc.events.push({
         tenantId: stored.tenantId,
         eventId: eventId(stored.tenantId, input.runId, stored.id, 'retire'),
         at,
@@ -304,7 +385,7 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
       return stored;
     } catch (err) {
       if (err instanceof ConflictError) {
-        conflicts++;
+        acc.conflicts++;
         return null;
       }
       throw err;
@@ -322,10 +403,11 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
   }
 
   const incidentsByTenant = new Map<string, Map<string, IncidentRecord>>();
-  for (const tenant of self ? [...input.tenants, self] : input.tenants) {
+  /** One tenant's decisions, in observation order (its writes one after another: one partition, one writer). */
+  const decideTenant = async (tenant: TenantAlerting, acc: Accumulator): Promise<void> => {
     const states = new Map((await store.states.list(tenant.id)).map((s) => [`${s.check}\0${s.subject}`, s]));
     const incidents = new Map((await activeIncidents(store, tenant.id)).map((i) => [i.id, i]));
-    incidentsByTenant.set(tenant.id, incidents);
+    acc.incidents = incidents;
     for (const obs of byTenant.get(tenant.id) ?? []) {
       const key = `${obs.check}\0${obs.subject}`;
       const state = states.get(key) ?? null;
@@ -349,7 +431,7 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
         state?.fingerprint &&
         state.fingerprint !== obs.fingerprint
       ) {
-        events.push({
+        acc.events.push({
           tenantId: tenant.id,
           eventId: eventId(tenant.id, input.runId, obs.check, obs.subject, 'changed'),
           at,
@@ -359,6 +441,17 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
           after: obs.fingerprintValue ?? null,
           runId: input.runId,
         });
+      }
+      // Nothing the policy reads moved (the steady cycle): no write. The self-health state keeps its exact count (its
+      // title says how many runs in a row failed), and is one item per MSP.
+      if (
+        d.changes.length === 0 &&
+        state !== null &&
+        tenant.id !== SELF_TENANT &&
+        stateUnchanged(state, d.state, policy)
+      ) {
+        acc.unchanged++;
+        continue;
       }
       try {
         // State and incidents in one write: a failure between the two can neither lose nor delay an incident.
@@ -372,10 +465,10 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
         for (const change of d.changes) {
           const stored = storedById.get(change.incident.id) ?? change.incident;
           incidents.set(stored.id, stored);
-          if (change.action === 'open' || change.action === 'reopen') opened.push(stored);
-          if (change.action === 'resolve') resolved.push(stored);
+          if (change.action === 'open' || change.action === 'reopen') acc.opened.push(stored);
+          if (change.action === 'resolve') acc.resolved.push(stored);
           if (change.action !== 'none' && change.action !== 'remind') {
-            events.push({
+            acc.events.push({
               tenantId: tenant.id,
               eventId: eventId(tenant.id, input.runId, stored.id, change.action),
               at,
@@ -389,22 +482,35 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
         }
       } catch (err) {
         // Another writer (a parallel run) got there first: its decision stands; this observation is dropped.
-        if (err instanceof ConflictError) conflicts++;
+        if (err instanceof ConflictError) acc.conflicts++;
         else throw err;
       }
     }
 
     // Incidents whose subject is no longer configured resolve as retired: nothing would ever close them otherwise.
     const observed = new Set((byTenant.get(tenant.id) ?? []).map((o) => `${o.check}\0${o.subject}`));
-    const report = input.reports.find((r) => r.id === tenant.id);
+    const report = reportById.get(tenant.id);
     const checkedIps = new Set((report?.checks ?? []).filter((c) => c.kind === 'blocklist').map((c) => c.subject));
     for (const incident of [...incidents.values()]) {
       if (incident.status !== 'open' || observed.has(`${incident.check}\0${incident.subject}`)) continue;
       if (!isRetired(incident, tenant, { blocklistsRan, checkedIps })) continue;
-      const r = await retireOne(incident);
+      const r = await retireOne(incident, acc);
       if (r) incidents.set(r.id, r);
     }
-  }
+  };
+
+  // Tenants in parallel (each its own partition, at most TENANT_CONCURRENCY at once), merged in tenant order so the
+  // result reads the same as one tenant after the other.
+  const order = self ? [...input.tenants, self] : input.tenants;
+  const accs = order.map(() => accumulator());
+  await forEachLimited(order.length, input.tenantConcurrency ?? TENANT_CONCURRENCY, (i) =>
+    decideTenant(order[i] as TenantAlerting, accs[i] as Accumulator),
+  );
+  order.forEach((tenant, i) => {
+    const acc = accs[i] as Accumulator;
+    incidentsByTenant.set(tenant.id, acc.incidents);
+    merge(all, acc);
+  });
 
   // Tenants the configuration no longer has: every open incident of theirs is retired.
   const orphans = new Map<string, Map<string, IncidentRecord>>();
@@ -417,7 +523,7 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
         if (known.has(incident.tenantId)) continue;
         const fresh = await store.incidents.get(incident.tenantId, incident.id);
         if (fresh?.status !== 'open') continue;
-        const r = await retireOne(fresh);
+        const r = await retireOne(fresh, all);
         if (!r) continue;
         const m = orphans.get(r.tenantId) ?? new Map<string, IncidentRecord>();
         m.set(r.id, r);
@@ -426,7 +532,7 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
       cursor = page.cursor;
     } while (cursor !== null);
   }
-  await store.results.putEvents(events);
+  await store.results.putEvents(all.events);
 
   // A removed tenant's retired incidents: RESOLVED to the routes that heard they opened (if they still exist).
   const removed: TenantAlerting[] = [...orphans.keys()].map((id) => ({
@@ -437,10 +543,11 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
   for (const [id, m] of orphans) incidentsByTenant.set(id, m);
   return {
     stored: checks.length,
-    events,
-    opened,
-    resolved,
-    conflicts,
+    events: all.events,
+    opened: all.opened,
+    resolved: all.resolved,
+    conflicts: all.conflicts,
+    unchangedStates: all.unchanged,
     plan: { tenants: [...input.tenants, ...(self ? [self] : []), ...removed], incidentsByTenant },
   };
 }
@@ -572,5 +679,6 @@ export async function recordCycle(input: CycleInput): Promise<CycleResult> {
     dispatches: sent.dispatches,
     held: sent.held,
     conflicts: recorded.conflicts + sent.conflicts,
+    unchangedStates: recorded.unchangedStates,
   };
 }

@@ -20,7 +20,7 @@ import { median, table, writeBenchmarksSection } from './report.ts';
 
 const TARGET_KB = 500;
 /** Size ceilings above the target; a function not named here (a new one) has the target as its ceiling. */
-const CEILING_KB: Partial<Record<keyof typeof FUNCTIONS, number>> = { worker: 1536 };
+const CEILING_KB: Partial<Record<keyof typeof FUNCTIONS, number>> = { worker: 1536, digest: 1536 };
 const TARGET_INIT_MS = 150;
 const CEILING_INIT_MS = 300;
 

@@ -18,6 +18,7 @@ import {
   GROUP_INTERVAL_ENV,
   GSI1,
   GSI2,
+  GSI3,
   METRICS,
   METRICS_NAMESPACE,
   QUEUES,
@@ -99,7 +100,10 @@ describe('the data stack', () => {
               { AttributeName: ix.partitionKey, KeyType: 'HASH' },
               { AttributeName: ix.sortKey, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection:
+              ix.projection === 'ALL'
+                ? { ProjectionType: 'ALL' }
+                : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ix.projection] },
           }),
         ),
         Replicas: [
@@ -110,7 +114,7 @@ describe('the data stack', () => {
         ],
       }),
     });
-    expect(TABLE_INDEXES.map((i) => i.indexName)).toEqual([GSI1, GSI2]);
+    expect(TABLE_INDEXES.map((i) => i.indexName)).toEqual([GSI1, GSI2, GSI3]);
   });
 
   it('keeps the config bucket private, encrypted, versioned, TLS-only and retained', () => {
@@ -193,7 +197,8 @@ describe('the service stack', () => {
         }),
       });
     }
-    s.service.resourceCountIs('AWS::Scheduler::Schedule', SCHEDULE_GROUPS.length);
+    // One per check group, and the weekly digest's (test/infra/digest.test.ts).
+    s.service.resourceCountIs('AWS::Scheduler::Schedule', SCHEDULE_GROUPS.length + 1);
     s.service.hasResourceProperties('AWS::SQS::Queue', {
       QueueName: 'relaywatch-test-schedule-dlq',
       MessageRetentionPeriod: 14 * 86_400,
@@ -426,11 +431,13 @@ describe('the service stack', () => {
     });
     s.service.hasResourceProperties('AWS::SES::ConfigurationSet', { Name: 'relaywatch-test' });
     const ses = statements(s.service).filter((st) => ([] as string[]).concat(st.Action).includes('ses:SendRawEmail'));
-    expect(ses).toHaveLength(1);
-    const resources = JSON.stringify(ses[0]!.Resource);
-    expect(resources).toContain(':identity/');
-    expect(resources).toContain(':configuration-set/');
-    expect(resources).not.toContain('"*"');
+    expect(ses).toHaveLength(2); // the worker's alerts and the weekly digest
+    for (const st of ses) {
+      const resources = JSON.stringify(st.Resource);
+      expect(resources).toContain(':identity/');
+      expect(resources).toContain(':configuration-set/');
+      expect(resources).not.toContain('"*"');
+    }
   });
 
   it('alarms on dead letters, function errors and throttles, ingest 5xx and a missing cycle of each check group', () => {

@@ -10,12 +10,13 @@
  * decision write, and the ingest with valid, badly signed, replayed, malformed and oversized requests.
  */
 import { randomBytes } from 'node:crypto';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDynamoDbStore } from '../../shared/adapters/store/dynamodb-store.ts';
+import { openDynamoDbStore, runKey, tenantPk } from '../../shared/adapters/store/dynamodb-store.ts';
 import { ZONES } from '../../shared/blocklist/registry.ts';
-import { ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
+import { ENV, GROUP_INTERVAL_ENV, GSI2_PROJECTED_ATTRIBUTES } from '../../shared/deploy/constants.ts';
 import { AGENT_REPORT_MAX_BYTES } from '../../shared/domain/agent-report.ts';
 import { generateAgentSecret, signRequest } from '../../shared/ingest/signature.ts';
 import type { Store } from '../../shared/ports/stores.ts';
@@ -30,6 +31,7 @@ import {
   startSecretsManagerStandIn,
   startSqsStandIn,
 } from '../support/aws-standins.ts';
+import { dynamoItemBytes, indexEntryBytes } from '../support/dynamo-size.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
@@ -329,21 +331,110 @@ tenants:
       expect(after.filter((s) => s.check === 'blocklist' && s.consecutivePasses > 0).length).toBeGreaterThan(0);
     });
 
-    it('counts the DynamoDB requests of one tenant job in a steady cycle', async () => {
-      await serve([]);
-      const event = await tick('2026-11-27T19:30:10Z');
-      const one = { Records: event.Records.filter((r) => r.body.includes('"tenantId":"contoso"')) };
-      await worker(one, CONTEXT);
+    /** Run `records` through the worker and return the DynamoDB requests and capacity units it cost. */
+    async function measured(records: SQSEvent['Records']) {
       proxy.reset();
-      const steady = {
-        Records: (await tick('2026-11-27T19:45:10Z')).Records.filter((r) => r.body.includes('"tenantId":"contoso"')),
-      };
-      await worker(steady, CONTEXT);
+      const res = await worker({ Records: records }, CONTEXT);
+      expect(res.batchItemFailures).toEqual([]);
       const counts = proxy.counts();
+      const capacity = proxy.capacity();
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
-      console.info(`[dynamodb] one tenant job (1 domain, steady): ${total} requests ${JSON.stringify(counts)}`);
-      // docs/state-incidents-alerts.md states this figure: 2 Query (states, active incidents) + 5 PutItem (2 checks, 2 states, the run).
-      expect(counts).toEqual({ Query: 2, PutItem: 5 });
+      const units = Object.values(capacity).reduce<number>((a, b) => a + (b ?? 0), 0);
+      return { counts, capacity, total, units };
+    }
+    const forTenant = (event: SQSEvent, id: string) =>
+      event.Records.filter((r) => r.body.includes(`"tenantId":"${id}"`));
+    const blocklistJobs = (event: SQSEvent) => event.Records.filter((r) => r.body.includes('"kind":"blocklists"'));
+
+    it('counts the DynamoDB requests and capacity units of one tenant job: steady, and the daily heartbeat', async () => {
+      await serve([]);
+      // Warm up until the counters are past the thresholds (from then on nothing the policy reads moves).
+      for (const t of ['19:30', '19:45', '20:00']) {
+        await worker({ Records: forTenant(await tick(`2026-11-27T${t}:10Z`), 'contoso') }, CONTEXT);
+      }
+      // The tenant job's states (SPF, MX); the blocklist job records the IP's.
+      const versions = async () =>
+        (await store.states.list('contoso'))
+          .filter((x) => x.check !== 'blocklist')
+          .map((x) => `${x.check}/${x.subject}@${x.version}`)
+          .sort();
+      const before = await versions();
+      const active = await store.incidents.listActive('contoso');
+      const steady = await measured(forTenant(await tick('2026-11-27T20:15:10Z'), 'contoso'));
+      console.info(
+        `[dynamodb] tenant job (1 domain, steady, ${active.length} active incident(s)): ${steady.total} requests ${JSON.stringify(steady.counts)}, capacity units ${JSON.stringify(steady.capacity)}`,
+      );
+      // docs/state-incidents-alerts.md states these figures: 2 Query (states, active incidents), 1 BatchWriteItem
+      // (both check results), 1 PutItem (the run), no state written (nothing the policy reads changed).
+      expect(steady.counts).toEqual({ Query: 2, BatchWriteItem: 1, PutItem: 1 });
+      expect(await versions()).toEqual(before);
+      // A day later every unchanged state is written once more (the heartbeat).
+      const heartbeat = await measured(forTenant(await tick('2026-11-28T20:30:10Z'), 'contoso'));
+      console.info(
+        `[dynamodb] tenant job (a day later: heartbeat, reminders due): ${heartbeat.total} requests ${JSON.stringify(heartbeat.counts)}, capacity units ${JSON.stringify(heartbeat.capacity)}`,
+      );
+      const after = await versions();
+      expect(after).toHaveLength(before.length);
+      expect(after).toEqual(before.map((v) => v.replace(/@(\d+)$/, (_, n: string) => `@${Number(n) + 1}`)));
+    });
+
+    it('counts the DynamoDB requests and capacity units of the blocklist job: steady, and a listing that opens incidents', async () => {
+      await serve([]);
+      for (const t of ['20:45', '21:00', '21:15']) {
+        await worker({ Records: blocklistJobs(await tick(`2026-11-28T${t}:10Z`)) }, CONTEXT);
+      }
+      const steady = await measured(blocklistJobs(await tick('2026-11-28T21:30:10Z')));
+      console.info(
+        `[dynamodb] blocklist job (2 tenants, 2 IPs, steady): ${steady.total} requests ${JSON.stringify(steady.counts)}, capacity units ${JSON.stringify(steady.capacity)}`,
+      );
+      // Per tenant 2 Query (states, active incidents); for the job 1 BatchWriteItem (3 results) and 1 PutItem (the run).
+      expect(steady.counts).toEqual({ Query: 4, BatchWriteItem: 1, PutItem: 1 });
+      await serve([SHARED]);
+      const changed = await measured(blocklistJobs(await tick('2026-11-28T21:45:10Z')));
+      console.info(
+        `[dynamodb] blocklist job (the shared IP listed: 2 incidents open, 2 alerts): ${changed.total} requests ${JSON.stringify(changed.counts)}, capacity units ${JSON.stringify(changed.capacity)}`,
+      );
+      // Each opening decision is one TransactWriteItems (state + incident); each alert a claim, its completion and the
+      // incident's delivery record.
+      expect(changed.counts).toMatchObject({ Query: 4, BatchWriteItem: 1, TransactWriteItems: 2, UpdateItem: 4 });
+    });
+
+    it('measures the stored items: every check result, state and run under 1 KB (one write unit each)', async () => {
+      const doc = DynamoDBDocumentClient.from(ddb().client);
+      const items =
+        (
+          await doc.send(
+            new QueryCommand({
+              TableName: TABLE,
+              KeyConditionExpression: 'PK = :pk',
+              ExpressionAttributeValues: { ':pk': tenantPk('contoso') },
+            }),
+          )
+        ).Items ?? [];
+      const kinds = new Map<string, number[]>();
+      for (const item of items) {
+        const kind =
+          String(item.SK).slice(0, 1) === 'C' ? `check ${String(item.check)}` : `${String(item.SK).slice(0, 1)} item`;
+        kinds.set(kind, [...(kinds.get(kind) ?? []), dynamoItemBytes(item)]);
+      }
+      const [run] = (await store.results.runs({ tenantId: 'contoso', limit: 1 })).items;
+      const runItem = (await doc.send(new GetCommand({ TableName: TABLE, Key: runKey(run?.runId ?? '') }))).Item ?? {};
+      kinds.set('R item', [dynamoItemBytes(runItem)]);
+      const checks = items.filter((i) => String(i.SK).startsWith('C#'));
+      const gsi2 = checks.map((i) => indexEntryBytes(i, ['PK', 'SK', 'GSI2PK', 'GSI2SK'], GSI2_PROJECTED_ATTRIBUTES));
+      const summary = [...kinds]
+        .map(([k, sizes]) => `${k}: ${Math.min(...sizes)}-${Math.max(...sizes)} B (${sizes.length})`)
+        .join('; ');
+      console.info(
+        `[dynamodb] contoso's items: ${summary}; GSI2 entry of a check: ${Math.min(...gsi2)}-${Math.max(...gsi2)} B`,
+      );
+      // docs/deploy.md (Cost) models these sizes: a check result and a state are one write unit each.
+      expect(checks.length).toBeGreaterThan(0);
+      for (const c of checks) expect(dynamoItemBytes(c)).toBeLessThan(1024);
+      for (const st of items.filter((i) => String(i.SK).startsWith('S#')))
+        expect(dynamoItemBytes(st)).toBeLessThan(1024);
+      for (const g of gsi2) expect(g).toBeLessThan(300);
+      expect(dynamoItemBytes(runItem)).toBeLessThan(1024);
     });
 
     describe('ingest', () => {

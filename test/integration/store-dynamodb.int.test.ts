@@ -7,6 +7,7 @@ import {
   escapeKeyPart,
   GSI1,
   GSI2,
+  GSI3,
   openDynamoDbStore,
   TTL_ATTRIBUTE,
   tenantPk,
@@ -35,14 +36,18 @@ describe('DynamoDB store (DynamoDB Local)', () => {
     expect(ddb().startupMs).toBeGreaterThan(0);
   });
 
-  describeStoreContract('DynamoDB', async () => {
-    const store = await openDynamoDbStore({
-      tableName: tableName('contract'),
-      ...ddb().clientOptions,
-      createTable: true,
-    });
-    return { store, cleanup: () => store.close() };
-  });
+  describeStoreContract(
+    'DynamoDB',
+    async () => {
+      const store = await openDynamoDbStore({
+        tableName: tableName('contract'),
+        ...ddb().clientOptions,
+        createTable: true,
+      });
+      return { store, cleanup: () => store.close() };
+    },
+    { rewrittenCheck: 'last' },
+  );
 
   describe('DynamoDB specifics', () => {
     it('sets the TTL attribute on checks and events only', async () => {
@@ -122,7 +127,50 @@ describe('DynamoDB store (DynamoDB Local)', () => {
       const { Table } = await ddb().client.send(new DescribeTableCommand({ TableName: name }));
       expect(Table?.TableStatus).toBe('ACTIVE');
       expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
-      expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual([GSI1, GSI2]);
+      expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual([GSI1, GSI2, GSI3]);
+      // GSI2 carries keys and `check` only (the store reads the items from the table); GSI1 and GSI3 every attribute.
+      const projections = Object.fromEntries(
+        (Table?.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, g.Projection]),
+      );
+      expect(projections[GSI1]).toEqual({ ProjectionType: 'ALL' });
+      expect(projections[GSI2]).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['check'] });
+      expect(projections[GSI3]).toEqual({ ProjectionType: 'ALL' });
+      await store.close();
+    });
+
+    it('stores a big detail brotli-compressed and reads it back exactly, through the keys-only history index', async () => {
+      const store = await openDynamoDbStore({
+        tableName: tableName('compress'),
+        ...ddb().clientOptions,
+        createTable: true,
+      });
+      const transcript = Array.from({ length: 40 }, (_, i) => ({
+        step: i % 2 === 0 ? 'client' : 'server',
+        line: i % 2 === 0 ? 'EHLO probe.relaywatch.example' : '250-contoso-example.mail.protection.outlook.com Hello',
+        ms: i * 7,
+      }));
+      const big = checkRecord({ check: 'probe-submission', subject: 'probe@contoso.example', detail: { transcript } });
+      await store.results.putChecks([big, checkRecord()]);
+      const doc = DynamoDBDocumentClient.from(ddb().client);
+      const items =
+        (
+          await doc.send(
+            new QueryCommand({
+              TableName: store.tableName,
+              KeyConditionExpression: 'PK = :pk',
+              ExpressionAttributeValues: { ':pk': tenantPk('contoso') },
+            }),
+          )
+        ).Items ?? [];
+      const stored = items.find((i) => i.check === 'probe-submission');
+      expect(stored?.detailJson).toBeUndefined();
+      expect(stored?.detailZ).toBeInstanceOf(Uint8Array);
+      const z = stored?.detailZ as Uint8Array;
+      expect(z.byteLength).toBeLessThan(JSON.stringify(big.detail).length / 4);
+      const { items: history } = await store.results.history('contoso');
+      expect(history.find((c) => c.check === 'probe-submission')).toEqual(big);
+      expect(history.find((c) => c.check === 'spf')).toEqual(checkRecord());
+      expect((await store.results.history('contoso', { check: 'probe-submission' })).items).toEqual([big]);
       await store.close();
     });
 

@@ -48,6 +48,8 @@ function decodeAwsChunked(body: Buffer): Buffer {
 
 export interface S3StandIn extends StandIn {
   readonly objects: Map<string, { body: Buffer; etag: string }>;
+  /** The request headers of the last PutObject per `bucket/key` (content type, server-side encryption, ACL). */
+  readonly putHeaders: Map<string, http.IncomingHttpHeaders>;
   put(bucket: string, key: string, body: string | Buffer): string;
   /** Called once after a GET is answered (to play another writer racing the test's client). */
   afterGet: (() => void) | null;
@@ -55,6 +57,7 @@ export interface S3StandIn extends StandIn {
 
 export async function startS3StandIn(): Promise<S3StandIn> {
   const objects = new Map<string, { body: Buffer; etag: string }>();
+  const putHeaders = new Map<string, http.IncomingHttpHeaders>();
   const requests: { method: string; target: string }[] = [];
   const hooks: { afterGet: (() => void) | null } = { afterGet: null };
   const put = (bucket: string, key: string, body: string | Buffer): string => {
@@ -81,6 +84,7 @@ export async function startS3StandIn(): Promise<S3StandIn> {
       if ((ifMatch !== undefined && current?.etag !== ifMatch) || (ifNoneMatch === '*' && current !== undefined)) {
         return xmlError(412, 'PreconditionFailed');
       }
+      putHeaders.set(path, req.headers);
       res.writeHead(200, { etag: put(path.slice(0, slash), path.slice(slash + 1), body) }).end();
       return;
     }
@@ -104,6 +108,7 @@ export async function startS3StandIn(): Promise<S3StandIn> {
     endpoint,
     requests,
     objects,
+    putHeaders,
     put,
     get afterGet() {
       return hooks.afterGet;
@@ -261,6 +266,11 @@ export async function startSsmStandIn(
 export interface DynamoProxy extends StandIn {
   /** Requests forwarded, by X-Amz-Target operation (`PutItem`, `Query`, `TransactWriteItems`…). */
   counts(): Record<string, number>;
+  /**
+   * Capacity units the backend reported, by operation: the proxy adds `ReturnConsumedCapacity: TOTAL` to every request
+   * that takes it and sums the answers' `ConsumedCapacity` (null for an operation that never reported any).
+   */
+  capacity(): Record<string, number | null>;
   reset(): void;
   /** Operations answered with an InternalServerError instead of being forwarded (failure injection). */
   failing: Set<string>;
@@ -270,14 +280,40 @@ export interface DynamoProxy extends StandIn {
  * A counting proxy in front of DynamoDB Local: every request is forwarded unchanged (DynamoDB Local does not check
  * signatures), counted by operation, and optionally failed with a 500 InternalServerError for chosen operations.
  */
+/** Operations that take `ReturnConsumedCapacity`. */
+const CAPACITY_OPS = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'GetItem',
+  'Query',
+  'Scan',
+  'BatchWriteItem',
+  'BatchGetItem',
+  'TransactWriteItems',
+  'TransactGetItems',
+]);
+
 export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
-  const requests: { method: string; target: string }[] = [];
+  const requests: { method: string; target: string; units: number | null }[] = [];
   const failing = new Set<string>();
   const upstream = new URL(target);
   const { server, endpoint } = await listen(async (req, res) => {
     const op = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
-    const body = await readBody(req);
-    requests.push({ method: req.method ?? '', target: op });
+    let body = await readBody(req);
+    const entry: { method: string; target: string; units: number | null } = {
+      method: req.method ?? '',
+      target: op,
+      units: null,
+    };
+    requests.push(entry);
+    const headers = { ...req.headers };
+    if (CAPACITY_OPS.has(op)) {
+      // DynamoDB Local does not check signatures, so the body may change: ask for the consumed capacity.
+      const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      body = Buffer.from(JSON.stringify({ ReturnConsumedCapacity: 'TOTAL', ...parsed }), 'utf8');
+      headers['content-length'] = String(body.length);
+    }
     if (failing.has(op)) {
       res
         .writeHead(500, { 'content-type': 'application/x-amz-json-1.0' })
@@ -285,10 +321,24 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
       return;
     }
     const fwd = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
       (up) => {
-        res.writeHead(up.statusCode ?? 500, up.headers);
-        up.pipe(res);
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const answer = Buffer.concat(chunks);
+          try {
+            const consumed = (JSON.parse(answer.toString('utf8')) as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+            const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as {
+              CapacityUnits?: number;
+            }[];
+            if (list.length > 0) entry.units = list.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          } catch {
+            // not JSON: nothing to count
+          }
+          res.writeHead(up.statusCode ?? 500, up.headers);
+          res.end(answer);
+        });
       },
     );
     fwd.on('error', (err) => res.writeHead(502).end(String(err)));
@@ -301,6 +351,14 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
     counts: () => {
       const c: Record<string, number> = {};
       for (const r of requests) c[r.target] = (c[r.target] ?? 0) + 1;
+      return c;
+    },
+    capacity: () => {
+      const c: Record<string, number | null> = {};
+      for (const r of requests) {
+        const prev = c[r.target] ?? null;
+        c[r.target] = r.units === null ? prev : (prev ?? 0) + r.units;
+      }
       return c;
     },
     reset: () => {

@@ -366,3 +366,59 @@ describe('recordCycle', () => {
     });
   });
 });
+
+describe('recordCycle over many tenants', () => {
+  it('writes nothing more once it has failed: the tenants in flight settle before it rejects, no new one starts', async () => {
+    const inner = openSqliteStore({ path: ':memory:' });
+    let writes = 0;
+    const store: Store = {
+      ...inner,
+      results: inner.results,
+      states: inner.states,
+      incidents: inner.incidents,
+      budget: inner.budget,
+      nonces: inner.nonces,
+      deliveries: inner.deliveries,
+      prune: (now) => inner.prune(now),
+      close: () => inner.close(),
+      writeDecision: async (w) => {
+        if (w.state.tenantId === 't0') throw new Error('disk full');
+        await new Promise((r) => setTimeout(r, 20));
+        writes++;
+        return inner.writeDecision(w);
+      },
+    };
+    const tenants = Array.from({ length: 6 }, (_, i) => `t${i}`);
+    const reports: TenantReport[] = tenants.map((id) => ({
+      id,
+      name: id,
+      status: 'pass',
+      domains: ['a', 'b', 'c'].map((d) => ({
+        domain: `${d}.${id}.example`,
+        status: 'pass' as const,
+        checks: [spf(`${d}.${id}.example`, 'pass', OLD)],
+      })),
+      checks: [],
+    }));
+    const at = new Date('2026-11-27T08:00:00Z');
+    await expect(
+      recordCycle({
+        reports,
+        tenants: tenants.map((id) => ({ id, name: id, routes: [] })),
+        store,
+        runId: 'r1',
+        source: 'cli',
+        startedAt: at,
+        now: () => at,
+        notifierFor: () => ({ error: 'none' }),
+        alertFor: () => Promise.reject(new Error('no alerts expected')),
+        tenantConcurrency: 2,
+      }),
+    ).rejects.toThrow('disk full');
+    const settled = writes;
+    // t0 failed at once; t1 was in flight and finished its three decisions; nobody else started.
+    expect(settled).toBe(3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(writes).toBe(settled);
+  });
+});

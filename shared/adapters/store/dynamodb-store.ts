@@ -4,21 +4,21 @@
  * Key design (every variable key part is escaped with {@link escapeKeyPart}: `%` → `%25`, `#` → `%23`, so a '#'
  * inside a subject or id can never be read as a separator and two different records never share a key):
  *
- * | entity   | PK             | SK                                | GSI1 (sparse)                          | GSI2 (time order)                                | TTL       |
- * |----------|----------------|-----------------------------------|----------------------------------------|--------------------------------------------------|-----------|
- * | check    | `T#<tenant>`   | `C#<runId>#<check>#<subject>`     | –                                      | `T#<tenant>#C` / `<at>#<runId>#<check>#<subject>` | expiresAt |
- * | event    | `T#<tenant>`   | `E#<eventId>`                     | –                                      | `T#<tenant>#E` / `<at>#<eventId>`                 | expiresAt |
- * | state    | `T#<tenant>`   | `S#<check>#<subject>`             | –                                      | –                                                | –         |
- * | incident | `T#<tenant>`   | `I#<id>`                          | `OPEN` / `<openedAt>#<tenant>#<id>` while open | `T#<tenant>#A` / `I#<id>` while active (open, or owing a RESOLVED) | expiresAt once resolved |
- * | run      | `R#<runId>`    | `R`                               | –                                      | `RUNS` / `<startedAt>#<runId>`, or `T#<tenant>#R` / … for a tenant's run | expiresAt (tenant runs) |
- * | delivery | `T#<tenant>`   | `D#<key>`                         | –                                      | –                                                | expiresAt |
- * | budget   | `B#<zoneId>`   | `D#<YYYY-MM-DD>`                  | –                                      | –                                                | expiresAt (day + 3) |
- * | nonce    | `N#<key>`      | `N`                               | –                                      | –                                                | expiresAt (+ `expiresAtMs`, checked on write) |
+ * | entity   | PK           | SK                            | GSI1 (sparse, ALL)             | GSI2 (time order, keys + `check`)                 | GSI3 (sparse, ALL)                    | TTL       |
+ * |----------|--------------|-------------------------------|--------------------------------|---------------------------------------------------|---------------------------------------|-----------|
+ * | check    | `T#<tenant>` | `C#<runId>#<check>#<subject>` | –                              | `T#<tenant>#C` / `<at>#<runId>#<check>#<subject>` | –                                     | expiresAt |
+ * | event    | `T#<tenant>` | `E#<eventId>`                 | –                              | `T#<tenant>#E` / `<at>#<eventId>`                 | –                                     | expiresAt |
+ * | state    | `T#<tenant>` | `S#<check>#<subject>`         | –                              | –                                                 | –                                     | –         |
+ * | incident | `T#<tenant>` | `I#<id>`                      | `OPEN` / `<openedAt>#<tenant>#<id>` while open | –                                 | `T#<tenant>#A` / `I#<id>` while active (open, or owing a RESOLVED) | expiresAt once resolved |
+ * | run      | `R#<runId>`  | `R`                           | –                              | `RUNS` / `<startedAt>#<runId>`, or `T#<tenant>#R` / … for a tenant's run | –              | expiresAt (tenant runs) |
+ * | delivery | `T#<tenant>` | `D#<key>`                     | –                              | –                                                 | –                                     | expiresAt |
+ * | budget   | `B#<zoneId>` | `D#<YYYY-MM-DD>`              | –                              | –                                                 | –                                     | expiresAt (day + 3) |
+ * | nonce    | `N#<key>`    | `N`                           | –                              | –                                                 | –                                     | expiresAt (+ `expiresAtMs`, checked on write) |
  *
- * The alert step reads a tenant's active incidents through the sparse GSI2 partition `T#<tenant>#A` (one Query),
- * never every incident the tenant ever had. A decision (state + the incidents it changes) is one TransactWriteItems.
- * The DNSBL budget is an atomic counter per (zone, UTC day): a conditional `ADD` that never passes the limit. The
- * ingest replay guard is a conditional put of the nonce (absent or expired).
+ * The alert step reads a tenant's active incidents through the sparse GSI3 partition `T#<tenant>#A` (one Query,
+ * projection ALL), never every incident the tenant ever had. A decision (state + the incidents it changes) is one
+ * TransactWriteItems. The DNSBL budget is an atomic counter per (zone, UTC day): a conditional `ADD` that never passes
+ * the limit. The ingest replay guard is a conditional put of the nonce (absent or expired).
  *
  * Delivery claims (`deliveries`): one item per delivery key, taken with an `UpdateItem` whose `ConditionExpression`
  * admits only a new key, or an undelivered one whose lease (`leaseUntil`, an ISO string compared as a string) has
@@ -27,20 +27,22 @@
  * Why checks and events are keyed by identity and ordered through GSI2 (instead of `C#<at>#…` in the base key): the
  * idempotency key of a check is (tenant, run, check, subject) and of an event (tenant, eventId). If `at` were in the
  * base key, a retried Lambda (SQS redelivery) that re-ran a check a few seconds later would write a second item.
- * With the identity as the key, one `attribute_not_exists(PK)` conditional put makes the write idempotent, and GSI2
- * (projection ALL, eventually consistent) serves the newest-first history. A GSI also has no 10 GB item-collection
- * limit per tenant, which an LSI would have.
+ * GSI2 projects only the keys and `check` (the history's filter): its readers (history, events, runs) fetch the items
+ * from the table with BatchGetItem, so each result is stored once plus a ~170-byte index entry. A GSI also has no
+ * 10 GB item-collection limit per tenant, which an LSI would have.
  *
- * Writes: checks and events are conditional `Put`s (first write wins, like SQLite's INSERT OR IGNORE), sent with
- * bounded concurrency ({@link WRITE_CONCURRENCY}); a `ConditionalCheckFailedException` there means "already stored"
- * and is success. Not BatchWriteItem: it cannot be conditional. Not TransactWriteItems: one already-stored item fails
- * the whole transaction (exactly the retry case), and transactions cost twice the write capacity. States and incidents
- * are conditional puts on `version` (`attribute_not_exists(PK)` to create); a failed condition is a ConflictError.
+ * Writes: checks go in unconditional BatchWriteItem requests (25 items each, a few in flight, unprocessed items
+ * retried with backoff): writing a check's identity again replaces the one item (a redelivered job), so the write is
+ * idempotent without a condition. Events are conditional `Put`s (first write wins; `ConditionalCheckFailedException`
+ * means "already stored"). States and incidents are conditional puts on `version` (`attribute_not_exists(PK)` to
+ * create); a failed condition is a ConflictError.
  *
- * Items stay far below DynamoDB's 400 KB: a check's detail is bounded to 32 KiB of JSON (stored as the JSON string
- * `detailJson`, which also avoids DynamoDB's 32-level nesting limit), the summary to 500 characters, and states and
- * incidents to 64 KiB. Nothing stored is a secret.
+ * Items stay far below DynamoDB's 400 KB: a check's detail is bounded to 32 KiB of JSON and stored as the JSON string
+ * `detailJson`, or brotli-compressed as the binary `detailZ` when longer than {@link DETAIL_COMPRESS_MIN_BYTES} (which
+ * also avoids DynamoDB's 32-level nesting limit), the summary to 500 characters, and states and incidents to 64 KiB.
+ * Nothing stored is a secret.
  */
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
@@ -49,6 +51,8 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -57,7 +61,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
+import { GSI1, GSI2, GSI3, TABLE_INDEXES, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 import {
   type BudgetStore,
   type CheckRecord,
@@ -88,7 +92,6 @@ import {
   type SubjectState,
 } from '../../ports/stores.ts';
 import {
-  checkSchema,
   decodeCursor,
   deliveryClaimSchema,
   encodeCursor,
@@ -97,6 +100,7 @@ import {
   normaliseBound,
   pageLimit,
   parseStored,
+  parseStoredCheck,
   prepareCheck,
   prepareClaim,
   prepareEvent,
@@ -113,7 +117,16 @@ import {
 
 /** Concurrent conditional puts per batch: enough to write a run's checks quickly, few enough not to burst-throttle. */
 export const WRITE_CONCURRENCY = 16;
-export { GSI1, GSI2, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
+/** BatchWriteItem takes at most 25 puts; BatchGetItem at most 100 keys. */
+const BATCH_WRITE_MAX = 25;
+const BATCH_GET_MAX = 100;
+/** BatchWriteItem requests in flight at once (each up to 25 items over many partitions: far below any limit). */
+const BATCH_WRITE_CONCURRENCY = 8;
+/** Retries of a batch's unprocessed items (throttling), with exponential backoff from 50 ms. */
+const BATCH_RETRIES = 8;
+/** A detail whose JSON is longer than this is stored brotli-compressed (`detailZ`, binary) instead of as `detailJson`. */
+export const DETAIL_COMPRESS_MIN_BYTES = 200;
+export { GSI1, GSI2, GSI3, TTL_ATTRIBUTE } from '../../deploy/constants.ts';
 
 const DAY_SECONDS = 86_400;
 
@@ -154,7 +167,7 @@ export function nonceKey(key: string): Key {
 }
 /** GSI2 partition of a tenant's runs (newest first by `<startedAt>#<runId>`). */
 export const tenantRunsPk = (tenantId: string): string => `${tenantPk(tenantId)}#R`;
-/** GSI2 partition of a tenant's active incidents (open, or owing a RESOLVED): sparse, sorted by `I#<id>`. */
+/** GSI3 partition of a tenant's active incidents (open, or owing a RESOLVED): sparse, sorted by `I#<id>`. */
 export const activeIncidentsPk = (tenantId: string): string => `${tenantPk(tenantId)}#A`;
 
 export interface DynamoDbStoreOptions {
@@ -171,15 +184,43 @@ function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
 
+/** At most `limit` at a time; after a failure nothing new starts, and it rejects once the work in flight settled. */
 async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { readonly error: unknown } | null = null;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (failure === null && next < items.length) {
       const item = items[next++] as T;
-      await work(item);
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== null) throw (failure as { readonly error: unknown }).error;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The stored form of a check's detail: small JSON as a string, bigger JSON brotli-compressed (lossless). */
+export function encodeDetail(detail: unknown): { detailJson: string | null } | { detailZ: Uint8Array } {
+  if (detail === null) return { detailJson: null };
+  const json = JSON.stringify(detail);
+  if (json.length <= DETAIL_COMPRESS_MIN_BYTES) return { detailJson: json };
+  return {
+    detailZ: brotliCompressSync(Buffer.from(json, 'utf8'), {
+      params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: json.length },
+    }),
+  };
+}
+
+/** The detail of a stored check item (`detailZ` or `detailJson`; items written before compression have only the latter). */
+export function decodeDetail(item: Item): unknown {
+  const z = item.detailZ;
+  if (z instanceof Uint8Array) return JSON.parse(brotliDecompressSync(z).toString('utf8'));
+  return typeof item.detailJson === 'string' ? JSON.parse(item.detailJson) : null;
 }
 
 function cursorKey(position: unknown): Key {
@@ -267,15 +308,21 @@ export class DynamoDbStore implements Store {
         new CreateTableCommand({
           TableName: this.tableName,
           BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'].map((name) => ({
-            AttributeName: name,
-            AttributeType: 'S' as const,
-          })),
+          AttributeDefinitions: ['PK', 'SK', ...TABLE_INDEXES.flatMap((ix) => [ix.partitionKey, ix.sortKey])].map(
+            (name) => ({
+              AttributeName: name,
+              AttributeType: 'S' as const,
+            }),
+          ),
           KeySchema: keys('PK', 'SK'),
-          GlobalSecondaryIndexes: [
-            { IndexName: GSI1, KeySchema: keys('GSI1PK', 'GSI1SK'), Projection: { ProjectionType: 'ALL' } },
-            { IndexName: GSI2, KeySchema: keys('GSI2PK', 'GSI2SK'), Projection: { ProjectionType: 'ALL' } },
-          ],
+          GlobalSecondaryIndexes: TABLE_INDEXES.map((ix) => ({
+            IndexName: ix.indexName,
+            KeySchema: keys(ix.partitionKey, ix.sortKey),
+            Projection:
+              ix.projection === 'ALL'
+                ? { ProjectionType: 'ALL' as const }
+                : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...ix.projection] },
+          })),
         }),
       );
     } catch (err) {
@@ -353,7 +400,7 @@ export class DynamoDbStore implements Store {
   ): Promise<Page<T>> {
     const limit = pageLimit(request.limit);
     let startKey: Key | undefined = request.cursor ? cursorKey(decodeCursor(tag, request.cursor)) : undefined;
-    const items: T[] = [];
+    let items: Item[] = [];
     do {
       const output = await this.#doc.send(
         new QueryCommand({
@@ -363,10 +410,57 @@ export class DynamoDbStore implements Store {
           ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      for (const item of output.Items ?? []) items.push(parse(item));
+      items.push(...(output.Items ?? []));
       startKey = output.LastEvaluatedKey === undefined ? undefined : cursorKey(output.LastEvaluatedKey);
     } while (startKey !== undefined && items.length < limit);
-    return { items, cursor: startKey === undefined ? null : encodeCursor(tag, startKey) };
+    // GSI2 projects keys (and `check`) only: the items themselves come from the table.
+    if (input.IndexName === GSI2) items = await this.#fetch(items);
+    return { items: items.map(parse), cursor: startKey === undefined ? null : encodeCursor(tag, startKey) };
+  }
+
+  /**
+   * The table's items for index entries, in the entries' order (BatchGetItem, 100 keys a request, strongly
+   * consistent). An entry whose item is gone meanwhile (expired by TTL, or replaced without the index key) is left out.
+   */
+  async #fetch(entries: readonly Item[]): Promise<Item[]> {
+    if (entries.length === 0) return [];
+    const id = (k: Item) => `${String(k.PK)}\0${String(k.SK)}`;
+    const found = new Map<string, Item>();
+    const keys = entries.map((x) => ({ PK: String(x.PK), SK: String(x.SK) }));
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
+      let pending: Key[] = keys.slice(i, i + BATCH_GET_MAX);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > BATCH_RETRIES)
+          throw new Error(`BatchGetItem left ${pending.length} keys unprocessed (throttled)`);
+        if (attempt > 0) await sleep(50 * 2 ** (attempt - 1));
+        const output = await this.#doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) found.set(id(item), item);
+        pending = (output.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Key[];
+      }
+    }
+    // Only items still carrying the entry's index key belong (one replaced meanwhile under another key is left out).
+    return entries.flatMap((x) => {
+      const item = found.get(id(x));
+      return item !== undefined && item.GSI2PK === x.GSI2PK ? [item] : [];
+    });
+  }
+
+  /** BatchWriteItem in requests of 25 (a few at once), retrying unprocessed items with backoff. */
+  async #batchPut(items: readonly Item[]): Promise<void> {
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) chunks.push(items.slice(i, i + BATCH_WRITE_MAX));
+    await forEachLimited(chunks, BATCH_WRITE_CONCURRENCY, async (chunk) => {
+      let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > BATCH_RETRIES)
+          throw new Error(`BatchWriteItem left ${pending.length} items unprocessed (throttled)`);
+        if (attempt > 0) await sleep(50 * 2 ** (attempt - 1));
+        const output = await this.#doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      }
+    });
   }
 
   async #putRun(run: RunRecord): Promise<void> {
@@ -386,19 +480,29 @@ export class DynamoDbStore implements Store {
     );
   }
 
+  /**
+   * Unconditional BatchWriteItem: a check's key is its identity (tenant, run, check, subject), so writing it again
+   * (a redelivered job) replaces the one item; a duplicate key inside one call keeps its first record.
+   */
   async #putChecks(records: readonly CheckRecord[]): Promise<void> {
-    const prepared = records.map(prepareCheck);
-    await forEachLimited(prepared, WRITE_CONCURRENCY, async (r) => {
+    const seen = new Set<string>();
+    const items: Item[] = [];
+    for (const r of records.map(prepareCheck)) {
+      const key = checkKey(r);
+      const id = `${key.PK}\0${key.SK}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
       const { detail, ...rest } = r;
-      await this.#putIfAbsent({
-        ...checkKey(r),
+      items.push({
+        ...key,
         GSI2PK: `${tenantPk(r.tenantId)}#C`,
         GSI2SK: `${r.at}#${e(r.runId)}#${e(r.check)}#${e(r.subject)}`,
         [TTL_ATTRIBUTE]: this.#expiresAt(r.at),
         ...rest,
-        detailJson: detail === null ? null : JSON.stringify(detail),
+        ...encodeDetail(detail),
       });
-    });
+    }
+    await this.#batchPut(items);
   }
 
   async #history(tenantId: string, query: HistoryQuery): Promise<Page<CheckRecord>> {
@@ -431,11 +535,7 @@ export class DynamoDbStore implements Store {
         ScanIndexForward: false,
       },
       query,
-      (item) => {
-        const detailJson = item.detailJson;
-        const detail: unknown = typeof detailJson === 'string' ? JSON.parse(detailJson) : null;
-        return parseStored(checkSchema, { ...item, detail }, 'check');
-      },
+      (item) => parseStoredCheck({ ...item, detail: decodeDetail(item) }),
     );
   }
 
@@ -520,8 +620,8 @@ export class DynamoDbStore implements Store {
       item.GSI1SK = `${record.openedAt}#${e(record.tenantId)}#${e(record.id)}`;
     }
     if (record.status === 'open' || owesResolved(record)) {
-      item.GSI2PK = activeIncidentsPk(record.tenantId);
-      item.GSI2SK = `I#${e(record.id)}`;
+      item.GSI3PK = activeIncidentsPk(record.tenantId);
+      item.GSI3SK = `I#${e(record.id)}`;
     }
     // Resolved incidents are history: they expire like raw results.
     if (record.status === 'resolved' && record.resolvedAt !== null)
@@ -682,6 +782,7 @@ export class DynamoDbStore implements Store {
     return { state: state.record, incidents: incidents.map((i) => i.record) };
   }
 
+  /** One Query of the sparse GSI3 partition (projection ALL: the incidents themselves, no second read). */
   async #listActive(tenantId: string): Promise<readonly IncidentRecord[]> {
     const out: IncidentRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -689,8 +790,8 @@ export class DynamoDbStore implements Store {
       const output = await this.#doc.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: GSI2,
-          KeyConditionExpression: 'GSI2PK = :pk',
+          IndexName: GSI3,
+          KeyConditionExpression: 'GSI3PK = :pk',
           ExpressionAttributeValues: { ':pk': activeIncidentsPk(tenantId) },
           ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         }),

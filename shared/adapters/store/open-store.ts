@@ -23,7 +23,7 @@ export interface OpenStoreOptions {
   readonly region?: string;
   /** Explicit AWS credentials (DynamoDB Local accepts any); default: the SDK's provider chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** How long raw results (checks, events) are kept; default 400. */
+  /** How long raw results (checks, events) are kept; default 90. */
   readonly retentionDays?: number;
   /** DynamoDB only: create the table (idempotent) before returning. */
   readonly createTable?: boolean;

@@ -241,6 +241,54 @@ export function parseStored<T>(schema: z.ZodType<T>, value: unknown, entity: str
   return result.data;
 }
 
+// ---- check records, fast path (the digest reads a week of every tenant: 168,000 records for 1,000 tenants) ----
+
+const CHECK_STATUSES: ReadonlySet<unknown> = new Set(['pass', 'warn', 'fail', 'unknown']);
+
+function isStringArray(v: unknown): v is string[] {
+  if (!Array.isArray(v)) return false;
+  for (const x of v) if (typeof x !== 'string') return false;
+  return true;
+}
+
+/**
+ * Parse a stored check record whose `detail` came from `JSON.parse` (so it is JSON by construction): the same checks
+ * as {@link checkSchema}, written out by hand, several times cheaper per row than zod (whose `z.json()` walks every
+ * detail tree). A record it refuses goes through `checkSchema` for the error, so a malformed row is still refused
+ * with the same message naming the path. Returns a fresh object with the schema's keys only (as zod strips others).
+ */
+export function parseStoredCheck(value: unknown): CheckRecord {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const v = value as Record<string, unknown>;
+    if (
+      typeof v.tenantId === 'string' &&
+      typeof v.runId === 'string' &&
+      typeof v.at === 'string' &&
+      typeof v.check === 'string' &&
+      typeof v.subject === 'string' &&
+      CHECK_STATUSES.has(v.status) &&
+      isStringArray(v.codes) &&
+      typeof v.summary === 'string' &&
+      (v.fingerprint === null || typeof v.fingerprint === 'string') &&
+      v.detail !== undefined
+    ) {
+      return {
+        tenantId: v.tenantId,
+        runId: v.runId,
+        at: v.at,
+        check: v.check,
+        subject: v.subject,
+        status: v.status as CheckRecord['status'],
+        codes: v.codes,
+        summary: v.summary,
+        fingerprint: v.fingerprint,
+        detail: v.detail as JsonValue | null,
+      };
+    }
+  }
+  return parseStored(checkSchema, value, 'check');
+}
+
 // ---- cursors ----
 
 /** Encode a cursor: a query tag (so a cursor of another query is refused) and the adapter's position. */

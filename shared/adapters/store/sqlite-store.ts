@@ -43,7 +43,6 @@ import {
   type SubjectState,
 } from '../../ports/stores.ts';
 import {
-  checkSchema,
   decodeCursor,
   deliveryClaimSchema,
   encodeCursor,
@@ -52,6 +51,7 @@ import {
   normaliseBound,
   pageLimit,
   parseStored,
+  parseStoredCheck,
   prepareCheck,
   prepareClaim,
   prepareEvent,
@@ -198,14 +198,16 @@ function text(row: Row, column: string): string {
   return value;
 }
 
-function parseRecord<T>(row: Row, schema: Parameters<typeof parseStored<T>>[0], entity: string): T {
-  let json: unknown;
+function recordJson(row: Row, entity: string): unknown {
   try {
-    json = JSON.parse(text(row, 'record'));
+    return JSON.parse(text(row, 'record'));
   } catch (err) {
     throw new Error(`stored ${entity} is not JSON`, { cause: err });
   }
-  return parseStored(schema, json, entity);
+}
+
+function parseRecord<T>(row: Row, schema: Parameters<typeof parseStored<T>>[0], entity: string): T {
+  return parseStored(schema, recordJson(row, entity), entity);
 }
 
 function stringTuple(position: unknown, length: number): readonly string[] {
@@ -435,7 +437,7 @@ export class SqliteStore implements Store {
       params.push(query.check);
     }
     return this.#page('history', sql, params, ['at', 'run_id', 'kind', 'subject'], 'DESC', query, (row) =>
-      parseRecord(row, checkSchema, 'check'),
+      parseStoredCheck(recordJson(row, 'check')),
     );
   }
 

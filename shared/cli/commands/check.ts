@@ -22,6 +22,7 @@ import { checkDocument, type JsonBlocklists, safeJson } from '../json.ts';
 import { Progress } from '../progress.ts';
 import { clean, renderCheckReport, renderDnsLine } from '../render.ts';
 import {
+  cliStoreSettings,
   renderState,
   runStateStage,
   type StateStageResult,
@@ -120,6 +121,9 @@ is broken and no alert went out; the report still shows every verdict).`,
           : {}),
         ...(zones ? { blocklists: { ...zones, keys: loaded.blocklists?.keys ?? {} } } : {}),
         probes: { ca: probeCa },
+        ...(opts.store !== false
+          ? { store: cliStoreSettings(storeSpec(opts, loaded), opts, io.env, loaded.config.state.retentionDays) }
+          : {}),
       });
       try {
         const dns = runtime.dns;
@@ -181,6 +185,7 @@ is broken and no alert went out; the report still shows every verdict).`,
               env: io.env,
               now: io.now,
               startedAt,
+              store: () => runtime.store(),
             });
           } catch (err) {
             // The checks ran: their report must not be lost because the store is unreachable or a usage is wrong.

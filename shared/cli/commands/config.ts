@@ -15,6 +15,7 @@ import {
   secretRefs,
   secretsFilePath,
 } from '../../config/secrets.ts';
+import { digestProblems } from '../../digest/plan.ts';
 import { type CliIo, write } from '../common.ts';
 import { safeJson } from '../json.ts';
 import { clean } from '../render.ts';
@@ -138,6 +139,7 @@ export async function validateConfig(path: string, env: NodeJS.ProcessEnv): Prom
       problem('error', where, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
+  problems.push(...digestProblems(c));
   return document(loaded.path, problems, {
     tenants: c.tenants.length,
     domains: c.tenants.reduce((n, t) => n + t.domains.length, 0),

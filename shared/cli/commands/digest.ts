@@ -5,10 +5,16 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { RelaywatchConfig } from '../../config/schema.ts';
+import { digestEmail } from '../../digest/message.ts';
 import type { TenantInput } from '../../digest/model.ts';
-import { checkDigestTenants, DigestConfigError, digestSettings, sendPlan as planOf } from '../../digest/plan.ts';
+import {
+  checkDigestTenants,
+  DigestConfigError,
+  digestSettings,
+  digestTenantInputs,
+  sendPlan as planOf,
+} from '../../digest/plan.ts';
 import { parseWeek, previousWeek, type Week, WeekFormatError } from '../../digest/week.ts';
-import { headerValue } from '../../notify/escape.ts';
 import { buildEmailNotifier } from '../../notify/routing.ts';
 import {
   type BuiltDigest,
@@ -36,12 +42,8 @@ function weekOf(value: string | undefined, timeZone: string, now: Date): Week {
 }
 
 function tenantInputs(config: RelaywatchConfig, ids: readonly string[] | undefined): TenantInput[] {
-  return selectTenants(config.tenants, ids).map((t) => ({
-    id: t.id,
-    name: t.name,
-    expectsRelayProbe: t.relay !== undefined,
-    submissionAuth: t.submission?.auth ?? null,
-  }));
+  const chosen = new Set(selectTenants(config.tenants, ids).map((t) => t.id));
+  return digestTenantInputs(config).filter((t) => chosen.has(t.id));
 }
 
 async function build(
@@ -170,23 +172,9 @@ Examples:
             }
             notifiers.set(route.id, notifier);
           }
-          const id = `${built.meta.week.id}.${audience}.${built.meta.generatedAt.replace(/[^0-9]/g, '')}`;
-          const domain = route.email.from.split('@').pop()?.replace(/[>\s]/g, '') || 'relaywatch.invalid';
-          const r = await notifier.deliver({
-            from: route.email.from,
-            to: message.to,
-            ...(route.email.replyTo ? { replyTo: route.email.replyTo } : {}),
-            subject: headerValue(message.subject, 250),
-            messageId: `<digest.${id}@${domain}>`,
-            date: new Date(built.meta.generatedAt),
-            headers: {
-              'X-Relaywatch-Digest': headerValue(built.meta.week.id, 16),
-              'X-Relaywatch-Tenant': headerValue(audience, 64),
-            },
-            text: message.text,
-            html: message.html,
-            attachments: [],
-          });
+          const r = await notifier.deliver(
+            digestEmail(route, built.meta, audience, message, built.meta.generatedAt.replace(/[^0-9]/g, '')),
+          );
           return r.ok ? { ok: true, detail: r.detail ?? 'accepted' } : { ok: false, detail: r.error };
         };
         const deliveries = await sendDigests(built, plan.recipients, sender, {

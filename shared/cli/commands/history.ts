@@ -247,7 +247,7 @@ export function registerHistory(program: Command, io: CliIo, setExit: (code: num
 Reads the store that \`relaywatch check\` writes: the tenant's check results (one per check and
 subject per run: time, status, summary) and its events: drift (the published SPF record or MX
 set changed, shown before → after) and incidents opened and resolved. Raw results are kept for
-state.retentionDays (default 400). --detail prints what each result stored: a probe's whole
+state.retentionDays (default 90). --detail prints what each result stored: a probe's whole
 SMTP conversation (credentials redacted), the SPF tree, the MX records, the blocklist zones.
 Probe results come from check --probes and from relaywatch probe (unless --no-store).
 

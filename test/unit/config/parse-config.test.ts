@@ -454,7 +454,7 @@ describe('alerts, incidents, maintenance and mutes', () => {
     expect(config.tenants[0]?.alerts).toEqual({ routes: ['psa'], inheritDefault: true });
     expect(config.tenants[0]?.maintenance).toHaveLength(2);
     expect(config.incidents?.checks?.['probe-relay']).toEqual({ openAfter: 3 });
-    expect(config.state).toEqual({ retentionDays: 400 });
+    expect(config.state).toEqual({ retentionDays: 90 });
   });
 
   it('rejects unknown routes, two channels in one route, a window that ends before it starts, a plain webhook URL', () => {

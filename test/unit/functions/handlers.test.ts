@@ -26,7 +26,7 @@ describe('the Lambda handlers', () => {
   it('export a handler of at most two parameters, in every function folder', async () => {
     Object.assign(process.env, ENVIRONMENT);
     const folders = (await readdir(FUNCTIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory());
-    expect(folders.map((f) => f.name).sort()).toEqual(['dispatch', 'ingest', 'worker']);
+    expect(folders.map((f) => f.name).sort()).toEqual(['digest', 'dispatch', 'ingest', 'worker']);
     for (const f of folders) {
       const mod = (await import(resolve(FUNCTIONS_DIR, f.name, 'handler.ts'))) as Record<string, unknown>;
       const exported = Object.entries(mod).filter(([, v]) => typeof v === 'function');

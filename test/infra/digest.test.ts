@@ -1,0 +1,141 @@
+/**
+ * The weekly digest's infrastructure (cdk/constructs/digest.ts), asserted on the synthesized service stack: the
+ * function, its schedule at the stage's day and time in its time zone, exactly the grants it needs, its alarms, and
+ * no unacknowledged cdk-nag finding. Bundling is skipped (test/infra/bundles.int.test.ts builds the real bundles).
+ */
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../cdk/build.ts';
+import { parseStageConfig } from '../../cdk/config.ts';
+import { DIGEST_RUN, ENV } from '../../shared/deploy/constants.ts';
+import { DEFAULT_TIMEOUT_MS } from '../../shared/notify/alert.ts';
+import { MAX_PRESIGN_SECONDS } from '../../shared/ports/report-bucket.ts';
+
+function synth(schedules: Record<string, unknown> = {}) {
+  const config = parseStageConfig(
+    { stage: 'test', alertSender: 'relaywatch@msp.example', schedules: { digest: schedules } },
+    'test',
+  );
+  const stacks = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), config);
+  return { stacks, service: Template.fromStack(stacks.service) };
+}
+
+const s = synth({ day: 'MON', hour: 7, minute: 0, timeZone: 'Europe/Berlin' });
+
+function digestFunctionId(t: Template): string {
+  const ids = Object.keys(
+    t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'relaywatch-test-digest' } }),
+  );
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+function digestStatements(t: Template): Statement[] {
+  const fn = t.toJSON().Resources[digestFunctionId(t)] as { Properties: { Role: { 'Fn::GetAtt': [string] } } };
+  const role = fn.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p as { Properties: { Roles: { Ref: string }[] } }).Properties.Roles.some((r) => r.Ref === role))
+    .flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+    );
+}
+
+const actions = (st: Statement) => ([] as string[]).concat(st.Action);
+
+describe('the weekly digest', () => {
+  it('deploys the digest function with the report prefix and a link lifetime of at most seven days', () => {
+    s.service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'relaywatch-test-digest',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: DIGEST_RUN.timeoutSeconds,
+      ReservedConcurrentExecutions: 1,
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.reportPrefix]: 'reports/',
+          [ENV.reportUrlSeconds]: String(DIGEST_RUN.reportUrlSeconds),
+          [ENV.table]: Match.anyValue(),
+          [ENV.configBucket]: Match.anyValue(),
+        }),
+      },
+    });
+    expect(DIGEST_RUN.reportUrlSeconds).toBeLessThanOrEqual(MAX_PRESIGN_SECONDS);
+    // The claim lease outlives one e-mail's send (the notifiers time out after 10 s) and ends before Lambda's first
+    // async retry (about a minute), so a retry finds a dead run's claim expired.
+    expect(DIGEST_RUN.leaseSeconds * 1000).toBeGreaterThan(3 * DEFAULT_TIMEOUT_MS);
+    expect(DIGEST_RUN.leaseSeconds).toBeLessThan(60);
+  });
+
+  it('schedules it weekly at the stage day and time in its IANA time zone, with the scheduled time as input', () => {
+    s.service.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'relaywatch-test-digest',
+      GroupName: 'relaywatch-test',
+      ScheduleExpression: 'cron(0 7 ? * MON *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [digestFunctionId(s.service), 'Arn'] },
+        Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
+        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+      }),
+    });
+    const friday = synth({ day: 'FRI', hour: 17, minute: 30, timeZone: 'America/New_York' }).service;
+    friday.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'relaywatch-test-digest',
+      ScheduleExpression: 'cron(30 17 ? * FRI *)',
+      ScheduleExpressionTimezone: 'America/New_York',
+    });
+    synth({ enabled: false }).service.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'relaywatch-test-digest',
+      State: 'DISABLED',
+    });
+  });
+
+  it('grants the table read and claim updates, the report prefix, the config object and SES sending: nothing else', () => {
+    const st = digestStatements(s.service);
+    const all = st.flatMap(actions);
+    expect(all).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem']));
+    for (const forbidden of [
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      's3:PutObjectAcl',
+      's3:DeleteObject',
+      'sqs:SendMessage',
+    ]) {
+      expect(all).not.toContain(forbidden);
+    }
+    const put = st.filter((x) => actions(x).includes('s3:PutObject'));
+    expect(put).toHaveLength(1);
+    expect(JSON.stringify(put[0]!.Resource)).toContain(`/${DIGEST_RUN.reportPrefix}*`);
+    expect(actions(put[0]!).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    const ses = st.filter((x) => actions(x).includes('ses:SendRawEmail'));
+    expect(ses).toHaveLength(1);
+    expect(JSON.stringify(ses[0]!.Resource)).toContain(':identity/');
+    expect(JSON.stringify(ses[0]!.Resource)).toContain(':configuration-set/');
+    for (const x of st) expect(x.Resource, JSON.stringify(x)).not.toBe('*');
+  });
+
+  it('alarms on its errors and throttles through the alarm topic', () => {
+    for (const name of ['relaywatch-test-digest-errors', 'relaywatch-test-digest-throttles']) {
+      s.service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: name,
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: digestFunctionId(s.service) } }],
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alarms') }],
+      });
+    }
+  });
+
+  it('leaves no cdk-nag finding unacknowledged', () => {
+    for (const stack of [s.stacks.service, s.stacks.data]) {
+      const report = new AwsSolutionsChecks().validateScope(stack);
+      expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    }
+  });
+});
