@@ -45,17 +45,70 @@ export const BUNDLING = {
 } as const;
 
 /**
+ * Packages a function's bundle leaves out, each replaced by a stand-in that throws when used
+ * (cdk/bundle-stubs/<package>.cjs), because that function's code path provably never calls them:
+ *
+ * - worker: mailauth's SPF entry (`mailauth/lib/spf`) requires libmime (for `foldLines` of the Received-SPF header it
+ *   formats) and mailauth's tools; libmime's charset module requires iconv-lite and encoding-japanese at load time but
+ *   calls them only to convert non-UTF-8 charsets, and tools call tldts only for DMARC alignment. SPF evaluation does
+ *   neither. The proof is test/conformance/rfc7208-bundle.test.ts: the whole RFC 7208 suite through the SPF adapter
+ *   bundled with these stand-ins gives the same result, test by test, as the unbundled adapter. Joi stays: the SPF
+ *   entry validates the domain with it.
+ *
+ * A function that parses messages (confirm, ses-inbound: MIME words in any charset) must not take this list.
+ */
+export const NOT_BUNDLED: Partial<Record<FunctionName | ConfirmFunctionName, readonly string[]>> = {
+  worker: ['iconv-lite', 'encoding-japanese', 'tldts'],
+};
+
+/**
+ * Built-in modules every bundle takes as CommonJS (cdk/bundle-stubs/node-http.cjs): an ESM import of `node:http`
+ * builds its ESM facade, which reads the lazy `WebSocket` getters and so loads Node's internal undici at cold start.
+ */
+const BUILTIN_AS_COMMONJS = { http: 'node-http', 'node:http': 'node-http' } as const;
+
+/** esbuild `alias` entries of a function: each left-out package to its stand-in, and the CommonJS built-ins. */
+export function bundleAliases(name: FunctionName | ConfirmFunctionName): Record<string, string> {
+  return Object.fromEntries([
+    ...(NOT_BUNDLED[name] ?? []).map((pkg) => [pkg, `${repoRoot}cdk/bundle-stubs/${pkg}.cjs`] as const),
+    ...Object.entries(BUILTIN_AS_COMMONJS).map(
+      ([mod, stub]) => [mod, `${repoRoot}cdk/bundle-stubs/${stub}.cjs`] as const,
+    ),
+  ]);
+}
+
+/**
  * Data files a bundle reads at run time, copied beside `index.mjs`: the blocklist registry is read with
  * `new URL('./zones.yaml', import.meta.url)`, which in the bundle resolves to the bundle's own folder.
  */
 export const DATA_FILES = ['shared/blocklist/zones.yaml'] as const;
 
+/** Converts `<inputDir>/shared/blocklist/zones.yaml` to `<outputDir>/zones.json` (argv: inputDir, outputDir). */
+const ZONES_TO_JSON = [
+  'const [i, o] = process.argv.slice(1);',
+  "const { createRequire } = require('node:module');",
+  "const { parse } = createRequire(i + '/package.json')('yaml');",
+  "const fs = require('node:fs');",
+  "fs.writeFileSync(o + '/zones.json', JSON.stringify(parse(fs.readFileSync(i + '/shared/blocklist/zones.yaml', 'utf8'))));",
+].join(' ');
+
+const shellQuote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
 const BUNDLE_DATA_FILES = {
   beforeBundling: () => [],
   beforeInstall: () => [],
-  afterBundling: (inputDir: string, outputDir: string): string[] =>
-    DATA_FILES.map((f) => `cp "${inputDir}/${f}" "${outputDir}/${f.slice(f.lastIndexOf('/') + 1)}"`),
+  afterBundling: (inputDir: string, outputDir: string): string[] => [
+    ...DATA_FILES.map((f) => `cp "${inputDir}/${f}" "${outputDir}/${f.slice(f.lastIndexOf('/') + 1)}"`),
+    // The registry also as JSON (shared/blocklist/registry.ts reads zones.json when it is beside the bundle): the
+    // YAML parse at every cold start is what it saves. Node is the one running the synth; yaml is the repo's.
+    `"${process.execPath}" -e ${shellQuote(ZONES_TO_JSON)} "${inputDir}" "${outputDir}"`,
+  ],
 };
+
+function aliasArgs(name: FunctionName | ConfirmFunctionName): { esbuildArgs?: Record<string, string[]> } {
+  const entries = Object.entries(bundleAliases(name)).map(([pkg, stub]) => `${pkg}=${stub}`);
+  return entries.length > 0 ? { esbuildArgs: { '--alias': entries } } : {};
+}
 
 export interface MonitorFunctionProps {
   /** The folder under `functions/`; the entry is `functions/<name>/handler.ts`, export `handler`. */
@@ -134,6 +187,7 @@ export class MonitorFunction extends Construct {
         ...BUNDLING,
         mainFields: [...BUNDLING.mainFields],
         commandHooks: BUNDLE_DATA_FILES,
+        ...aliasArgs(props.name),
       },
       environment: {
         // The same names the handlers give Powertools in code (shared/deploy/constants.ts), so logs and metrics agree.

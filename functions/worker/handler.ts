@@ -4,13 +4,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import {
-  containerDeps,
-  invocationRuntime,
-  lambdaSecrets,
-  parseEnv,
-  WorkerEnvSchema,
-} from '../../shared/adapters/lambda.ts';
+import { containerDeps, lambdaSecrets, parseEnv, WorkerEnvSchema } from '../../shared/adapters/lambda.ts';
+import { invocationRuntime } from '../../shared/adapters/lambda-runtime.ts';
 import { FUNCTIONS, GROUP_DIMENSION, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
 import { makeWorker } from './worker.ts';
 

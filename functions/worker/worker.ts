@@ -13,7 +13,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { InvocationRuntime } from '../../shared/adapters/lambda.ts';
+import type { InvocationRuntime } from '../../shared/adapters/lambda-runtime.ts';
 import type { RelaywatchConfig } from '../../shared/config/schema.ts';
 import type { SecretSources } from '../../shared/config/secrets.ts';
 import { METRICS, type ScheduleGroup } from '../../shared/deploy/constants.ts';

@@ -2,18 +2,17 @@
  * The Lambda functions' adapters, built from their environment: the parts that live as long as the container (the
  * config source with its ETag cache, the DynamoDB store, the Secrets Manager source with its TTL cache, the job
  * queue) and the parts of one invocation (the runtime of `createRuntime`: a DNS stack with its per-run cache, the
- * blocklist plans, the notifiers with their secrets resolved). Handlers call these and nothing else picks adapters.
+ * blocklist plans, the notifiers with their secrets resolved: `lambda-runtime.ts`, imported by the worker only, so the
+ * dispatch and ingest bundles hold no DNS, SPF or probe code). Handlers call these and nothing else picks adapters.
  *
  * The environment is parsed with zod at cold start; a missing or malformed variable fails the init with every
  * problem named (the function never starts half configured). Secrets never come from environment values: only the
  * names of the bucket, table, queue and endpoints do.
  */
-import { z } from 'zod';
-import { blocklistZones } from '../config/blocklists.ts';
+import * as z from 'zod';
 import { loadManagedSecrets, loadParameterSecrets } from '../config/managed-secrets.ts';
 import type { AlertRouteConfig, RelaywatchConfig } from '../config/schema.ts';
-import { resolveBlocklistKeys, type SecretSources } from '../config/secrets.ts';
-import { probeTenants } from '../config/tenants.ts';
+import type { SecretSources } from '../config/secrets.ts';
 import {
   DEFAULT_CONFIG_KEY,
   DIGEST_RUN,
@@ -30,11 +29,9 @@ import { MAX_PRESIGN_SECONDS, type ReportBucket } from '../ports/report-bucket.t
 import type { SecretSource } from '../ports/secret-source.ts';
 import type { Store } from '../ports/stores.ts';
 import type { DispatchSettings } from '../use-cases/dispatch-cycle.ts';
-import type { MonitorJobDeps } from '../use-cases/monitor-job.ts';
 import { S3ConfigSource, s3Client } from './config/s3-config-source.ts';
 import { SqsJobQueue, sqsClient } from './queue/sqs-job-queue.ts';
 import { S3ReportBucket } from './report/s3-report-bucket.ts';
-import { createRuntime } from './runtime.ts';
 import { SecretsManagerSource } from './secrets/secrets-manager-source.ts';
 import { SsmParameterSource } from './secrets/ssm-parameter-source.ts';
 import { DynamoDbStore } from './store/dynamodb-store.ts';
@@ -230,47 +227,4 @@ export async function lambdaSecrets(
     loadParameterSecrets(config, backends.ssm),
   ]);
   return { env: {}, managed, parameters };
-}
-
-export interface InvocationRuntime extends Omit<MonitorJobDeps, 'config' | 'store' | 'now'> {
-  close(): Promise<void>;
-}
-
-/** What one worker invocation needs for a config: DNS, blocklist plans, notifiers, probes. `close()` releases it. */
-export async function invocationRuntime(config: RelaywatchConfig, secrets: SecretSources): Promise<InvocationRuntime> {
-  const blocklistResolvers = config.blocklists?.resolvers;
-  const runtime = createRuntime({
-    dns: { specs: config.dns.resolvers, timeoutMs: config.dns.timeoutMs, concurrency: config.dns.concurrency },
-    ...(blocklistResolvers?.length
-      ? {
-          blocklistDns: {
-            specs: blocklistResolvers,
-            timeoutMs: config.dns.timeoutMs,
-            concurrency: config.dns.concurrency,
-          },
-        }
-      : {}),
-    blocklists: {
-      zones: blocklistZones(config),
-      explicit: false,
-      keys: Object.fromEntries(resolveBlocklistKeys(config, secrets).keys),
-    },
-    alerts: { config, sources: async () => secrets },
-  });
-  const notifiers = await runtime.notifiers();
-  return {
-    checkContext: runtime.checkContext,
-    blocklists: () => runtime.blocklists(),
-    notifierFor: (id) => notifiers.notifierFor(id),
-    probes: {
-      prober: runtime.prober(),
-      tokens: runtime.tokens(),
-      resolver: runtime.dns.resolver,
-      now: () => new Date(),
-      ehloName: (t) =>
-        (t.submission?.mailbox ?? 'relaywatch@relaywatch.invalid').split('@').pop() ?? 'relaywatch.invalid',
-    },
-    probeTenants: () => probeTenants(config, async () => secrets),
-    close: () => runtime.close(),
-  };
 }

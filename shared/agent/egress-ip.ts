@@ -20,10 +20,10 @@
  * Error contract: `discoverEgressIp()` never rejects; every failure is recorded as an `Attempt` with a sanitised,
  * length-capped detail.
  */
-import { fetch } from 'undici';
 import { parseDnsSpec, UdpResolver } from '../adapters/dns/index.ts';
 import { parseRelayIp } from '../config/relay-ip.ts';
 import { canonicalIp, isLoopbackHost } from '../domain/ip.ts';
+import { type HttpResponse, httpRequest } from '../http/request.ts';
 import { type DnsResolver, type DnsResult, describeResult } from '../ports/dns-resolver.ts';
 
 export type EgressMethod =
@@ -308,43 +308,27 @@ function safeUrl(text: string): string {
 }
 
 /**
- * GET `url` with undici and return the body as text (at most 512 bytes). Rejects on a network error, a timeout, a
- * redirect, a status other than 2xx, or a larger body; the rejection's message names the problem, not the query string.
+ * GET `url` (Node's http/https, shared/http/request.ts) and return the body as text (at most 512 bytes). Rejects on a
+ * network error, a timeout, a redirect, a status other than 2xx, or a larger body; the rejection's message names the
+ * problem, not the query string.
  */
 export async function defaultFetchText(url: string, timeoutMs: number): Promise<string> {
   const signal = AbortSignal.timeout(timeoutMs);
-  let res: Awaited<ReturnType<typeof fetch>>;
+  let res: HttpResponse;
   try {
-    res = await fetch(url, { method: 'GET', redirect: 'manual', signal, headers: { accept: 'text/plain' } });
+    res = await httpRequest(url, {
+      method: 'GET',
+      signal,
+      headers: { accept: 'text/plain' },
+      maxBodyBytes: (status) => (status >= 200 && status <= 299 ? MAX_BODY_BYTES : 0),
+    });
   } catch (err) {
     if (signal.aborted) throw new Error(`no answer within ${timeoutMs} ms`);
     throw new Error(errorText(err));
   }
-  if (res.status < 200 || res.status > 299) {
-    await res.body?.cancel().catch(() => {});
-    throw new Error(`HTTP ${res.status}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    if (res.body) {
-      const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > MAX_BODY_BYTES) {
-          await reader.cancel().catch(() => {});
-          throw new Error(`response body larger than ${MAX_BODY_BYTES} bytes`);
-        }
-        chunks.push(value);
-      }
-    }
-  } catch (err) {
-    if (signal.aborted) throw new Error(`no answer within ${timeoutMs} ms`);
-    throw err;
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);
+  if (res.overflow) throw new Error(`response body larger than ${MAX_BODY_BYTES} bytes`);
+  return res.body.toString('utf8');
 }
 
 /** Budget of one DNS query of `defaultResolverFor` in ms: short, the agent has other methods to try. */

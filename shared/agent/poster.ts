@@ -15,9 +15,11 @@
  * Error contract: `postSigned()` never rejects. Messages never contain the secret nor the URL's query string, user
  * info or fragment (a query may carry a key): the URL is shown as origin + path.
  */
+
+import { Agent } from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, type Dispatcher, fetch } from 'undici';
 import { isLoopbackHost } from '../domain/ip.ts';
+import { httpRequest } from '../http/request.ts';
 import { signRequest } from '../ingest/signature.ts';
 
 export interface PostSignedOptions {
@@ -40,8 +42,8 @@ export interface PostSignedOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Clock for the signature timestamp, ms (default `Date.now`). */
   readonly now?: () => number;
-  /** An undici dispatcher of the caller's (it is not closed). Wins over `ca`. */
-  readonly dispatcher?: Dispatcher;
+  /** An https agent of the caller's (it is not destroyed). Wins over `ca`. */
+  readonly agent?: Agent;
   /** Extra trusted CA (PEM) for an ingest endpoint with a private certificate. */
   readonly ca?: string;
   /** Stops waiting and attempting; the result is then `ok: false`, `retryable: true`. */
@@ -102,10 +104,10 @@ export async function postSigned(options: PostSignedOptions): Promise<PostResult
   }
 
   let ownAgent: Agent | undefined;
-  let dispatcher = options.dispatcher;
+  let dispatcher = options.agent;
   if (dispatcher === undefined && options.ca !== undefined) {
     try {
-      ownAgent = new Agent({ connect: { ca: options.ca } });
+      ownAgent = new Agent({ keepAlive: true, ca: options.ca });
     } catch (err) {
       return finish({
         ok: false,
@@ -190,7 +192,7 @@ export async function postSigned(options: PostSignedOptions): Promise<PostResult
     // not expected (every step above catches its own errors); keeps the never-rejects promise
     return finish({ ok: false, status: null, attempts: 0, retryable: true, message: `unexpected: ${errorText(err)}` });
   } finally {
-    await ownAgent?.close().catch(() => {});
+    ownAgent?.destroy();
   }
 }
 
@@ -199,7 +201,7 @@ async function attempt(
   body: string,
   signed: Record<string, string>,
   timeoutMs: number,
-  dispatcher: Dispatcher | undefined,
+  dispatcher: Agent | undefined,
   callerSignal: AbortSignal | undefined,
   redact: (text: string) => string,
 ): Promise<AttemptOutcome> {
@@ -207,16 +209,17 @@ async function attempt(
   const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;
   let status: number | null = null;
   try {
-    const res = await fetch(url, {
+    // Redirects are never followed (httpRequest returns the 3xx).
+    const res = await httpRequest(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/plain;q=0.9', ...signed },
       body,
-      redirect: 'manual',
       signal,
-      ...(dispatcher ? { dispatcher } : {}),
+      maxBodyBytes: MAX_RESPONSE_BYTES,
+      ...(dispatcher && url.startsWith('https:') ? { agent: dispatcher } : {}),
     });
     status = res.status;
-    const text = await readCapped(res.body);
+    const text = res.body.toString('utf8');
     if (status >= 200 && status <= 299) return { kind: 'ok', status };
     const snippet = snippetOf(text, redact);
     if (status >= 500 || status === 408 || status === 429) {
@@ -224,7 +227,7 @@ async function attempt(
         kind: 'retry',
         status,
         reason: `HTTP ${status}${snippet}`,
-        retryAfterMs: retryAfter(res.headers.get('retry-after')),
+        retryAfterMs: retryAfter(headerValue(res.headers['retry-after'])),
       };
     }
     if (status === 401 || status === 403) {
@@ -261,22 +264,9 @@ export function retryAfter(value: string | null, nowMs = Date.now()): number | n
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
 
-async function readCapped(body: ReadableStream<Uint8Array> | null): Promise<string> {
-  if (body === null) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    chunks.push(value);
-    if (size >= MAX_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => {});
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+function headerValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
 }
 
 /** `: <first 200 characters of the body>` with control characters replaced, or '' for an empty body. */

@@ -13,7 +13,7 @@
  * terminal, a CI log or an alert).
  */
 import net from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { zoneDefinitionSchema } from '../blocklist/registry.ts';
 import { isLoopbackHost } from '../domain/ip.ts';
 import { normaliseDomainName, normaliseMailbox } from './domain-name.ts';

@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { chooseRecipient, portalUrl, type RecipientSource, strictAddress } from './recipient.ts';
 import { escapeHtml, mdCode, mdFence, mdText, oneLine, quotableBlock } from './sanitize.ts';
 
@@ -399,6 +398,8 @@ export async function renderMicrosoftDelist(
     '',
   );
 
+  // nodemailer is loaded by the runs that prepare a request, not by every function that imports this module.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
     from: { name: oneLine(`${model.contactName} (${model.mspName})`, 160), address: from },
     to: recipient.to,

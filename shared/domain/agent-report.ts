@@ -12,7 +12,7 @@
  * The agent's own verdict (the diagnosis) is carried for display, but the ingest re-classifies the reply it quotes
  * (`classify()` is pure), so a report cannot claim `ok` for a reply that says 5.7.606.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DIAGNOSIS_IDS } from '../probe/diagnosis-table.ts';
 
 export const AGENT_REPORT_SCHEMA = 'relaywatch.agent-report/v1';

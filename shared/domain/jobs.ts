@@ -16,7 +16,7 @@
  * step's claims send nothing new.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ScheduleGroup } from '../deploy/constants.ts';
 
 export const JOB_SCHEMA = 'relaywatch.job/v1';

@@ -15,14 +15,16 @@
  * unspecified, broadcast, multicast, reserved and documentation ranges, IPv4-mapped/NAT64/6to4/Teredo forms of them).
  * Always refused: plain `http:` to a global address (Internet hosts need https).
  *
- * Error contract: a refusal makes the connection fail with a `DestinationRefusedError` (undici's fetch rejects with a
- * `TypeError` whose `cause` is it); `refusalIn(error)` finds it.
+ * Error contract: a refusal makes the request fail with a `DestinationRefusedError` (thrown by `guardedRequest`, or
+ * found under the `cause` of a library's wrapping error); `refusalIn(error)` finds it.
  */
 
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { Agent, buildConnector } from 'undici';
+import { type HttpRequestOptions, type HttpResponse, httpRequest } from '../http/request.ts';
 
 export interface DestinationPolicy {
   /** Allow loopback, private and other non-global addresses (labs and tests only). Default false. */
@@ -96,31 +98,53 @@ export interface GuardedAgentOptions extends DestinationPolicy {
   readonly ca?: string;
 }
 
-/** An undici Agent whose every connection goes through the destination check. Close it when done. */
-export function guardedAgent(options: GuardedAgentOptions = {}): Agent {
-  const policy: DestinationPolicy = { allowPrivate: options.allowPrivate === true };
-  const tls = options.ca === undefined ? {} : { ca: options.ca };
-  const bases: Record<string, buildConnector.connector> = {
-    'http:': buildConnector({ lookup: guardedLookup('http:', policy) }),
-    'https:': buildConnector({ ...tls, lookup: guardedLookup('https:', policy) }),
-  };
-  const connect: buildConnector.connector = (opts, callback) => {
-    const protocol = opts.protocol === 'http:' ? 'http:' : 'https:';
-    const host = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
-    if (isIP(host) !== 0) {
-      // no DNS lookup happens for an address: judge it here
-      const why = refusalReason(host, protocol, policy);
-      if (why !== null) {
-        callback(new DestinationRefusedError(host, `refused to connect to ${host}: ${why}`), null);
-        return;
-      }
-    }
-    (bases[protocol] as buildConnector.connector)(opts, callback);
-  };
-  return new Agent({ connect });
+/** The keep-alive connection pools of one policy, one per scheme, whose every socket goes through the guarded lookup. */
+export interface GuardedAgents {
+  readonly 'http:': http.Agent;
+  readonly 'https:': https.Agent;
+  readonly policy: DestinationPolicy;
 }
 
-/** The refusal under an error (undici wraps it in `fetch failed`), if any. */
+/** Connection pools whose every connection goes through the destination check. `destroy()` them when done. */
+export function guardedAgents(options: GuardedAgentOptions = {}): GuardedAgents {
+  const policy: DestinationPolicy = { allowPrivate: options.allowPrivate === true };
+  return {
+    'http:': new http.Agent({ keepAlive: true, lookup: guardedLookup('http:', policy) }),
+    'https:': new https.Agent({
+      keepAlive: true,
+      lookup: guardedLookup('https:', policy),
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    }),
+    policy,
+  };
+}
+
+/**
+ * An HTTP request through the destination check (see the module comment): an IP-literal host is judged here (no
+ * lookup happens for it), a host name in the sockets' lookup. Rejects with a `DestinationRefusedError` when refused.
+ */
+export function guardedRequest(
+  url: string,
+  options: Omit<HttpRequestOptions, 'agent' | 'lookup' | 'ca'>,
+  agents: GuardedAgents = sharedGuardedAgents(),
+): Promise<HttpResponse> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return Promise.reject(new TypeError('not a URL'));
+  }
+  const protocol = target.protocol === 'http:' ? 'http:' : 'https:';
+  if (target.protocol !== protocol) return Promise.reject(new TypeError(`${target.protocol} is not http: or https:`));
+  const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
+  if (isIP(host) !== 0) {
+    const why = refusalReason(host, protocol, agents.policy);
+    if (why !== null) return Promise.reject(new DestinationRefusedError(host, `refused to connect to ${host}: ${why}`));
+  }
+  return httpRequest(target, { ...options, agent: agents[protocol] });
+}
+
+/** The refusal under an error (a library may wrap it), if any. */
 export function refusalIn(error: unknown): DestinationRefusedError | null {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
@@ -130,15 +154,15 @@ export function refusalIn(error: unknown): DestinationRefusedError | null {
   return null;
 }
 
-const agents = new Map<string, Agent>();
+const shared = new Map<string, GuardedAgents>();
 
-/** One shared guarded Agent per policy (keep-alive connections are reused across sends of a run). */
-export function sharedGuardedAgent(policy: DestinationPolicy = {}): Agent {
+/** One shared set of guarded pools per policy (keep-alive connections are reused across sends of a run). */
+export function sharedGuardedAgents(policy: DestinationPolicy = {}): GuardedAgents {
   const key = policy.allowPrivate === true ? 'private' : 'public';
-  let agent = agents.get(key);
-  if (agent === undefined) {
-    agent = guardedAgent(policy);
-    agents.set(key, agent);
+  let agents = shared.get(key);
+  if (agents === undefined) {
+    agents = guardedAgents(policy);
+    shared.set(key, agents);
   }
-  return agent;
+  return agents;
 }

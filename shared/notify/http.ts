@@ -1,44 +1,18 @@
 /**
- * The HTTP side the Slack, Teams and generic webhook notifiers share: POST a JSON body with undici's fetch and a
- * timeout, and turn every outcome into a `SendResult` whose error shows only the endpoint's scheme and host.
+ * The HTTP side the Slack, Teams and generic webhook notifiers share: POST a JSON body (Node's https through the
+ * destination guard, shared/http/request.ts) with a timeout, and turn every outcome into a `SendResult` whose error shows only the endpoint's scheme and host.
  *
  * Bounds: at most `MAX_RESPONSE_BYTES` of a response body are read (the rest is cancelled, never downloaded), and only
  * that is cleaned for the error snippet: a 64 MiB error body costs a few KiB. Every connection goes through the
  * destination guard (destination.ts): no loopback, private or metadata address unless the policy allows it, and
  * https for Internet hosts.
  */
-import { type Dispatcher, fetch, Response } from 'undici';
 import { endpointLabel, isRetryableStatus, type SendResult } from './alert.ts';
-import { type DestinationPolicy, refusalIn, sharedGuardedAgent } from './destination.ts';
+import { type DestinationPolicy, guardedRequest, refusalIn, sharedGuardedAgents } from './destination.ts';
 import { clean } from './escape.ts';
 
 /** Largest part of a response body read; enough for any error a webhook service returns. */
 export const MAX_RESPONSE_BYTES = 4096;
-
-/**
- * At most `max` bytes of a body as text; the stream is cancelled after that, so the rest is never read. A cut inside
- * a multi-byte character gives one U+FFFD at the end.
- */
-export async function readBounded(
-  body: ReadableStream<Uint8Array> | null,
-  max: number = MAX_RESPONSE_BYTES,
-): Promise<string> {
-  if (body === null) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
-  try {
-    while (size < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
-}
 
 export interface PostJsonOptions {
   /** Used in error messages: `teams`, `webhook`. */
@@ -51,7 +25,7 @@ export interface PostJsonOptions {
   readonly destinations?: DestinationPolicy;
 }
 
-/** The socket/DNS/TLS code under undici's `fetch failed` (ECONNREFUSED, ENOTFOUND, UND_ERR_…), if any. */
+/** The socket/DNS/TLS code of a failed request, or under a library's wrapping error (ECONNREFUSED, ENOTFOUND…), if any. */
 export function networkCode(error: unknown): string | null {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
@@ -116,17 +90,19 @@ export async function postJson(url: string, body: string, options: PostJsonOptio
   const accept = options.accept ?? ((s: number) => s >= 200 && s < 300);
   const signal = AbortSignal.timeout(options.timeoutMs);
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'relaywatch', ...options.headers },
-      body,
-      redirect: 'manual',
-      signal,
-      dispatcher: sharedGuardedAgent(options.destinations),
-    });
-    const text = await readBounded(res.body).catch(() => '');
+    const res = await guardedRequest(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'relaywatch', ...options.headers },
+        body,
+        signal,
+        maxBodyBytes: MAX_RESPONSE_BYTES,
+      },
+      sharedGuardedAgents(options.destinations),
+    );
     if (accept(res.status)) return { ok: true, detail: `HTTP ${res.status}` };
-    return statusFailure(options.channel, url, res.status, text);
+    return statusFailure(options.channel, url, res.status, res.body.toString('utf8'));
   } catch (error) {
     if (signal.aborted) return requestFailure(options.channel, url, options.timeoutMs, signal.reason);
     return requestFailure(options.channel, url, options.timeoutMs, error);
@@ -135,18 +111,46 @@ export async function postJson(url: string, body: string, options: PostJsonOptio
 
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
+/** The subset of fetch's `init` the libraries we hand a fetch to (`@slack/webhook`) use. */
+export interface BoundedFetchInit {
+  readonly method?: string;
+  readonly headers?: ConstructorParameters<typeof Headers>[0];
+  readonly body?: string | Uint8Array | null;
+  readonly signal?: AbortSignal | null;
+  readonly redirect?: 'follow' | 'error' | 'manual';
+}
+
 /**
- * A fetch for libraries that take one (`@slack/webhook`): undici's fetch through the destination guard, whose
- * response carries at most `MAX_RESPONSE_BYTES` of the body, so the library's `response.text()` cannot read more.
+ * A fetch for libraries that take one (`@slack/webhook`): a request through the destination guard, whose response
+ * carries at most `MAX_RESPONSE_BYTES` of the body, so the library's `response.text()` cannot read more. Redirects
+ * are never followed: with `redirect: 'error'` a 3xx rejects, as fetch does; otherwise the 3xx is the response.
  */
-export function boundedFetch(policy: DestinationPolicy = {}, dispatcher?: Dispatcher) {
-  return async (url: string | URL, init?: Parameters<typeof fetch>[1]): Promise<Response> => {
-    const res = await fetch(url, { ...init, dispatcher: dispatcher ?? sharedGuardedAgent(policy) });
-    const text = await readBounded(res.body);
-    return new Response(NULL_BODY_STATUSES.has(res.status) ? null : text, {
+export function boundedFetch(policy: DestinationPolicy = {}) {
+  return async (url: string | URL, init: BoundedFetchInit = {}): Promise<Response> => {
+    const headers = Object.fromEntries(new Headers(init.headers).entries());
+    const res = await guardedRequest(
+      String(url),
+      {
+        method: init.method ?? 'GET',
+        headers,
+        ...(init.body !== undefined && init.body !== null ? { body: init.body } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
+        maxBodyBytes: MAX_RESPONSE_BYTES,
+      },
+      sharedGuardedAgents(policy),
+    );
+    if (init.redirect === 'error' && res.status >= 300 && res.status < 400) {
+      throw new TypeError(`redirect (HTTP ${res.status}) refused`);
+    }
+    const out = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) out.append(name, v);
+    }
+    return new Response(NULL_BODY_STATUSES.has(res.status) ? null : res.body.toString('utf8'), {
       status: res.status,
       statusText: res.statusText,
-      headers: res.headers,
+      headers: out,
     });
   };
 }

@@ -12,22 +12,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { makeSpfEvaluator, type SpfEvaluation } from '../../shared/adapters/spf/mailauth-spf.ts';
-import { makeSuiteResolver, type SuiteTest, suiteTests } from './suite-resolver.ts';
+import { loadSuite, makeSuiteResolver, type SuiteTest } from './suite-resolver.ts';
 
 const EXPECTED_TESTS = 203;
 const here = new URL('./', import.meta.url);
-
-function loadSuite(): SuiteTest[] {
-  // The suite is specified as latin-1 (its non-ASCII test data is written as \x escapes).
-  const parsed = parseAllDocuments(readFileSync(new URL('rfc7208-tests.yml', here), 'latin1'));
-  if (!Array.isArray(parsed)) throw new Error('rfc7208-tests.yml: empty YAML stream');
-  for (const doc of parsed) {
-    if (doc.errors.length > 0) throw new Error(`rfc7208-tests.yml: ${doc.errors.map((e) => e.message).join('; ')}`);
-  }
-  return suiteTests(parsed.map((doc) => doc.toJS()));
-}
 
 function loadKnownFailures(): ReadonlyMap<string, string> {
   const raw: unknown = JSON.parse(readFileSync(new URL('known-failures.json', here), 'utf8'));

@@ -20,6 +20,8 @@
  * Anything else in the file is rejected, so a new form cannot slip through as "no records".
  */
 
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import type { SpfResult } from '../../shared/adapters/spf/mailauth-spf.ts';
 import { type DnsResolver, RECORD_TYPES, type RecordType } from '../../shared/ports/dns-resolver.ts';
 import { type FakeEntry, type FakeZone, ZoneFake } from '../support/zone-fake.ts';
@@ -200,4 +202,15 @@ export function suiteTests(documents: readonly unknown[]): SuiteTest[] {
     }
   }
   return out;
+}
+
+/** The suite's 203 tests, from rfc7208-tests.yml beside this file. */
+export function loadSuite(): SuiteTest[] {
+  // The suite is specified as latin-1 (its non-ASCII test data is written as \x escapes).
+  const parsed = parseAllDocuments(readFileSync(new URL('rfc7208-tests.yml', import.meta.url), 'latin1'));
+  if (!Array.isArray(parsed)) throw new Error('rfc7208-tests.yml: empty YAML stream');
+  for (const doc of parsed) {
+    if (doc.errors.length > 0) throw new Error(`rfc7208-tests.yml: ${doc.errors.map((e) => e.message).join('; ')}`);
+  }
+  return suiteTests(parsed.map((doc) => doc.toJS()));
 }

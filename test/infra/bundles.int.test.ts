@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { openStore } from '../../shared/adapters/store/open-store.ts';
 import { CONFIRM_ENV, ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
 import { type S3StandIn, type SqsStandIn, startS3StandIn, startSqsStandIn } from '../support/aws-standins.ts';
@@ -95,6 +96,10 @@ tenants:
     for (const [name, dir] of Object.entries(bundles)) {
       expect(existsSync(join(dir, 'index.mjs')), name).toBe(true);
       expect(readFileSync(join(dir, 'zones.yaml'), 'utf8'), name).toContain('zen.spamhaus.org');
+      // and as JSON, which the bundle reads instead of parsing the YAML at cold start
+      expect(JSON.parse(readFileSync(join(dir, 'zones.json'), 'utf8')), name).toEqual(
+        parse(readFileSync(join(dir, 'zones.yaml'), 'utf8')),
+      );
     }
   });
 

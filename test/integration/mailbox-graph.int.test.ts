@@ -248,6 +248,15 @@ describe('GraphMailbox against a Graph stand-in', () => {
     expect(await mailbox().find(['a@b'])).toMatchObject({ ok: false, reason: 'protocol' });
   });
 
+  it('does not follow a redirect (the bearer token would go along), counting it as a protocol failure', async () => {
+    route = (s) =>
+      s.path.endsWith('/messages') ? { status: 302, headers: { location: `${base}/elsewhere` }, body: {} } : undefined;
+    const r = await mailbox().find(['a@b']);
+    expect(r).toMatchObject({ ok: false, reason: 'protocol' });
+    expect(!r.ok && r.message).toContain('302');
+    expect(seen.filter((x) => x.path === '/elsewhere')).toEqual([]);
+  });
+
   it('reports a 5xx as a protocol failure and a token failure as token, without asking Graph', async () => {
     route = () => ({ status: 500, body: { error: { code: 'InternalServerError', message: 'boom' } } });
     expect(await mailbox().find(['a@b'])).toMatchObject({ ok: false, reason: 'protocol' });

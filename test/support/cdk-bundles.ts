@@ -1,13 +1,18 @@
 /** The function bundles exactly as `cdk synth` builds them, for the bundle smoke test and the bundle benchmark. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
+import { build, type Metafile } from 'esbuild';
 import { buildApp } from '../../cdk/build.ts';
 import { parseStageConfig } from '../../cdk/config.ts';
+import { BUNDLING, bundleAliases } from '../../cdk/constructs/monitor-function.ts';
 import type { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
 
 /** Every function folder: the monitoring functions and the optional confirmation ones (enabled in the smoke stage). */
 export type BundleName = keyof typeof FUNCTIONS | keyof typeof CONFIRM_FUNCTIONS;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Synthesise the example app with real bundling and return each function's bundle folder. */
 export function synthBundles(outdir: string): Record<BundleName, string> {
@@ -38,4 +43,27 @@ export function synthBundles(outdir: string): Record<BundleName, string> {
     if (asset !== undefined) out[name] = join(outdir, asset);
   }
   return out as Record<BundleName, string>;
+}
+
+/**
+ * The esbuild metafile of one function's entry built with the construct's settings (BUNDLING and the function's
+ * NOT_BUNDLED aliases), for the bundle-contents test and the benchmark's largest inputs.
+ */
+export async function bundleMetafile(name: BundleName): Promise<Metafile> {
+  const result = await build({
+    entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: BUNDLING.target,
+    minify: BUNDLING.minify,
+    mainFields: [...BUNDLING.mainFields],
+    banner: { js: BUNDLING.banner },
+    alias: bundleAliases(name),
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.metafile;
 }

@@ -28,7 +28,8 @@
  * retries → `throttled`, other answers → `protocol`, connection failures → `network`, no answer in time → `timeout`,
  * no token → `token`. Messages never carry the token.
  */
-import { Agent, type Dispatcher, fetch } from 'undici';
+import { Agent } from 'node:https';
+import { type HttpResponse, httpRequest } from '../../http/request.ts';
 import {
   bareMessageId,
   type FindResult,
@@ -60,7 +61,8 @@ export interface GraphMailboxOptions {
   readonly maxRetryAfterMs?: number | undefined;
   /** Extra CA certificates to trust (tests, a TLS-inspecting proxy). */
   readonly ca?: string | readonly string[] | undefined;
-  readonly dispatcher?: Dispatcher | undefined;
+  /** An https agent of the caller's (wins over `ca`). */
+  readonly agent?: Agent | undefined;
   /** Waits for Retry-After; tests pass a fake. */
   readonly sleep?: ((ms: number) => Promise<void>) | undefined;
   /** Move read probes to this top-level folder (created when missing) instead of deleting them. */
@@ -77,27 +79,9 @@ interface GraphMessage {
 
 type Got<T> = { readonly ok: true; readonly status: number; readonly json: T | null } | MailboxFailure;
 
-/** Reads at most `max` bytes of a body; `null` when it is longer (the rest is discarded). */
-async function readBounded(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | null> {
-  if (!body) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > max) {
-        await reader.cancel().catch(() => {});
-        return null;
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function headerValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
 }
 
 function graphError(text: string | null): string {
@@ -129,7 +113,7 @@ function headerBlock(value: unknown): string {
 export class GraphMailbox implements ProbeMailbox {
   readonly #o: GraphMailboxOptions;
   readonly #base: URL;
-  readonly #dispatcher: Dispatcher | undefined;
+  readonly #agent: Agent | undefined;
   #folders: { inbox: string | null; junk: string | null } | null = null;
   #moveToId: string | null = null;
 
@@ -142,7 +126,7 @@ export class GraphMailbox implements ProbeMailbox {
     this.#o = options;
     this.#base = base;
     const ca = options.ca === undefined ? [] : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
-    this.#dispatcher = options.dispatcher ?? (ca.length > 0 ? new Agent({ connect: { ca: [...ca] } }) : undefined);
+    this.#agent = options.agent ?? (ca.length > 0 ? new Agent({ keepAlive: true, ca: [...ca] }) : undefined);
   }
 
   #url(path: string, query: Record<string, string> = {}): string {
@@ -156,9 +140,9 @@ export class GraphMailbox implements ProbeMailbox {
     const retries = this.#o.maxRetries ?? 3;
     const sleep = this.#o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     for (let attempt = 0; ; attempt++) {
-      let res: Awaited<ReturnType<typeof fetch>>;
+      let res: HttpResponse;
       try {
-        res = await fetch(url, {
+        res = await httpRequest(url, {
           method,
           headers: {
             authorization: `Bearer ${token}`,
@@ -167,8 +151,9 @@ export class GraphMailbox implements ProbeMailbox {
           },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(this.#o.timeoutMs ?? 30_000),
-          redirect: 'error',
-          ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+          // a JSON answer may be long, anything else is read only far enough to quote
+          maxBodyBytes: (status) => (status >= 200 && status < 300 ? MAX_JSON_BYTES : MAX_ERROR_BYTES),
+          ...(this.#agent ? { agent: this.#agent } : {}),
         });
       } catch (err) {
         const name = err instanceof Error ? err.name : '';
@@ -187,12 +172,16 @@ export class GraphMailbox implements ProbeMailbox {
         return {
           ok: false,
           reason: 'network',
-          message: failureText(`${code || 'fetch failed'} (${this.#base.host})`, [token]),
+          message: failureText(`${code || 'request failed'} (${this.#base.host})`, [token]),
         };
       }
+      const retryAfterHeader = headerValue(res.headers['retry-after']);
+      if (res.status >= 300 && res.status < 400) {
+        // never followed: the bearer token goes to the configured endpoint only
+        return { ok: false, reason: 'protocol', message: `Graph answered ${res.status} (a redirect, not followed)` };
+      }
       if (res.status === 429 || res.status === 503) {
-        await readBounded(res.body, MAX_ERROR_BYTES);
-        const after = Number(res.headers.get('retry-after'));
+        const after = Number(retryAfterHeader);
         const waitMs = Math.min(
           Number.isFinite(after) && after >= 0 ? after * 1000 : 1000,
           this.#o.maxRetryAfterMs ?? 30_000,
@@ -201,27 +190,24 @@ export class GraphMailbox implements ProbeMailbox {
           return {
             ok: false,
             reason: 'throttled',
-            message: `Graph answered ${res.status} (Retry-After ${res.headers.get('retry-after') ?? 'not given'}) ${attempt + 1} times`,
+            message: `Graph answered ${res.status} (Retry-After ${retryAfterHeader ?? 'not given'}) ${attempt + 1} times`,
           };
         }
         await sleep(waitMs);
         continue;
       }
       if (res.status >= 200 && res.status < 300) {
-        if (res.status === 204 || method === 'DELETE') {
-          await readBounded(res.body, MAX_ERROR_BYTES);
-          return { ok: true, status: res.status, json: null };
-        }
-        const text = await readBounded(res.body, MAX_JSON_BYTES);
-        if (text === null)
+        if (res.status === 204 || method === 'DELETE') return { ok: true, status: res.status, json: null };
+        if (res.overflow)
           return { ok: false, reason: 'protocol', message: `Graph's answer is over ${MAX_JSON_BYTES} bytes` };
+        const text = res.body.toString('utf8');
         try {
           return { ok: true, status: res.status, json: JSON.parse(text) as T };
         } catch {
           return { ok: false, reason: 'protocol', message: 'Graph answered with something that is not JSON' };
         }
       }
-      const detail = failureText(graphError(await readBounded(res.body, MAX_ERROR_BYTES)), [token], 240);
+      const detail = failureText(graphError(res.overflow ? null : res.body.toString('utf8')), [token], 240);
       const what = `Graph answered ${res.status}${detail ? ` (${detail})` : ''}`;
       if (res.status === 404 || (res.status === 409 && method === 'POST'))
         return { ok: true, status: res.status, json: null };

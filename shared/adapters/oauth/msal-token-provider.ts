@@ -19,7 +19,7 @@
  * without the Internet. With the endpoints taken from the configuration msal also skips region discovery (the IMDS
  * call that `MSAL_FORCE_REGION` would otherwise trigger; the request also opts out of it explicitly).
  *
- * msal's HTTP goes through our `INetworkModule` on undici: one time limit for the whole request (connect, headers,
+ * msal's HTTP goes through our `INetworkModule` on Node's https (shared/http/request.ts): one time limit for the whole request (connect, headers,
  * body), extra CA certificates for tests and private endpoints, a capped body, and failures kept apart (refused,
  * reset, DNS, TLS, timeout, a body that is not JSON). msal wraps any error that is not an `AuthError` into a bare
  * `network_error`, so ours are `AuthError`s that carry what happened.
@@ -32,6 +32,7 @@
  * known Entra ID errors get a fixed sentence, and only unknown ones quote (sanitised) server text.
  */
 import { createHash } from 'node:crypto';
+import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import {
   AuthError,
@@ -41,7 +42,7 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
-import { Agent, request as httpRequest } from 'undici';
+import { httpRequest } from '../../http/request.ts';
 import {
   OUTLOOK_SMTP_SCOPE,
   type TokenFailureReason,
@@ -83,7 +84,7 @@ export class MsalTokenProvider implements TokenProvider {
   readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #agent: Agent;
-  readonly #network: UndiciNetworkClient;
+  readonly #network: HttpsNetworkClient;
   readonly #apps = new Map<string, AppEntry>();
   readonly #inFlight = new Map<string, Promise<TokenResult>>();
 
@@ -113,12 +114,12 @@ export class MsalTokenProvider implements TokenProvider {
     this.#timeoutMs = timeoutMs;
     this.#now = options.now ?? Date.now;
     const extraCa = options.ca === undefined ? [] : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
+    // The whole-request time limit of the network client covers connect, headers and body.
     this.#agent = new Agent({
-      connect: { timeout: timeoutMs, ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}) },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      keepAlive: true,
+      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
     });
-    this.#network = new UndiciNetworkClient(this.#agent, timeoutMs);
+    this.#network = new HttpsNetworkClient(this.#agent, timeoutMs);
   }
 
   async getToken(request: TokenRequest): Promise<TokenResult> {
@@ -148,7 +149,7 @@ export class MsalTokenProvider implements TokenProvider {
   /** Releases the HTTP connections and forgets every application (and with them msal's cached tokens). */
   async close(): Promise<void> {
     this.#apps.clear();
-    await this.#agent.close();
+    this.#agent.destroy();
   }
 
   async #acquire(appKey: string, req: ValidRequest): Promise<TokenResult> {
@@ -503,7 +504,7 @@ function stringProp(o: object, key: string): string | null {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// msal's network module on undici
+// msal's network module on Node's https
 
 type TransportKind = 'network' | 'timeout' | 'bad-response' | 'http';
 
@@ -533,12 +534,7 @@ function transportOf(err: unknown): TransportError | null {
   return err instanceof TransportError ? err : null;
 }
 
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
-]);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT']);
 
 const NETWORK_TEXT: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
@@ -548,8 +544,7 @@ const NETWORK_TEXT: Readonly<Record<string, string>> = {
   EAI_AGAIN: 'DNS lookup failed temporarily',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
-  UND_ERR_SOCKET: 'connection closed unexpectedly',
-  UND_ERR_CLOSED: 'connection closed',
+  ERR_STREAM_PREMATURE_CLOSE: 'connection closed unexpectedly',
 };
 
 /** OpenSSL verification failures: a retry does not fix a certificate. */
@@ -593,7 +588,7 @@ function transportErrorFrom(err: unknown, timedOut: boolean): TransportError {
   );
 }
 
-class UndiciNetworkClient implements INetworkModule {
+class HttpsNetworkClient implements INetworkModule {
   readonly #agent: Agent;
   readonly #timeoutMs: number;
 
@@ -627,31 +622,22 @@ class UndiciNetworkClient implements INetworkModule {
       const res = await httpRequest(url, {
         method,
         headers: options?.headers ?? {},
-        body: method === 'POST' ? (options?.body ?? '') : null,
-        dispatcher: this.#agent,
+        ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
+        agent: this.#agent,
         signal: controller.signal,
-        headersTimeout: limit,
-        bodyTimeout: limit,
+        maxBodyBytes: MAX_BODY_BYTES,
       });
-      const status = res.statusCode;
+      const status = res.status;
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) {
         if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-        size += buf.length;
-        if (size > MAX_BODY_BYTES) {
-          res.body.destroy();
-          throw new TransportError('bad-response', `answered HTTP ${status} with a body over ${MAX_BODY_BYTES} bytes`, {
-            status,
-          });
-        }
-        chunks.push(buf);
+      if (res.overflow) {
+        throw new TransportError('bad-response', `answered HTTP ${status} with a body over ${MAX_BODY_BYTES} bytes`, {
+          status,
+        });
       }
-      const body = parseJson(Buffer.concat(chunks).toString('utf8'));
+      const body = parseJson(res.body.toString('utf8'));
       const type = describeContentType(headers['content-type']);
       if (body === undefined) {
         throw new TransportError('bad-response', `answered HTTP ${status} with a body that is not JSON (${type})`, {

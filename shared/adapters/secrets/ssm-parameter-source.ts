@@ -32,7 +32,7 @@ export class ParameterNotUsableError extends Error {
 
 export class SsmParameterSource implements SecretSource {
   readonly #options: SsmParameterSourceOptions;
-  #client: Promise<{ client: SSMClient; sdk: typeof import('@aws-sdk/client-ssm') }> | undefined;
+  #client: Promise<{ client: SSMClient; sdk: typeof import('./ssm-sdk.ts') }> | undefined;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #cache = new Map<string, { value: Promise<string>; until: number }>();
@@ -78,8 +78,8 @@ export class SsmParameterSource implements SecretSource {
     return value;
   }
 
-  #sdk(): Promise<{ client: SSMClient; sdk: typeof import('@aws-sdk/client-ssm') }> {
-    this.#client ??= import('@aws-sdk/client-ssm').then((sdk) => {
+  #sdk(): Promise<{ client: SSMClient; sdk: typeof import('./ssm-sdk.ts') }> {
+    this.#client ??= import('./ssm-sdk.ts').then((sdk) => {
       const o = this.#options;
       const client =
         o.client ??

@@ -2,7 +2,7 @@
  * What both store adapters share: the write-side rules (canonical times, bounded detail and summary), the read-side
  * schemas (stored data is untrusted input: every item read back is parsed), the opaque cursor codec and page limits.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type CheckRecord,
   DEFAULT_PAGE_LIMIT,

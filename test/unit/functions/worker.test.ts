@@ -5,7 +5,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { makeWorker } from '../../../functions/worker/worker.ts';
-import type { InvocationRuntime } from '../../../shared/adapters/lambda.ts';
+import type { InvocationRuntime } from '../../../shared/adapters/lambda-runtime.ts';
 import { makeSpfEvaluator } from '../../../shared/adapters/spf/mailauth-spf.ts';
 import { openSqliteStore } from '../../../shared/adapters/store/sqlite-store.ts';
 import { planBlocklists } from '../../../shared/blocklist/zone-selection.ts';

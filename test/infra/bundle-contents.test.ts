@@ -1,0 +1,78 @@
+/**
+ * Each function bundles only what its job needs (issue 11 §3), checked on the esbuild metafile of its entry built
+ * with the construct's settings: packages a function never uses are not in its bundle at all, and packages only some
+ * configurations use (e-mail alerts, Slack, OAuth, SMTP probes) are reached only through a dynamic `import()`, so
+ * their modules are not evaluated at cold start.
+ */
+import type { Metafile } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
+import { FUNCTIONS, type FunctionName } from '../../shared/deploy/constants.ts';
+import { bundleMetafile } from '../support/cdk-bundles.ts';
+
+/** Packages (node_modules names) a function's bundle must not hold at all; a function not listed gets DEFAULT_ABSENT. */
+const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
+  // reads the config, enqueues jobs: no DNS, SPF, mail, HTTP notifiers or OAuth
+  dispatch: ['undici', 'mailauth', 'libmime', 'joi', 'nodemailer', '@azure/msal-node', '@slack/webhook', 'dns-packet'],
+  // records, decides and notifies: no SPF, DNS or OAuth
+  ingest: ['undici', 'mailauth', 'libmime', 'joi', '@azure/msal-node', 'dns-packet'],
+  // evaluates SPF and probes; the packages its SPF path provably does not use are stand-ins
+  worker: ['undici', ...(NOT_BUNDLED.worker ?? [])],
+};
+
+/** What no function needs (a new function starts from this; give it its own entries above). */
+const DEFAULT_ABSENT: readonly string[] = ['undici'];
+
+/** Packages a function may hold, but only behind a dynamic import() (the paths that need them load them). */
+const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
+  dispatch: [],
+  ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook'],
+  worker: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@azure/msal-node'],
+};
+
+const pkgOf = (path: string): string | null => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1] ?? null;
+
+/** The inputs reachable from the entry through static imports and require() only. */
+function staticInputs(meta: Metafile, entry: string): Set<string> {
+  const seen = new Set<string>([entry]);
+  const queue = [entry];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    for (const i of meta.inputs[next]?.imports ?? []) {
+      if (i.kind === 'dynamic-import' || i.external || seen.has(i.path)) continue;
+      seen.add(i.path);
+      queue.push(i.path);
+    }
+  }
+  return seen;
+}
+
+const names = Object.keys(FUNCTIONS) as FunctionName[];
+const metas = new Map<FunctionName, Metafile>();
+
+beforeAll(async () => {
+  for (const name of names) metas.set(name, await bundleMetafile(name));
+}, 120_000);
+
+describe.each(names)('the %s bundle', (name) => {
+  // the inputs with code in the output (the metafile also lists inputs tree shaking removed whole)
+  const inputs = () =>
+    Object.entries(Object.values(metas.get(name)!.outputs)[0]!.inputs)
+      .filter(([, v]) => v.bytesInOutput > 0)
+      .map(([p]) => p);
+
+  it('holds none of the packages its job does not use', () => {
+    const held = new Set(inputs().map(pkgOf));
+    expect((ABSENT[name] ?? DEFAULT_ABSENT).filter((p) => held.has(p))).toEqual([]);
+  });
+
+  it('reaches the packages of optional paths only through a dynamic import()', () => {
+    const entry = `functions/${name}/handler.ts`;
+    const kept = new Set(inputs());
+    const eager = new Set([...staticInputs(metas.get(name)!, entry)].filter((p) => kept.has(p)).map(pkgOf));
+    expect((LAZY[name] ?? []).filter((p) => eager.has(p))).toEqual([]);
+  });
+
+  it('holds zod without its locales but English', () => {
+    expect(inputs().filter((p) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(p))).toEqual([]);
+  });
+});
