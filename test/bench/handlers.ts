@@ -844,7 +844,7 @@ async function main(): Promise<number> {
     cleanups.push(() => unbound.stop());
     const relay = await startDelayRelayProcess(unbound.udpPort, DELAY_MS);
     cleanups.push(() => relay.close());
-    const ddb = await startDynamoDbLocal();
+    const ddb = await startDynamoDbLocal({ readyTimeoutMs: 120_000 });
     cleanups.push(() => ddb.stop());
     const proxy = await startCountingProxy(ddb.endpoint);
     cleanups.push(() => proxy.close());
