@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { chooseRecipient, portalUrl, type RecipientSource, strictAddress } from './recipient.ts';
 import { escapeHtml, mdCode, mdFence, mdText, oneLine, quotableBlock } from './sanitize.ts';
 
@@ -399,6 +398,8 @@ export async function renderMicrosoftDelist(
     '',
   );
 
+  // nodemailer is loaded when a packet is composed, not by every process that imports the packet rules.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
     from: { name: oneLine(`${model.contactName} (${model.mspName})`, 160), address: from },
     to: recipient.to,

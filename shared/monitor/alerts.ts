@@ -7,7 +7,6 @@
  *   from `shared/delist/` (`.eml` addressed per the recipient rules, with the sender.office.com steps), plus the
  *   essentials (IP, portal, where to send) for chat messages.
  */
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { renderDnsblDelist, renderMicrosoftDelist } from '../delist/packet.ts';
 import { chooseRecipient, portalUrl } from '../delist/recipient.ts';
 import type { NotificationKind } from '../incidents/deliveries.ts';
@@ -53,6 +52,8 @@ async function dnsblPacket(
         },
       ],
     });
+    // nodemailer is loaded when a delisting packet is composed, not by every process that may build an alert.
+    const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
     const eml = await new MailComposer({
       from: { name: `relaywatch (${ctx.msp.name})`, address: ctx.msp.contact.email },
       to: { name: ctx.msp.contact.name, address: ctx.msp.contact.email },

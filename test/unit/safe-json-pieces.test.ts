@@ -15,7 +15,9 @@ const docs: Record<string, unknown> = {
     tenants: [
       {
         id: 't1',
-        domains: [{ domain: 'a.example', checks: [{ kind: 'spf', findings: [], details: { tree: { children: [] } } }] }],
+        domains: [
+          { domain: 'a.example', checks: [{ kind: 'spf', findings: [], details: { tree: { children: [] } } }] },
+        ],
         checks: [],
       },
       { id: 't2', domains: [], checks: [{ details: {} }] },
