@@ -14,7 +14,14 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Semaphore } from '../domain/semaphore.ts';
 import type { DnsResolver, DnsResult, RecordType } from '../ports/dns-resolver.ts';
-import { domainQueryName, domainTestPoints, queryName, type TestPointFamily, testPointName } from './query-name.ts';
+import {
+  domainQueryName,
+  domainTestPoints,
+  type QueryNameResult,
+  queryName,
+  type TestPointFamily,
+  testPointName,
+} from './query-name.ts';
 import type { ListingKind, ZoneDefinition } from './registry.ts';
 import { classify, type DecodedCode, healthVerdict, listingKind } from './verdict.ts';
 
@@ -257,7 +264,7 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
           const notListedName = domainQueryName(points.notListed, s.plan.zone, s.plan.key);
           let verdict: { status: 'usable' } | { status: 'unusable'; reason: string };
           if (!listedName.ok || !notListedName.ok) {
-            verdict = { status: 'unusable', reason: listedName.ok ? 'invalid test point' : listedName.reason };
+            verdict = { status: 'unusable', reason: testPointWhy(listedName, notListedName) };
           } else {
             const [tp2, tp1] = await Promise.all([ask(s, listedName.name, 'A'), ask(s, notListedName.name, 'A')]);
             verdict =
@@ -277,7 +284,7 @@ export async function runBlocklists(input: BlocklistRunInput): Promise<Blocklist
             const notListedName = testPointName(family, 'notListed', s.plan.zone, s.plan.key);
             let verdict: { status: 'usable' } | { status: 'unusable'; reason: string };
             if (!listedName.ok || !notListedName.ok) {
-              verdict = { status: 'unusable', reason: listedName.ok ? 'invalid test point' : listedName.reason };
+              verdict = { status: 'unusable', reason: testPointWhy(listedName, notListedName) };
             } else {
               const [tp2, tp1] = await Promise.all([ask(s, listedName.name, 'A'), ask(s, notListedName.name, 'A')]);
               verdict =
@@ -403,4 +410,11 @@ export function memoryBudget(limits: Readonly<Record<string, number>>): QueryBud
       return true;
     },
   };
+}
+
+/** Why a zone's test point names could not be built: the listed one's reason (a missing key fails both), else the not-listed one's. */
+function testPointWhy(listed: QueryNameResult, notListed: QueryNameResult): string {
+  if (!listed.ok) return listed.reason;
+  if (!notListed.ok) return `not-listed test point: ${notListed.reason}`;
+  return 'test points could not be built';
 }

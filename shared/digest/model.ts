@@ -600,15 +600,8 @@ export function mspTotals(tenants: readonly TenantDigest[]): MspTotals {
   };
 }
 
-/** `3 h 05 min`, `2 d 4 h`, `45 min`, `under a minute`. */
-export function formatDuration(ms: number): string {
-  const min = Math.floor(ms / 60_000);
-  if (min < 1) return 'under a minute';
-  if (min < 60) return `${min} min`;
-  const h = Math.floor(min / 60);
-  if (h < 48) return `${h} h ${String(min % 60).padStart(2, '0')} min`;
-  return `${Math.floor(h / 24)} d ${h % 24} h`;
-}
+/** `3 h 05 min`, `2 d 4 h`, `45 min`, `under a minute`: the same words as the alerts. */
+export { formatDuration } from '../domain/duration.ts';
 
 /**
  * "Stayed up all week": no result down and every day decided (pass or warn). A path that was up whenever it could be

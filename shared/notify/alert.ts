@@ -5,6 +5,8 @@
  * (tenant names from config, SMTP replies, DNSBL TXT records): builders escape it for their medium, never trust it.
  */
 
+import { formatSpan } from '../domain/duration.ts';
+
 export type AlertKind = 'opened' | 'reminder' | 'escalated' | 'resolved' | 'flapping' | 'test';
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 export type Channel = 'slack' | 'teams' | 'email' | 'webhook' | 'file';
@@ -158,19 +160,9 @@ export function endpointLabel(url: string): string {
   }
 }
 
-/** `3h 12m`, `2d 4h`, `45m`, `20s`; null when either time is invalid or `to` is before `from`. */
+/** `3 h 12 min`, `2 d 4 h`, `45 min` (the digest's words too); null when either time is invalid or `to` is before `from`. */
 export function formatDuration(fromIso: string, toIso: string): string | null {
-  const from = Date.parse(fromIso);
-  const to = Date.parse(toIso);
-  if (Number.isNaN(from) || Number.isNaN(to) || to < from) return null;
-  const totalSeconds = Math.floor((to - from) / 1000);
-  const days = Math.floor(totalSeconds / 86_400);
-  const hours = Math.floor((totalSeconds % 86_400) / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  if (days > 0) return hours > 0 ? `${days}d ${hours}h` : `${days}d`;
-  if (hours > 0) return minutes > 0 ? `${hours}h ${minutes}m` : `${hours}h`;
-  if (minutes > 0) return `${minutes}m`;
-  return `${totalSeconds}s`;
+  return formatSpan(fromIso, toIso);
 }
 
 /** The one-line status every medium puts first: `RESOLVED`, `CRITICAL`, `FLAPPING`, `TEST`… */

@@ -179,7 +179,7 @@ describe('EmailNotifier over SMTP', () => {
     );
     expect(mail.headers.get('x-relaywatch-kind')).toBe('resolved');
     expect(mail.references).toBe('<relaywatch.k3m9q2p7@msp.example>');
-    expect(mail.text).toContain('Resolved after 3h 12m');
+    expect(mail.text).toContain('Resolved after 3 h 12 min');
     expect(mail.attachments).toHaveLength(0);
   });
 

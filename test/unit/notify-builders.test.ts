@@ -145,10 +145,10 @@ describe('buildSlackMessage', () => {
       '\u2705 RESOLVED: 203.0.113.10 is listed on Spamhaus ZEN',
     );
     const texts = slackTexts(m.blocks);
-    expect(texts).toContain('\u2705 *Resolved after 3h 12m*');
+    expect(texts).toContain('\u2705 *Resolved after 3 h 12 min*');
     expect(texts.some((t) => t.startsWith('*What to do*'))).toBe(false);
     expect(m.text).toContain('RESOLVED');
-    expect(m.text).toContain('Resolved after 3h 12m');
+    expect(m.text).toContain('Resolved after 3 h 12 min');
   });
 });
 
@@ -206,7 +206,7 @@ describe('buildTeamsMessage', () => {
     const json = cardJson(alert({ kind: 'resolved', at: '2026-11-27T13:12:00.000Z' }));
     expect(json).toContain('"style":"good"');
     expect(json).toContain('RESOLVED');
-    expect(json).toContain('Resolved after 3h 12m');
+    expect(json).toContain('Resolved after 3 h 12 min');
   });
 });
 

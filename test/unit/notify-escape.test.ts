@@ -144,10 +144,10 @@ describe('URL helpers', () => {
   });
 
   it('formats durations', () => {
-    expect(formatDuration('2026-11-27T10:00:00Z', '2026-11-27T13:12:30Z')).toBe('3h 12m');
-    expect(formatDuration('2026-11-27T10:00:00Z', '2026-11-29T14:00:00Z')).toBe('2d 4h');
-    expect(formatDuration('2026-11-27T10:00:00Z', '2026-11-27T10:45:00Z')).toBe('45m');
-    expect(formatDuration('2026-11-27T10:00:00Z', '2026-11-27T10:00:20Z')).toBe('20s');
+    expect(formatDuration('2026-11-27T10:00:00Z', '2026-11-27T13:12:30Z')).toBe('3 h 12 min');
+    expect(formatDuration('2026-11-27T10:00:00Z', '2026-11-29T14:00:00Z')).toBe('2 d 4 h');
+    expect(formatDuration('2026-11-27T10:00:00Z', '2026-11-27T10:45:00Z')).toBe('45 min');
+    expect(formatDuration('2026-11-27T10:00:00Z', '2026-11-27T10:00:20Z')).toBe('under a minute');
     expect(formatDuration('2026-11-27T10:00:00Z', 'nope')).toBeNull();
   });
 });

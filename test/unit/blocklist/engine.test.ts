@@ -14,6 +14,26 @@ function plan(zoneName: string, resolver: ZoneFake | ScriptedResolver, explicit 
 }
 
 describe('runBlocklists', () => {
+  it('names the not-listed test point when only it is invalid on a domain zone', async () => {
+    const fake = new ZoneFake({});
+    const zone = {
+      ...genericZone('dbl.test'),
+      scope: 'domain' as const,
+      testPoints: { listed: 'test', notListed: '-bad-' },
+    };
+    const run = await runBlocklists({
+      ips: [],
+      domains: ['example.com'],
+      plans: [planZone({ zone, resolver: fake, resolverIsPublic: false, explicit: false })],
+    });
+    expect(run.health[0]).toMatchObject({
+      status: 'unusable',
+      reason: expect.stringContaining('not-listed test point'),
+    });
+    expect(run.health[0]?.reason).toContain('"-bad-" is not a domain name');
+    expect(fake.log).toHaveLength(0);
+  });
+
   it('health-checks each zone, then decodes every code of a listing with its TXT reason', async () => {
     const fake = new ZoneFake({
       ...healthy('bl.test'),
