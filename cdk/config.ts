@@ -7,8 +7,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { GROUP_DEFAULT_MINUTES, SCHEDULE_GROUPS, type ScheduleGroup } from '../shared/deploy/constants.ts';
 
 const minutes = (min: number, max: number, dflt: number) => z.number().int().min(min).max(max).default(dflt);
+
+/** One check group's schedule: its interval, and whether it runs at all (a disabled schedule is kept, paused). */
+const groupSchedule = (group: ScheduleGroup) =>
+  z
+    .object({
+      minutes: minutes(5, 1440, GROUP_DEFAULT_MINUTES[group]),
+      enabled: z.boolean().default(true),
+    })
+    .strict();
 
 const ianaTimeZone = z.string().refine(
   (tz) => {
@@ -36,16 +46,21 @@ export const stageConfigSchema = z
     alarmEmail: z.email().optional(),
     schedules: z
       .object({
+        /** Every tenant's SPF/MX checks. Dispatch derives the slot, and with it every job id, from the scheduled time. */
+        checks: groupSchedule('checks').prefault({}),
+        /** The blocklist sweep of every unique sending IP (DNSBL operators count queries per day). */
+        blocklists: groupSchedule('blocklists')
+          .extend({
+            /** Blocklist jobs per sweep (shards of the unique IPs, each one worker). */
+            shards: z.number().int().min(1).max(100).default(1),
+          })
+          .prefault({}),
+        /** The submission probes: each sends a real message through Exchange Online, so they run less often. */
+        probes: groupSchedule('probes').prefault({}),
         /**
-         * One monitoring cycle: every tenant's SPF/MX checks and submission probe (each probe sends a real message).
-         * Dispatch derives the slot, and with it every job id, from the schedule's scheduled time.
+         * Flexible window (minutes) spreading each run's start, so the MSP's load and DNSBL queries are smoothed; it
+         * must be shorter than every group's interval (a window as long as the interval would merge two runs).
          */
-        cycleMinutes: minutes(5, 1440, 60),
-        /** The blocklist sweep of every unique sending IP, every this many cycles (DNSBL operators count per day). */
-        blocklistEveryCycles: z.number().int().min(1).max(288).default(1),
-        /** Blocklist jobs per sweep (shards of the unique IPs, each one worker). */
-        blocklistShards: z.number().int().min(1).max(100).default(1),
-        /** Flexible window (minutes) spreading each run's start, so the MSP's load and DNSBL queries are smoothed. */
         flexibleWindowMinutes: minutes(0, 60, 5),
         digest: z
           .object({
@@ -60,6 +75,17 @@ export const stageConfigSchema = z
           .prefault({}),
       })
       .strict()
+      .superRefine((s, ctx) => {
+        for (const g of SCHEDULE_GROUPS) {
+          if (s[g].enabled && s.flexibleWindowMinutes >= s[g].minutes) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['flexibleWindowMinutes'],
+              message: `must be shorter than the ${g} interval (${s[g].minutes} minutes)`,
+            });
+          }
+        }
+      })
       .prefault({}),
     /** The key of the config document in the config bucket (the bucket itself is created by the data stack). */
     configKey: z.string().min(1).default('relaywatch.yaml'),
@@ -80,6 +106,33 @@ export const stageConfigSchema = z
           .strict(),
       )
       .default([]),
+    /**
+     * SSM Parameter Store SecureString parameters the config references (`{ ssm: /path }`): created outside the stack
+     * (`aws ssm put-parameter --type SecureString`, docs/deploy.md), read with decryption by the listed functions only.
+     * Encrypted with the account's default key `alias/aws/ssm` (its key policy already lets the account's roles
+     * decrypt through SSM) unless `kmsKeyArn` names a customer managed key, which is then granted `kms:Decrypt` only
+     * through SSM and only for that parameter.
+     */
+    parameters: z
+      .array(
+        z
+          .object({
+            name: z
+              .string()
+              .regex(
+                /^\/[A-Za-z0-9_.\-/]{1,1010}$/,
+                'an SSM parameter name with its leading slash, such as /relaywatch/prod/dqs-key',
+              ),
+            readers: z.array(z.enum(['worker', 'ingest'])).min(1),
+            kmsKeyArn: z
+              .string()
+              .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN (arn:aws:kms:…:key/…)')
+              .optional(),
+          })
+          .strict(),
+      )
+      .default([])
+      .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, 'each parameter is listed once'),
     worker: z
       .object({
         /** Concurrent worker invocations at most: bounds DNS and DNSBL query rates (SQS maximum concurrency, 2–1000). */
@@ -128,11 +181,29 @@ export class StageConfigError extends Error {
   }
 }
 
+/** The keys of the former single cycle schedule, and what replaced each (docs/deploy.md, "Upgrading"). */
+const RETIRED_SCHEDULE_KEYS: Readonly<Record<string, string>> = {
+  cycleMinutes: 'replaced by schedules.checks.minutes and schedules.probes.minutes (one schedule per check group)',
+  blocklistEveryCycles: 'replaced by schedules.blocklists.minutes (the sweep has its own schedule)',
+  blocklistShards: 'moved to schedules.blocklists.shards',
+};
+
+function retiredKeyProblems(input: unknown): string[] {
+  const schedules = typeof input === 'object' && input !== null ? (input as { schedules?: unknown }).schedules : null;
+  if (typeof schedules !== 'object' || schedules === null) return [];
+  return Object.keys(schedules)
+    .filter((k) => Object.hasOwn(RETIRED_SCHEDULE_KEYS, k))
+    .map((k) => `  schedules.${k}: ${RETIRED_SCHEDULE_KEYS[k]}`);
+}
+
 /** Validate a stage config; every problem is listed with its path. */
 export function parseStageConfig(input: unknown, source: string): StageConfig {
   const parsed = stageConfigSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
+  const problems = [
+    ...retiredKeyProblems(input),
+    ...parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`),
+  ];
   throw new StageConfigError(`invalid stage config in ${source}:\n${problems.join('\n')}`);
 }
 

@@ -4,6 +4,7 @@
  * `s3:GetObject*` and `s3:List*`: more than the code needs, and each one a cdk-nag finding to explain.)
  */
 
+import type { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -49,4 +50,35 @@ export function grantConfigRead(role: iam.IRole, bucket: s3.IBucket, key: string
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(key)] }),
   );
+}
+
+/**
+ * One SSM Parameter Store SecureString (`{ ssm: /path }`): `ssm:GetParameter` on exactly its ARN. With the account's
+ * default key (`alias/aws/ssm`) nothing more is needed: its key policy lets the account's principals decrypt through
+ * SSM. With a customer managed key, `kms:Decrypt` on that key only when SSM asks (kms:ViaService) and only for this
+ * parameter (SSM puts the parameter's ARN in the encryption context).
+ */
+export function grantParameterRead(role: iam.IRole, stack: Stack, name: string, kmsKeyArn?: string): string {
+  const arn = parameterArn(stack, name);
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [arn] }));
+  if (kmsKeyArn !== undefined) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [kmsKeyArn],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `ssm.${stack.region}.amazonaws.com`,
+            'kms:EncryptionContext:PARAMETER_ARN': arn,
+          },
+        },
+      }),
+    );
+  }
+  return arn;
+}
+
+/** `arn:aws:ssm:<region>:<account>:parameter/relaywatch/prod/x` for the name `/relaywatch/prod/x`. */
+export function parameterArn(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
 }

@@ -20,6 +20,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -31,9 +32,19 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV, FUNCTIONS, METRICS, METRICS_NAMESPACE, QUEUES } from '../../shared/deploy/constants.ts';
+import {
+  ENV,
+  FUNCTIONS,
+  GROUP_DIMENSION,
+  GROUP_INTERVAL_ENV,
+  METRICS,
+  METRICS_NAMESPACE,
+  QUEUES,
+  SCHEDULE_GROUPS,
+  type ScheduleGroup,
+} from '../../shared/deploy/constants.ts';
 import type { StageConfig } from '../config.ts';
-import { grantConfigRead, grantTableRead, grantTableReadWrite } from '../constructs/grants.ts';
+import { grantConfigRead, grantParameterRead, grantTableRead, grantTableReadWrite } from '../constructs/grants.ts';
 import { MonitorFunction } from '../constructs/monitor-function.ts';
 import { acknowledge } from '../constructs/nag.ts';
 
@@ -42,6 +53,13 @@ export interface ServiceStackProps extends StackProps {
   readonly table: dynamodb.ITableV2;
   readonly configBucket: s3.IBucket;
 }
+
+/** What each check group's schedule does, for descriptions and alarm texts. */
+const GROUP_WHAT: Readonly<Record<ScheduleGroup, string>> = {
+  checks: "every tenant's SPF/MX checks",
+  blocklists: 'the blocklist sweep of the sending IPs',
+  probes: 'the submission probes',
+};
 
 /** Route the site agents post their signed reports to. */
 export const INGEST_ROUTE = '/v1/agent-reports';
@@ -133,10 +151,9 @@ export class ServiceStack extends Stack {
       environment: {
         ...configEnv,
         [ENV.jobQueueUrl]: this.jobQueue.queueUrl,
-        // The slot arithmetic of dispatch: the schedule's interval, the sweep every N slots, its shards.
-        [ENV.scheduleMinutes]: String(config.schedules.cycleMinutes),
-        [ENV.blocklistEverySlots]: String(config.schedules.blocklistEveryCycles),
-        [ENV.blocklistShards]: String(config.schedules.blocklistShards),
+        // The slot arithmetic of dispatch: each check group's interval, and the sweep's shards.
+        ...Object.fromEntries(SCHEDULE_GROUPS.map((g) => [GROUP_INTERVAL_ENV[g], String(config.schedules[g].minutes)])),
+        [ENV.blocklistShards]: String(config.schedules.blocklists.shards),
       },
     });
     const worker = new MonitorFunction(this, 'Worker', {
@@ -170,6 +187,10 @@ export class ServiceStack extends Stack {
     for (const { secret, readers } of secrets) {
       for (const r of readers) secret.grantRead(this.functions[r].fn);
     }
+    // SSM SecureString parameters (`{ ssm: /path }`), created outside the stack: read by exactly their readers.
+    for (const p of config.parameters) {
+      for (const r of p.readers) grantParameterRead(this.functions[r].role, this, p.name, p.kmsKeyArn);
+    }
     grantSendMail(worker.role, this, identity, configurationSet);
 
     worker.fn.addEventSource(
@@ -191,26 +212,54 @@ export class ServiceStack extends Stack {
       }),
       description: `relaywatch ${stage}: EventBridge Scheduler invokes dispatch`,
     });
-    const minutes = config.schedules.cycleMinutes;
-    new scheduler.Schedule(this, 'Schedule-cycle', {
-      scheduleName: `relaywatch-${stage}-cycle`,
-      description: `relaywatch ${stage}: one monitoring cycle every ${minutes} minutes (the blocklist sweep every ${config.schedules.blocklistEveryCycles})`,
-      scheduleGroup: group,
-      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(minutes)),
-      // Spreads the start within the window; dispatch derives the slot (and so the job ids) from the scheduled time,
-      // which the window does not move.
-      timeWindow:
-        config.schedules.flexibleWindowMinutes > 0
-          ? scheduler.TimeWindow.flexible(Duration.minutes(config.schedules.flexibleWindowMinutes))
-          : scheduler.TimeWindow.off(),
-      target: new targets.LambdaInvoke(dispatch.fn, {
-        input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(Math.min(minutes, 60)),
-        deadLetterQueue: this.deadLetterQueue,
-        role: schedulerRole,
-      }),
+    // One schedule per check group, each with its own interval; the input names the group and the scheduled time,
+    // from which dispatch derives the group's slot (and so the job ids). The flexible window spreads the start and
+    // does not move the scheduled time.
+    const schedules = config.schedules;
+    // Ticks that did not become jobs are kept apart from the job dead letters (they are not jobs and must not be
+    // redriven into the job queue): Scheduler's dead-letter events (it could not invoke dispatch) and Lambda's
+    // on-failure records of a dispatch that failed its asynchronous invocation and both retries (with the tick's
+    // input as `requestPayload`, to replay it).
+    const scheduleDeadLetters = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      queueName: `relaywatch-${stage}-schedule-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
     });
+    acknowledge(scheduleDeadLetters, [
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the check-group schedules.' },
+    ]);
+    // Scheduler invokes dispatch asynchronously: Lambda retries a failed tick twice, then records it here.
+    dispatch.fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new destinations.SqsDestination(scheduleDeadLetters),
+    });
+    const timeWindow =
+      schedules.flexibleWindowMinutes > 0
+        ? scheduler.TimeWindow.flexible(Duration.minutes(schedules.flexibleWindowMinutes))
+        : scheduler.TimeWindow.off();
+    for (const g of SCHEDULE_GROUPS) {
+      const minutes = schedules[g].minutes;
+      new scheduler.Schedule(this, `Schedule-${g}`, {
+        scheduleName: `relaywatch-${stage}-${g}`,
+        description: `relaywatch ${stage}: ${GROUP_WHAT[g]} every ${minutes} minutes`,
+        scheduleGroup: group,
+        schedule: scheduler.ScheduleExpression.rate(Duration.minutes(minutes)),
+        enabled: schedules[g].enabled,
+        timeWindow,
+        target: new targets.LambdaInvoke(dispatch.fn, {
+          input: scheduler.ScheduleTargetInput.fromObject({
+            group: g,
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          }),
+          retryAttempts: 2,
+          // A tick older than its interval is stale: the next one is on its way.
+          maxEventAge: Duration.minutes(Math.min(minutes, 60)),
+          deadLetterQueue: scheduleDeadLetters,
+          role: schedulerRole,
+        }),
+      });
+    }
     acknowledge(schedulerRole, [
       {
         id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(dispatch.fn.node.defaultChild as CfnElement)}.Arn>:*]`,
@@ -304,28 +353,66 @@ export class ServiceStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    // Jobs the worker finished: Powertools Metrics adds the service name as the only dimension (never the tenant).
-    const cycles = new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: METRICS.jobs.ok,
-      dimensionsMap: { service: FUNCTIONS.worker },
-      statistic: 'Sum',
-      period: Duration.minutes(Math.min(config.schedules.cycleMinutes * 2, 1440)),
-    });
-    alarm('no-cycle', 'No monitoring cycle finished in two check intervals: relaywatch is not watching.', {
-      metric: cycles,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      // No data is exactly the failure this alarm exists for.
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
+    alarm(
+      'schedule-dead-letters',
+      'A check-group tick did not become jobs: Scheduler could not invoke dispatch, or dispatch failed three times (docs/deploy.md, "Dead letters").',
+      {
+        metric: scheduleDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    );
+    // "No cycle finished in two intervals", per check group: the worker counts the jobs it finished with the group
+    // as the one dimension beside the service (never the tenant: custom metrics are billed per series), dispatch the
+    // jobs it enqueued. A window is healthy when a job of the group finished, or when dispatch ran and had nothing to
+    // enqueue (no tenant has a submission probe, say); no data at all (dispatch never ran) is breaching.
+    const finished = (g: ScheduleGroup, period: Duration) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRICS.jobs.ok,
+        dimensionsMap: { service: FUNCTIONS.worker, [GROUP_DIMENSION]: g },
+        statistic: 'Sum',
+        period,
+      });
+    const cycleWidgets: cloudwatch.IMetric[] = [];
+    for (const g of SCHEDULE_GROUPS) {
+      if (!schedules[g].enabled) continue;
+      const period = Duration.minutes(Math.min(schedules[g].minutes * 2, 1440));
+      const ok = finished(g, period);
+      cycleWidgets.push(finished(g, Duration.minutes(5)).with({ label: g }));
+      const enqueued = new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRICS.jobsEnqueued,
+        dimensionsMap: { service: FUNCTIONS.dispatch, [GROUP_DIMENSION]: g },
+        statistic: 'Sum',
+        period,
+      });
+      alarm(
+        `no-cycle-${g}`,
+        `No ${g} cycle finished in two intervals (${schedules[g].minutes * 2} minutes): relaywatch is not watching ${GROUP_WHAT[g]}.`,
+        {
+          metric: new cloudwatch.MathExpression({
+            expression: 'IF(FILL(ok, 0) >= 1 OR FILL(enqueued, -1) == 0, 1, 0)',
+            usingMetrics: { ok, enqueued },
+            period,
+            label: `${g} cycles finished`,
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          // No data is exactly the failure this alarm exists for.
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
+      );
+    }
 
     new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `relaywatch-${stage}`,
       widgets: [
         [
-          new cloudwatch.GraphWidget({ title: 'Cycles finished', left: [cycles] }),
+          new cloudwatch.GraphWidget({ title: 'Jobs finished per check group', left: cycleWidgets }),
           new cloudwatch.GraphWidget({
             title: 'Jobs waiting / dead letters',
             left: [this.jobQueue.metricApproximateNumberOfMessagesVisible()],

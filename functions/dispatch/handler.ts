@@ -4,8 +4,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { configSource, DispatchEnvSchema, jobQueue, parseEnv } from '../../shared/adapters/lambda.ts';
-import { ENV, FUNCTIONS, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
+import { configSource, DispatchEnvSchema, dispatchSettings, jobQueue, parseEnv } from '../../shared/adapters/lambda.ts';
+import { FUNCTIONS, GROUP_DIMENSION, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
 import { makeDispatch } from './dispatch.ts';
 
 const env = parseEnv(DispatchEnvSchema, process.env);
@@ -16,13 +16,13 @@ export const handler = middy(
   makeDispatch({
     config: configSource(env),
     queue: jobQueue(env),
-    settings: {
-      intervalMinutes: env[ENV.scheduleMinutes],
-      blocklistEverySlots: env[ENV.blocklistEverySlots],
-      blocklistShards: env[ENV.blocklistShards],
-    },
+    settings: dispatchSettings(env),
     logger,
-    metrics: { addMetric: (name, unit, value) => metrics.addMetric(name, unit, value) },
+    metrics: {
+      addMetric: (name, unit, value) => metrics.addMetric(name, unit, value),
+      addGroupMetric: (name, group, value) =>
+        metrics.singleMetric().addDimension(GROUP_DIMENSION, group).addMetric(name, 'Count', value),
+    },
     now: () => new Date(),
   }),
 )

@@ -11,7 +11,7 @@ import {
   parseEnv,
   WorkerEnvSchema,
 } from '../../shared/adapters/lambda.ts';
-import { FUNCTIONS, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
+import { FUNCTIONS, GROUP_DIMENSION, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
 import { makeWorker } from './worker.ts';
 
 const env = parseEnv(WorkerEnvSchema, process.env);
@@ -26,7 +26,11 @@ export const handler = middy(
     secrets: (config) => lambdaSecrets(config, deps.secrets),
     runtime: invocationRuntime,
     logger,
-    metrics: { addMetric: (name, unit, value) => metrics.addMetric(name, unit, value) },
+    metrics: {
+      addMetric: (name, unit, value) => metrics.addMetric(name, unit, value),
+      addGroupMetric: (name, group, value) =>
+        metrics.singleMetric().addDimension(GROUP_DIMENSION, group).addMetric(name, 'Count', value),
+    },
     now: () => new Date(),
   }),
 )

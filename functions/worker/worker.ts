@@ -16,8 +16,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { InvocationRuntime } from '../../shared/adapters/lambda.ts';
 import type { RelaywatchConfig } from '../../shared/config/schema.ts';
 import type { SecretSources } from '../../shared/config/secrets.ts';
-import { METRICS } from '../../shared/deploy/constants.ts';
-import { parseJob } from '../../shared/domain/jobs.ts';
+import { METRICS, type ScheduleGroup } from '../../shared/deploy/constants.ts';
+import { parseJob, scheduleGroupOf } from '../../shared/domain/jobs.ts';
 import type { CheckStatus } from '../../shared/domain/outcome.ts';
 import type { ConfigSource } from '../../shared/ports/config-source.ts';
 import type { Store } from '../../shared/ports/stores.ts';
@@ -31,13 +31,22 @@ export interface JobMetrics {
   addMetric(name: string, unit: 'Count', value: number): void;
 }
 
+/** With the per-group count of the worker and dispatch. */
+export interface GroupMetrics extends JobMetrics {
+  /**
+   * A count with the check group as its one extra dimension (a Powertools single metric): what the per-group "no
+   * cycle finished" alarms watch. Never the tenant.
+   */
+  addGroupMetric(name: string, group: ScheduleGroup, value: number): void;
+}
+
 export interface WorkerDeps {
   readonly config: ConfigSource;
   readonly store: Store;
   readonly secrets: (config: RelaywatchConfig) => Promise<SecretSources>;
   readonly runtime: (config: RelaywatchConfig, secrets: SecretSources) => Promise<InvocationRuntime>;
   readonly logger: JobLogger;
-  readonly metrics: JobMetrics;
+  readonly metrics: GroupMetrics;
   readonly now: () => Date;
 }
 
@@ -83,8 +92,8 @@ export function makeWorker(deps: WorkerDeps) {
         throw err;
       }
       logger.appendKeys({
-        ...(job.kind === 'tenant' ? { tenant: job.tenantId } : {}),
-        check: job.kind === 'tenant' ? 'domains' : 'blocklists',
+        ...(job.kind !== 'blocklists' ? { tenant: job.tenantId } : {}),
+        check: scheduleGroupOf(job),
         runId: job.runId,
         messageId: r.messageId,
       });
@@ -110,6 +119,7 @@ export function makeWorker(deps: WorkerDeps) {
         if (sent > 0) metrics.addMetric(METRICS.alertsSent, 'Count', sent);
         if (notSent > 0) metrics.addMetric(METRICS.alertsFailed, 'Count', notSent);
         metrics.addMetric(METRICS.jobs.ok, 'Count', 1);
+        metrics.addGroupMetric(METRICS.jobs.ok, scheduleGroupOf(job), 1);
         for (const t of result.reports) {
           for (const d of t.domains)
             logger.info('domain checked', { tenant: t.id, domain: d.domain, status: d.status });

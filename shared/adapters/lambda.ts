@@ -10,20 +10,30 @@
  */
 import { z } from 'zod';
 import { blocklistZones } from '../config/blocklists.ts';
-import { loadManagedSecrets } from '../config/managed-secrets.ts';
+import { loadManagedSecrets, loadParameterSecrets } from '../config/managed-secrets.ts';
 import type { RelaywatchConfig } from '../config/schema.ts';
 import { resolveBlocklistKeys, type SecretSources } from '../config/secrets.ts';
 import { probeTenants } from '../config/tenants.ts';
-import { DEFAULT_CONFIG_KEY, ENV } from '../deploy/constants.ts';
+import {
+  DEFAULT_CONFIG_KEY,
+  ENV,
+  GROUP_DEFAULT_MINUTES,
+  GROUP_INTERVAL_ENV,
+  RETIRED_ENV,
+  type ScheduleGroup,
+  SSM_ENDPOINT_ENV,
+} from '../deploy/constants.ts';
 import type { ConfigSource } from '../ports/config-source.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
 import type { Store } from '../ports/stores.ts';
+import type { DispatchSettings } from '../use-cases/dispatch-cycle.ts';
 import type { MonitorJobDeps } from '../use-cases/monitor-job.ts';
 import { S3ConfigSource, s3Client } from './config/s3-config-source.ts';
 import { SqsJobQueue, sqsClient } from './queue/sqs-job-queue.ts';
 import { createRuntime } from './runtime.ts';
 import { SecretsManagerSource } from './secrets/secrets-manager-source.ts';
+import { SsmParameterSource } from './secrets/ssm-parameter-source.ts';
 import { DynamoDbStore } from './store/dynamodb-store.ts';
 
 const name = z.string().trim().min(1);
@@ -36,19 +46,42 @@ const common = {
   [ENV.dynamodbEndpoint]: url.optional(),
   [ENV.s3Endpoint]: url.optional(),
   [ENV.secretsManagerEndpoint]: url.optional(),
+  [SSM_ENDPOINT_ENV]: url.optional(),
   AWS_REGION: name.optional(),
 };
 
 export const WorkerEnvSchema = z.object(common);
 export const IngestEnvSchema = z.object(common);
+const groupMinutes = (g: ScheduleGroup) => z.coerce.number().int().min(1).max(1440).default(GROUP_DEFAULT_MINUTES[g]);
+/** The variables of the former single schedule: refused with their replacement named (docs/deploy.md, "Upgrading"). */
+const retired = Object.fromEntries(
+  Object.entries(RETIRED_ENV).map(([name, instead]) => [
+    name,
+    z.never({ error: `is no longer read (one schedule per check group now): set ${instead} instead` }).optional(),
+  ]),
+);
 export const DispatchEnvSchema = z.object({
   ...common,
   [ENV.jobQueueUrl]: url,
   [ENV.sqsEndpoint]: url.optional(),
-  [ENV.scheduleMinutes]: z.coerce.number().int().min(1).max(1440).default(15),
-  [ENV.blocklistEverySlots]: z.coerce.number().int().min(1).max(1000).default(4),
+  [GROUP_INTERVAL_ENV.checks]: groupMinutes('checks'),
+  [GROUP_INTERVAL_ENV.blocklists]: groupMinutes('blocklists'),
+  [GROUP_INTERVAL_ENV.probes]: groupMinutes('probes'),
   [ENV.blocklistShards]: z.coerce.number().int().min(1).max(100).default(1),
+  ...retired,
 });
+
+/** Dispatch's slot arithmetic from its environment. */
+export function dispatchSettings(env: DispatchEnv): DispatchSettings {
+  return {
+    intervals: {
+      checks: env[GROUP_INTERVAL_ENV.checks],
+      blocklists: env[GROUP_INTERVAL_ENV.blocklists],
+      probes: env[GROUP_INTERVAL_ENV.probes],
+    },
+    blocklistShards: env[ENV.blocklistShards],
+  };
+}
 
 export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;
 export type DispatchEnv = z.infer<typeof DispatchEnvSchema>;
@@ -76,10 +109,16 @@ function localCredentials(endpoint: string | undefined, env: Readonly<Record<str
   return endpoint && !env.AWS_ACCESS_KEY_ID ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined;
 }
 
+/** Where `{ secretsManager }` and `{ ssm }` references are read (each cached per container with a TTL). */
+export interface SecretBackends {
+  readonly secretsManager: SecretSource;
+  readonly ssm: SecretSource;
+}
+
 export interface ContainerDeps {
   readonly config: ConfigSource;
   readonly store: Store;
-  readonly secrets: SecretSource;
+  readonly secrets: SecretBackends;
 }
 
 /** The deployed config document (S3), cached per container by ETag. */
@@ -113,12 +152,19 @@ export function containerDeps(
   });
   const sm = env[ENV.secretsManagerEndpoint];
   const smCreds = localCredentials(sm, raw);
-  const secrets = new SecretsManagerSource({
+  const secretsManager = new SecretsManagerSource({
     region,
     ...(sm ? { endpoint: sm } : {}),
     ...(smCreds ? { credentials: smCreds } : {}),
   });
-  return { config, store, secrets };
+  const ssmEndpoint = env[SSM_ENDPOINT_ENV];
+  const ssmCreds = localCredentials(ssmEndpoint, raw);
+  const ssm = new SsmParameterSource({
+    region,
+    ...(ssmEndpoint ? { endpoint: ssmEndpoint } : {}),
+    ...(ssmCreds ? { credentials: ssmCreds } : {}),
+  });
+  return { config, store, secrets: { secretsManager, ssm } };
 }
 
 export function jobQueue(env: DispatchEnv, raw: Readonly<Record<string, string | undefined>> = process.env): JobQueue {
@@ -129,9 +175,21 @@ export function jobQueue(env: DispatchEnv, raw: Readonly<Record<string, string |
   );
 }
 
-/** The secrets of a config: Secrets Manager references loaded ahead (grouped by secret name). No environment values. */
-export async function lambdaSecrets(config: RelaywatchConfig, source: SecretSource): Promise<SecretSources> {
-  return { env: {}, managed: await loadManagedSecrets(config, source) };
+/**
+ * The secrets of a config: Secrets Manager references (grouped by secret name) and SSM parameters loaded ahead, in
+ * parallel. No environment values. A bare source is Secrets Manager alone (`{ ssm }` references then say SSM is not
+ * used here).
+ */
+export async function lambdaSecrets(
+  config: RelaywatchConfig,
+  backends: SecretBackends | SecretSource,
+): Promise<SecretSources> {
+  if (!('secretsManager' in backends)) return { env: {}, managed: await loadManagedSecrets(config, backends) };
+  const [managed, parameters] = await Promise.all([
+    loadManagedSecrets(config, backends.secretsManager),
+    loadParameterSecrets(config, backends.ssm),
+  ]);
+  return { env: {}, managed, parameters };
 }
 
 export interface InvocationRuntime extends Omit<MonitorJobDeps, 'config' | 'store' | 'now'> {

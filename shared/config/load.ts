@@ -215,7 +215,7 @@ export function secretRefRoot(path: readonly PathSegment[]): readonly PathSegmen
   return undefined;
 }
 
-const SECRET_REF_KEYS = new Set(['env', 'secret', 'secretsManager', 'key']);
+const SECRET_REF_KEYS = new Set(['env', 'secret', 'secretsManager', 'ssm', 'key']);
 
 function unknownKeyMessage(parent: readonly PathSegment[], key: string, input: unknown): string {
   const shown = quote(key, 64);

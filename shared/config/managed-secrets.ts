@@ -5,7 +5,7 @@
  * tenants. A reference that cannot be resolved is kept as a reason (naming the secret and key, never a value):
  * what depends on it fails or is skipped with that reason, as an unset environment variable would.
  */
-import type { SecretSource } from '../ports/secret-source.ts';
+import { SecretNotFoundError, type SecretSource } from '../ports/secret-source.ts';
 import { ManagedSecrets, managedKey } from './secrets.ts';
 
 type Ref = { readonly secretsManager: string; readonly key?: string };
@@ -79,5 +79,44 @@ export async function loadManagedSecrets(config: unknown, source: SecretSource):
         v === undefined ? `has no key ${JSON.stringify(ref.key)}` : `key ${JSON.stringify(ref.key)} is not a string`,
       );
   }
+  return new ManagedSecrets(values, problems);
+}
+
+/** Every SSM parameter name referenced (`{ ssm: /path }`) anywhere in a (validated) configuration. */
+export function parameterRefs(config: unknown): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 32 || typeof v !== 'object' || v === null) return;
+    const ssm = (v as { ssm?: unknown }).ssm;
+    if (!Array.isArray(v) && typeof ssm === 'string' && Object.keys(v).length === 1) {
+      out.add(ssm);
+      return;
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) walk(child, depth + 1);
+  };
+  walk(config, 0);
+  return [...out];
+}
+
+/**
+ * Resolve every `{ ssm: /path }` reference of a configuration ahead of a run through a {@link SecretSource} over
+ * Parameter Store (SecureString, decrypted): each parameter once. A parameter that cannot be read is kept as a reason
+ * naming it, never its value; what depends on it fails or is skipped with that reason.
+ */
+export async function loadParameterSecrets(config: unknown, source: SecretSource): Promise<ManagedSecrets> {
+  const values = new Map<string, string>();
+  const problems = new Map<string, string>();
+  await Promise.all(
+    parameterRefs(config).map(async (name) => {
+      try {
+        values.set(name, await source.get(name));
+      } catch (err) {
+        problems.set(
+          name,
+          err instanceof SecretNotFoundError ? 'does not exist' : err instanceof Error ? err.message : String(err),
+        );
+      }
+    }),
+  );
   return new ManagedSecrets(values, problems);
 }

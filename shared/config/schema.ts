@@ -163,9 +163,12 @@ export const EntraTenantSchema = z
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const SECRET_REF_HINT =
-  'use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager)';
+  'use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file), { secretsManager: NAME, key: K } (AWS Secrets Manager) or { ssm: /path } (an SSM Parameter Store SecureString)';
 /** AWS Secrets Manager secret names and ARNs: letters, digits and /_+=.@:- (at most 2048). */
 const SECRETS_MANAGER_ID = /^[A-Za-z0-9/_+=.@:-]{1,2048}$/;
+
+/** SSM Parameter Store names, with their leading slash: letters, digits and _.-/ (at most 1011 with the slash). */
+const SSM_PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 
 /** A valid secrets-file entry name. */
 export function isSecretName(name: string): boolean {
@@ -197,6 +200,13 @@ export const SecretRefSchema = z
         .string({ error: 'must be the name or ARN of an AWS Secrets Manager secret' })
         .refine((s) => SECRETS_MANAGER_ID.test(s), 'must be the name or ARN of an AWS Secrets Manager secret')
         .optional(),
+      ssm: z
+        .string({ error: 'must be the name of an SSM parameter, such as /relaywatch/prod/dqs-key' })
+        .refine(
+          (s) => SSM_PARAMETER_NAME.test(s) && !s.includes('//') && !s.endsWith('/'),
+          'must be the name of an SSM parameter with its leading slash (letters, digits and _ . - /), such as /relaywatch/prod/dqs-key',
+        )
+        .optional(),
       /** With secretsManager: the key inside a JSON secret (one secret holds many values: grouped secrets). */
       key: z.string().min(1).max(256).optional(),
     },
@@ -210,11 +220,11 @@ export const SecretRefSchema = z
     },
   )
   .superRefine((ref, ctx) => {
-    const given = [ref.env, ref.secret, ref.secretsManager].filter((v) => v !== undefined).length;
+    const given = [ref.env, ref.secret, ref.secretsManager, ref.ssm].filter((v) => v !== undefined).length;
     if (given !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: `needs exactly one of env, secret or secretsManager: ${SECRET_REF_HINT}`,
+        message: `needs exactly one of env, secret, secretsManager or ssm: ${SECRET_REF_HINT}`,
       });
     }
     if (ref.key !== undefined && ref.secretsManager === undefined) {
@@ -225,15 +235,18 @@ export const SecretRefSchema = z
     (ref): SecretRef =>
       ref.env !== undefined
         ? { env: ref.env }
-        : ref.secretsManager !== undefined
-          ? { secretsManager: ref.secretsManager, ...(ref.key !== undefined ? { key: ref.key } : {}) }
-          : { secret: ref.secret ?? '' },
+        : ref.ssm !== undefined
+          ? { ssm: ref.ssm }
+          : ref.secretsManager !== undefined
+            ? { secretsManager: ref.secretsManager, ...(ref.key !== undefined ? { key: ref.key } : {}) }
+            : { secret: ref.secret ?? '' },
   );
 
 export type SecretRef =
   | { readonly env: string }
   | { readonly secret: string }
-  | { readonly secretsManager: string; readonly key?: string };
+  | { readonly secretsManager: string; readonly key?: string }
+  | { readonly ssm: string };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Sections
@@ -885,8 +898,8 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
     ...new Set([...Object.keys(OAuthSubmissionSchema.shape), ...Object.keys(BasicSubmissionSchema.shape)]),
   ],
   'tenants[].relay': Object.keys(RelayProbeSchema.shape),
-  'tenants[].submission.clientSecret': ['env', 'secret', 'secretsManager', 'key'],
-  'tenants[].submission.password': ['env', 'secret', 'secretsManager', 'key'],
+  'tenants[].submission.clientSecret': ['env', 'secret', 'secretsManager', 'ssm', 'key'],
+  'tenants[].submission.password': ['env', 'secret', 'secretsManager', 'ssm', 'key'],
   'tenants[].blocklists': Object.keys(TenantBlocklistsSchema.shape),
   'tenants[].probeMailbox': [
     ...new Set([...Object.keys(GraphProbeMailboxSchema.shape), ...Object.keys(ImapProbeMailboxSchema.shape)]),
@@ -899,7 +912,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   incidents: Object.keys(IncidentsSchema.shape),
   'tenants[].alerts': Object.keys(TenantAlertsSchema.shape),
   'tenants[].mutes[]': Object.keys(MuteSchema.shape),
-  'agent.secret': ['env', 'secret', 'secretsManager', 'key'],
+  'agent.secret': ['env', 'secret', 'secretsManager', 'ssm', 'key'],
   ingest: Object.keys(IngestSchema.shape),
   'ingest.agents[]': Object.keys(IngestAgentSchema.shape),
   blocklists: Object.keys(BlocklistsSchema.shape),

@@ -73,6 +73,8 @@ export interface SecretSources {
   readonly secretsFile?: SecretsFile | undefined;
   /** `{ secretsManager }` references resolved ahead (shared/config/managed-secrets.ts), when the caller loads them. */
   readonly managed?: ManagedSecrets | undefined;
+  /** `{ ssm }` references (SecureString parameters) resolved ahead, by parameter name, when the caller loads them. */
+  readonly parameters?: ManagedSecrets | undefined;
 }
 
 /** `NAME` or `NAME#key`: how a Secrets Manager reference is looked up among the preloaded values. */
@@ -114,6 +116,7 @@ export class ManagedSecrets {
 /** `env RELAYWATCH_TAILSPIN_SECRET` or `secret "tailspin-oauth"`: what a reference points at, for messages. */
 export function describeSecretRef(ref: SecretRef): string {
   if ('secretsManager' in ref) return `Secrets Manager secret ${quote(managedKey(ref))}`;
+  if ('ssm' in ref) return `SSM parameter ${quote(ref.ssm)}`;
   return 'env' in ref ? `environment variable ${ref.env}` : `secret ${quote(ref.secret)}`;
 }
 
@@ -137,6 +140,19 @@ export function resolveSecret(ref: SecretRef, sources: SecretSources): SecretRes
         : sources.managed
           ? `Secrets Manager secret ${quote(key)} is empty or was not loaded`
           : `Secrets Manager secret ${quote(key)} is referenced but Secrets Manager is not used here (the Lambda functions resolve it; locally use { env } or { secret })`,
+    };
+  }
+  if ('ssm' in ref) {
+    const value = sources.parameters?.get(ref.ssm);
+    if (value !== undefined && value !== '') return { ok: true, value };
+    const why = sources.parameters?.problem(ref.ssm);
+    return {
+      ok: false,
+      reason: why
+        ? `SSM parameter ${quote(ref.ssm)}: ${why}`
+        : sources.parameters
+          ? `SSM parameter ${quote(ref.ssm)} is empty or was not loaded`
+          : `SSM parameter ${quote(ref.ssm)} is referenced but SSM Parameter Store is not used here (the Lambda functions resolve it; locally use { env } or { secret })`,
     };
   }
   const file = sources.secretsFile;

@@ -37,10 +37,7 @@ export const ENV = {
   table: 'RELAYWATCH_TABLE',
   /** The SQS queue URL of monitoring jobs (dispatch only). */
   jobQueueUrl: 'RELAYWATCH_JOB_QUEUE_URL',
-  /** The schedule's interval in minutes (dispatch). */
-  scheduleMinutes: 'RELAYWATCH_SCHEDULE_MINUTES',
-  /** Blocklist jobs every N slots, and how many shards of unique IPs per sweep (dispatch). */
-  blocklistEverySlots: 'RELAYWATCH_BLOCKLIST_EVERY_SLOTS',
+  /** How many shards of unique IPs per blocklist sweep (dispatch). */
   blocklistShards: 'RELAYWATCH_BLOCKLIST_SHARDS',
   /** Endpoint overrides for local runs and tests (DynamoDB Local, an S3 or SQS stand-in); unset in AWS. */
   dynamodbEndpoint: 'RELAYWATCH_DYNAMODB_ENDPOINT',
@@ -83,3 +80,42 @@ export const METRICS = {
 
 /** A function's folder under `functions/` (the keys of {@link FUNCTIONS}). */
 export type FunctionName = keyof typeof FUNCTIONS;
+
+// --- Schedules per check group (h-cdk) --------------------------------------------------------------------------
+
+/**
+ * The check groups, each on its own EventBridge Scheduler schedule with its own interval: `checks` (every tenant's
+ * SPF/MX), `blocklists` (the sweep of the unique sending IPs), `probes` (the submission probes: each sends a real
+ * message). The schedule's input names the group; dispatch enqueues only that group's jobs.
+ */
+export const SCHEDULE_GROUPS = ['checks', 'blocklists', 'probes'] as const;
+export type ScheduleGroup = (typeof SCHEDULE_GROUPS)[number];
+
+/** Each group's interval in minutes (dispatch floors the scheduled time to it: the slot, and with it the run ids). */
+export const GROUP_INTERVAL_ENV = {
+  checks: 'RELAYWATCH_CHECKS_MINUTES',
+  blocklists: 'RELAYWATCH_BLOCKLIST_MINUTES',
+  probes: 'RELAYWATCH_PROBE_MINUTES',
+} as const satisfies Readonly<Record<ScheduleGroup, string>>;
+
+/** The default interval of each group (the stage config and dispatch's environment agree on these). */
+export const GROUP_DEFAULT_MINUTES: Readonly<Record<ScheduleGroup, number>> = {
+  checks: 60,
+  blocklists: 60,
+  probes: 240,
+};
+
+/**
+ * The variables of the single cycle schedule these replace: dispatch refuses to start when one is set, naming its
+ * replacement, so a deployment that still sets them does not silently run on defaults.
+ */
+export const RETIRED_ENV: Readonly<Record<string, string>> = {
+  RELAYWATCH_SCHEDULE_MINUTES: `${GROUP_INTERVAL_ENV.checks} and ${GROUP_INTERVAL_ENV.probes}`,
+  RELAYWATCH_BLOCKLIST_EVERY_SLOTS: GROUP_INTERVAL_ENV.blocklists,
+};
+
+/** The only dimension besides `service` on the per-group job metric (never the tenant: series are billed). */
+export const GROUP_DIMENSION = 'group';
+
+/** Endpoint override for SSM Parameter Store (`{ ssm: /path }` secret references) in local runs and tests. */
+export const SSM_ENDPOINT_ENV = 'RELAYWATCH_SSM_ENDPOINT';

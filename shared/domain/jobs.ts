@@ -1,11 +1,14 @@
 /**
  * Monitoring jobs: what the dispatch function enqueues and a worker runs, and their deterministic identity.
  *
- * A cycle is one schedule slot (the scheduled time floored to the interval). Each slot has:
- * - one `tenant` job per tenant: its domain checks (SPF, MX) and its submission probe;
- * - `blocklists` jobs, one per shard of the MSP's sending IPs (`shard.index` of `shard.count`, by a hash of the
- *   IP): every unique IP is asked once per cycle however many tenants share it, and its verdicts are attached to
- *   every tenant that uses it. One shard (the default) also means one zone health check per cycle.
+ Each check group has its own schedule and interval (`SCHEDULE_GROUPS` in shared/deploy/constants.ts); a slot is
+ * the group's scheduled time floored to the group's interval. A slot of
+ * - the `checks` group has one `tenant` job per tenant: its domain checks (SPF, MX);
+ * - the `blocklists` group has one job per shard of the MSP's sending IPs (`shard.index` of `shard.count`, by a hash
+ *   of the IP): every unique IP is asked once per sweep however many tenants share it, and its verdicts are attached
+ *   to every tenant that uses it. One shard (the default) also means one zone health check per sweep;
+ * - the `probes` group has one `probe` job per tenant with a submission probe (each sends a real message, so it
+ *   runs less often than the checks).
  *
  * The run id is derived from (slot, scope, check group): a job delivered twice (SQS is at-least-once), or after a
  * newer one, carries the same run id, so its results (keyed by run id), events (ids derived from it) and decisions
@@ -14,10 +17,12 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { ScheduleGroup } from '../deploy/constants.ts';
 
 export const JOB_SCHEMA = 'relaywatch.job/v1';
 
-export type CheckGroup = 'domains' | 'blocklists';
+/** The group a run id is derived for (`domains` is the SPF/MX checks: the name keeps their run ids as they were). */
+export type CheckGroup = 'domains' | 'blocklists' | 'probes';
 
 export interface TenantJob {
   readonly schema: typeof JOB_SCHEMA;
@@ -36,7 +41,16 @@ export interface BlocklistJob {
   readonly runId: string;
 }
 
-export type MonitorJob = TenantJob | BlocklistJob;
+/** A tenant's submission probe (the `probes` schedule group). */
+export interface ProbeJob {
+  readonly schema: typeof JOB_SCHEMA;
+  readonly kind: 'probe';
+  readonly slot: string;
+  readonly tenantId: string;
+  readonly runId: string;
+}
+
+export type MonitorJob = TenantJob | BlocklistJob | ProbeJob;
 
 /** The slot a time falls in: floored to `intervalMinutes` since the epoch. */
 export function scheduleSlot(at: Date, intervalMinutes: number): Date {
@@ -68,6 +82,16 @@ export function tenantJob(slot: Date, tenantId: string): TenantJob {
   };
 }
 
+export function probeJob(slot: Date, tenantId: string): ProbeJob {
+  return {
+    schema: JOB_SCHEMA,
+    kind: 'probe',
+    slot: slot.toISOString(),
+    tenantId,
+    runId: runIdFor(slot, `tenant:${tenantId}`, 'probes'),
+  };
+}
+
 export function blocklistJob(slot: Date, index: number, count: number): BlocklistJob {
   return {
     schema: JOB_SCHEMA,
@@ -76,6 +100,11 @@ export function blocklistJob(slot: Date, index: number, count: number): Blocklis
     shard: { index, count },
     runId: runIdFor(slot, `shard:${index}/${count}`, 'blocklists'),
   };
+}
+
+/** The schedule group a job belongs to (the log key and the metric dimension of the worker). */
+export function scheduleGroupOf(job: MonitorJob): ScheduleGroup {
+  return job.kind === 'tenant' ? 'checks' : job.kind === 'probe' ? 'probes' : 'blocklists';
 }
 
 /** Which shard an IP belongs to (stable across processes). */
@@ -94,6 +123,13 @@ export const MonitorJobSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     schema: z.literal(JOB_SCHEMA),
     kind: z.literal('tenant'),
+    slot,
+    tenantId: z.string().min(1).max(64),
+    runId: z.string().min(1).max(100),
+  }),
+  z.strictObject({
+    schema: z.literal(JOB_SCHEMA),
+    kind: z.literal('probe'),
     slot,
     tenantId: z.string().min(1).max(64),
     runId: z.string().min(1).max(100),
@@ -131,10 +167,13 @@ export function parseJob(body: string): MonitorJob {
     throw new InvalidJobError(`invalid job at ${i?.path.join('.') || '(body)'}: ${i?.message ?? 'invalid'}`);
   }
   const job = r.data;
+  const at = new Date(job.slot);
   const expected =
     job.kind === 'tenant'
-      ? tenantJob(new Date(job.slot), job.tenantId).runId
-      : blocklistJob(new Date(job.slot), job.shard.index, job.shard.count).runId;
+      ? tenantJob(at, job.tenantId).runId
+      : job.kind === 'probe'
+        ? probeJob(at, job.tenantId).runId
+        : blocklistJob(at, job.shard.index, job.shard.count).runId;
   if (job.runId !== expected) throw new InvalidJobError(`job run id ${job.runId} does not match its slot and scope`);
   return job;
 }

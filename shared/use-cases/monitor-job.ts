@@ -2,7 +2,9 @@
  * One monitoring job of a fan-out (see `shared/domain/jobs.ts`), as a worker runs it: check, then record observations,
  * decide incidents and notify (claim-before-send) for the tenants the job covers.
  *
- * - A `tenant` job checks one tenant's domains (SPF, MX) and its submission probe.
+ * - A `tenant` job checks one tenant's domains (SPF, MX).
+ * - A `probe` job runs one tenant's submission probe (its own schedule: each probe sends a real message); its report
+ *   holds only the probe check, so the domain states are left as they are.
  * - A `blocklists` job takes the sending IPs of every tenant (relay entries and the single addresses their own SPF
  *   authorises: the SPF check runs for that, its results are not recorded here), keeps its shard of the unique IPs,
  *   reserves the DNSBL budget in the store, asks each IP once, and records a `blocklist` check per IP for every
@@ -62,7 +64,7 @@ export async function runMonitorJob(job: MonitorJob, deps: MonitorJobDeps): Prom
   const all = tenantsToCheck(deps.config);
   const slot = new Date(job.slot);
   let reports: readonly TenantReport[];
-  if (job.kind === 'tenant') {
+  if (job.kind === 'tenant' || job.kind === 'probe') {
     const tenant = all.find((t) => t.id === job.tenantId);
     if (!tenant) {
       return {
@@ -73,15 +75,53 @@ export async function runMonitorJob(job: MonitorJob, deps: MonitorJobDeps): Prom
         skipped: `tenant ${job.tenantId} is no longer in the config`,
       };
     }
-    const probes = deps.probes && tenant.submission ? { ...deps.probes, tenants: deps.probeTenants } : null;
+    if (job.kind === 'probe' && (!deps.probes || !tenant.submission)) {
+      return {
+        runId: job.runId,
+        tenants: [],
+        reports: [],
+        cycle: null,
+        skipped: deps.probes
+          ? `tenant ${job.tenantId} has no submission probe in the config`
+          : 'this deployment does not run submission probes',
+      };
+    }
+    if (job.kind === 'probe') {
+      // A probe sends a real message: a redelivered job (or a second manual dispatch of the slot) whose probe result
+      // is recorded already sends none. Results carry the slot as their time, so this asks only this slot's.
+      const recorded = await deps.store.results.history(job.tenantId, {
+        check: 'probe-submission',
+        since: job.slot,
+        limit: 20,
+      });
+      if (recorded.items.some((c) => c.runId === job.runId)) {
+        return {
+          runId: job.runId,
+          tenants: [],
+          reports: [],
+          cycle: null,
+          skipped: `the probe of run ${job.runId} is recorded already: no second probe message`,
+        };
+      }
+    }
+    const probes = job.kind === 'probe' && deps.probes ? { ...deps.probes, tenants: deps.probeTenants } : null;
     const checked = await checkTenants({
       tenants: [tenant],
       ctx: deps.checkContext,
       today: slot,
+      // A probe job runs no domain check: its report carries the probe only.
+      ...(job.kind === 'probe' ? { checks: [] } : {}),
       blocklists: null,
       probes,
     });
-    reports = checked.reports;
+    reports =
+      job.kind === 'probe'
+        ? checked.reports.map((r) => {
+            // The submission settings' own check (the Basic-auth timeline) is the checks group's to record.
+            const checks = r.checks.filter((c) => c.kind === 'probe-submission');
+            return { ...r, domains: [], checks, status: worstStatus(checks.map((c) => c.status)) };
+          })
+        : checked.reports;
   } else {
     const { index, count } = job.shard;
     const inShard = (ip: string) => shardOf(ip, count) === index;
@@ -136,7 +176,7 @@ export async function runMonitorJob(job: MonitorJob, deps: MonitorJobDeps): Prom
     now: deps.now,
     notifierFor: deps.notifierFor,
     alertFor: alertBuilder(deps.config),
-    ...(job.kind === 'tenant' ? { runTenant: job.tenantId } : {}),
+    ...(job.kind !== 'blocklists' ? { runTenant: job.tenantId } : {}),
     ...(deps.owner ? { owner: deps.owner } : {}),
   });
   return { runId: job.runId, tenants: [...covered], reports, cycle, skipped: null };

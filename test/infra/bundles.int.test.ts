@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../shared/adapters/store/open-store.ts';
-import { ENV, type FUNCTIONS } from '../../shared/deploy/constants.ts';
+import { ENV, type FUNCTIONS, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
 import { type S3StandIn, type SqsStandIn, startS3StandIn, startSqsStandIn } from '../support/aws-standins.ts';
 import { synthBundles } from '../support/cdk-bundles.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
@@ -74,8 +74,8 @@ tenants:
       [ENV.dynamodbEndpoint]: ddb().endpoint,
       [ENV.s3Endpoint]: s3.endpoint,
       [ENV.sqsEndpoint]: sqs.endpoint,
-      [ENV.scheduleMinutes]: '60',
-      [ENV.blocklistEverySlots]: '1',
+      [GROUP_INTERVAL_ENV.checks]: '60',
+      [GROUP_INTERVAL_ENV.blocklists]: '60',
       [ENV.blocklistShards]: '1',
       AWS_REGION: ddb().clientOptions.region,
       AWS_ACCESS_KEY_ID: ddb().clientOptions.credentials.accessKeyId,
@@ -98,7 +98,7 @@ tenants:
   });
 
   it('dispatch enqueues the slot, the worker runs and records the job, ingest refuses an unsigned report', async () => {
-    const d = await invoke(bundles.dispatch, { scheduledTime: '2026-12-02T10:00:00Z' }, env);
+    const d = await invoke(bundles.dispatch, { group: 'checks', scheduledTime: '2026-12-02T10:00:00Z' }, env);
     expect(d.error).toBeUndefined();
     expect(d.ok).toBe(true);
     expect(d.arity).toBeLessThanOrEqual(2);

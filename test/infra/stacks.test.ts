@@ -14,11 +14,14 @@ import { INGEST_ROUTE } from '../../cdk/stacks/service-stack.ts';
 import {
   ENV,
   FUNCTIONS,
+  GROUP_DIMENSION,
+  GROUP_INTERVAL_ENV,
   GSI1,
   GSI2,
   METRICS,
   METRICS_NAMESPACE,
   QUEUES,
+  SCHEDULE_GROUPS,
   TABLE_INDEXES,
   TTL_ATTRIBUTE,
 } from '../../shared/deploy/constants.ts';
@@ -166,37 +169,97 @@ describe('the service stack', () => {
     );
   });
 
-  it('schedules the cycle through EventBridge Scheduler with the scheduled time as the slot, and tells dispatch the slot arithmetic', () => {
+  it('schedules each check group on its own EventBridge Scheduler schedule whose input names the group and the scheduled time', () => {
     s.service.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'relaywatch-test' });
     const dispatch = functionId(s.service, 'dispatch');
-    s.service.hasResourceProperties('AWS::Scheduler::Schedule', {
-      Name: 'relaywatch-test-cycle',
-      GroupName: 'relaywatch-test',
-      ScheduleExpression: ScheduleExpression.rate(Duration.minutes(60)).expressionString,
-      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 },
-      Target: Match.objectLike({
-        Arn: { 'Fn::GetAtt': [dispatch, 'Arn'] },
-        Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
-        RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
-        DeadLetterConfig: { Arn: Match.anyValue() },
-      }),
+    const scheduleDlq = Object.keys(
+      s.service.findResources('AWS::SQS::Queue', { Properties: { QueueName: 'relaywatch-test-schedule-dlq' } }),
+    )[0];
+    expect(scheduleDlq).toBeDefined();
+    const defaults = { checks: 60, blocklists: 60, probes: 240 };
+    for (const g of SCHEDULE_GROUPS) {
+      s.service.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Name: `relaywatch-test-${g}`,
+        GroupName: 'relaywatch-test',
+        State: 'ENABLED',
+        ScheduleExpression: ScheduleExpression.rate(Duration.minutes(defaults[g])).expressionString,
+        FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 },
+        Target: Match.objectLike({
+          Arn: { 'Fn::GetAtt': [dispatch, 'Arn'] },
+          Input: JSON.stringify({ group: g, scheduledTime: '<aws.scheduler.scheduled-time>' }),
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+          // Scheduler's own dead-letter queue, not the job queue's: its events are no jobs.
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [scheduleDlq, 'Arn'] } },
+        }),
+      });
+    }
+    s.service.resourceCountIs('AWS::Scheduler::Schedule', SCHEDULE_GROUPS.length);
+    s.service.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'relaywatch-test-schedule-dlq',
+      MessageRetentionPeriod: 14 * 86_400,
     });
-    s.service.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    // A tick dispatch failed (after Lambda's two retries of the asynchronous invocation) lands there too.
+    s.service.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: dispatch },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [scheduleDlq, 'Arn'] } } },
+    });
     // Legacy EventBridge rules are not used for schedules.
     expect(s.service.findResources('AWS::Events::Rule')).toEqual({});
-    const t = synth({ schedules: { cycleMinutes: 15, blocklistEveryCycles: 4, blocklistShards: 3 } });
-    t.service.hasResourceProperties('AWS::Lambda::Function', {
+    // Dispatch floors each group's scheduled time to the same intervals.
+    s.service.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'relaywatch-test-dispatch',
       Environment: {
         Variables: Match.objectLike({
-          [ENV.scheduleMinutes]: '15',
-          [ENV.blocklistEverySlots]: '4',
-          [ENV.blocklistShards]: '3',
-          [ENV.jobQueueUrl]: Match.anyValue(),
+          [GROUP_INTERVAL_ENV.checks]: '60',
+          [GROUP_INTERVAL_ENV.blocklists]: '60',
+          [GROUP_INTERVAL_ENV.probes]: '240',
+          [ENV.blocklistShards]: '1',
         }),
       },
     });
-    t.service.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+  });
+
+  it('takes each interval, the shards, the window and a paused group from the stage config, and tells dispatch the same', () => {
+    const t = synth({
+      schedules: {
+        checks: { minutes: 15 },
+        blocklists: { minutes: 120, shards: 3 },
+        probes: { minutes: 720, enabled: false },
+        flexibleWindowMinutes: 0,
+      },
+    });
+    const env = Object.values(t.service.findResources('AWS::Lambda::Function')).find(
+      (f) => (f as { Properties: { FunctionName: string } }).Properties.FunctionName === 'relaywatch-test-dispatch',
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(env.Properties.Environment.Variables).toMatchObject({
+      [GROUP_INTERVAL_ENV.checks]: '15',
+      [GROUP_INTERVAL_ENV.blocklists]: '120',
+      [GROUP_INTERVAL_ENV.probes]: '720',
+      [ENV.blocklistShards]: '3',
+    });
+    // The single cycle schedule's variables are gone.
+    expect(Object.keys(env.Properties.Environment.Variables)).not.toContain('RELAYWATCH_SCHEDULE_MINUTES');
+    expect(Object.keys(env.Properties.Environment.Variables)).not.toContain('RELAYWATCH_BLOCKLIST_EVERY_SLOTS');
+    const schedule = (g: string) =>
+      Object.values(
+        t.service.findResources('AWS::Scheduler::Schedule', { Properties: { Name: `relaywatch-test-${g}` } }),
+      )[0] as {
+        Properties: Record<string, unknown>;
+      };
+    expect(schedule('checks').Properties).toMatchObject({
+      ScheduleExpression: 'rate(15 minutes)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+    expect(schedule('blocklists').Properties).toMatchObject({ ScheduleExpression: 'rate(2 hours)' });
+    // A paused group keeps its schedule (disabled) and has no "no cycle" alarm.
+    expect(schedule('probes').Properties).toMatchObject({ ScheduleExpression: 'rate(12 hours)', State: 'DISABLED' });
+    const names = Object.values(t.service.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmName: string } }).Properties.AlarmName,
+    );
+    expect(names).toContain('relaywatch-test-no-cycle-checks');
+    expect(names).not.toContain('relaywatch-test-no-cycle-probes');
   });
 
   it('feeds the worker from the job queue with partial batch responses, bounded concurrency and a dead-letter queue', () => {
@@ -284,6 +347,66 @@ describe('the service stack', () => {
     expect(readers('dispatch')).toEqual([]);
   });
 
+  it('grants ssm:GetParameter on exactly the listed parameters to exactly their readers, and kms:Decrypt only for a customer key through SSM', () => {
+    const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const t = synth({
+      parameters: [
+        { name: '/relaywatch/test/dqs-key', readers: ['worker'] },
+        { name: '/relaywatch/test/agents', readers: ['ingest'], kmsKeyArn: KEY },
+      ],
+    });
+    const of = (fn: string) =>
+      policyStatementsOfRole(t.service, roleOf(t.service, functionId(t.service, fn))) as {
+        Action: string | string[];
+        Resource: unknown;
+        Condition?: unknown;
+      }[];
+    const ssmResources = (fn: string) =>
+      of(fn)
+        .filter((st) => ([] as string[]).concat(st.Action).includes('ssm:GetParameter'))
+        .map((st) => JSON.stringify(st.Resource));
+    expect(ssmResources('worker')).toHaveLength(1);
+    expect(ssmResources('worker')[0]).toContain(':parameter/relaywatch/test/dqs-key"');
+    expect(ssmResources('ingest')).toHaveLength(1);
+    expect(ssmResources('ingest')[0]).toContain(':parameter/relaywatch/test/agents"');
+    expect(ssmResources('dispatch')).toEqual([]);
+    for (const fn of ['worker', 'ingest', 'dispatch']) {
+      for (const st of of(fn)) {
+        const actions = ([] as string[]).concat(st.Action);
+        if (actions.includes('ssm:GetParameter')) expect(actions).toEqual(['ssm:GetParameter']);
+      }
+    }
+    // The default key needs no grant; the customer key is usable only through SSM, only for its parameter.
+    const decrypt = (fn: string) => of(fn).filter((st) => ([] as string[]).concat(st.Action).includes('kms:Decrypt'));
+    expect(decrypt('worker')).toEqual([]);
+    expect(decrypt('dispatch')).toEqual([]);
+    expect(decrypt('ingest')).toHaveLength(1);
+    expect(decrypt('ingest')[0]).toMatchObject({ Action: 'kms:Decrypt', Resource: KEY });
+    const condition = JSON.stringify(decrypt('ingest')[0]?.Condition);
+    expect(condition).toContain('kms:ViaService');
+    expect(condition).toContain('.amazonaws.com');
+    expect(condition).toContain('kms:EncryptionContext:PARAMETER_ARN');
+    expect(condition).toContain(':parameter/relaywatch/test/agents');
+    // No parameter is created by the stack: the MSP puts SecureStrings (CloudFormation cannot create them).
+    t.service.resourceCountIs('AWS::SSM::Parameter', 0);
+  });
+
+  it('refuses a parameter name without its leading slash, a bad key ARN and a parameter listed twice', () => {
+    const bad = (parameters: unknown) => () => parseStageConfig({ ...base, parameters }, 'stage.json');
+    expect(bad([{ name: 'relaywatch/x', readers: ['worker'] }])).toThrowError(
+      /parameters\.0\.name: an SSM parameter name with its leading slash/,
+    );
+    expect(bad([{ name: '/relaywatch/x', readers: ['worker'], kmsKeyArn: 'alias/aws/ssm' }])).toThrowError(
+      /parameters\.0\.kmsKeyArn: a KMS key ARN/,
+    );
+    expect(
+      bad([
+        { name: '/relaywatch/x', readers: ['worker'] },
+        { name: '/relaywatch/x', readers: ['ingest'] },
+      ]),
+    ).toThrowError(/each parameter is listed once/);
+  });
+
   it('serves the ingest route on an HTTP API with throttling and access logs', () => {
     s.service.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `POST ${INGEST_ROUTE}` });
     s.service.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
@@ -310,7 +433,7 @@ describe('the service stack', () => {
     expect(resources).not.toContain('"*"');
   });
 
-  it('alarms on dead letters, function errors and throttles, ingest 5xx and a missing cycle', () => {
+  it('alarms on dead letters, function errors and throttles, ingest 5xx and a missing cycle of each check group', () => {
     const alarms = Object.values(s.service.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a as { Properties: Record<string, unknown> }).Properties,
     );
@@ -318,6 +441,10 @@ describe('the service stack', () => {
     expect(byName.get('relaywatch-test-dead-letters')).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 1,
+    });
+    expect(byName.get('relaywatch-test-schedule-dead-letters')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: expect.anything() }],
     });
     for (const fn of FUNCTION_NAMES) {
       expect(byName.get(`relaywatch-test-${fn}-errors`)).toMatchObject({
@@ -327,15 +454,47 @@ describe('the service stack', () => {
       expect(byName.get(`relaywatch-test-${fn}-throttles`)).toMatchObject({ MetricName: 'Throttles' });
     }
     expect(byName.get('relaywatch-test-ingest-5xx')).toMatchObject({ MetricName: '5xx', Namespace: 'AWS/ApiGateway' });
-    expect(byName.get('relaywatch-test-no-cycle')).toMatchObject({
-      MetricName: METRICS.jobs.ok,
-      Namespace: METRICS_NAMESPACE,
-      ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
-      // Two check intervals of 60 minutes.
-      Period: 7200,
-      Dimensions: [{ Name: 'service', Value: FUNCTIONS.worker }],
-    });
+    const periods = { checks: 7200, blocklists: 7200, probes: 28_800 };
+    for (const g of SCHEDULE_GROUPS) {
+      const a = byName.get(`relaywatch-test-no-cycle-${g}`) as { Metrics: Record<string, unknown>[] } | undefined;
+      expect(a, g).toMatchObject({
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'breaching',
+      });
+      // A window is healthy when a job of the group finished, or dispatch ran and had nothing to enqueue.
+      const expr = a?.Metrics.find((m) => typeof m.Expression === 'string');
+      expect(expr?.Expression).toBe('IF(FILL(ok, 0) >= 1 OR FILL(enqueued, -1) == 0, 1, 0)');
+      const stat = (id: string) =>
+        a?.Metrics.find((m) => m.Id === id)?.MetricStat as {
+          Metric: { MetricName: string; Namespace: string; Dimensions: { Name: string; Value: string }[] };
+          Period: number;
+          Stat: string;
+        };
+      // Two of the group's intervals.
+      expect(stat('ok')).toEqual({
+        Metric: {
+          MetricName: METRICS.jobs.ok,
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: expect.arrayContaining([
+            { Name: 'service', Value: FUNCTIONS.worker },
+            { Name: GROUP_DIMENSION, Value: g },
+          ]),
+        },
+        Period: periods[g],
+        Stat: 'Sum',
+      });
+      expect(stat('ok').Metric.Dimensions).toHaveLength(2);
+      expect(stat('enqueued').Metric).toMatchObject({
+        MetricName: METRICS.jobsEnqueued,
+        Dimensions: expect.arrayContaining([
+          { Name: 'service', Value: FUNCTIONS.dispatch },
+          { Name: GROUP_DIMENSION, Value: g },
+        ]),
+      });
+    }
+    expect(byName.has('relaywatch-test-no-cycle')).toBe(false);
     for (const a of alarms) expect(a.AlarmActions, String(a.AlarmName)).toHaveLength(1);
     // The tenant is never a metric dimension (custom metrics are billed per series).
     expect(JSON.stringify(alarms)).not.toMatch(/"Name":"tenant/i);
@@ -358,7 +517,21 @@ describe('the service stack', () => {
 
 describe('cdk-nag (AWS Solutions)', () => {
   it('finds nothing unacknowledged in either stack, default and VPC variants', () => {
-    const variants = [s, synth({ vpc: { enabled: true }, alarmEmail: 'noc@msp.example', verifySenderDomain: true })];
+    const variants = [
+      s,
+      synth({
+        vpc: { enabled: true },
+        alarmEmail: 'noc@msp.example',
+        verifySenderDomain: true,
+        parameters: [
+          {
+            name: '/relaywatch/test/dqs-key',
+            readers: ['worker', 'ingest'],
+            kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          },
+        ],
+      }),
+    ];
     for (const v of variants) {
       for (const stack of [v.stacks.data, v.stacks.service]) {
         const report = new AwsSolutionsChecks().validateScope(stack);
@@ -403,14 +576,14 @@ describe('the stage config', () => {
         {
           stage: 'Prod!',
           alertSender: 'not-an-address',
-          schedules: { checksMinutes: 1, digest: { timeZone: 'Mars/Base' } },
+          schedules: { checks: { minutes: 1 }, digest: { timeZone: 'Mars/Base' } },
         },
         'stage.json',
       ),
     ).toThrowError(StageConfigError);
     try {
       parseStageConfig(
-        { stage: 'Prod!', alertSender: 'x', schedules: { cycleMinutes: 1, digest: { timeZone: 'Mars/Base' } } },
+        { stage: 'Prod!', alertSender: 'x', schedules: { checks: { minutes: 1 }, digest: { timeZone: 'Mars/Base' } } },
         'stage.json',
       );
     } catch (err) {
@@ -418,7 +591,7 @@ describe('the stage config', () => {
       expect(m).toContain('stage.json');
       expect(m).toContain('stage:');
       expect(m).toContain('alertSender:');
-      expect(m).toContain('schedules.cycleMinutes:');
+      expect(m).toContain('schedules.checks.minutes:');
       expect(m).toContain('schedules.digest.timeZone: not an IANA time zone');
     }
   });
@@ -426,5 +599,34 @@ describe('the stage config', () => {
   it('refuses unknown keys', () => {
     expect(() => parseStageConfig({ ...base, schedule: {} }, 's')).toThrowError(/Unrecognized key/);
     expect(() => parseStageConfig({ ...base, schedules: { checksMinutes: 60 } }, 's')).toThrowError(/Unrecognized key/);
+  });
+
+  it('names what replaced each key of the former single cycle schedule', () => {
+    expect(() =>
+      parseStageConfig(
+        { ...base, schedules: { cycleMinutes: 60, blocklistEveryCycles: 1, blocklistShards: 2 } },
+        'old.json',
+      ),
+    ).toThrowError(
+      /schedules\.cycleMinutes: replaced by schedules\.checks\.minutes and schedules\.probes\.minutes[\s\S]*schedules\.blocklistEveryCycles: replaced by schedules\.blocklists\.minutes[\s\S]*schedules\.blocklistShards: moved to schedules\.blocklists\.shards/,
+    );
+  });
+
+  it('defaults to checks and sweep every 60 minutes and probes every 240, and refuses a window as long as an interval', () => {
+    const c = parseStageConfig(base, 's');
+    expect([c.schedules.checks.minutes, c.schedules.blocklists.minutes, c.schedules.probes.minutes]).toEqual([
+      60, 60, 240,
+    ]);
+    expect(c.schedules.blocklists.shards).toBe(1);
+    expect(() =>
+      parseStageConfig({ ...base, schedules: { checks: { minutes: 10 }, flexibleWindowMinutes: 10 } }, 's'),
+    ).toThrowError(/schedules\.flexibleWindowMinutes: must be shorter than the checks interval \(10 minutes\)/);
+    // A paused group does not constrain the window.
+    expect(
+      parseStageConfig(
+        { ...base, schedules: { checks: { minutes: 10, enabled: false }, flexibleWindowMinutes: 10 } },
+        's',
+      ).schedules.checks.enabled,
+    ).toBe(false);
   });
 });

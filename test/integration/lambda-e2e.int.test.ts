@@ -15,7 +15,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDynamoDbStore } from '../../shared/adapters/store/dynamodb-store.ts';
 import { ZONES } from '../../shared/blocklist/registry.ts';
-import { ENV } from '../../shared/deploy/constants.ts';
+import { ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
 import { AGENT_REPORT_MAX_BYTES } from '../../shared/domain/agent-report.ts';
 import { generateAgentSecret, signRequest } from '../../shared/ingest/signature.ts';
 import type { Store } from '../../shared/ports/stores.ts';
@@ -208,8 +208,8 @@ tenants:
         [ENV.s3Endpoint]: s3.endpoint,
         [ENV.sqsEndpoint]: sqs.endpoint,
         [ENV.secretsManagerEndpoint]: sm.endpoint,
-        [ENV.scheduleMinutes]: '15',
-        [ENV.blocklistEverySlots]: '1',
+        [GROUP_INTERVAL_ENV.checks]: '15',
+        [GROUP_INTERVAL_ENV.blocklists]: '15',
         [ENV.blocklistShards]: '1',
         // DynamoDB Local keeps one database per (access key, region): the functions use the test's.
         AWS_REGION: ddb().clientOptions.region,

@@ -1,7 +1,8 @@
 /**
  * Minimal local stand-ins for the AWS services the Lambda functions call besides DynamoDB (which is the real DynamoDB
  * Local): S3 (path-style GetObject with If-None-Match → 304, HeadObject, PutObject with ETags), SQS
- * (SendMessageBatch over the JSON protocol, recording every message) and Secrets Manager (GetSecretValue). Each runs
+ * (SendMessageBatch over the JSON protocol, recording every message), Secrets Manager (GetSecretValue) and SSM
+ * Parameter Store (GetParameter). Each runs
  * on 127.0.0.1 with a free port, speaks the wire format the AWS SDK v3 sends, and counts requests so tests can assert
  * how often a service was asked. They implement only what relaywatch calls; anything else is answered 400.
  */
@@ -198,6 +199,63 @@ export async function startSecretsManagerStandIn(secrets: Record<string, string>
     reply(200, { Name: body.SecretId, SecretString: value, VersionId: 'v1', VersionStages: ['AWSCURRENT'] });
   });
   return { endpoint, requests, secrets: map, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export interface SsmStandIn extends StandIn {
+  /** Parameters by name: their type and plaintext value; `version` grows on every `put`. */
+  readonly parameters: Map<string, { type: 'String' | 'SecureString' | 'StringList'; value: string; version: number }>;
+  put(name: string, value: string, type?: 'String' | 'SecureString' | 'StringList'): void;
+  /** The `WithDecryption` flag of every GetParameter request, in order. */
+  readonly decryption: boolean[];
+}
+
+/**
+ * SSM Parameter Store's GetParameter (JSON 1.1, `AmazonSSM.GetParameter`). A SecureString asked without
+ * `WithDecryption` comes back as an opaque ciphertext, as in AWS, so a client that forgets the flag gets no secret;
+ * an unknown name is `ParameterNotFound`.
+ */
+export async function startSsmStandIn(
+  initial: Record<string, string | { type: 'String' | 'SecureString' | 'StringList'; value: string }> = {},
+): Promise<SsmStandIn> {
+  const parameters: SsmStandIn['parameters'] = new Map();
+  const put: SsmStandIn['put'] = (name, value, type = 'SecureString') => {
+    parameters.set(name, { type, value, version: (parameters.get(name)?.version ?? 0) + 1 });
+  };
+  for (const [name, v] of Object.entries(initial)) {
+    if (typeof v === 'string') put(name, v);
+    else put(name, v.value, v.type);
+  }
+  const requests: { method: string; target: string }[] = [];
+  const decryption: boolean[] = [];
+  const { server, endpoint } = await listen(async (req, res) => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as {
+      Name?: string;
+      WithDecryption?: boolean;
+    };
+    requests.push({ method: req.method ?? '', target: `${target} ${body.Name ?? ''}` });
+    const reply = (status: number, doc: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(doc));
+    if (target !== 'AmazonSSM.GetParameter') return reply(400, { __type: 'InvalidAction' });
+    decryption.push(body.WithDecryption === true);
+    const p = body.Name === undefined ? undefined : parameters.get(body.Name);
+    if (p === undefined) return reply(400, { __type: 'ParameterNotFound', message: '' });
+    const value =
+      p.type === 'SecureString' && body.WithDecryption !== true
+        ? `AQICAH${createHash('sha256').update(p.value).digest('base64')}`
+        : p.value;
+    reply(200, {
+      Parameter: {
+        Name: body.Name,
+        Type: p.type,
+        Value: value,
+        Version: p.version,
+        ARN: `arn:aws:ssm:us-east-1:000000000000:parameter${body.Name}`,
+        DataType: 'text',
+      },
+    });
+  });
+  return { endpoint, requests, parameters, put, decryption, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 export interface DynamoProxy extends StandIn {

@@ -40,12 +40,19 @@ export class RecordingLogger {
 }
 
 export class RecordingMetrics {
-  readonly added: { name: string; value: number }[] = [];
+  readonly added: { name: string; value: number; group?: string }[] = [];
   addMetric(name: string, _unit: 'Count', value: number): void {
     this.added.push({ name, value });
   }
+  addGroupMetric(name: string, group: string, value: number): void {
+    this.added.push({ name, value, group });
+  }
+  /** The total of a metric with the group dimension. */
+  groupTotal(name: string, group: string): number {
+    return this.added.filter((m) => m.name === name && m.group === group).reduce((n, m) => n + m.value, 0);
+  }
   total(name: string): number {
-    return this.added.filter((m) => m.name === name).reduce((n, m) => n + m.value, 0);
+    return this.added.filter((m) => m.name === name && m.group === undefined).reduce((n, m) => n + m.value, 0);
   }
 }
 

@@ -33,8 +33,8 @@ The Lambda functions read the configuration from this object (the bucket and key
 environment) and use a pushed document from their next invocation on. The document is
 validated exactly as every command reads it; one with an error is never uploaded. The diff is
 against what is deployed now; the upload is refused if the object changed since (re-run).
-Secrets are references only ({ secretsManager: NAME, key: K } in a deployment): nothing
-secret is uploaded.
+Secrets are references only ({ secretsManager: NAME, key: K } or { ssm: /path } in a
+deployment): nothing secret is uploaded.
 
 Exit status: 0 uploaded or already up to date, 3 invalid, refused, or not confirmed.
 

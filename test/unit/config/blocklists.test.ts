@@ -531,7 +531,7 @@ describe('blocklists: every problem at once', () => {
       'warning blocklists.keys.spamcop 10',
     ]);
     expect(problemAt(p, 'blocklists.keys.abusix').message).toBe(
-      'must be a reference to a secret, not the secret itself: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager)',
+      'must be a reference to a secret, not the secret itself: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file), { secretsManager: NAME, key: K } (AWS Secrets Manager) or { ssm: /path } (an SSM Parameter Store SecureString)',
     );
   });
 });

@@ -134,7 +134,7 @@ tenants:
       'secrets.path: unknown key "path" (allowed here: file) (line 8)',
       'tenants[0].domains[0].expectedMX: unknown key "expectedMX" (did you mean "expectedMx"?) (line 12)',
       // Inside a secret reference an unknown key is not shown: it may be the secret (`password: {hunter2}`).
-      'tenants[0].submission.password: has an unknown key (not shown: it may be the secret); use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager) (line 13)',
+      'tenants[0].submission.password: has an unknown key (not shown: it may be the secret); use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file), { secretsManager: NAME, key: K } (AWS Secrets Manager) or { ssm: /path } (an SSM Parameter Store SecureString) (line 13)',
     ]);
   });
 
@@ -603,7 +603,7 @@ describe('submission', () => {
     expect(lines(problemsOf(text))).toEqual([
       'tenants[0].submission.entraTenantId: is required for auth: oauth (the Entra tenant ID or one of its domains) (line 11)',
       "tenants[0].submission.clientId: is required for auth: oauth (the Entra application's client ID, a GUID) (line 11)",
-      'tenants[0].submission.clientSecret: is required: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager) (line 11)',
+      'tenants[0].submission.clientSecret: is required: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file), { secretsManager: NAME, key: K } (AWS Secrets Manager) or { ssm: /path } (an SSM Parameter Store SecureString) (line 11)',
     ]);
   });
 
@@ -688,10 +688,10 @@ describe('submission', () => {
     submission: { mailbox: a@w.example, auth: basic, password: {} }
 `);
     expect(lines(problemsOf(text))).toEqual([
-      'tenants[0].submission.password: needs exactly one of env, secret or secretsManager: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager) (line 11)',
+      'tenants[0].submission.password: needs exactly one of env, secret, secretsManager or ssm: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file), { secretsManager: NAME, key: K } (AWS Secrets Manager) or { ssm: /path } (an SSM Parameter Store SecureString) (line 11)',
       'tenants[1].submission.password.env: must be the name of an environment variable (letters, digits and _, not starting with a digit) (line 15)',
       'tenants[2].submission.password.secret: must be the name of an entry in the secrets file (letters, digits, _, . and -, at most 128) (line 19)',
-      'tenants[3].submission.password: needs exactly one of env, secret or secretsManager: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager) (line 23)',
+      'tenants[3].submission.password: needs exactly one of env, secret, secretsManager or ssm: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file), { secretsManager: NAME, key: K } (AWS Secrets Manager) or { ssm: /path } (an SSM Parameter Store SecureString) (line 23)',
     ]);
   });
 });

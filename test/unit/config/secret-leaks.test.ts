@@ -126,7 +126,7 @@ describe('secret values never appear in errors', () => {
         {
           path: 'tenants[0].submission.clientSecret',
           message:
-            'must be a reference to a secret, not the secret itself: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager)',
+            'must be a reference to a secret, not the secret itself: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file), { secretsManager: NAME, key: K } (AWS Secrets Manager) or { ssm: /path } (an SSM Parameter Store SecureString)',
           line: 16,
           column: 21,
           severity: 'error',
@@ -144,7 +144,7 @@ describe('secret values never appear in errors', () => {
         {
           path: 'blocklists.keys.spamhaus-zen-dqs',
           message:
-            'must be a reference to a secret, not the secret itself: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file) or { secretsManager: NAME, key: K } (AWS Secrets Manager)',
+            'must be a reference to a secret, not the secret itself: use { env: NAME } (an environment variable), { secret: name } (an entry of the secrets file), { secretsManager: NAME, key: K } (AWS Secrets Manager) or { ssm: /path } (an SSM Parameter Store SecureString)',
           line: 7,
           column: 23,
           severity: 'error',

@@ -6,8 +6,8 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DispatchEnvSchema, parseEnv } from '../../../shared/adapters/lambda.ts';
-import { ENV } from '../../../shared/deploy/constants.ts';
+import { DispatchEnvSchema, dispatchSettings, parseEnv } from '../../../shared/adapters/lambda.ts';
+import { ENV, GROUP_INTERVAL_ENV } from '../../../shared/deploy/constants.ts';
 
 const FUNCTIONS_DIR = resolve(import.meta.dirname, '../../../functions');
 const ENVIRONMENT = {
@@ -40,11 +40,26 @@ describe('the Lambda handlers', () => {
   });
 
   it('refuses an environment with every missing or malformed variable named', () => {
-    expect(() => parseEnv(DispatchEnvSchema, { [ENV.jobQueueUrl]: 'not a url', [ENV.scheduleMinutes]: '0' })).toThrow(
-      new RegExp(`${ENV.configBucket}.*${ENV.table}.*${ENV.jobQueueUrl}.*${ENV.scheduleMinutes}`),
-    );
+    expect(() =>
+      parseEnv(DispatchEnvSchema, { [ENV.jobQueueUrl]: 'not a url', [GROUP_INTERVAL_ENV.probes]: '0' }),
+    ).toThrow(new RegExp(`${ENV.configBucket}.*${ENV.table}.*${ENV.jobQueueUrl}.*${GROUP_INTERVAL_ENV.probes}`));
     const env = parseEnv(DispatchEnvSchema, ENVIRONMENT);
     expect(env[ENV.configKey]).toBe('relaywatch.yaml');
-    expect(env[ENV.scheduleMinutes]).toBe(15);
+    expect(dispatchSettings(env)).toEqual({
+      intervals: { checks: 60, blocklists: 60, probes: 240 },
+      blocklistShards: 1,
+    });
+    expect(
+      dispatchSettings(parseEnv(DispatchEnvSchema, { ...ENVIRONMENT, [GROUP_INTERVAL_ENV.checks]: '15' })).intervals,
+    ).toEqual({ checks: 15, blocklists: 60, probes: 240 });
+  });
+
+  it("refuses the former single schedule's variables, naming what replaced each", () => {
+    expect(() => parseEnv(DispatchEnvSchema, { ...ENVIRONMENT, RELAYWATCH_SCHEDULE_MINUTES: '15' })).toThrow(
+      /RELAYWATCH_SCHEDULE_MINUTES: is no longer read .*set RELAYWATCH_CHECKS_MINUTES and RELAYWATCH_PROBE_MINUTES instead/,
+    );
+    expect(() => parseEnv(DispatchEnvSchema, { ...ENVIRONMENT, RELAYWATCH_BLOCKLIST_EVERY_SLOTS: '4' })).toThrow(
+      /RELAYWATCH_BLOCKLIST_EVERY_SLOTS: .*set RELAYWATCH_BLOCKLIST_MINUTES instead/,
+    );
   });
 });

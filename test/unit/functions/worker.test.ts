@@ -10,8 +10,9 @@ import { makeSpfEvaluator } from '../../../shared/adapters/spf/mailauth-spf.ts';
 import { openSqliteStore } from '../../../shared/adapters/store/sqlite-store.ts';
 import { planBlocklists } from '../../../shared/blocklist/zone-selection.ts';
 import { blocklistZones } from '../../../shared/config/blocklists.ts';
+import { probeTenants } from '../../../shared/config/tenants.ts';
 import { METRICS } from '../../../shared/deploy/constants.ts';
-import { blocklistJob, type MonitorJob, tenantJob } from '../../../shared/domain/jobs.ts';
+import { blocklistJob, type MonitorJob, probeJob, tenantJob } from '../../../shared/domain/jobs.ts';
 import type { Alert, Notifier, SendResult } from '../../../shared/notify/alert.ts';
 import { FakeConfigSource, LAMBDA_CONTEXT, RecordingLogger, RecordingMetrics } from '../../support/lambda-fakes.ts';
 import { ZoneFake } from '../../support/zone-fake.ts';
@@ -63,7 +64,7 @@ function dns(): ZoneFake {
   });
 }
 
-function setup(configText = WORKER_CONFIG) {
+function setup(configText = WORKER_CONFIG, options: { probes?: boolean } = {}) {
   const store = openSqliteStore({ path: ':memory:' });
   const resolver = dns();
   const notifier = new RecordingNotifier();
@@ -71,6 +72,8 @@ function setup(configText = WORKER_CONFIG) {
   const metrics = new RecordingMetrics();
   let runtimes = 0;
   let closed = 0;
+  const probed: string[] = [];
+  let probeStages = 0;
   const worker = makeWorker({
     config: new FakeConfigSource(configText),
     store,
@@ -86,8 +89,29 @@ function setup(configText = WORKER_CONFIG) {
             explicit: false,
           }),
         notifierFor: () => notifier,
-        probes: null,
-        probeTenants: async () => [],
+        probes: options.probes
+          ? {
+              prober: {
+                probe: async (req) => {
+                  probed.push(req.tenantId);
+                  throw new Error('the fake prober is not reached: the probe cannot resolve its password');
+                },
+              },
+              tokens: {
+                getToken: async () => {
+                  throw new Error('no tokens in this test');
+                },
+              },
+              resolver,
+              now: () => new Date('2026-11-27T18:01:00.000Z'),
+              ehloName: () => 'msp.example',
+            }
+          : null,
+        // The real projection: the password's environment variable is unset, so a probe says why it did not run.
+        probeTenants: () => {
+          probeStages++;
+          return probeTenants(config, async () => ({ env: {} }));
+        },
         close: async () => {
           closed++;
         },
@@ -97,7 +121,16 @@ function setup(configText = WORKER_CONFIG) {
     metrics,
     now: () => new Date('2026-11-27T18:01:00.000Z'),
   });
-  return { store, resolver, notifier, logger, metrics, worker, counts: () => ({ runtimes, closed }) };
+  return {
+    store,
+    resolver,
+    notifier,
+    logger,
+    metrics,
+    worker,
+    probed,
+    counts: () => ({ runtimes, closed, probeStages }),
+  };
 }
 
 const SLOT = new Date('2026-11-27T18:00:00.000Z');
@@ -130,7 +163,7 @@ describe('makeWorker', () => {
     expect(w.metrics.total(METRICS.checks.fail)).toBeGreaterThanOrEqual(2); // the listed IP, for both tenants
     // The listing opened one incident per tenant, alerted once each.
     expect(w.notifier.sent.map((a) => a.tenant.id).sort()).toEqual(['contoso', 'fabrikam']);
-    expect(w.counts()).toEqual({ runtimes: 1, closed: 1 });
+    expect(w.counts()).toMatchObject({ runtimes: 1, closed: 1 });
   });
 
   it('appends tenant, check group and run id to the log keys per job and removes them after', async () => {
@@ -138,7 +171,7 @@ describe('makeWorker', () => {
     await w.worker(sqsEvent([tenantJob(SLOT, 'contoso'), blocklistJob(SLOT, 0, 1)]), LAMBDA_CONTEXT);
     const done = w.logger.lines.filter((l) => l.message === 'job done');
     expect(done.map((l) => l.keys)).toEqual([
-      { tenant: 'contoso', check: 'domains', runId: tenantJob(SLOT, 'contoso').runId, messageId: 'm-0' },
+      { tenant: 'contoso', check: 'checks', runId: tenantJob(SLOT, 'contoso').runId, messageId: 'm-0' },
       { check: 'blocklists', runId: blocklistJob(SLOT, 0, 1).runId, messageId: 'm-1' },
     ]);
     expect(w.logger.lines.filter((l) => l.message === 'domain checked').map((l) => l.extra)).toEqual([
@@ -197,5 +230,79 @@ describe('makeWorker', () => {
     const res = await w.worker(sqsEvent([tenantJob(SLOT, 'gone')]), LAMBDA_CONTEXT);
     expect(res.batchItemFailures).toEqual([]);
     expect(w.metrics.total(METRICS.jobs.skipped)).toBe(1);
+  });
+
+  describe('the probes group', () => {
+    const PROBE_CONFIG = WORKER_CONFIG.replace(
+      `  - { id: fabrikam, name: Fabrikam, domains: [fabrikam.example], relayIps: [${IP}] }`,
+      `  - id: fabrikam
+    name: Fabrikam
+    domains: [fabrikam.example]
+    relayIps: [${IP}]
+    probeRecipients: [probe@fabrikam.example]
+    submission: { auth: basic, mailbox: scanner@fabrikam.example, password: { env: FABRIKAM_SMTP } }`,
+    );
+
+    it('runs only the submission probe in a probe job: no domain check, only the probe recorded', async () => {
+      expect(PROBE_CONFIG).toContain('FABRIKAM_SMTP');
+      const w = setup(PROBE_CONFIG, { probes: true });
+      const res = await w.worker(sqsEvent([probeJob(SLOT, 'fabrikam')]), LAMBDA_CONTEXT);
+      expect(res.batchItemFailures).toEqual([]);
+      // No SPF or MX question was asked for the tenant's domain.
+      expect(w.resolver.log.filter((q) => q.name === 'fabrikam.example')).toEqual([]);
+      const recorded = (await w.store.results.history('fabrikam', { limit: 100 })).items;
+      expect(recorded.map((c) => [c.check, c.status])).toEqual([['probe-submission', 'unknown']]);
+      expect(recorded[0]?.codes).toEqual(['probe-not-run']);
+      const done = w.logger.lines.filter((l) => l.message === 'job done');
+      expect(done.map((l) => l.keys)).toEqual([
+        { tenant: 'fabrikam', check: 'probes', runId: probeJob(SLOT, 'fabrikam').runId, messageId: 'm-0' },
+      ]);
+      expect(w.metrics.groupTotal(METRICS.jobs.ok, 'probes')).toBe(1);
+      expect(w.metrics.groupTotal(METRICS.jobs.ok, 'checks')).toBe(0);
+    });
+
+    it('sends no second probe for a redelivered probe job, and probes again in the next slot', async () => {
+      const w = setup(PROBE_CONFIG, { probes: true });
+      const event = sqsEvent([probeJob(SLOT, 'fabrikam')]);
+      await w.worker(event, LAMBDA_CONTEXT);
+      expect(w.counts().probeStages).toBe(1);
+      const res = await w.worker(event, LAMBDA_CONTEXT);
+      expect(res.batchItemFailures).toEqual([]);
+      expect(w.counts().probeStages).toBe(1);
+      expect(w.metrics.total(METRICS.jobs.skipped)).toBe(1);
+      expect((await w.store.results.history('fabrikam', { limit: 100 })).items).toHaveLength(1);
+      const next = new Date(SLOT.getTime() + 240 * 60_000);
+      await w.worker(sqsEvent([probeJob(next, 'fabrikam')]), LAMBDA_CONTEXT);
+      expect(w.counts().probeStages).toBe(2);
+    });
+
+    it('runs no probe in a checks job, even when the deployment probes', async () => {
+      const w = setup(PROBE_CONFIG, { probes: true });
+      await w.worker(sqsEvent([tenantJob(SLOT, 'fabrikam')]), LAMBDA_CONTEXT);
+      const recorded = (await w.store.results.history('fabrikam', { limit: 100 })).items.map((c) => c.check);
+      expect(recorded).toContain('spf');
+      expect(recorded).not.toContain('probe-submission');
+      expect(w.probed).toEqual([]);
+      expect(w.metrics.groupTotal(METRICS.jobs.ok, 'checks')).toBe(1);
+    });
+
+    it('skips, and counts, a probe job for a tenant without a submission probe', async () => {
+      const w = setup(PROBE_CONFIG, { probes: true });
+      const res = await w.worker(sqsEvent([probeJob(SLOT, 'contoso')]), LAMBDA_CONTEXT);
+      expect(res.batchItemFailures).toEqual([]);
+      expect(w.metrics.total(METRICS.jobs.skipped)).toBe(1);
+      expect(w.logger.lines.find((l) => l.message === 'job skipped')?.extra).toEqual({
+        reason: 'tenant contoso has no submission probe in the config',
+      });
+      expect((await w.store.results.history('contoso', { limit: 100 })).items).toEqual([]);
+    });
+  });
+
+  it('counts each finished job under its check group (the only dimension besides the service)', async () => {
+    const w = setup();
+    await w.worker(sqsEvent([tenantJob(SLOT, 'contoso'), blocklistJob(SLOT, 0, 1)]), LAMBDA_CONTEXT);
+    expect(w.metrics.groupTotal(METRICS.jobs.ok, 'checks')).toBe(1);
+    expect(w.metrics.groupTotal(METRICS.jobs.ok, 'blocklists')).toBe(1);
+    expect(w.metrics.total(METRICS.jobs.ok)).toBe(2);
   });
 });

@@ -117,37 +117,65 @@ describe('reserveBudget', () => {
 
 describe('dispatch', () => {
   const config = parseConfig(
-    'version: 1\nmsp: { name: M, contact: { name: N, email: n@m.example } }\ntenants:\n  - { id: a, name: A, domains: [a.example], relayIps: [] }\n  - { id: b, name: B, domains: [b.example], relayIps: [] }\n',
+    'version: 1\nmsp: { name: M, contact: { name: N, email: n@m.example } }\ntenants:\n  - { id: a, name: A, domains: [a.example], relayIps: [] }\n  - { id: b, name: B, domains: [b.example], relayIps: [], probeRecipients: [probe@b.example], submission: { auth: basic, mailbox: scan@b.example, password: { env: B_PASS } } }\n',
     'x.yaml',
   ).config;
+  const slot = new Date('2026-11-27T18:00:00Z');
 
-  it('is due for every tenant each slot and for the sweep every N slots, in shards', () => {
-    const at = (iso: string) =>
-      dueJobs(config, new Date(iso), { intervalMinutes: 15, blocklistEverySlots: 2, blocklistShards: 3 });
-    expect(at('2026-11-27T18:00:00Z').map((j) => j.kind)).toEqual([
-      'tenant',
-      'tenant',
-      'blocklists',
-      'blocklists',
-      'blocklists',
-    ]);
-    expect(at('2026-11-27T18:15:00Z').map((j) => j.kind)).toEqual(['tenant', 'tenant']);
+  it("gives each check group only its own jobs: every tenant's checks, the sweep in shards, the probes of tenants that have one", () => {
+    const kinds = (g: 'checks' | 'blocklists' | 'probes') =>
+      dueJobs(config, g, slot, { blocklistShards: 3 }).map((j) =>
+        j.kind === 'blocklists' ? j.kind : `${j.kind}:${j.tenantId}`,
+      );
+    expect(kinds('checks')).toEqual(['tenant:a', 'tenant:b']);
+    expect(kinds('blocklists')).toEqual(['blocklists', 'blocklists', 'blocklists']);
+    expect(kinds('probes')).toEqual(['probe:b']);
   });
 
-  it('enqueues the jobs of the slot the scheduled time falls in', async () => {
+  it('derives distinct run ids per group for the same tenant and slot, stable across calls', () => {
+    const checks = dueJobs(config, 'checks', slot, { blocklistShards: 1 }).find((j) => j.kind === 'tenant');
+    const probe = dueJobs(config, 'probes', slot, { blocklistShards: 1 })[0];
+    expect(checks?.runId).toBeDefined();
+    expect(probe?.runId).not.toBe(checks?.runId);
+    expect(dueJobs(config, 'probes', slot, { blocklistShards: 1 })[0]?.runId).toBe(probe?.runId);
+  });
+
+  it("enqueues the jobs of the slot the scheduled time falls in, floored to the group's own interval", async () => {
     const seen: string[] = [];
+    const queue = {
+      enqueue: async (jobs: readonly { slot: string }[]) => {
+        seen.push(...jobs.map((j) => j.slot));
+        return [];
+      },
+    };
+    const settings = { intervals: { checks: 15, blocklists: 60, probes: 240 }, blocklistShards: 1 };
+    const at = new Date('2026-11-27T18:29:59Z');
+    const checks = await dispatchCycle({ config, group: 'checks', scheduledAt: at, settings, queue });
+    expect(checks.slot).toBe('2026-11-27T18:15:00.000Z');
+    const probes = await dispatchCycle({ config, group: 'probes', scheduledAt: at, settings, queue });
+    expect(probes.slot).toBe('2026-11-27T16:00:00.000Z');
+    expect(new Set(seen)).toEqual(new Set(['2026-11-27T18:15:00.000Z', '2026-11-27T16:00:00.000Z']));
+  });
+
+  it('enqueues nothing (and asks the queue nothing) for a group with no jobs', async () => {
+    const none = parseConfig(
+      'version: 1\nmsp: { name: M, contact: { name: N, email: n@m.example } }\ntenants:\n  - { id: a, name: A, domains: [a.example], relayIps: [] }\n',
+      'x.yaml',
+    ).config;
+    let calls = 0;
     const r = await dispatchCycle({
-      config,
-      scheduledAt: new Date('2026-11-27T18:29:59Z'),
-      settings: { intervalMinutes: 15, blocklistEverySlots: 1, blocklistShards: 1 },
+      config: none,
+      group: 'probes',
+      scheduledAt: slot,
+      settings: { intervals: { checks: 60, blocklists: 60, probes: 240 }, blocklistShards: 1 },
       queue: {
-        enqueue: async (jobs) => {
-          seen.push(...jobs.map((j) => j.slot));
+        enqueue: async () => {
+          calls++;
           return [];
         },
       },
     });
-    expect(r.slot).toBe('2026-11-27T18:15:00.000Z');
-    expect(new Set(seen)).toEqual(new Set(['2026-11-27T18:15:00.000Z']));
+    expect(r.jobs).toEqual([]);
+    expect(calls).toBe(0);
   });
 });
