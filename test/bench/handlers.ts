@@ -18,7 +18,7 @@
  *   as bin/relaywatch.js runs).
  *
  * Nothing about the store is assumed: the counts are whatever the store sends. Blocklists are off on both sides (no
- * zone enabled, `--no-blocklists`, and the schedule slots are chosen so that dispatch enqueues no blocklist job): the
+ * zone enabled, `--no-blocklists`, and dispatch is invoked as the `checks` group's schedule: tenant jobs only): the
  * comparison is the domain checks and the state stage.
  *
  * Run: `npm run bench:handlers` (also part of `npm run bench`). Options (environment):
@@ -42,7 +42,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ZONES } from '../../shared/blocklist/registry.ts';
-import { ENV } from '../../shared/deploy/constants.ts';
+import { ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { startUnbound } from '../support/unbound.ts';
 import { startDelayRelayProcess } from './delay-relay.ts';
@@ -331,7 +331,7 @@ async function childMain(role: string, args: ChildArgs): Promise<void> {
   });
   type Handler<E, R> = (event: E, context: Context) => Promise<R>;
   const dispatch = (await import('../../functions/dispatch/handler.ts')).handler as unknown as Handler<
-    { time: string },
+    { group: string; scheduledTime: string },
     unknown
   >;
   const worker = (await import('../../functions/worker/handler.ts')).handler as unknown as Handler<
@@ -350,7 +350,7 @@ async function childMain(role: string, args: ChildArgs): Promise<void> {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const before = sqs.messages.length;
-    await dispatch({ time: go.time }, CONTEXT);
+    await dispatch({ group: 'checks', scheduledTime: go.time }, CONTEXT);
     const dispatchMs = performance.now() - t0;
     const records: SQSRecord[] = sqs.messages.slice(before, before + (args.maxJobs ?? Infinity)).map((m) => ({
       messageId: m.messageId,
@@ -588,16 +588,11 @@ async function runCli(
   return run;
 }
 
-/** Slots (15 minutes apart, in the past) whose index is not a multiple of 1000: dispatch enqueues no blocklist job. */
+/** Schedule slots of the `checks` group, 15 minutes apart, in the past. */
 function slotTimes(count: number): string[] {
   const step = 15 * 60_000;
-  let index = Math.floor(Date.now() / step) - count - 4;
-  const out: string[] = [];
-  while (out.length < count) {
-    if (index % 1000 !== 0) out.push(new Date(index * step + 10_000).toISOString());
-    index++;
-  }
-  return out;
+  const first = Math.floor(Date.now() / step) - count - 4;
+  return Array.from({ length: count }, (_, k) => new Date((first + k) * step + 10_000).toISOString());
 }
 
 interface Report {
@@ -758,7 +753,7 @@ function section(r: Report): string {
     '',
     `- **Handlers**: the real modules \`functions/dispatch/handler.ts\` and \`functions/worker/handler.ts\` (zod-parsed ` +
       'environment, middy, Powertools), in one child process with the S3/SQS/Secrets Manager stand-ins of the e2e test: ' +
-      'dispatch → the SQS event built from what dispatch enqueued → the worker, ' +
+      'dispatch (invoked as the `checks` schedule) → the SQS event built from what it enqueued → the worker, ' +
       `batches of ${r.batch} messages, **${r.workers} invocations at once** (each builds its own runtime and DNS cache, ` +
       'as a Lambda invocation does). Wall time from the dispatch call to the last batch answered; the modules are ' +
       'imported before (warm containers).',
@@ -915,8 +910,7 @@ async function main(): Promise<number> {
       [ENV.configKey]: 'relaywatch.yaml',
       [ENV.table]: handlersTable,
       [ENV.dynamodbEndpoint]: proxy.endpoint,
-      [ENV.scheduleMinutes]: '15',
-      [ENV.blocklistEverySlots]: '1000',
+      [GROUP_INTERVAL_ENV.checks]: '15',
       [ENV.blocklistShards]: '1',
     };
     const relayTotals = { forwarded: 0, distinct: 0 };
