@@ -208,7 +208,77 @@ export interface BlocklistDocument {
  * `indent` 0 gives one line (JSON Lines).
  */
 export function safeJson(doc: unknown, indent = 2): string {
-  return JSON.stringify(doc, null, indent).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+  return escapeUnsafe(JSON.stringify(doc, null, indent));
+}
+
+function escapeUnsafe(json: string): string {
+  return json.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
     return `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`;
   });
+}
+
+/** A plain object or array the streaming writer may open (anything with `toJSON`, a Date…, is left to JSON.stringify). */
+function isOpenable(v: unknown): v is Record<string, unknown> | unknown[] {
+  if (Array.isArray(v)) return true;
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+/** What JSON.stringify drops from an object (and writes as null in an array). */
+const omitted = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+
+/**
+ * The text of `safeJson(doc, indent)` in pieces: the outer `depth` levels of objects and arrays are opened here and
+ * every value below them is stringified on its own, so the whole document never exists as one string (a 1,000-domain
+ * `check --json` report is ~6 MB; as one string, its escaped copy and its UTF-8 buffer it cost ~30 MB at the run's
+ * memory peak). The concatenation of the pieces equals `safeJson(doc, indent)` exactly.
+ */
+export function* safeJsonPieces(doc: unknown, indent = 2, depth = 3): Generator<string> {
+  const pad = ' '.repeat(indent);
+  function* value(v: unknown, at: string, level: number): Generator<string> {
+    if (level >= depth || !isOpenable(v)) {
+      const text = JSON.stringify(v, null, indent) ?? 'null';
+      yield escapeUnsafe(indent > 0 && text.includes('\n') ? text.replaceAll('\n', `\n${at}`) : text);
+      return;
+    }
+    const inner = at + pad;
+    const nl = indent > 0 ? '\n' : '';
+    const sep = indent > 0 ? ': ' : ':';
+    if (Array.isArray(v)) {
+      if (v.length === 0) return yield '[]';
+      yield `[${nl}`;
+      for (let i = 0; i < v.length; i++) {
+        yield `${i > 0 ? `,${nl}` : ''}${inner}`;
+        yield* value(omitted(v[i]) ? null : v[i], inner, level + 1);
+      }
+      return yield `${nl}${at}]`;
+    }
+    const entries = Object.entries(v).filter(([, x]) => !omitted(x));
+    if (entries.length === 0) return yield '{}';
+    yield `{${nl}`;
+    for (let i = 0; i < entries.length; i++) {
+      const [k, x] = entries[i] as [string, unknown];
+      yield `${i > 0 ? `,${nl}` : ''}${inner}${escapeUnsafe(JSON.stringify(k))}${sep}`;
+      yield* value(x, inner, level + 1);
+    }
+    yield `${nl}${at}}`;
+  }
+  yield* value(doc, '', 0);
+}
+
+/**
+ * Write `safeJson(doc, indent)` and a newline to a stream in pieces of about 64 KB (see `safeJsonPieces`). process.stdout
+ * writes to files and pipes synchronously on Linux, so the pieces do not pile up in memory either.
+ */
+export function writeSafeJson(stream: NodeJS.WritableStream, doc: unknown, indent = 2): void {
+  let buffered = '';
+  for (const piece of safeJsonPieces(doc, indent)) {
+    buffered += piece;
+    if (buffered.length >= 65_536) {
+      stream.write(buffered);
+      buffered = '';
+    }
+  }
+  stream.write(`${buffered}\n`);
 }

@@ -32,6 +32,7 @@ import { genericZone } from '../../shared/blocklist/registry.ts';
 import { classify, healthVerdict } from '../../shared/blocklist/verdict.ts';
 import { mulberry32 } from '../support/prng.ts';
 import { type RbldnsdServer, type RbldnsdZone, startRbldnsd } from '../support/rbldnsd.ts';
+import { layersSentence } from './blocklist-prose.ts';
 import { type DelayRelayProcess, type RelayCounts, startDelayRelayProcess } from './delay-relay.ts';
 import { median, table, writeBenchmarksSection } from './report.ts';
 
@@ -729,14 +730,7 @@ function interpretation(r: Report): string {
       `${exp.total} questions through the same resolver stack without \`runBlocklists\` (health checks, then ` +
       `${CONCURRENCY} workers pulling pairs from one list, the same \`classify()\`) took ${ms(bareMedian)} ms ` +
       `(CPU ${ms(bareCpu)} ms). ` +
-      (oursMedian > 1.15 * bareMedian
-        ? `The engine's own scheduling adds about ${ms(oursMedian - bareMedian)} ms of wall time here: ` +
-          '`runBlocklists` starts every (IP, zone) pair at once (one async task per pair, all queued on the ' +
-          "per-zone and overall semaphores, then again on the resolver's own semaphore), which keeps tens of " +
-          'thousands of promises and closures alive and shows up as garbage-collection time in a CPU profile; the ' +
-          'rest of the gap to dnsbl is the resolver stack.'
-        : 'In this run the engine added no wall time beyond the run-to-run noise, so the gap to dnsbl is in the ' +
-          'resolver stack (our JavaScript UDP adapter, cache and failover layers against c-ares).'),
+      layersSentence(oursMedian, bareMedian, peerMedian),
   );
   const wanPeer = r.wan?.peer;
   const lost = wanPeer ? wanPeer.run.score.misses['listed read as clean'] : 0;

@@ -4,13 +4,9 @@
  * site's tenant, post the signed report to the ingest endpoint (or print it), and repeat with jitter.
  */
 import type { Command } from 'commander';
-import {
-  DEFAULT_EGRESS_METHODS,
-  defaultResolverFor,
-  discoverEgressIp,
-  type EgressMethod,
-} from '../../agent/egress-ip.ts';
-import { postSigned } from '../../agent/poster.ts';
+// The egress discovery and the poster (HTTP clients) are imported by the agent's action only: every other command,
+// `check` first, does without them (a smaller process floor).
+import type { EgressMethod } from '../../agent/egress-ip.ts';
 import { runSchedule } from '../../agent/schedule.ts';
 import {
   AGENT_SECRET_BYTES,
@@ -55,9 +51,9 @@ function siteTenant(config: ProbeConfig, wanted: string | undefined): ProbeTenan
   return t;
 }
 
-function egressMethods(config: ProbeConfig): readonly EgressMethod[] {
+function egressMethods(config: ProbeConfig, defaults: readonly EgressMethod[]): readonly EgressMethod[] {
   const configured = config.agent?.egress;
-  if (!configured) return DEFAULT_EGRESS_METHODS;
+  if (!configured) return defaults;
   return configured.map((m) =>
     'dns' in m ? { kind: 'dns', name: m.dns, type: m.type, server: m.server } : { kind: 'https', url: m.https },
   );
@@ -146,7 +142,9 @@ Examples:
         secret = s.value;
       }
       const ca = await readCaOption(opts.ca, '--ca');
-      const methods = egressMethods(config);
+      const { DEFAULT_EGRESS_METHODS, defaultResolverFor, discoverEgressIp } = await import('../../agent/egress-ip.ts');
+      const { postSigned } = await import('../../agent/poster.ts');
+      const methods = egressMethods(config, DEFAULT_EGRESS_METHODS);
       const { NodemailerProber } = await import('../../adapters/smtp/nodemailer-prober.ts');
       const prober = new NodemailerProber();
       const tokens = {

@@ -18,7 +18,7 @@ import {
   write,
   zoneOption,
 } from '../common.ts';
-import { checkDocument, type JsonBlocklists, safeJson } from '../json.ts';
+import { checkDocument, type JsonBlocklists, writeSafeJson } from '../json.ts';
 import { Progress } from '../progress.ts';
 import { clean, renderCheckReport, renderDnsLine } from '../render.ts';
 import {
@@ -233,7 +233,7 @@ is broken and no alert went out; the report still shows every verdict).`,
             ...(stateError !== null ? { stateError } : {}),
             ...(confirmed ? { confirm: await confirmed.document() } : {}),
           };
-          write(io.stdout, `${safeJson(doc)}\n`);
+          writeSafeJson(io.stdout, doc);
         } else {
           write(
             io.stdout,

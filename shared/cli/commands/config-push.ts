@@ -4,10 +4,7 @@
  * conditional on the ETag that was diffed (`If-Match`), so a push never overwrites a change made meanwhile.
  */
 import { createInterface } from 'node:readline/promises';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import { createTwoFilesPatch } from 'diff';
-import { s3Client } from '../../adapters/config/s3-config-source.ts';
 import { decodeConfigBytes, MAX_CONFIG_BYTES, parseConfig, readFileBounded } from '../../config/load.ts';
 import { formatProblem } from '../../config/problems.ts';
 import { DEFAULT_CONFIG_KEY } from '../../deploy/constants.ts';
@@ -56,6 +53,12 @@ Examples:
       // Throws ConfigError (every problem, exit 3): nothing is uploaded.
       const loaded = parseConfig(text, path);
       for (const w of loaded.warnings) write(io.stderr, `${clean(formatProblem(w))}\n`);
+      // The S3 client and the diff are loaded by this command only (not by every command's start-up).
+      const [{ GetObjectCommand, PutObjectCommand }, { createTwoFilesPatch }, { s3Client }] = await Promise.all([
+        import('@aws-sdk/client-s3'),
+        import('diff'),
+        import('../../adapters/config/s3-config-source.ts'),
+      ]);
       const client = s3Client({
         endpoint: opts.endpoint,
         region: opts.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,

@@ -1,0 +1,1025 @@
+/**
+ * Benchmark: one monitoring cycle of the synthetic MSP (500 tenants, 1,000 domains: synthetic-msp.ts) through the
+ * real Lambda handler modules (functions/dispatch and functions/worker, in process, as the e2e test runs them) and
+ * through the CLI (`relaywatch check --json --store dynamodb:TABLE` as a child process), on DynamoDB Local, with the
+ * DNS data served by unbound (`local-data`) behind the delay relay of run.ts (20 ms per query).
+ *
+ * Measured, per cycle (first: empty table; steady: nothing changed; changed: 10% of the tenants have a new relay IP
+ * their SPF does not authorise, so their SPF verdict changes):
+ * - wall times of the handlers (dispatch → the SQS event built from what dispatch enqueued → the worker, batches of
+ *   BENCH_BATCH messages, BENCH_WORKERS invocations at once, in one child process) and of the CLI;
+ * - DynamoDB requests per tenant by operation and the capacity units consumed, through a counting proxy in front of
+ *   DynamoDB Local that adds `ReturnConsumedCapacity: TOTAL` to every request (DynamoDB Local computes the units);
+ * - the CLI's state stage: the span from its first DynamoDB request to its last answer, seen by the proxy;
+ * - peak RSS of the process running the concurrent worker invocations, and of a "container" child that handles one
+ *   invocation at a time as a Lambda container does, with the duration of each tenant job (batches of one message)
+ *   and of batches of BENCH_BATCH;
+ * - peak RSS of the CLI's `check --json` with a store, on SQLite and on DynamoDB Local (with `--max-semi-space-size=16`,
+ *   as bin/relaywatch.js runs).
+ *
+ * Nothing about the store is assumed: the counts are whatever the store sends. Blocklists are off on both sides (no
+ * zone enabled, `--no-blocklists`, and dispatch is invoked as the `checks` group's schedule: tenant jobs only): the
+ * comparison is the domain checks and the state stage.
+ *
+ * Run: `npm run bench:handlers` (also part of `npm run bench`). Options (environment):
+ *   BENCH_TENANTS=500     tenants of the synthetic MSP (two domains each)
+ *   BENCH_CONCURRENCY=32  DNS queries in flight (config `dns.concurrency`, for the CLI and every worker invocation)
+ *   BENCH_WORKERS=32      worker invocations at once (Lambda concurrency)
+ *   BENCH_BATCH=10        SQS messages per worker invocation (the event source's batch size)
+ *   BENCH_JOBS=100        tenant jobs of the container child
+ *   BENCH_WRITE=0         do not touch BENCHMARKS.md
+ * Exit status: 0 when every target is met, 1 when one is missed, 2 when the bench could not run.
+ *
+ * Roles: without arguments this file is the parent. `handlers.ts handlers <json>` and `handlers.ts container <json>`
+ * are the forked children (IPC: they ask the parent before each phase, so the proxy's counts are per phase).
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ZONES } from '../../shared/blocklist/registry.ts';
+import { ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
+import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
+import { startUnbound } from '../support/unbound.ts';
+import { startDelayRelayProcess } from './delay-relay.ts';
+import { median, table, writeBenchmarksSection } from './report.ts';
+import { type SyntheticMsp, syntheticMsp } from './synthetic-msp.ts';
+
+const SECTION = 'handlers-cycle';
+const COMMAND = 'npm run bench:handlers';
+const DELAY_MS = 20;
+const RATIO_TARGET = 1.3;
+const RSS_LIMIT_MB = 256;
+const STEADY_REQUESTS_TARGET = 6;
+const STATE_STAGE_TARGET_MS = 3000;
+const PRODUCT_FLAG = '--max-semi-space-size=16';
+const SELF = fileURLToPath(import.meta.url);
+const CLI = fileURLToPath(new URL('../../bin/relaywatch.js', import.meta.url));
+const WATCHDOG_MS = 15 * 60_000;
+/** Share of tenants whose relay IP changes in the "changed" cycle. */
+const CHANGED_SHARE = 0.1;
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer: ${raw}`);
+  return v;
+}
+
+const mb = (bytes: number) => bytes / 1048576;
+const fmt = (v: number, digits = 0) => v.toFixed(digits);
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The config both sides run
+
+/**
+ * The MSP of the bench with the relay IP of its last `changed` tenants moved to an address their SPF does not list
+ * (the last ones: the container child runs the first tenants' jobs, which stay steady).
+ */
+function withChangedRelays(msp: SyntheticMsp, changed: number): SyntheticMsp {
+  const from = msp.tenants.length - changed;
+  return {
+    ...msp,
+    tenants: msp.tenants.map((t, i) => (i >= from ? { ...t, relayIps: [`198.51.100.${(i % 250) + 1}`] } : t)),
+  };
+}
+
+function configYaml(msp: SyntheticMsp, relayPort: number, concurrency: number): string {
+  const disabled = ZONES.filter((z) => z.defaultEnabled).map((z) => z.id);
+  const tenants = msp.tenants
+    .map(
+      (t) =>
+        `  - { id: ${t.id}, name: ${JSON.stringify(t.name)}, domains: [${t.domains.map((d) => d.name).join(', ')}], ` +
+        `relayIps: [${t.relayIps.join(', ')}] }`,
+    )
+    .join('\n');
+  return `version: 1
+msp: { name: Bench MSP, contact: { name: Bench NOC, email: noc@msp.example } }
+dns: { resolvers: ['udp://127.0.0.1:${relayPort}'], timeoutMs: 5000, concurrency: ${concurrency} }
+blocklists:
+  zones: { disable: [${disabled.join(', ')}] }
+tenants:
+${tenants}
+`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A counting DynamoDB proxy that asks DynamoDB Local for the consumed capacity
+
+const CAPACITY_OPS = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'GetItem',
+  'Query',
+  'Scan',
+  'BatchWriteItem',
+  'BatchGetItem',
+  'TransactWriteItems',
+  'TransactGetItems',
+]);
+const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+interface ProxyWindow {
+  readonly requests: Record<string, number>;
+  readonly total: number;
+  readonly writeUnits: number;
+  readonly readUnits: number;
+  /** Requests whose answer carried no ConsumedCapacity. */
+  readonly unmetered: number;
+  /** First request to last answer, ms (0 when none). */
+  readonly spanMs: number;
+  /** Sum of the requests' durations over the span: requests in flight on average. */
+  readonly meanInFlight: number;
+  readonly errors: number;
+}
+
+interface CountingProxy {
+  readonly endpoint: string;
+  reset(): void;
+  window(): ProxyWindow;
+  close(): Promise<void>;
+}
+
+type Capacity = { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number };
+
+async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  let log: { op: string; start: number; end: number; units: number | undefined; status: number }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const op = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
+      let body = Buffer.concat(chunks);
+      if (CAPACITY_OPS.has(op)) {
+        try {
+          const doc = JSON.parse(body.toString('utf8')) as { ReturnConsumedCapacity?: string };
+          if (doc.ReturnConsumedCapacity !== 'INDEXES') doc.ReturnConsumedCapacity = 'TOTAL';
+          body = Buffer.from(JSON.stringify(doc), 'utf8');
+        } catch {
+          // not JSON: forwarded unchanged
+        }
+      }
+      const entry = { op, start: performance.now(), end: 0, units: undefined as number | undefined, status: 0 };
+      log.push(entry);
+      const headers = { ...req.headers, 'content-length': String(body.byteLength) };
+      const fwd = http.request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+        (up) => {
+          const parts: Buffer[] = [];
+          up.on('data', (c: Buffer) => parts.push(c));
+          up.on('end', () => {
+            const answer = Buffer.concat(parts);
+            entry.end = performance.now();
+            entry.status = up.statusCode ?? 0;
+            try {
+              const doc = JSON.parse(answer.toString('utf8')) as { ConsumedCapacity?: Capacity | Capacity[] };
+              const cc = doc.ConsumedCapacity;
+              if (cc !== undefined) {
+                const list = Array.isArray(cc) ? cc : [cc];
+                entry.units = list.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+              }
+            } catch {
+              // not JSON
+            }
+            res.writeHead(up.statusCode ?? 500, up.headers);
+            res.end(answer);
+          });
+        },
+      );
+      fwd.on('error', (err) => {
+        entry.end = performance.now();
+        entry.status = 502;
+        res.writeHead(502).end(String(err));
+      });
+      fwd.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    reset: () => {
+      log = [];
+    },
+    window: () => {
+      const requests: Record<string, number> = {};
+      let writeUnits = 0;
+      let readUnits = 0;
+      let unmetered = 0;
+      let busy = 0;
+      let errors = 0;
+      for (const e of log) {
+        requests[e.op] = (requests[e.op] ?? 0) + 1;
+        if (e.units === undefined) unmetered++;
+        else if (WRITE_OPS.has(e.op)) writeUnits += e.units;
+        else readUnits += e.units;
+        if (e.status >= 400) errors++;
+        busy += Math.max(0, e.end - e.start);
+      }
+      const first = log[0]?.start ?? 0;
+      const last = log.reduce((m, e) => Math.max(m, e.end), first);
+      const spanMs = last - first;
+      return {
+        requests,
+        total: log.length,
+        writeUnits,
+        readUnits,
+        unmetered,
+        spanMs,
+        meanInFlight: spanMs > 0 ? busy / spanMs : 0,
+        errors,
+      };
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The children: the handler modules in a process of their own
+
+interface ChildArgs {
+  readonly env: Record<string, string>;
+  readonly workers: number;
+  readonly batch: number;
+  /** Jobs to run per phase (the first N of what dispatch enqueued), all when absent. */
+  readonly maxJobs?: number;
+}
+
+interface PhaseStart {
+  readonly type: 'phase-start';
+  readonly name: string;
+}
+interface PhaseReply {
+  readonly type: 'phase-go';
+  /** A config document to push to S3 before the phase (a new ETag: the functions re-read it). */
+  readonly config?: string;
+  readonly time: string;
+  readonly batch?: number;
+}
+interface PhaseEnd {
+  readonly type: 'phase-end';
+  readonly name: string;
+  readonly wallMs: number;
+  readonly dispatchMs: number;
+  readonly cpuMs: number;
+  readonly jobs: number;
+  readonly invocations: number;
+  /** Per invocation: duration and jobs in it. */
+  readonly durations: readonly { readonly ms: number; readonly jobs: number }[];
+  readonly failures: number;
+  readonly maxRssMb: number;
+}
+interface ChildDone {
+  readonly type: 'done';
+  readonly maxRssMb: number;
+  readonly rssAfterImportMb: number;
+}
+type ChildMessage = PhaseStart | PhaseEnd | ChildDone;
+
+const CONTEXT = {
+  functionName: 'bench-worker',
+  awsRequestId: 'bench',
+  getRemainingTimeInMillis: () => 900_000,
+} as unknown as Context;
+
+async function childMain(role: string, args: ChildArgs): Promise<void> {
+  const send = (m: ChildMessage) => new Promise<void>((resolve) => process.send?.(m, () => resolve()));
+  const replies: PhaseReply[] = [];
+  let waiting: ((r: PhaseReply) => void) | undefined;
+  process.on('message', (m: PhaseReply | { type: 'stop' }) => {
+    if (m.type === 'stop') {
+      void closeAll().then(() => process.disconnect());
+      return;
+    }
+    if (waiting) {
+      const w = waiting;
+      waiting = undefined;
+      w(m);
+    } else replies.push(m);
+  });
+  const ask = async (name: string): Promise<PhaseReply> => {
+    await send({ type: 'phase-start', name });
+    return replies.shift() ?? (await new Promise<PhaseReply>((resolve) => (waiting = resolve)));
+  };
+
+  const { startS3StandIn, startSqsStandIn, startSecretsManagerStandIn } = await import('../support/aws-standins.ts');
+  const [s3, sqs, sm] = await Promise.all([startS3StandIn(), startSqsStandIn(), startSecretsManagerStandIn()]);
+  const closeAll = () => Promise.all([s3.close(), sqs.close(), sm.close()]);
+  Object.assign(process.env, args.env, {
+    [ENV.jobQueueUrl]: `${sqs.endpoint}/000000000000/relaywatch-jobs`,
+    [ENV.s3Endpoint]: s3.endpoint,
+    [ENV.sqsEndpoint]: sqs.endpoint,
+    [ENV.secretsManagerEndpoint]: sm.endpoint,
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  type Handler<E, R> = (event: E, context: Context) => Promise<R>;
+  const dispatch = (await import('../../functions/dispatch/handler.ts')).handler as unknown as Handler<
+    { group: string; scheduledTime: string },
+    unknown
+  >;
+  const worker = (await import('../../functions/worker/handler.ts')).handler as unknown as Handler<
+    SQSEvent,
+    { batchItemFailures: { itemIdentifier: string }[] }
+  >;
+  const rssAfterImportMb = process.resourceUsage().maxRSS / 1024;
+  const bucket = args.env[ENV.configBucket] ?? 'relaywatch-config';
+  const key = args.env[ENV.configKey] ?? 'relaywatch.yaml';
+
+  for (;;) {
+    const go = await ask(role);
+    if (go.time === '') break;
+    if (go.config !== undefined) s3.put(bucket, key, go.config);
+    const batch = go.batch ?? args.batch;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const before = sqs.messages.length;
+    await dispatch({ group: 'checks', scheduledTime: go.time }, CONTEXT);
+    const dispatchMs = performance.now() - t0;
+    const records: SQSRecord[] = sqs.messages.slice(before, before + (args.maxJobs ?? Infinity)).map((m) => ({
+      messageId: m.messageId,
+      receiptHandle: `rh-${m.messageId}`,
+      body: m.body,
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'dispatch',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:relaywatch-jobs',
+      awsRegion: 'us-east-1',
+    }));
+    const batches: SQSRecord[][] = [];
+    for (let i = 0; i < records.length; i += batch) batches.push(records.slice(i, i + batch));
+    const durations: { ms: number; jobs: number }[] = [];
+    let failures = 0;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(args.workers, batches.length) }, async () => {
+        for (let b = batches[next++]; b !== undefined; b = batches[next++]) {
+          const s = performance.now();
+          const r = await worker({ Records: b }, CONTEXT);
+          durations.push({ ms: performance.now() - s, jobs: b.length });
+          failures += r.batchItemFailures.length;
+        }
+      }),
+    );
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    await send({
+      type: 'phase-end',
+      name: role,
+      wallMs,
+      dispatchMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      jobs: records.length,
+      invocations: batches.length,
+      durations,
+      failures,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+    });
+  }
+  await send({ type: 'done', maxRssMb: process.resourceUsage().maxRSS / 1024, rssAfterImportMb });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The parent
+
+interface PhasePlan {
+  readonly name: string;
+  readonly time: string;
+  readonly config?: string;
+  readonly batch?: number;
+}
+
+interface PhaseResult {
+  readonly plan: PhasePlan;
+  readonly end: PhaseEnd;
+  readonly ddb: ProxyWindow;
+}
+
+interface ChildRun {
+  readonly phases: readonly PhaseResult[];
+  readonly done: ChildDone;
+}
+
+const running = new Set<ChildProcess>();
+
+function runChild(
+  role: 'handlers' | 'container',
+  args: ChildArgs,
+  plans: readonly PhasePlan[],
+  proxy: CountingProxy,
+  onPhase: (name: string) => Promise<void>,
+): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = fork(SELF, [role, JSON.stringify(args)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [...process.execArgv, PRODUCT_FLAG],
+    });
+    running.add(child);
+    const phases: PhaseResult[] = [];
+    let i = 0;
+    let done: ChildDone | undefined;
+    child.on('message', (m: ChildMessage) => {
+      if (m.type === 'phase-start') {
+        const plan = plans[i];
+        if (!plan) {
+          child.send({ type: 'phase-go', time: '' } satisfies PhaseReply);
+          return;
+        }
+        void onPhase(plan.name).then(() => {
+          proxy.reset();
+          child.send({
+            type: 'phase-go',
+            time: plan.time,
+            ...(plan.config !== undefined ? { config: plan.config } : {}),
+            ...(plan.batch !== undefined ? { batch: plan.batch } : {}),
+          } satisfies PhaseReply);
+        });
+      } else if (m.type === 'phase-end') {
+        const plan = plans[i++];
+        if (plan) phases.push({ plan, end: m, ddb: proxy.window() });
+        console.log(
+          `[${role}] ${plan?.name}: ${fmt(m.wallMs)} ms, ${m.jobs} jobs in ${m.invocations} invocation(s), ` +
+            `${m.failures} failed, ${proxy.window().total} DynamoDB requests, peak RSS ${fmt(m.maxRssMb)} MB`,
+        );
+      } else if (m.type === 'done') {
+        done = m;
+        child.send({ type: 'stop' });
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      if (done) resolve({ phases, done });
+      else reject(new Error(`the ${role} child exited (${code ?? signal}) before it was done`));
+    });
+  });
+}
+
+interface CliRun {
+  readonly name: string;
+  readonly wallMs: number;
+  /** The report's `durationMs` (from the action's start: config loaded, checks, state stage). */
+  readonly durationMs: number;
+  readonly maxRssMb: number;
+  readonly exitCode: number | null;
+  readonly status: string;
+  readonly stored: number | null;
+  readonly stateError: string | null;
+  readonly reportBytes: number;
+  readonly ddb: ProxyWindow | null;
+  /** With a forced full GC every few hundred ms: the largest heap left after one (MB). */
+  readonly liveHeapMb: number | null;
+}
+
+async function runCli(
+  name: string,
+  configPath: string,
+  store: string,
+  dir: string,
+  env: Record<string, string>,
+  proxy: CountingProxy | null,
+  /** Force a full GC this often (ms) and record the largest heap left after one: what the run really keeps. */
+  gcEveryMs = 0,
+): Promise<CliRun> {
+  const rssFile = join(dir, `rss-${name}-${Date.now()}.txt`);
+  const preload = join(dir, 'rss-preload.mjs');
+  writeFileSync(
+    preload,
+    [
+      "import { writeFileSync } from 'node:fs';",
+      'let live = 0;',
+      'const every = Number(process.env.RW_BENCH_GC_MS ?? 0);',
+      'if (every > 0 && globalThis.gc) {',
+      '  setInterval(() => { globalThis.gc(); live = Math.max(live, process.memoryUsage().heapUsed); }, every).unref();',
+      '}',
+      "process.on('exit', () => writeFileSync(process.env.RW_BENCH_RSS_FILE, JSON.stringify({ maxRss: process.resourceUsage().maxRSS, live })));",
+      '',
+    ].join('\n'),
+  );
+  const args = [
+    PRODUCT_FLAG,
+    ...(gcEveryMs > 0 ? ['--expose-gc'] : []),
+    '--import',
+    preload,
+    CLI,
+    'check',
+    '--json',
+    '--config',
+    configPath,
+    '--no-blocklists',
+  ];
+  args.push('--store', store);
+  if (proxy) args.push('--endpoint', proxy.endpoint);
+  proxy?.reset();
+  const t0 = performance.now();
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, args, {
+        cwd: dir,
+        env: { ...process.env, ...env, RW_BENCH_RSS_FILE: rssFile, RW_BENCH_GC_MS: String(gcEveryMs), NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      running.add(child);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString('utf8');
+      });
+      child.on('error', reject);
+      child.on('exit', (c) => {
+        running.delete(child);
+        resolve({ code: c, stdout: out, stderr: err });
+      });
+    },
+  );
+  const wallMs = performance.now() - t0;
+  let doc: { status?: string; durationMs?: number; state?: { stored?: number } | null; stateError?: string };
+  try {
+    doc = JSON.parse(stdout) as typeof doc;
+  } catch {
+    throw new Error(`relaywatch check (${name}) printed no JSON (exit ${code}): ${stderr.slice(0, 2000)}`);
+  }
+  const measured = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRss: number; live: number };
+  const maxRssMb = measured.maxRss / 1024;
+  const run: CliRun = {
+    name,
+    wallMs,
+    durationMs: doc.durationMs ?? Number.NaN,
+    maxRssMb,
+    exitCode: code,
+    status: doc.status ?? '?',
+    stored: doc.state?.stored ?? null,
+    stateError: doc.stateError ?? null,
+    reportBytes: Buffer.byteLength(stdout),
+    ddb: proxy ? proxy.window() : null,
+    liveHeapMb: gcEveryMs > 0 ? mb(measured.live) : null,
+  };
+  console.log(
+    `[cli] ${name}: ${fmt(wallMs)} ms (report durationMs ${run.durationMs}), exit ${code}, ${run.status}, ` +
+      `stored ${run.stored}, peak RSS ${fmt(maxRssMb)} MB` +
+      (run.ddb ? `, ${run.ddb.total} DynamoDB requests over ${fmt(run.ddb.spanMs)} ms` : '') +
+      (run.stateError ? `; state error: ${run.stateError}` : ''),
+  );
+  return run;
+}
+
+/** Schedule slots of the `checks` group, 15 minutes apart, in the past. */
+function slotTimes(count: number): string[] {
+  const step = 15 * 60_000;
+  const first = Math.floor(Date.now() / step) - count - 4;
+  return Array.from({ length: count }, (_, k) => new Date((first + k) * step + 10_000).toISOString());
+}
+
+interface Report {
+  readonly date: string;
+  readonly machine: string;
+  readonly load: readonly [number, number];
+  readonly node: string;
+  readonly tenants: number;
+  readonly domains: number;
+  readonly changed: number;
+  readonly concurrency: number;
+  readonly workers: number;
+  readonly batch: number;
+  readonly containerJobs: number;
+  readonly handlers: ChildRun;
+  readonly container: ChildRun;
+  readonly cli: readonly CliRun[];
+  readonly cliSqlite: CliRun;
+  readonly cliGc: CliRun;
+  readonly relay: { readonly handlers: Record<string, number>; readonly cli: Record<string, number> };
+}
+
+function perTenant(w: ProxyWindow, tenants: number): string {
+  return fmt(w.total / tenants, 2);
+}
+
+function ops(w: ProxyWindow, tenants: number): string {
+  return Object.entries(w.requests)
+    .sort((a, b) => b[1] - a[1])
+    .map(([op, n]) => (n / tenants < 0.05 ? `${op} ×${n} in all` : `${op} ${fmt(n / tenants, 2)}`))
+    .join(', ');
+}
+
+function units(w: ProxyWindow, tenants: number): string {
+  if (w.total > 0 && w.unmetered === w.total) return 'not reported';
+  const note = w.unmetered > 0 ? ` (${w.unmetered} requests unmetered)` : '';
+  return `${fmt(w.writeUnits / tenants, 2)} / ${fmt(w.readUnits / tenants, 2)}${note}`;
+}
+
+interface Target {
+  readonly name: string;
+  readonly ok: boolean;
+}
+
+function targets(r: Report): Target[] {
+  const steadyH = r.handlers.phases.find((p) => p.plan.name === 'steady');
+  const ratios = ['first', 'steady', 'changed'].map((n) => {
+    const h = r.handlers.phases.find((p) => p.plan.name === n);
+    const c = r.cli.find((x) => x.name === n);
+    return h && c ? h.end.wallMs / c.durationMs : Number.NaN;
+  });
+  const dyn = r.cli.find((c) => c.name === 'steady');
+  const jobMs = r.container.phases.find((p) => p.plan.batch === 1)?.end.durations.map((d) => d.ms) ?? [];
+  return [
+    { name: 'ratio', ok: ratios.every((x) => x <= RATIO_TARGET) },
+    {
+      name: 'steady requests (handlers)',
+      ok: (steadyH?.ddb.total ?? Infinity) / r.tenants <= STEADY_REQUESTS_TARGET,
+    },
+    { name: 'state stage', ok: (dyn?.ddb?.spanMs ?? Infinity) < STATE_STAGE_TARGET_MS },
+    { name: 'worker RSS', ok: r.container.done.maxRssMb < RSS_LIMIT_MB && jobMs.length > 0 },
+    {
+      name: 'CLI RSS',
+      ok: r.cliSqlite.maxRssMb < RSS_LIMIT_MB && r.cli.every((c) => c.maxRssMb < RSS_LIMIT_MB),
+    },
+    {
+      name: 'no failures',
+      ok:
+        r.handlers.phases.every((p) => p.end.failures === 0 && p.ddb.errors === 0) &&
+        r.cli.every((c) => c.stateError === null),
+    },
+  ];
+}
+
+const pass = (ok: boolean) => (ok ? '**PASS**' : '**FAIL**');
+
+function section(r: Report): string {
+  const t = targets(r);
+  const ok = (name: string) => t.find((x) => x.name === name)?.ok ?? false;
+  const phase = (name: string) => r.handlers.phases.find((p) => p.plan.name === name);
+  const cli = (name: string) => r.cli.find((c) => c.name === name);
+  const names = ['first', 'steady', 'changed'];
+
+  const wallRows = names.map((n) => {
+    const h = phase(n);
+    const c = cli(n);
+    const ratio = h && c ? h.end.wallMs / c.durationMs : Number.NaN;
+    return [
+      n,
+      h ? `**${fmt(h.end.wallMs)}** (dispatch ${fmt(h.end.dispatchMs)}, CPU ${fmt(h.end.cpuMs)})` : 'n/a',
+      c ? `**${fmt(c.durationMs)}** (process ${fmt(c.wallMs)})` : 'n/a',
+      Number.isNaN(ratio) ? 'n/a' : `${fmt(ratio, 2)}×`,
+      `≤ ${RATIO_TARGET}×: ${pass(ratio <= RATIO_TARGET)}`,
+    ];
+  });
+
+  const ddbRows: string[][] = [];
+  for (const n of names) {
+    const h = phase(n);
+    const c = cli(n);
+    if (h) {
+      ddbRows.push([
+        `handlers, ${n}`,
+        `**${perTenant(h.ddb, r.tenants)}**`,
+        ops(h.ddb, r.tenants),
+        units(h.ddb, r.tenants),
+        `${fmt(h.ddb.spanMs)} ms / ${fmt(h.ddb.meanInFlight, 1)}`,
+        n === 'steady' ? `≤ ${STEADY_REQUESTS_TARGET}: ${pass(ok('steady requests (handlers)'))}` : '',
+      ]);
+    }
+    if (c?.ddb) {
+      ddbRows.push([
+        `CLI, ${n}`,
+        `**${perTenant(c.ddb, r.tenants)}**`,
+        ops(c.ddb, r.tenants),
+        units(c.ddb, r.tenants),
+        `**${fmt(c.ddb.spanMs)} ms** / ${fmt(c.ddb.meanInFlight, 1)}`,
+        n === 'steady'
+          ? `state stage < ${STATE_STAGE_TARGET_MS} ms: ${pass(ok('state stage'))}; ≤ ${STEADY_REQUESTS_TARGET} requests: ${pass(c.ddb.total / r.tenants <= STEADY_REQUESTS_TARGET)}`
+          : '',
+      ]);
+    }
+  }
+
+  const jobPhase = r.container.phases.find((p) => p.plan.batch === 1);
+  const batchPhase = r.container.phases.find((p) => p.plan.batch !== 1);
+  const jobMs = jobPhase?.end.durations.map((d) => d.ms) ?? [];
+  const batchMs = batchPhase?.end.durations.map((d) => d.ms) ?? [];
+  const perJobInBatch = batchPhase?.end.durations.map((d) => d.ms / d.jobs) ?? [];
+  const allInvocations = r.handlers.phases.find((p) => p.plan.name === 'steady')?.end.durations ?? [];
+  const concurrentPerJob = allInvocations.map((d) => d.ms / d.jobs);
+
+  const cliRssRows = [
+    [
+      'SQLite (`--store sqlite:PATH`), first cycle',
+      `**${fmt(r.cliSqlite.maxRssMb)} MB**`,
+      `${fmt(r.cliSqlite.durationMs)} ms`,
+      `${fmt(r.cliSqlite.reportBytes / 1024)} KB`,
+    ],
+    ...r.cli.map((c) => [
+      `DynamoDB Local (\`--store dynamodb:TABLE --endpoint …\`), ${c.name}`,
+      `**${fmt(c.maxRssMb)} MB**`,
+      `${fmt(c.durationMs)} ms`,
+      `${fmt(c.reportBytes / 1024)} KB`,
+    ]),
+  ];
+
+  const lines = [
+    `<!-- bench:${SECTION}:start (written by test/bench/handlers.ts; edits inside are overwritten) -->`,
+    '## One cycle through the Lambda handlers and through the CLI, on DynamoDB Local',
+    '',
+    `The synthetic MSP of the DNS/SPF bench (${r.tenants} tenants / ${r.domains} domains, unbound \`local-data\` behind the ` +
+      `relay adding ${DELAY_MS} ms per query), the same config for both sides (\`dns.concurrency: ${r.concurrency}\`, ` +
+      'no blocklist zone enabled: the comparison is the domain checks and the state stage), on DynamoDB Local behind a ' +
+      'counting proxy that adds `ReturnConsumedCapacity: TOTAL` to every request. Three cycles on each side, each on its ' +
+      `own table: **first** (empty table), **steady** (nothing changed), **changed** (${r.changed} tenants, ` +
+      `${Math.round(CHANGED_SHARE * 100)}%, have a new relay IP their SPF does not authorise: their SPF verdict changes).`,
+    '',
+    `- **Handlers**: the real modules \`functions/dispatch/handler.ts\` and \`functions/worker/handler.ts\` (zod-parsed ` +
+      'environment, middy, Powertools), in one child process with the S3/SQS/Secrets Manager stand-ins of the e2e test: ' +
+      'dispatch (invoked as the `checks` schedule) → the SQS event built from what it enqueued → the worker, ' +
+      `batches of ${r.batch} messages, **${r.workers} invocations at once** (each builds its own runtime and DNS cache, ` +
+      'as a Lambda invocation does). Wall time from the dispatch call to the last batch answered; the modules are ' +
+      'imported before (warm containers).',
+    `- **CLI**: \`relaywatch check --json --no-blocklists --store dynamodb:TABLE --endpoint <proxy>\` as a child process ` +
+      `(\`node ${PRODUCT_FLAG} bin/relaywatch.js\`), same config, same concurrency (${r.concurrency} DNS queries in ` +
+      "flight). Its time is the report's `durationMs` (config load, checks, state stage; not Node's start-up), the " +
+      'process wall time beside it.',
+    `- Command: \`${COMMAND}\` (\`node test/bench/handlers.ts\`; also part of \`npm run bench\`; \`BENCH_TENANTS\`, ` +
+      '`BENCH_CONCURRENCY`, `BENCH_WORKERS`, `BENCH_BATCH`, `BENCH_JOBS` to vary)',
+    `- Date: ${r.date}`,
+    `- Machine: ${r.machine}; load average (1 min) before / after: ${fmt(r.load[0], 2)} / ${fmt(r.load[1], 2)}` +
+      (Math.max(...r.load) > 1.5 ? ' (on 2 shared cores: timings are inflated by other work)' : ''),
+    `- Node ${r.node}`,
+    '',
+    table(['cycle', 'handlers, wall (ms)', 'CLI `durationMs` (ms)', 'handlers / CLI', 'target'], wallRows),
+    '',
+    table(
+      [
+        'side, cycle',
+        'DynamoDB requests per tenant',
+        'by operation (per tenant)',
+        'write / read units per tenant',
+        'first request to last answer / requests in flight (mean)',
+        'target',
+      ],
+      ddbRows,
+    ),
+    '',
+    table(
+      ['Lambda worker', 'value', 'target'],
+      [
+        [
+          `duration per tenant job (container child: one invocation at a time, ${jobMs.length} invocations of one message, steady cycle)`,
+          `median **${fmt(median(jobMs))} ms**, p95 **${fmt(percentile(jobMs, 95))} ms**`,
+          'feeds the cost model (docs/deploy.md)',
+        ],
+        [
+          `duration of a batch of ${r.batch} (same child, ${batchMs.length} invocations)`,
+          `median ${fmt(median(batchMs))} ms, p95 ${fmt(percentile(batchMs, 95))} ms; per job ${fmt(median(perJobInBatch))} ms (median)`,
+          '',
+        ],
+        [
+          'peak RSS of the container child (worker module loaded, every invocation above)',
+          `**${fmt(r.container.done.maxRssMb)} MB** (${fmt(r.container.done.rssAfterImportMb)} MB after the imports)`,
+          `< ${RSS_LIMIT_MB} MB: ${pass(ok('worker RSS'))}`,
+        ],
+        [
+          `peak RSS of the process running ${r.workers} invocations at once (all three cycles)`,
+          `${fmt(r.handlers.done.maxRssMb)} MB (${fmt(r.handlers.done.rssAfterImportMb)} MB after the imports)`,
+          'informational (a Lambda container runs one invocation at a time)',
+        ],
+        [
+          `per job in the concurrent steady cycle (invocation time / jobs, ${r.workers} at once on this machine's cores)`,
+          `median ${fmt(median(concurrentPerJob))} ms, p95 ${fmt(percentile(concurrentPerJob, 95))} ms`,
+          'informational',
+        ],
+      ],
+    ),
+    '',
+    table(
+      [`CLI \`check --json\` with a store, ${r.domains} domains`, 'peak RSS', '`durationMs`', 'JSON report'],
+      cliRssRows,
+    ),
+    '',
+    `CLI peak RSS target: < ${RSS_LIMIT_MB} MB on every run: ${pass(ok('CLI RSS'))}. What the CLI keeps, as opposed to ` +
+      `the garbage V8 has not collected yet: one more DynamoDB cycle (the changed config again) with a full GC every 500 ms ` +
+      `(\`--expose-gc\`, informational) peaked at ${fmt(r.cliGc.maxRssMb)} MB RSS, and the heap left after any of ` +
+      `those GCs was at most ${fmt(r.cliGc.liveHeapMb ?? Number.NaN)} MB (modules, compiled code, the reports of ` +
+      `${r.domains} domains, the DNS cache): the rest of the peak above is garbage the old generation grows into ` +
+      'before V8 collects it. Queries on the relay (all three ' +
+      `cycles): handlers ${r.relay.handlers.forwarded}, CLI ${r.relay.cli.forwarded} (distinct ${r.relay.handlers.distinct} / ` +
+      `${r.relay.cli.distinct}): each worker invocation starts with a cold DNS cache, so names shared by the tenants ` +
+      '(the Microsoft and vendor includes) are asked once per invocation, not once per cycle.',
+    `<!-- bench:${SECTION}:end -->`,
+  ];
+  return lines.join('\n');
+}
+
+function machine(): string {
+  let cpu = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m?.[1]) cpu = m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return `${cpu}, ${os.availableParallelism()} cores (shared with other work while measured), ${fmt(os.totalmem() / 1024 ** 3, 1)} GB RAM, ${os.type()} ${os.release()} ${os.arch()}`;
+}
+
+async function main(): Promise<number> {
+  const tenantsN = envInt('BENCH_TENANTS', 500);
+  const concurrency = envInt('BENCH_CONCURRENCY', 32);
+  const workers = envInt('BENCH_WORKERS', 32);
+  const batch = envInt('BENCH_BATCH', 10);
+  const containerJobs = envInt('BENCH_JOBS', 100);
+  const write = process.env.BENCH_WRITE !== '0';
+  const msp = syntheticMsp({ tenants: tenantsN, domainsPerTenant: 2, vendors: 30 });
+  const changedN = Math.max(1, Math.round(tenantsN * CHANGED_SHARE));
+  const changed = withChangedRelays(msp, changedN);
+  const domains = msp.tenants.reduce((n, t) => n + t.domains.length, 0);
+  const dir = mkdtempSync(join(os.tmpdir(), 'relaywatch-bench-handlers-'));
+
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const c of running) c.kill('SIGKILL');
+    await Promise.allSettled(cleanups.splice(0).map((f) => f()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = () => void cleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const watchdog = setTimeout(() => {
+    console.error(`the bench did not finish within ${WATCHDOG_MS / 60_000} min; stopping`);
+    void cleanup().finally(() => process.exit(2));
+  }, WATCHDOG_MS);
+  try {
+    const unbound = await startUnbound({ localData: msp.localData, doh: false });
+    cleanups.push(() => unbound.stop());
+    const relay = await startDelayRelayProcess(unbound.udpPort, DELAY_MS);
+    cleanups.push(() => relay.close());
+    const ddb = await startDynamoDbLocal({ readyTimeoutMs: 120_000 });
+    cleanups.push(() => ddb.stop());
+    const proxy = await startCountingProxy(ddb.endpoint);
+    cleanups.push(() => proxy.close());
+    console.log(
+      `${tenantsN} tenants, ${domains} domains; unbound :${unbound.udpPort}, relay :${relay.port}, ` +
+        `DynamoDB Local ${ddb.endpoint} (up in ${ddb.startupMs} ms), proxy ${proxy.endpoint}`,
+    );
+
+    const steadyYaml = configYaml(msp, relay.port, concurrency);
+    const changedYaml = configYaml(changed, relay.port, concurrency);
+    const steadyPath = join(dir, 'relaywatch.yaml');
+    const changedPath = join(dir, 'relaywatch-changed.yaml');
+    writeFileSync(steadyPath, steadyYaml);
+    writeFileSync(changedPath, changedYaml);
+
+    const creds = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+    const handlersTable = `bench-handlers-${process.pid}`;
+    const { openDynamoDbStore } = await import('../../shared/adapters/store/dynamodb-store.ts');
+    const created = await openDynamoDbStore({
+      tableName: handlersTable,
+      endpoint: ddb.endpoint,
+      region: creds.AWS_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      createTable: true,
+    });
+    await created.close();
+
+    const loadBefore = os.loadavg()[0] ?? 0;
+    const times = slotTimes(5);
+    const childEnv = {
+      ...creds,
+      [ENV.configBucket]: 'relaywatch-config',
+      [ENV.configKey]: 'relaywatch.yaml',
+      [ENV.table]: handlersTable,
+      [ENV.dynamodbEndpoint]: proxy.endpoint,
+      [GROUP_INTERVAL_ENV.checks]: '15',
+      [ENV.blocklistShards]: '1',
+    };
+    const relayTotals = { forwarded: 0, distinct: 0 };
+    const addRelay = async (into: { forwarded: number; distinct: number }) => {
+      const c = await relay.counts();
+      into.forwarded += c.forwarded;
+      into.distinct += c.distinct;
+    };
+    await relay.reset();
+    const handlers = await runChild(
+      'handlers',
+      { env: childEnv, workers, batch },
+      [
+        { name: 'first', time: times[0]!, config: steadyYaml },
+        { name: 'steady', time: times[1]! },
+        { name: 'changed', time: times[2]!, config: changedYaml },
+      ],
+      proxy,
+      async () => {},
+    );
+    await addRelay(relayTotals);
+    const handlersRelay = { ...relayTotals };
+    // The container child: one invocation at a time, as a Lambda container; steady again (the changed config stays).
+    const container = await runChild(
+      'container',
+      { env: childEnv, workers: 1, batch, maxJobs: Math.max(1, Math.min(containerJobs, tenantsN - changedN)) },
+      [
+        { name: 'jobs', time: times[3]!, config: changedYaml, batch: 1 },
+        { name: 'batches', time: times[4]!, batch },
+      ],
+      proxy,
+      async () => {},
+    );
+
+    await relay.reset();
+    const cliTable = `bench-cli-${process.pid}`;
+    const cli: CliRun[] = [];
+    for (const [name, path] of [
+      ['first', steadyPath],
+      ['steady', steadyPath],
+      ['changed', changedPath],
+    ] as const) {
+      cli.push(await runCli(name, path, `dynamodb:${cliTable}`, dir, creds, proxy));
+    }
+    const cliRelay = await relay.counts();
+    const cliSqlite = await runCli('sqlite', steadyPath, `sqlite:${join(dir, 'state.db')}`, dir, creds, null);
+    // Informational: one more DynamoDB cycle (the changed config again) with a full GC every 500 ms: what the run
+    // keeps, not its garbage.
+    const cliGc = await runCli(
+      'again, full GC every 500 ms',
+      changedPath,
+      `dynamodb:${cliTable}`,
+      dir,
+      creds,
+      proxy,
+      500,
+    );
+    const report: Report = {
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      machine: machine(),
+      load: [loadBefore, os.loadavg()[0] ?? 0],
+      node: process.version,
+      tenants: tenantsN,
+      domains,
+      changed: changedN,
+      concurrency,
+      workers,
+      batch,
+      containerJobs,
+      handlers,
+      container,
+      cli,
+      cliSqlite,
+      cliGc,
+      relay: {
+        handlers: handlersRelay,
+        cli: { forwarded: cliRelay.forwarded, distinct: cliRelay.distinct },
+      },
+    };
+    const text = section(report);
+    console.log(`\n${text}\n`);
+    if (write) {
+      writeBenchmarksSection(SECTION, text);
+      console.log('written to BENCHMARKS.md');
+    }
+    const missed = targets(report).filter((x) => !x.ok);
+    console.log(missed.length === 0 ? 'all targets met' : `missed: ${missed.map((m) => m.name).join(', ')}`);
+    return missed.length === 0 ? 0 : 1;
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+if (import.meta.main) {
+  const [role, json] = process.argv.slice(2);
+  if (role === 'handlers' || role === 'container') {
+    await childMain(role, JSON.parse(json ?? '{}') as ChildArgs);
+  } else {
+    main().then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err: unknown) => {
+        console.error('the bench failed:', err instanceof Error ? (err.stack ?? err.message) : err);
+        process.exitCode = 2;
+      },
+    );
+  }
+}
