@@ -236,18 +236,62 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'check-seconds': { type: 'string' },
       'retention-days': { type: 'string' },
       'probes-minutes': { type: 'string' },
+      'agent-minutes': { type: 'string' },
       store: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    console.log(`Usage: node cdk/cost-model.ts [options]
+
+The monthly cost of a deployment at us-east-1 list prices (docs/deploy.md, "Cost"). Without --tenants: the tables for
+10, 100 and 1,000 tenants, as the store writes now and as it wrote before. Every other input is a named constant in
+DEFAULTS (cdk/cost-model.ts).
+
+Options:
+  --tenants N            one line per cost item for N tenants
+  --agents SHARE         share of tenants with a site agent (default ${DEFAULTS.agentShare})
+  --agent-minutes M      minutes between an agent's reports (default ${DEFAULTS.agentMinutes})
+  --check-seconds S      worker seconds per tenant check job (default ${DEFAULTS.checkSeconds}, measured)
+  --probes-minutes M     minutes between submission probes (default ${DEFAULTS.probesMinutes})
+  --retention-days D     days raw results are kept (default ${DEFAULTS.retentionDays})
+  --store now|before     the store's write pattern (default now)
+
+Examples:
+  node cdk/cost-model.ts
+  node cdk/cost-model.ts --tenants 250 --agents 0.2 --agent-minutes 60`);
+    process.exit(0);
+  }
+  const num = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) {
+      console.error(`cost-model: --${name} must be a non-negative number, got ${JSON.stringify(v)}`);
+      process.exit(2);
+    }
+    return n;
+  };
   const over: Partial<Record<keyof CostInputs, unknown>> = {};
-  if (values.agents !== undefined) over.agentShare = Number(values.agents);
-  if (values['check-seconds'] !== undefined) over.checkSeconds = Number(values['check-seconds']);
-  if (values['retention-days'] !== undefined) over.retentionDays = Number(values['retention-days']);
-  if (values['probes-minutes'] !== undefined) over.probesMinutes = Number(values['probes-minutes']);
-  if (values.store !== undefined) over.store = values.store;
+  const set = (key: keyof CostInputs, name: string, v: string | undefined) => {
+    const n = num(name, v);
+    if (n !== undefined) over[key] = n;
+  };
+  set('agentShare', 'agents', values.agents);
+  set('agentMinutes', 'agent-minutes', values['agent-minutes']);
+  set('checkSeconds', 'check-seconds', values['check-seconds']);
+  set('retentionDays', 'retention-days', values['retention-days']);
+  set('probesMinutes', 'probes-minutes', values['probes-minutes']);
+  if (values.store !== undefined) {
+    if (values.store !== 'now' && values.store !== 'before') {
+      console.error(`cost-model: --store must be now or before, got ${JSON.stringify(values.store)}`);
+      process.exit(2);
+    }
+    over.store = values.store;
+  }
   const o = over as Partial<CostInputs>;
-  if (values.tenants !== undefined) {
-    const lines = monthlyCost({ ...DEFAULTS, ...o, tenants: Number(values.tenants) });
+  const tenants = num('tenants', values.tenants);
+  if (tenants !== undefined) {
+    const lines = monthlyCost({ ...DEFAULTS, ...o, tenants });
     for (const l of lines) console.log(`${l.item}: $${l.usd.toFixed(2)}`);
     console.log(`total: $${total(lines).toFixed(2)}`);
   } else {
