@@ -6,7 +6,7 @@
  * in `cdk.json`'s context, else `cdk/stages/example.json` (the example that CI synthesises).
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GROUP_DEFAULT_MINUTES, SCHEDULE_GROUPS, type ScheduleGroup } from '../shared/deploy/constants.ts';
 
 const minutes = (min: number, max: number, dflt: number) => z.number().int().min(min).max(max).default(dflt);

@@ -5,7 +5,7 @@
  * call these and nothing else picks adapters.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProbeMailboxConfig, RelaywatchConfig } from '../config/schema.ts';
 import type { SecretSources } from '../config/secrets.ts';
 import { CONFIRM_ENV, ENV } from '../deploy/constants.ts';

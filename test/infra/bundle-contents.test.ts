@@ -7,8 +7,10 @@
 import type { Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
-import { FUNCTIONS, type FunctionName } from '../../shared/deploy/constants.ts';
-import { bundleMetafile } from '../support/cdk-bundles.ts';
+import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
+import { type BundleName, bundleMetafile } from '../support/cdk-bundles.ts';
+
+type FunctionName = BundleName;
 
 /** Packages (node_modules names) a function's bundle must not hold at all; a function not listed gets DEFAULT_ABSENT. */
 const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
@@ -46,7 +48,7 @@ function staticInputs(meta: Metafile, entry: string): Set<string> {
   return seen;
 }
 
-const names = Object.keys(FUNCTIONS) as FunctionName[];
+const names = [...Object.keys(FUNCTIONS), ...Object.keys(CONFIRM_FUNCTIONS)] as FunctionName[];
 const metas = new Map<FunctionName, Metafile>();
 
 beforeAll(async () => {
