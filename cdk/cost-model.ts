@@ -87,7 +87,9 @@ export const DEFAULTS: CostInputs = {
   probeShare: 0.3,
   agentShare: 0.5,
   agentMinutes: 15,
-  checkSeconds: 0.5,
+  // Measured: a steady tenant job took 113 ms (median; p95 134 ms) in the worker handler on one core of this machine
+  // (BENCHMARKS.md, handlers-cycle); a 1 GB Lambda has about 0.58 of a vCPU (1,769 MB is one), so 113 ms × 1.73.
+  checkSeconds: 0.2,
   probeSeconds: 3,
   sweepShardSeconds: 2,
   ingestSeconds: 0.2,
