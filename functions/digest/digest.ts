@@ -1,6 +1,7 @@
 /**
  * The weekly digest function: on the weekly schedule, reads the config, builds the last complete week's digest from
- * the store, writes the report page (every tenant) to the config bucket and pre-signs a GET link to it, then sends the
+ * the store, writes the report page (every tenant) to the config bucket and signs a 7-day report link to it (served by
+ * functions/report-link/, which redirects to a fresh pre-signed S3 GET), then sends the
  * MSP-wide digest (with the link) to the MSP's recipients and each switched-on tenant's digest (its own data only, no
  * link) to that tenant's recipients, through the e-mail routes of the config's `digest` section.
  *
@@ -17,6 +18,7 @@ import type { SecretSources } from '../../shared/config/secrets.ts';
 import { METRICS } from '../../shared/deploy/constants.ts';
 import { digestEmail } from '../../shared/digest/message.ts';
 import { digestTenantInputs, sendPlan } from '../../shared/digest/plan.ts';
+import { reportObjectKey, signReportLink } from '../../shared/digest/report-link.ts';
 import { previousWeek } from '../../shared/digest/week.ts';
 import type { SendResult } from '../../shared/notify/alert.ts';
 import type { AlertEmail } from '../../shared/notify/email.ts';
@@ -43,15 +45,19 @@ export interface DigestMailer {
 export interface DigestFunctionDeps {
   readonly config: ConfigSource;
   readonly store: DigestStore & { readonly deliveries: Pick<DeliveryStore, 'claim' | 'complete' | 'release'> };
-  readonly reports: ReportBucket;
+  readonly reports: Pick<ReportBucket, 'put'>;
+  /** The report link's HMAC key (Secrets Manager, shared with the report-link function). */
+  readonly reportLinkSecret: () => Promise<string>;
   /** The secrets of these routes only (an SMTP password; SES routes need none). */
   readonly secrets: (routes: readonly AlertRouteConfig[]) => Promise<SecretSources>;
   readonly mailer: (route: AlertRouteConfig, sources: SecretSources) => Promise<DigestMailer>;
   readonly settings: {
     /** Key prefix of the report pages, ending in '/'. */
     readonly reportPrefix: string;
-    /** Lifetime of the pre-signed link (at most 604,800 s). */
+    /** Lifetime of the e-mail's report link (at most 604,800 s). */
     readonly reportUrlSeconds: number;
+    /** The HTTP API's base URL (`https://…/`) the report link is served under (functions/report-link/). */
+    readonly reportLinkBaseUrl: string;
     /** Claim lease: longer than one e-mail's send (the claims are taken just before it, completed just after). */
     readonly leaseMs: number;
   };
@@ -109,9 +115,20 @@ export function makeDigest(deps: DigestFunctionDeps) {
       settings: { agentSilenceHours: digest.agentSilenceHours, certificateWarningDays: digest.certificateWarningDays },
       now: deps.now,
     });
-    const reportKey = `${deps.settings.reportPrefix}${week.id}.html`;
+    const reportKey = reportObjectKey(week.id);
+    if (reportKey === null || !reportKey.startsWith(deps.settings.reportPrefix)) {
+      throw new DigestRunError(`no report link can name week ${week.id} under ${deps.settings.reportPrefix}`);
+    }
+    // The key first: a missing or unreadable key fails the run before anything is written or sent.
+    const linkSecret = await deps.reportLinkSecret();
     await deps.reports.put(reportKey, renderReport(built));
-    const reportUrl = await deps.reports.presignGet(reportKey, deps.settings.reportUrlSeconds);
+    // A durable link through the HTTP API (not an S3 pre-signed URL: one signed with this role's temporary
+    // credentials dies with them, hours later). The report-link function redirects it to a fresh pre-signed GET.
+    const path = signReportLink(
+      { week: week.id, expiresAt: new Date(deps.now().getTime() + deps.settings.reportUrlSeconds * 1000) },
+      linkSecret,
+    );
+    const reportUrl = `${deps.settings.reportLinkBaseUrl.replace(/\/+$/, '')}${path}`;
     // The link goes into the MSP-wide digest only (the per-tenant renderers never read reportUrl: the page holds
     // every tenant's data).
     const withLink = { ...built, meta: { ...built.meta, reportUrl } };

@@ -19,11 +19,13 @@ export const handler = middy(
     config: deps.config,
     store: deps.store,
     reports: reportBucket(env),
+    reportLinkSecret: () => deps.secrets.secretsManager.get(env[ENV.reportLinkSecret]),
     secrets: (routes) => routeSecrets(routes, deps.secrets),
     mailer: (route, sources) => buildEmailNotifier(route, sources),
     settings: {
       reportPrefix: env[ENV.reportPrefix],
       reportUrlSeconds: env[ENV.reportUrlSeconds],
+      reportLinkBaseUrl: env[ENV.reportLinkBaseUrl],
       leaseMs: DIGEST_RUN.leaseSeconds * 1000,
     },
     logger,

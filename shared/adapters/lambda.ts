@@ -73,12 +73,45 @@ export const DispatchEnvSchema = z.object({
 
 export const DigestEnvSchema = z.object({
   ...common,
+  // The report link serves `reports/<week>.html` only (shared/digest/report-link.ts): no other prefix is reachable.
   [ENV.reportPrefix]: z
-    .string()
-    .regex(/^[A-Za-z0-9!_.*'()/-]{1,200}\/$/, 'a key prefix ending in "/"')
+    .literal(DIGEST_RUN.reportPrefix, { error: `the report link serves ${DIGEST_RUN.reportPrefix} only` })
     .default(DIGEST_RUN.reportPrefix),
   [ENV.reportUrlSeconds]: z.coerce.number().int().min(60).max(MAX_PRESIGN_SECONDS).default(DIGEST_RUN.reportUrlSeconds),
+  [ENV.reportLinkSecret]: name,
+  [ENV.reportLinkBaseUrl]: url,
 });
+
+/** The report-link function: the report bucket (the config bucket) and the HMAC key's secret name. */
+export const ReportLinkEnvSchema = z.object({
+  [ENV.configBucket]: name,
+  [ENV.s3Endpoint]: url.optional(),
+  [ENV.secretsManagerEndpoint]: url.optional(),
+  [ENV.reportLinkSecret]: name,
+  AWS_REGION: name.optional(),
+});
+export type ReportLinkEnv = z.infer<typeof ReportLinkEnvSchema>;
+
+/**
+ * The report link's HMAC key, read from Secrets Manager (cached per container for 5 minutes, so a rotated key is used
+ * within minutes; outstanding links signed with the old key then stop working).
+ */
+export function reportLinkSecret(
+  env: ReportLinkEnv,
+  raw: Readonly<Record<string, string | undefined>> = process.env,
+  source?: SecretSource,
+): () => Promise<string> {
+  const endpoint = env[ENV.secretsManagerEndpoint];
+  const creds = localCredentials(endpoint, raw);
+  const sm =
+    source ??
+    new SecretsManagerSource({
+      region: env.AWS_REGION ?? 'us-east-1',
+      ...(endpoint ? { endpoint } : {}),
+      ...(creds ? { credentials: creds } : {}),
+    });
+  return () => sm.get(env[ENV.reportLinkSecret]);
+}
 
 /** Dispatch's slot arithmetic from its environment. */
 export function dispatchSettings(env: DispatchEnv): DispatchSettings {
@@ -185,9 +218,9 @@ export function jobQueue(env: DispatchEnv, raw: Readonly<Record<string, string |
   );
 }
 
-/** The digest function's report pages: the config bucket, written and pre-signed with the function's role. */
+/** The report pages: the config bucket, written (digest) or pre-signed (report-link) with the function's role. */
 export function reportBucket(
-  env: DigestEnv,
+  env: Pick<DigestEnv, typeof ENV.configBucket | typeof ENV.s3Endpoint | 'AWS_REGION'>,
   raw: Readonly<Record<string, string | undefined>> = process.env,
 ): ReportBucket {
   const endpoint = env[ENV.s3Endpoint];

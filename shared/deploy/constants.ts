@@ -64,6 +64,9 @@ export const ENV = {
   /** The digest function: the key prefix of the weekly report pages in the config bucket, the link's lifetime (s). */
   reportPrefix: 'RELAYWATCH_REPORT_PREFIX',
   reportUrlSeconds: 'RELAYWATCH_REPORT_URL_SECONDS',
+  /** The report link: the Secrets Manager name of its HMAC key (digest, report-link), the API's base URL (digest). */
+  reportLinkSecret: 'RELAYWATCH_REPORT_LINK_SECRET',
+  reportLinkBaseUrl: 'RELAYWATCH_REPORT_LINK_BASE_URL',
   /** Powertools: the service name in logs and the metrics namespace. */
   powertoolsService: 'POWERTOOLS_SERVICE_NAME',
   powertoolsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
@@ -78,6 +81,8 @@ export const FUNCTIONS = {
   worker: 'relaywatch-worker',
   ingest: 'relaywatch-ingest',
   digest: 'relaywatch-digest',
+  /** The digest e-mail's durable report link: verifies it and redirects to a fresh pre-signed S3 GET. */
+  'report-link': 'relaywatch-report-link',
 } as const;
 
 /** The job queue and its dead-letter queue; the worker reports partial batch failures. */
@@ -111,7 +116,7 @@ export const DIGEST_RUN = {
   reportPrefix: 'reports/',
   timeoutSeconds: 900,
   leaseSeconds: 45,
-  /** The pre-signed link's lifetime: seven days, the most SigV4 allows. */
+  /** The e-mail link's lifetime (the report link token's): seven days. */
   reportUrlSeconds: 604_800,
 } as const;
 

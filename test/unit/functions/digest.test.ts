@@ -6,13 +6,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type DigestMailer, DigestRunError, makeDigest } from '../../../functions/digest/digest.ts';
 import { openSqliteStore, type SqliteStore } from '../../../shared/adapters/store/sqlite-store.ts';
 import { METRICS } from '../../../shared/deploy/constants.ts';
+import { signReportLink, verifyReportLink } from '../../../shared/digest/report-link.ts';
 import type { AlertEmail } from '../../../shared/notify/email.ts';
 import type { ReportBucket } from '../../../shared/ports/report-bucket.ts';
 import { FIXTURE_NOW, fixtureConfig, HOSTILE_NAME, writeFixture } from '../../support/digest-fixture.ts';
 import { FakeConfigSource, RecordingLogger, RecordingMetrics } from '../../support/lambda-fakes.ts';
 
 const SCHEDULED = '2026-11-23T08:00:00Z';
-const LINK = 'https://bucket.s3.example/reports/2026-W47.html?X-Amz-Expires=604800&X-Amz-Signature=abc';
+const LINK_KEY = 'k'.repeat(48);
+const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com/';
+// The e-mail's link: the HTTP API's report route, signed for 7 days from the run (not an S3 pre-signed URL).
+const LINK = `${API.slice(0, -1)}${signReportLink({ week: '2026-W47', expiresAt: new Date(FIXTURE_NOW.getTime() + 604_800_000) }, LINK_KEY)}`;
 
 class RecordingBucket implements ReportBucket {
   readonly puts: { key: string; html: string }[] = [];
@@ -24,7 +28,7 @@ class RecordingBucket implements ReportBucket {
   }
   async presignGet(key: string, seconds: number): Promise<string> {
     this.signed.push({ key, seconds });
-    return LINK;
+    return `https://bucket.s3.example/${key}?X-Amz-Expires=${seconds}&X-Amz-Signature=abc`;
   }
 }
 
@@ -46,7 +50,7 @@ afterEach(async () => {
   stores = [];
 });
 
-async function setup(configText = fixtureConfig('/unused.db')) {
+async function setup(configText = fixtureConfig('/unused.db'), linkSecret = async () => LINK_KEY) {
   const store = openSqliteStore({ path: ':memory:' });
   stores.push(store);
   await writeFixture(store);
@@ -60,6 +64,7 @@ async function setup(configText = fixtureConfig('/unused.db')) {
     config: new FakeConfigSource(configText),
     store,
     reports,
+    reportLinkSecret: linkSecret,
     secrets: async (asked) => {
       secretRoutes.push(asked.map((r) => r.id));
       return { env: {} };
@@ -68,7 +73,7 @@ async function setup(configText = fixtureConfig('/unused.db')) {
       routes.push(route.id);
       return mailer;
     },
-    settings: { reportPrefix: 'reports/', reportUrlSeconds: 604_800, leaseMs: 360_000 },
+    settings: { reportPrefix: 'reports/', reportUrlSeconds: 604_800, reportLinkBaseUrl: API, leaseMs: 360_000 },
     logger,
     metrics,
     now: () => FIXTURE_NOW,
@@ -83,7 +88,8 @@ describe('makeDigest', () => {
     expect(r.week).toBe('2026-W47');
     expect(reports.puts.map((p) => p.key)).toEqual(['reports/2026-W47.html']);
     expect(reports.puts[0]!.html).toContain('Fabrikam Ltd');
-    expect(reports.signed).toEqual([{ key: 'reports/2026-W47.html', seconds: 604_800 }]);
+    // No S3 pre-signed URL goes into an e-mail: the link is the report route's, verified by the report-link function.
+    expect(reports.signed).toEqual([]);
     expect(mailer.sent.map((m) => m.to)).toEqual([
       ['noc@acme-msp.example'],
       ['it@contoso.example'],
@@ -92,12 +98,20 @@ describe('makeDigest', () => {
     const [msp, contoso, fabrikam] = mailer.sent;
     expect(msp!.html).toContain(LINK.replaceAll('&', '&amp;'));
     expect(msp!.text).toContain(LINK);
+    const url = new URL(LINK);
+    expect(`${url.origin}${url.pathname}`).toBe(`${API}v1/reports/2026-W47`);
+    const verdict = verifyReportLink(
+      { week: '2026-W47', exp: url.searchParams.get('exp') ?? '', sig: url.searchParams.get('sig') ?? '' },
+      LINK_KEY,
+      new Date(FIXTURE_NOW.getTime() + 604_799_000),
+    );
+    expect(verdict).toMatchObject({ ok: true, objectKey: 'reports/2026-W47.html' });
     expect(msp!.subject).toMatch(/2026-W47/);
     expect(msp!.messageId).toBe('<digest.2026-W47.msp@acme-msp.example>');
     // The per-tenant digests hold their own tenant only, and never the link to the every-tenant report.
     for (const m of [contoso!, fabrikam!]) {
-      expect(m.html).not.toContain('X-Amz-Signature');
-      expect(m.text).not.toContain('X-Amz-Signature');
+      expect(m.html).not.toContain('/v1/reports/');
+      expect(m.text).not.toContain('/v1/reports/');
     }
     expect(contoso!.html).not.toContain('Fabrikam');
     expect(fabrikam!.html).not.toContain('Contoso');
@@ -154,6 +168,15 @@ describe('makeDigest', () => {
     const { reports, mailer, digest } = await setup();
     reports.failPut = true;
     await expect(digest({ scheduledTime: SCHEDULED }, { awsRequestId: 'req-1' })).rejects.toThrow('AccessDenied');
+    expect(mailer.sent).toEqual([]);
+  });
+
+  it('writes and sends nothing when the report link key cannot be read', async () => {
+    const { reports, mailer, digest } = await setup(undefined, async () => {
+      throw new Error('secret "relaywatch/test/report-link" does not exist');
+    });
+    await expect(digest({ scheduledTime: SCHEDULED }, { awsRequestId: 'req-1' })).rejects.toThrow(/report-link/);
+    expect(reports.puts).toEqual([]);
     expect(mailer.sent).toEqual([]);
   });
 

@@ -15,6 +15,8 @@ const ENVIRONMENT = {
   [ENV.table]: 'relaywatch',
   [ENV.jobQueueUrl]: 'http://127.0.0.1:9/000000000000/jobs',
   [CONFIRM_ENV.sesInboundBucket]: 'relaywatch-data',
+  [ENV.reportLinkSecret]: 'relaywatch/test/report-link',
+  [ENV.reportLinkBaseUrl]: 'https://abc123.execute-api.eu-west-1.amazonaws.com/',
   AWS_REGION: 'eu-west-1',
 };
 
@@ -32,6 +34,7 @@ describe('the Lambda handlers', () => {
       'digest',
       'dispatch',
       'ingest',
+      'report-link',
       'ses-inbound',
       'worker',
     ]);
