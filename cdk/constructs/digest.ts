@@ -4,11 +4,17 @@
  * that zone, daylight saving included), the grants it needs and nothing more, and an alarm on its errors.
  *
  * Grants: the table read (digest reads results, events, incidents) plus `UpdateItem` (the per-recipient delivery
- * claims: claim, complete and release are each one UpdateItem); the config object read; `PutObject` and `GetObject`
- * on the report prefix only (GetObject because the pre-signed link is signed with this role: S3 authorises the
- * reader's GET as this role's); SES sending for the one identity and configuration set.
+ * claims: claim, complete and release are each one UpdateItem); the config object read; `PutObject` on the report
+ * prefix only; read of the report link key; SES sending for the one identity and configuration set.
+ *
+ * The report link (functions/report-link/, `GET /v1/reports/{week}` on the service's HTTP API): the e-mail links there
+ * with a token valid seven days (HMAC with a generated key in Secrets Manager, read by these two functions only); the
+ * function verifies it and redirects to a 300 s pre-signed GET signed with its own role, which may `GetObject` on the
+ * report prefix and nothing else. The route shares the API stage's throttling.
  */
 import { type CfnElement, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,10 +23,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DIGEST_RUN, ENV } from '../../shared/deploy/constants.ts';
+import { REPORT_LINK_ROUTE } from '../../shared/digest/report-link.ts';
 import type { StageConfig } from '../config.ts';
 import { grantConfigRead, grantTableRead } from './grants.ts';
 import { MonitorFunction } from './monitor-function.ts';
@@ -34,17 +42,37 @@ export interface WeeklyDigestProps {
   readonly configurationSet: ses.ConfigurationSet;
   readonly scheduleGroup: scheduler.IScheduleGroup;
   readonly alarmTopic: sns.ITopic;
+  /** The service's HTTP API: the report link's route is added to it (its stage's throttling applies). */
+  readonly api: apigw.HttpApi;
 }
 
 export class WeeklyDigest extends Construct {
   readonly function: MonitorFunction;
   readonly schedule: scheduler.Schedule;
+  readonly linkFunction: MonitorFunction;
+  readonly linkSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: WeeklyDigestProps) {
     super(scope, id);
     const { config, table, configBucket } = props;
     const { stage } = config;
     const when = config.schedules.digest;
+    // The report link's HMAC key: generated at deploy, never seen by anyone. Rotating it (a new value) invalidates
+    // every outstanding link; docs/deploy.md says how.
+    const linkSecretName = `relaywatch/${stage}/report-link-key`;
+    const linkSecret = new secretsmanager.Secret(this, 'ReportLinkKey', {
+      secretName: linkSecretName,
+      description: `relaywatch ${stage}: HMAC key of the weekly digest's report links (generated; rotate by a new value)`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    this.linkSecret = linkSecret;
+    acknowledge(linkSecret, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'A generated HMAC key with no external issuer; rotating it invalidates every outstanding report link, so it is rotated by hand (docs/deploy.md, "Weekly digest").',
+      },
+    ]);
     const fn = new MonitorFunction(this, 'Function', {
       name: 'digest',
       stage,
@@ -61,9 +89,32 @@ export class WeeklyDigest extends Construct {
         [ENV.configKey]: config.configKey,
         [ENV.reportPrefix]: DIGEST_RUN.reportPrefix,
         [ENV.reportUrlSeconds]: String(DIGEST_RUN.reportUrlSeconds),
+        [ENV.reportLinkSecret]: linkSecretName,
+        [ENV.reportLinkBaseUrl]: `${props.api.apiEndpoint}/`,
       },
     });
     this.function = fn;
+    linkSecret.grantRead(fn.fn);
+
+    const link = new MonitorFunction(this, 'LinkFunction', {
+      name: 'report-link',
+      stage,
+      logRetentionDays: config.logRetentionDays as logs.RetentionDays,
+      memoryMb: 256,
+      timeout: Duration.seconds(10),
+      sizingReason: 'verifies one HMAC and pre-signs one S3 URL per request; no body passes through it',
+      environment: {
+        [ENV.configBucket]: configBucket.bucketName,
+        [ENV.reportLinkSecret]: linkSecretName,
+      },
+    });
+    this.linkFunction = link;
+    linkSecret.grantRead(link.fn);
+    props.api.addRoutes({
+      path: REPORT_LINK_ROUTE,
+      methods: [apigw.HttpMethod.GET],
+      integration: new HttpLambdaIntegration('ReportLinkIntegration', link.fn),
+    });
 
     grantTableRead(fn.role, table);
     fn.role.addToPrincipalPolicy(
@@ -82,16 +133,33 @@ export class WeeklyDigest extends Construct {
       roles: [fn.role],
       statements: [
         new iam.PolicyStatement({
-          actions: ['s3:PutObject', 's3:GetObject'],
+          actions: ['s3:PutObject'],
           resources: [`${bucketArn}/${DIGEST_RUN.reportPrefix}*`],
         }),
       ],
     });
+    const reportReads = new iam.Policy(this, 'ReportReadPolicy', {
+      roles: [link.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [`${bucketArn}/${DIGEST_RUN.reportPrefix}*`],
+        }),
+      ],
+    });
+    const prefixFinding = `AwsSolutions-IAM5[Resource::${Stack.of(configBucket) === Stack.of(this) ? `<${Stack.of(this).getLogicalId(configBucket.node.defaultChild as CfnElement)}.Arn>` : exportName}/${DIGEST_RUN.reportPrefix}*]`;
     acknowledge(reportPages, [
       {
-        id: `AwsSolutions-IAM5[Resource::${Stack.of(configBucket) === Stack.of(this) ? `<${Stack.of(this).getLogicalId(configBucket.node.defaultChild as CfnElement)}.Arn>` : exportName}/${DIGEST_RUN.reportPrefix}*]`,
+        id: prefixFinding,
         reason:
-          'This policy holds one statement: put and get of the weekly report pages under the report prefix (reports/<week>.html); the prefix is the narrowest resource that names every week, and GET is what the pre-signed link is signed for.',
+          'This policy holds one statement: put of the weekly report pages under the report prefix (reports/<week>.html); the prefix is the narrowest resource that names every week.',
+      },
+    ]);
+    acknowledge(reportReads, [
+      {
+        id: prefixFinding,
+        reason:
+          'This policy holds one statement: get of the weekly report pages (reports/<week>.html), what the report link pre-signs; the prefix is the narrowest resource that names every week.',
       },
     ]);
     fn.role.addToPrincipalPolicy(
@@ -162,5 +230,27 @@ export class WeeklyDigest extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    for (const [what, metric, description] of [
+      [
+        'errors',
+        link.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        'The report link function failed (the link key unreadable, or pre-signing failed): readers of the digest get a 500.',
+      ],
+      [
+        'throttles',
+        link.fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        'The report link function was throttled (account concurrency).',
+      ],
+    ] as const) {
+      new cloudwatch.Alarm(this, `Link${what}`, {
+        alarmName: `relaywatch-${stage}-report-link-${what}`,
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    }
   }
 }

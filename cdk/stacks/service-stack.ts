@@ -432,6 +432,7 @@ export class ServiceStack extends Stack {
       configurationSet,
       scheduleGroup: group,
       alarmTopic: this.alarmTopic,
+      api: this.api,
     });
 
     new cloudwatch.Dashboard(this, 'Dashboard', {

@@ -24,18 +24,16 @@ function synth(schedules: Record<string, unknown> = {}) {
 
 const s = synth({ day: 'MON', hour: 7, minute: 0, timeZone: 'Europe/Berlin' });
 
-function digestFunctionId(t: Template): string {
-  const ids = Object.keys(
-    t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'relaywatch-test-digest' } }),
-  );
+function digestFunctionId(t: Template, name = 'relaywatch-test-digest'): string {
+  const ids = Object.keys(t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: name } }));
   expect(ids).toHaveLength(1);
   return ids[0]!;
 }
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
-function digestStatements(t: Template): Statement[] {
-  const fn = t.toJSON().Resources[digestFunctionId(t)] as { Properties: { Role: { 'Fn::GetAtt': [string] } } };
+function digestStatements(t: Template, name = 'relaywatch-test-digest'): Statement[] {
+  const fn = t.toJSON().Resources[digestFunctionId(t, name)] as { Properties: { Role: { 'Fn::GetAtt': [string] } } };
   const role = fn.Properties.Role['Fn::GetAtt'][0];
   return Object.values(t.findResources('AWS::IAM::Policy'))
     .filter((p) => (p as { Properties: { Roles: { Ref: string }[] } }).Properties.Roles.some((r) => r.Ref === role))
@@ -113,7 +111,12 @@ describe('the weekly digest', () => {
     const put = st.filter((x) => actions(x).includes('s3:PutObject'));
     expect(put).toHaveLength(1);
     expect(JSON.stringify(put[0]!.Resource)).toContain(`/${DIGEST_RUN.reportPrefix}*`);
-    expect(actions(put[0]!).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    // Put only: the e-mail's link is the report route's, so nothing is pre-signed with this role.
+    expect(actions(put[0]!)).toEqual(['s3:PutObject']);
+    // Its one GetObject is the config document's, never the report pages'.
+    for (const x of st.filter((y) => actions(y).includes('s3:GetObject'))) {
+      expect(JSON.stringify(x.Resource)).not.toContain(`/${DIGEST_RUN.reportPrefix}`);
+    }
     const ses = st.filter((x) => actions(x).includes('ses:SendRawEmail'));
     expect(ses).toHaveLength(1);
     expect(JSON.stringify(ses[0]!.Resource)).toContain(':identity/');
@@ -121,14 +124,86 @@ describe('the weekly digest', () => {
     for (const x of st) expect(x.Resource, JSON.stringify(x)).not.toBe('*');
   });
 
+  it('generates the report link key (64 characters, no punctuation) that only the digest and report-link functions read', () => {
+    s.service.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'relaywatch/test/report-link-key',
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+    const keyId = Object.keys(
+      s.service.findResources('AWS::SecretsManager::Secret', {
+        Properties: { Name: 'relaywatch/test/report-link-key' },
+      }),
+    )[0]!;
+    const readersOfKey = Object.values(s.service.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p).includes(`"Ref":"${keyId}"`))
+      .flatMap((p) => (p as { Properties: { Roles: { Ref: string }[] } }).Properties.Roles.map((r) => r.Ref));
+    const roleOf = (name: string) =>
+      (
+        s.service.toJSON().Resources[digestFunctionId(s.service, name)] as {
+          Properties: { Role: { 'Fn::GetAtt': [string] } };
+        }
+      ).Properties.Role['Fn::GetAtt'][0];
+    expect(readersOfKey.sort()).toEqual(
+      [roleOf('relaywatch-test-digest'), roleOf('relaywatch-test-report-link')].sort(),
+    );
+    s.service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'relaywatch-test-digest',
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.reportLinkSecret]: 'relaywatch/test/report-link-key',
+          // The service's HTTP API ($default stage), where the report route is.
+          [ENV.reportLinkBaseUrl]: {
+            'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestApi'), 'ApiEndpoint'] }, '/']],
+          },
+        }),
+      },
+    });
+  });
+
+  it('routes GET /v1/reports/{week} on the HTTP API to the report-link function, which may only get report pages', () => {
+    s.service.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /v1/reports/{week}',
+      Target: Match.anyValue(),
+    });
+    s.service.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationUri: { 'Fn::GetAtt': [digestFunctionId(s.service, 'relaywatch-test-report-link'), 'Arn'] },
+      PayloadFormatVersion: '2.0',
+    });
+    // The route shares the API stage's default throttling (one stage, with a rate and burst limit).
+    s.service.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: Match.objectLike({
+        ThrottlingRateLimit: Match.anyValue(),
+        ThrottlingBurstLimit: Match.anyValue(),
+      }),
+    });
+    s.service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'relaywatch-test-report-link',
+      Environment: {
+        Variables: Match.objectLike({ [ENV.reportLinkSecret]: 'relaywatch/test/report-link-key' }),
+      },
+    });
+    const st = digestStatements(s.service, 'relaywatch-test-report-link');
+    const all = st.flatMap(actions);
+    const s3 = all.filter((a) => a.startsWith('s3:'));
+    expect(s3).toEqual(['s3:GetObject']);
+    const get = st.filter((x) => actions(x).includes('s3:GetObject'));
+    expect(JSON.stringify(get[0]!.Resource)).toContain(`/${DIGEST_RUN.reportPrefix}*`);
+    for (const forbidden of ['dynamodb:GetItem', 'dynamodb:Query', 'ses:SendRawEmail', 's3:PutObject']) {
+      expect(all).not.toContain(forbidden);
+    }
+    for (const x of st) expect(x.Resource, JSON.stringify(x)).not.toBe('*');
+  });
+
   it('alarms on its errors and throttles through the alarm topic', () => {
-    for (const name of ['relaywatch-test-digest-errors', 'relaywatch-test-digest-throttles']) {
-      s.service.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: name,
-        Namespace: 'AWS/Lambda',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: digestFunctionId(s.service) } }],
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alarms') }],
-      });
+    for (const fn of ['digest', 'report-link']) {
+      for (const name of [`relaywatch-test-${fn}-errors`, `relaywatch-test-${fn}-throttles`]) {
+        s.service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: name,
+          Namespace: 'AWS/Lambda',
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: digestFunctionId(s.service, `relaywatch-test-${fn}`) } }],
+          AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alarms') }],
+        });
+      }
     }
   });
 

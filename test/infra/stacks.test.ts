@@ -157,9 +157,11 @@ describe('the service stack', () => {
           Variables: Match.objectLike({
             POWERTOOLS_SERVICE_NAME: FUNCTIONS[name],
             POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-            [ENV.table]: Match.anyValue(),
             [ENV.configBucket]: Match.anyValue(),
-            [ENV.configKey]: 'relaywatch.yaml',
+            // The report link reads neither the table nor the config (it serves report pages only).
+            ...(name === 'report-link'
+              ? { [ENV.reportLinkSecret]: Match.anyValue() }
+              : { [ENV.table]: Match.anyValue(), [ENV.configKey]: 'relaywatch.yaml' }),
           }),
         },
       });
@@ -339,7 +341,8 @@ describe('the service stack', () => {
   });
 
   it('creates the grouped secrets once and imports the existing ones by name; their readers are exactly the configured ones', () => {
-    s.service.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // The configured one, and the report link's generated key (test/infra/digest.test.ts).
+    s.service.resourceCountIs('AWS::SecretsManager::Secret', 2);
     s.service.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'relaywatch/test/credentials' });
     const readers = (fn: string) =>
       policyStatementsOfRole(s.service, roleOf(s.service, functionId(s.service, fn)))
@@ -414,7 +417,8 @@ describe('the service stack', () => {
 
   it('serves the ingest route on an HTTP API with throttling and access logs', () => {
     s.service.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `POST ${INGEST_ROUTE}` });
-    s.service.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    // And the report link's GET route (test/infra/digest.test.ts).
+    s.service.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
     s.service.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
