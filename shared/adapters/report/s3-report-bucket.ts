@@ -3,8 +3,8 @@
  * and no ACL (the bucket blocks public access; the object is reachable only through a pre-signed URL), and
  * `getSignedUrl` from `@aws-sdk/s3-request-presigner` for the link: SigV4 query signing, `X-Amz-Expires` at most
  * seven days. Caveat (AWS's rule, not ours): a URL signed with temporary credentials stops working when those
- * credentials expire, whatever `X-Amz-Expires` says. The Lambda role's credentials are temporary (hours), so the
- * link in the e-mail may die before its seven days; docs/deploy.md ("Weekly digest") says so and what to do.
+ * credentials expire, whatever `X-Amz-Expires` says. So the e-mail carries no such URL: it links to the report-link
+ * function (HMAC token, 7 days), which pre-signs a fresh 300 s URL per click (docs/deploy.md, "Weekly digest").
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
