@@ -20,6 +20,20 @@ const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
   ingest: ['undici', 'mailauth', 'libmime', 'joi', '@azure/msal-node', 'dns-packet'],
   // evaluates SPF and probes; the packages its SPF path provably does not use are stand-ins
   worker: ['undici', ...(NOT_BUNDLED.worker ?? [])],
+  // verifies an HMAC and pre-signs one S3 URL: no store, no config, no DNS, SPF, mail or notifiers
+  'report-link': [
+    'undici',
+    'mailauth',
+    'libmime',
+    'joi',
+    'nodemailer',
+    '@azure/msal-node',
+    '@slack/webhook',
+    'dns-packet',
+    'yaml',
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-ses',
+  ],
 };
 
 /** What no function needs (a new function starts from this; give it its own entries above). */
@@ -28,6 +42,7 @@ const DEFAULT_ABSENT: readonly string[] = ['undici'];
 /** Packages a function may hold, but only behind a dynamic import() (the paths that need them load them). */
 const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
   dispatch: [],
+  'report-link': [],
   ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook'],
   worker: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@azure/msal-node'],
 };

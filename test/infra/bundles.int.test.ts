@@ -12,7 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { openStore } from '../../shared/adapters/store/open-store.ts';
 import { CONFIRM_ENV, ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
-import { type S3StandIn, type SqsStandIn, startS3StandIn, startSqsStandIn } from '../support/aws-standins.ts';
+import { signReportLink } from '../../shared/digest/report-link.ts';
+import {
+  type S3StandIn,
+  type SecretsStandIn,
+  type SqsStandIn,
+  startS3StandIn,
+  startSecretsManagerStandIn,
+  startSqsStandIn,
+} from '../support/aws-standins.ts';
 import { type BundleName, synthBundles } from '../support/cdk-bundles.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 
@@ -48,11 +56,16 @@ describe('the function bundles', () => {
   let bundles: Record<BundleName, string>;
   let s3: S3StandIn;
   let sqs: SqsStandIn;
+  let sm: SecretsStandIn;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     bundles = synthBundles(outdir);
-    [s3, sqs] = await Promise.all([startS3StandIn(), startSqsStandIn()]);
+    [s3, sqs, sm] = await Promise.all([
+      startS3StandIn(),
+      startSqsStandIn(),
+      startSecretsManagerStandIn({ 'relaywatch/smoke/report-link-key': 'L'.repeat(64) }),
+    ]);
     const store = await openStore(`dynamodb:${TABLE}`, { ...ddb().clientOptions, createTable: true });
     await store.close();
     s3.put(
@@ -79,6 +92,8 @@ tenants:
       [GROUP_INTERVAL_ENV.blocklists]: '60',
       [ENV.blocklistShards]: '1',
       [CONFIRM_ENV.sesInboundBucket]: 'relaywatch-data',
+      [ENV.secretsManagerEndpoint]: sm.endpoint,
+      [ENV.reportLinkSecret]: 'relaywatch/smoke/report-link-key',
       AWS_REGION: ddb().clientOptions.region,
       AWS_ACCESS_KEY_ID: ddb().clientOptions.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: ddb().clientOptions.credentials.secretAccessKey,
@@ -88,7 +103,7 @@ tenants:
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all([s3?.close(), sqs?.close()]);
+    await Promise.all([s3?.close(), sqs?.close(), sm?.close()]);
     rmSync(outdir, { recursive: true, force: true });
   });
 
@@ -179,5 +194,33 @@ tenants:
       confirmed: [],
       dropped: [{ messageId: 'smoke1', reason: 'no X-Relaywatch-Probe header: not a probe' }],
     });
+  }, 180_000);
+
+  it('report-link redirects a signed link to a pre-signed GET that returns the page, and refuses a tampered one', async () => {
+    s3.put('relaywatch-config', 'reports/2026-W48.html', '<h1>week 48</h1>');
+    const link = new URL(
+      signReportLink({ week: '2026-W48', expiresAt: new Date(Date.now() + 86_400_000) }, 'L'.repeat(64)),
+      'https://api.example',
+    );
+    const event = (week: string) => ({
+      version: '2.0',
+      routeKey: 'GET /v1/reports/{week}',
+      rawPath: `/v1/reports/${week}`,
+      rawQueryString: link.search.slice(1),
+      pathParameters: { week },
+      queryStringParameters: Object.fromEntries(link.searchParams),
+      headers: { host: 'api.example' },
+      requestContext: { http: { method: 'GET', path: `/v1/reports/${week}` }, requestId: 'r2', timeEpoch: Date.now() },
+      isBase64Encoded: false,
+    });
+    const r = await invoke(bundles['report-link'], event('2026-W48'), env);
+    expect(r.error).toBeUndefined();
+    expect(r.arity).toBeLessThanOrEqual(2);
+    const result = r.result as { statusCode: number; headers: Record<string, string> };
+    expect(result.statusCode).toBe(302);
+    const page = await fetch(result.headers.Location!);
+    expect(await page.text()).toBe('<h1>week 48</h1>');
+    const bad = await invoke(bundles['report-link'], event('2026-W47'), env);
+    expect((bad.result as { statusCode: number }).statusCode).toBe(403);
   }, 180_000);
 });
