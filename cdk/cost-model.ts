@@ -106,7 +106,8 @@ export const DEFAULTS: CostInputs = {
   retentionDays: 90,
   store: 'now',
   secrets: 2,
-  alarms: 11,
+  // The example stage as synthesized (test/infra/cost-model.test.ts checks both against the template).
+  alarms: 14,
   customMetrics: 8,
 };
 

@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../cdk/build.ts';
+import { parseStageConfig } from '../../cdk/config.ts';
 import { DEFAULTS, monthlyCost, storeVolume, total } from '../../cdk/cost-model.ts';
 
 describe('the cost model of docs/deploy.md', () => {
@@ -36,5 +41,18 @@ describe('the cost model of docs/deploy.md', () => {
     expect(at(1000)).toBeGreaterThan(at(100));
     const fixed = monthlyCost({ ...DEFAULTS, tenants: 1 }).at(-1)!.usd;
     expect(monthlyCost({ ...DEFAULTS, tenants: 1000 }).at(-1)!.usd).toBe(fixed);
+  });
+});
+
+describe('the cost model against the example stage', () => {
+  it('counts the alarms and secrets the example stage really synthesizes', () => {
+    const config = parseStageConfig(
+      JSON.parse(readFileSync(new URL('../../cdk/stages/example.json', import.meta.url), 'utf8')),
+      'example',
+    );
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const service = Template.fromStack(buildApp(app, config).service);
+    expect(Object.keys(service.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(DEFAULTS.alarms);
+    expect(Object.keys(service.findResources('AWS::SecretsManager::Secret'))).toHaveLength(DEFAULTS.secrets);
   });
 });

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NodemailerProber } from '../../shared/adapters/smtp/nodemailer-prober.ts';
 import type { ProbeRequest, ProbeResult } from '../../shared/ports/smtp-prober.ts';
 import {
@@ -289,7 +289,11 @@ describe.skipIf(!postfix.ok)(
           try {
             expect(mta.pid).toBeGreaterThan(1);
             expect(postfixMasterAlive(mta)).toBe(true);
-            expect(mta.log()).toMatch(/daemon started -- version \d+\.\d+\.\d+, configuration /);
+            // postfix-script logs "starting" before master logs "daemon started": wait for the second line.
+            await vi.waitFor(
+              () => expect(mta.log()).toMatch(/daemon started -- version \d+\.\d+\.\d+, configuration /),
+              { timeout: 10_000, interval: 100 },
+            );
             // Without `tls` STARTTLS is not offered: the probe goes on in plaintext and still queues.
             const r = await prober.probe(request(mta));
             expect(r.diagnosis.id, withLog(mta, r)).toBe('ok');
