@@ -105,9 +105,9 @@ export const DEFAULTS: CostInputs = {
   gsi2EntryBytes: GSI2_ENTRY_BYTES,
   retentionDays: 90,
   store: 'now',
-  secrets: 2,
+  secrets: 3,
   // The example stage as synthesized (test/infra/cost-model.test.ts checks both against the template).
-  alarms: 14,
+  alarms: 16,
   customMetrics: 8,
 };
 
