@@ -6,7 +6,13 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DispatchEnvSchema, dispatchSettings, parseEnv } from '../../../shared/adapters/lambda.ts';
+import {
+  DigestEnvSchema,
+  DispatchEnvSchema,
+  dispatchSettings,
+  parseEnv,
+  ReportLinkEnvSchema,
+} from '../../../shared/adapters/lambda.ts';
 import { CONFIRM_ENV, ENV, GROUP_INTERVAL_ENV } from '../../../shared/deploy/constants.ts';
 
 const FUNCTIONS_DIR = resolve(import.meta.dirname, '../../../functions');
@@ -72,5 +78,21 @@ describe('the Lambda handlers', () => {
     expect(() => parseEnv(DispatchEnvSchema, { ...ENVIRONMENT, RELAYWATCH_BLOCKLIST_EVERY_SLOTS: '4' })).toThrow(
       /RELAYWATCH_BLOCKLIST_EVERY_SLOTS: .*set RELAYWATCH_BLOCKLIST_MINUTES instead/,
     );
+  });
+
+  it('refuses a digest or report-link environment without the link key, or a digest without the API base URL', () => {
+    const bare = { [ENV.configBucket]: 'cfg', [ENV.table]: 'relaywatch' };
+    expect(() => parseEnv(DigestEnvSchema, bare)).toThrow(
+      new RegExp(`${ENV.reportLinkSecret}.*${ENV.reportLinkBaseUrl}`),
+    );
+    expect(() => parseEnv(ReportLinkEnvSchema, bare)).toThrow(new RegExp(ENV.reportLinkSecret));
+    expect(() => parseEnv(DigestEnvSchema, { ...ENVIRONMENT, [ENV.reportLinkBaseUrl]: 'ftp://api.example/' })).toThrow(
+      new RegExp(ENV.reportLinkBaseUrl),
+    );
+    // The link serves reports/<week>.html only: another prefix would write pages no link reaches.
+    expect(() => parseEnv(DigestEnvSchema, { ...ENVIRONMENT, [ENV.reportPrefix]: 'pages/' })).toThrow(
+      /RELAYWATCH_REPORT_PREFIX: the report link serves reports\/ only/,
+    );
+    expect(parseEnv(DigestEnvSchema, ENVIRONMENT)[ENV.reportPrefix]).toBe('reports/');
   });
 });
