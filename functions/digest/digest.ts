@@ -128,7 +128,7 @@ export function makeDigest(deps: DigestFunctionDeps) {
       { week: week.id, expiresAt: new Date(deps.now().getTime() + deps.settings.reportUrlSeconds * 1000) },
       linkSecret,
     );
-    const reportUrl = `${deps.settings.reportLinkBaseUrl.replace(/\/+$/, '')}${path}`;
+    const reportUrl = `${withoutTrailingSlashes(deps.settings.reportLinkBaseUrl)}${path}`;
     // The link goes into the MSP-wide digest only (the per-tenant renderers never read reportUrl: the page holds
     // every tenant's data).
     const withLink = { ...built, meta: { ...built.meta, reportUrl } };
@@ -196,4 +196,11 @@ export function makeDigest(deps: DigestFunctionDeps) {
       recipientsAlreadySent: tally.alreadySent,
     };
   };
+}
+
+/** `https://api.example/` → `https://api.example`, in one pass (a `/\/+$/` regex is quadratic on many slashes). */
+function withoutTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+  return url.slice(0, end);
 }

@@ -197,3 +197,6 @@ export const CONFIRM_METRICS = {
   claimedElsewhere: 'ConfirmClaimedElsewhere',
   inbound: { confirmed: 'InboundConfirmed', dropped: 'InboundDropped', failed: 'InboundFailed' },
 } as const;
+
+/** The HTTP API route of the digest's report link (functions/report-link/; the token: shared/digest/report-link.ts). */
+export const REPORT_LINK_ROUTE = '/v1/reports/{week}';

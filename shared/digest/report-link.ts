@@ -12,7 +12,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The route the HTTP API answers (the week is its one path parameter). */
-export const REPORT_LINK_ROUTE = '/v1/reports/{week}';
+import { REPORT_LINK_ROUTE } from '../deploy/constants.ts';
+
+export { REPORT_LINK_ROUTE };
 /** The HMAC key is at least this long (the CDK-generated key is 48 characters). */
 export const MIN_LINK_SECRET_LENGTH = 32;
 /** The key prefix of the report pages (the only objects a link can name). */
