@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../shared/adapters/store/sqlite-store.ts';
+import { LAB_ZONE_CUSTOM } from '../support/lab-config.ts';
 import { rbldnsdAvailable, useRbldnsd } from '../support/rbldnsd.ts';
 import { runCliCaptured } from '../support/run-cli.ts';
 
@@ -37,21 +38,7 @@ msp: { name: Lab, contact: { name: NOC, email: noc@msp.example } }
 state: { store: 'sqlite:${db}' }
 blocklists:
   dailyBudget: { lab: 12 }
-  custom:
-    - id: lab
-      name: lab.bl.test
-      operator: Lab Blocklist
-      scope: ip
-      kind: abuse
-      codes: { 127.0.0.2: { meaning: spam trap, kind: abuse } }
-      errorCodes: {}
-      ipv6: false
-      key: null
-      publicResolvers: works
-      terms: test zone
-      lookupUrl: https://lab.bl.test/lookup
-      removalUrl: https://lab.bl.test/remove
-      defaultEnabled: true
+${LAB_ZONE_CUSTOM}
 tenants: [{ id: t, name: T, domains: [t.example], relayIps: [] }]
 `,
       );

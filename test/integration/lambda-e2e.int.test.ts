@@ -34,6 +34,7 @@ import {
 import { dynamoItemBytes, indexEntryBytes } from '../support/dynamo-size.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
+import { LAB_ZONE_CUSTOM } from '../support/lab-config.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
 import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 
@@ -95,21 +96,7 @@ msp: { name: Lab MSP, contact: { name: Lab NOC, email: noc@msp.example } }
 dns: { resolvers: ['udp://127.0.0.1:${dns().udpPort}'], timeoutMs: 1000 }
 blocklists:
   resolvers: ['udp://127.0.0.1:${blPort}']
-  custom:
-    - id: lab
-      name: lab.bl.test
-      operator: Lab Blocklist
-      scope: ip
-      kind: abuse
-      codes: { 127.0.0.2: { meaning: spam trap, kind: abuse } }
-      errorCodes: {}
-      ipv6: false
-      key: null
-      publicResolvers: works
-      terms: test zone
-      lookupUrl: https://lab.bl.test/lookup
-      removalUrl: https://lab.bl.test/remove
-      defaultEnabled: true
+${LAB_ZONE_CUSTOM}
   zones: { disable: [${ZONES.filter((z) => z.defaultEnabled)
     .map((z) => z.id)
     .join(', ')}] }

@@ -3,6 +3,26 @@
  * that never answers (the tests serve only the blocklist), and the lab blocklist zone served by rbldnsd. Each test
  * appends its own incidents, alerts and tenants sections.
  */
+
+/**
+ * The lab zone as a `blocklists.custom` list (indented for a `blocklists:` section), for configs that set their own
+ * resolvers: the Lambda end-to-end test, the worker's unit test and the budget CLI test.
+ */
+export const LAB_ZONE_CUSTOM = `  custom:
+    - id: lab
+      name: lab.bl.test
+      operator: Lab Blocklist
+      scope: ip
+      kind: abuse
+      codes: { 127.0.0.2: { meaning: spam trap, kind: abuse } }
+      errorCodes: {}
+      ipv6: false
+      key: null
+      publicResolvers: works
+      terms: test zone
+      lookupUrl: https://lab.bl.test/lookup
+      removalUrl: https://lab.bl.test/remove
+      defaultEnabled: true`;
 export const LAB_CONFIG_HEADER = `
 version: 1
 msp:

@@ -14,6 +14,7 @@ import { probeTenants } from '../../../shared/config/tenants.ts';
 import { METRICS } from '../../../shared/deploy/constants.ts';
 import { blocklistJob, type MonitorJob, probeJob, tenantJob } from '../../../shared/domain/jobs.ts';
 import type { Alert, Notifier, SendResult } from '../../../shared/notify/alert.ts';
+import { LAB_ZONE_CUSTOM } from '../../support/lab-config.ts';
 import { FakeConfigSource, LAMBDA_CONTEXT, RecordingLogger, RecordingMetrics } from '../../support/lambda-fakes.ts';
 import { ZoneFake } from '../../support/zone-fake.ts';
 
@@ -22,21 +23,7 @@ const WORKER_CONFIG = `
 version: 1
 msp: { name: Lab MSP, contact: { name: NOC, email: noc@msp.example } }
 blocklists:
-  custom:
-    - id: lab
-      name: lab.bl.test
-      operator: Lab Blocklist
-      scope: ip
-      kind: abuse
-      codes: { 127.0.0.2: { meaning: spam trap, kind: abuse } }
-      errorCodes: {}
-      ipv6: false
-      key: null
-      publicResolvers: works
-      terms: test zone
-      lookupUrl: https://lab.bl.test/lookup
-      removalUrl: https://lab.bl.test/remove
-      defaultEnabled: true
+${LAB_ZONE_CUSTOM}
 alerts:
   routes:
     - { id: hook, webhook: { url: { env: HOOK_URL }, secret: { env: HOOK_SECRET } } }
