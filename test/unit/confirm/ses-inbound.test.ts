@@ -1,47 +1,14 @@
 /** SES inbound: a raw message from S3 parsed into a probe arrival and confirmed against a stored probe. */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../../shared/adapters/store/sqlite-store.ts';
-import { probeOutcome } from '../../../shared/checks/probe-outcome.ts';
-import { observe } from '../../../shared/monitor/observe.ts';
-import { classify, parseReply } from '../../../shared/probe/diagnosis.ts';
 import type { TenantReport } from '../../../shared/use-cases/run-checks.ts';
-import type { ProbeReport } from '../../../shared/use-cases/run-probe.ts';
 import { confirmInbound, parseSesInbound } from '../../../shared/use-cases/ses-inbound.ts';
+import { SES_PROBE_ID, SES_PROBE_MESSAGE_ID, SES_PROBE_RAW, storeWithSesProbe } from '../../support/ses-probe.ts';
 
-const RAW = new URL('../../fixtures/confirm/ses-inbound-probe.eml', import.meta.url);
-const MESSAGE_ID = 'relaywatch.5d0c2a9e-1f4b-4c53-9a77-3b1f0f7e2c11@contoso.example';
-const PROBE_ID = '20261127T180000Z-3f9a1c2b';
-
-async function storeWithProbe() {
-  const store = openSqliteStore({ path: ':memory:' });
-  const report: ProbeReport = {
-    kind: 'submission',
-    tenantId: 'contoso',
-    tenantName: 'Contoso',
-    probeId: PROBE_ID,
-    startedAt: '2026-11-27T18:00:00.000Z',
-    target: { host: 'smtp.office365.com', port: 587, tls: 'starttls-required', hostSource: 'config', note: null },
-    from: 'app@contoso.example',
-    to: 'probe@probes.msp.example',
-    auth: null,
-    result: {
-      transcript: [],
-      tls: null,
-      diagnosis: classify({ stage: 'data-end', reply: parseReply('250 2.6.0 Queued mail for delivery') }),
-      timings: {},
-      messageId: MESSAGE_ID,
-      queueId: null,
-    },
-    findings: [],
-  };
-  const { checks } = observe(
-    [{ id: 'contoso', name: 'Contoso', status: 'pass', domains: [], checks: [probeOutcome(report)] }],
-    { runId: 'run-1', at: report.startedAt },
-  );
-  await store.results.putChecks(checks);
-  return store;
-}
+const RAW = SES_PROBE_RAW;
+const MESSAGE_ID = SES_PROBE_MESSAGE_ID;
+const PROBE_ID = SES_PROBE_ID;
+const storeWithProbe = storeWithSesProbe;
 
 describe('SES inbound', () => {
   it('parses the raw message: Message-ID, the claimed probe, SES as the folder, the S3 event time', async () => {

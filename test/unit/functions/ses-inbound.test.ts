@@ -6,20 +6,16 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { makeSesInbound } from '../../../functions/ses-inbound/ses-inbound.ts';
 import type { RawRead } from '../../../shared/adapters/mailbox/s3-raw-message.ts';
-import { openSqliteStore } from '../../../shared/adapters/store/sqlite-store.ts';
-import { probeOutcome } from '../../../shared/checks/probe-outcome.ts';
 import { CONFIRMATION_CHECK } from '../../../shared/confirm/outcome.ts';
 import { CONFIRM_METRICS } from '../../../shared/deploy/constants.ts';
-import { observe } from '../../../shared/monitor/observe.ts';
-import type { Store } from '../../../shared/ports/stores.ts';
-import { classify, parseReply } from '../../../shared/probe/diagnosis.ts';
-import type { ProbeReport } from '../../../shared/use-cases/run-probe.ts';
 import { FakeConfigSource, LAMBDA_CONTEXT, RecordingLogger, RecordingMetrics } from '../../support/lambda-fakes.ts';
 import { sesEvent } from '../../support/ses-event.ts';
+import { SES_PROBE_ID, SES_PROBE_MESSAGE_ID, SES_PROBE_RAW, storeWithSesProbe } from '../../support/ses-probe.ts';
 
-const RAW = new URL('../../fixtures/confirm/ses-inbound-probe.eml', import.meta.url);
-const MESSAGE_ID = 'relaywatch.5d0c2a9e-1f4b-4c53-9a77-3b1f0f7e2c11@contoso.example';
-const PROBE_ID = '20261127T180000Z-3f9a1c2b';
+const RAW = SES_PROBE_RAW;
+const MESSAGE_ID = SES_PROBE_MESSAGE_ID;
+const PROBE_ID = SES_PROBE_ID;
+const storeWithProbe = storeWithSesProbe;
 const SES_ID = 'o3vrnil0e2ic28trm7dfhrc2v0cnbeccl4nbp0g1';
 const CONFIG = `
 version: 1
@@ -38,37 +34,6 @@ Message-ID: <win-123@spam.example>
 
 Click here.
 `;
-
-async function storeWithProbe(): Promise<Store> {
-  const store = openSqliteStore({ path: ':memory:' });
-  const report: ProbeReport = {
-    kind: 'submission',
-    tenantId: 'contoso',
-    tenantName: 'Contoso',
-    probeId: PROBE_ID,
-    startedAt: '2026-11-27T18:00:00.000Z',
-    target: { host: 'smtp.office365.com', port: 587, tls: 'starttls-required', hostSource: 'config', note: null },
-    from: 'app@contoso.example',
-    to: 'probe@probes.msp.example',
-    auth: null,
-    result: {
-      transcript: [],
-      tls: null,
-      diagnosis: classify({ stage: 'data-end', reply: parseReply('250 2.6.0 Queued mail for delivery') }),
-      timings: {},
-      messageId: MESSAGE_ID,
-      queueId: null,
-    },
-    findings: [],
-  };
-  await store.results.putChecks(
-    observe([{ id: 'contoso', name: 'Contoso', status: 'pass', domains: [], checks: [probeOutcome(report)] }], {
-      runId: 'run-1',
-      at: report.startedAt,
-    }).checks,
-  );
-  return store;
-}
 
 async function setup(objects: Record<string, string | RawRead>) {
   const store = await storeWithProbe();
