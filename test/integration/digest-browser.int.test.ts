@@ -13,7 +13,6 @@ import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../shared/adapters/store/sqlite-store.ts';
-import { parseWeek } from '../../shared/digest/week.ts';
 import {
   type BuiltDigest,
   buildDigest,
@@ -21,14 +20,7 @@ import {
   renderReport,
   renderTenantDigest,
 } from '../../shared/use-cases/build-digest.ts';
-import {
-  FIXTURE_NOW,
-  FIXTURE_TENANTS,
-  FIXTURE_TZ,
-  FIXTURE_WEEK,
-  HOSTILE_NAME,
-  writeFixture,
-} from '../support/digest-fixture.ts';
+import { FIXTURE_TENANTS, fixtureDigestInput, HOSTILE_NAME, writeFixture } from '../support/digest-fixture.ts';
 
 const CHROMIUM = process.env.RELAYWATCH_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -63,19 +55,13 @@ describe.skipIf(!HAVE_CHROMIUM)(
       const store = openSqliteStore({ path: join(dir, 'state.db') });
       try {
         await writeFixture(store);
-        built = await buildDigest({
-          store,
-          tenants: FIXTURE_TENANTS.map((t) => ({
-            id: t.id,
-            name: t.name,
-            expectsRelayProbe: t.id !== 'northwind',
-            submissionAuth: null,
-          })),
-          week: parseWeek(FIXTURE_WEEK, FIXTURE_TZ),
-          msp: { name: 'Acme <MSP> & Co', accentColor: '#7b1fa2', contactEmail: 'noc@acme-msp.example' },
-          settings: { agentSilenceHours: 24, certificateWarningDays: 21 },
-          now: () => FIXTURE_NOW,
-        });
+        built = await buildDigest(
+          fixtureDigestInput(store, {
+            name: 'Acme <MSP> & Co',
+            accentColor: '#7b1fa2',
+            contactEmail: 'noc@acme-msp.example',
+          }),
+        );
       } finally {
         await store.close();
       }

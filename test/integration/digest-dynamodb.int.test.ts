@@ -5,27 +5,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDynamoDbStore } from '../../shared/adapters/store/dynamodb-store.ts';
 import { openSqliteStore } from '../../shared/adapters/store/sqlite-store.ts';
-import { parseWeek } from '../../shared/digest/week.ts';
 import type { Store } from '../../shared/ports/stores.ts';
 import { buildDigest, renderTenantDigest } from '../../shared/use-cases/build-digest.ts';
-import { FIXTURE_NOW, FIXTURE_TENANTS, FIXTURE_TZ, FIXTURE_WEEK, writeFixture } from '../support/digest-fixture.ts';
+import { fixtureDigestInput, writeFixture } from '../support/digest-fixture.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 
 async function digestOf(store: Store) {
   await writeFixture(store);
-  return buildDigest({
-    store,
-    tenants: FIXTURE_TENANTS.map((t) => ({
-      id: t.id,
-      name: t.name,
-      expectsRelayProbe: t.id !== 'northwind',
-      submissionAuth: null,
-    })),
-    week: parseWeek(FIXTURE_WEEK, FIXTURE_TZ),
-    msp: { name: 'Acme', accentColor: '#7b1fa2', contactEmail: null },
-    settings: { agentSilenceHours: 24, certificateWarningDays: 21 },
-    now: () => FIXTURE_NOW,
-  });
+  return buildDigest(fixtureDigestInput(store, { name: 'Acme', accentColor: '#7b1fa2', contactEmail: null }));
 }
 
 describe('digest from DynamoDB Local', () => {

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../shared/adapters/store/sqlite-store.ts';
-import { parseWeek } from '../../shared/digest/week.ts';
 import {
   type BuiltDigest,
   buildDigest,
@@ -20,9 +19,9 @@ import {
 import {
   FIXTURE_NOW,
   FIXTURE_TENANTS,
-  FIXTURE_TZ,
   FIXTURE_WEEK,
   fixtureConfig,
+  fixtureDigestInput,
   HOSTILE_NAME,
   HOSTILE_REPLY,
   writeFixture,
@@ -43,19 +42,13 @@ beforeAll(async () => {
   store = openSqliteStore({ path: dbPath });
   await writeFixture(store);
   cert = await makeSelfSignedCert(dir);
-  built = await buildDigest({
-    store,
-    tenants: FIXTURE_TENANTS.map((t) => ({
-      id: t.id,
-      name: t.name,
-      expectsRelayProbe: t.id !== 'northwind',
-      submissionAuth: null,
-    })),
-    week: parseWeek(FIXTURE_WEEK, FIXTURE_TZ),
-    msp: { name: 'Acme <MSP> & Co', accentColor: '#7b1fa2', contactEmail: 'noc@acme-msp.example' },
-    settings: { agentSilenceHours: 24, certificateWarningDays: 21 },
-    now: () => FIXTURE_NOW,
-  });
+  built = await buildDigest(
+    fixtureDigestInput(store, {
+      name: 'Acme <MSP> & Co',
+      accentColor: '#7b1fa2',
+      contactEmail: 'noc@acme-msp.example',
+    }),
+  );
 });
 
 afterAll(async () => {

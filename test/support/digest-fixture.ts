@@ -9,6 +9,7 @@
  *   authorised by SPF;
  * - northwind: healthy all week.
  */
+import { parseWeek } from '../../shared/digest/week.ts';
 import type {
   CheckRecord,
   CheckStatus,
@@ -17,6 +18,7 @@ import type {
   JsonValue,
   Store,
 } from '../../shared/ports/stores.ts';
+import type { BuildDigestInput } from '../../shared/use-cases/build-digest.ts';
 
 export const FIXTURE_WEEK = '2026-W47';
 export const FIXTURE_TZ = 'Europe/London';
@@ -363,4 +365,21 @@ tenants:
     domains: [northwind.example]
     relayIps: [192.0.2.44]
 `;
+}
+
+/** The `buildDigest` input for the fixture week over `store` (northwind has no relay probe to expect). */
+export function fixtureDigestInput(store: Store, msp: BuildDigestInput['msp']): BuildDigestInput {
+  return {
+    store,
+    tenants: FIXTURE_TENANTS.map((t) => ({
+      id: t.id,
+      name: t.name,
+      expectsRelayProbe: t.id !== 'northwind',
+      submissionAuth: null,
+    })),
+    week: parseWeek(FIXTURE_WEEK, FIXTURE_TZ),
+    msp,
+    settings: { agentSilenceHours: 24, certificateWarningDays: 21 },
+    now: () => FIXTURE_NOW,
+  };
 }
