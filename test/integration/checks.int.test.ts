@@ -10,7 +10,8 @@ import { mxCheck } from '../../shared/checks/mx.ts';
 import { spfCheck } from '../../shared/checks/spf.ts';
 import type { CheckContext } from '../../shared/checks/types.ts';
 import type { Finding } from '../../shared/domain/outcome.ts';
-import { freePort, unboundAvailable, useUnbound } from '../support/unbound.ts';
+import { freePort } from '../support/ports.ts';
+import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 
 const unbound = unboundAvailable();
 const codes = (fs: readonly Finding[]) => fs.map((f) => f.code);

@@ -10,8 +10,9 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckDocument } from '../../shared/cli/json.ts';
 import { EXAMPLE_LOCAL_DATA, EXAMPLE_ZONES } from '../support/example-zone.ts';
+import { freePort } from '../support/ports.ts';
 import { FIXED_NOW, runCliCaptured } from '../support/run-cli.ts';
-import { freePort, unboundAvailable, useUnbound } from '../support/unbound.ts';
+import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const EXAMPLE = join(root, 'examples/relaywatch.yaml');

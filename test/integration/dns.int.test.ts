@@ -18,8 +18,9 @@ import {
   UdpResolver,
 } from '../../shared/adapters/dns/index.ts';
 import type { DnsResolver } from '../../shared/ports/dns-resolver.ts';
+import { freePort } from '../support/ports.ts';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.ts';
-import { freePort, unboundAvailable, useUnbound } from '../support/unbound.ts';
+import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 
 const BIG_CHUNKS = Array.from({ length: 6 }, (_, i) => String.fromCharCode(97 + i).repeat(250));
 

@@ -13,7 +13,7 @@ import {
   methodLabel,
 } from '../../shared/agent/egress-ip.ts';
 import { type Answer, dnsServer } from '../support/answer-dns.ts';
-import { freePort } from '../support/unbound.ts';
+import { freePort } from '../support/ports.ts';
 
 const deps = { resolverFor: (spec: string) => defaultResolverFor(spec, 1000), timeoutMs: 2000 };
 

@@ -14,7 +14,7 @@ import { observe } from '../../shared/monitor/observe.ts';
 import { classify, parseReply } from '../../shared/probe/diagnosis.ts';
 import { confirmProbes } from '../../shared/use-cases/confirm-probes.ts';
 import { dovecotAvailable, useDovecot } from '../support/dovecot.ts';
-import { freePort } from '../support/unbound.ts';
+import { freePort } from '../support/ports.ts';
 import { AR_ALL_PASS, AR_SPF_SOFTFAIL_DMARC_FAIL } from '../unit/confirm/exo-headers.ts';
 
 const USER = 'probe@contoso.example';

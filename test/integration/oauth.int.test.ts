@@ -10,9 +10,9 @@ import {
   type TokenRequest,
   type TokenResult,
 } from '../../shared/ports/token-provider.ts';
+import { freePort } from '../support/ports.ts';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.ts';
 import { type ENTRA_ERRORS, entraError, startTokenEndpoint, type TokenEndpoint } from '../support/token-endpoint.ts';
-import { freePort } from '../support/unbound.ts';
 
 const TENANT = 'contoso.onmicrosoft.com';
 const CLIENT_ID = '3f0c7a52-9d1e-4b8a-a6f1-0c2d9e8b7a61';

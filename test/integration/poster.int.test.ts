@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PostResult, postSigned, retryAfter } from '../../shared/agent/poster.ts';
 import { MemoryReplayGuard, type VerifyResult, verifyRequest } from '../../shared/ingest/signature.ts';
-import { freePort } from '../support/unbound.ts';
+import { freePort } from '../support/ports.ts';
 
 const CANARY = 'rwas_canary-SECRET-7f3a9c1e5b-0123456789abcdefghij';
 const BODY = JSON.stringify({

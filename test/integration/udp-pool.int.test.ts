@@ -8,7 +8,7 @@ import * as dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UdpPool } from '../../shared/adapters/dns/udp-pool.ts';
 import { UdpResolver } from '../../shared/adapters/dns/udp-resolver.ts';
-import { freePort } from '../support/unbound.ts';
+import { freePort } from '../support/ports.ts';
 
 interface Server {
   readonly port: number;

@@ -25,8 +25,8 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort, retryOnPortClash } from './ports.ts';
 import type { Availability } from './unbound.ts';
-import { freePort } from './unbound.ts';
 import { terminate, useServer } from './use-server.ts';
 
 export interface DovecotOptions {
@@ -124,8 +124,16 @@ async function greets(port: number): Promise<boolean> {
   });
 }
 
-/** Start a private Dovecot with one user; resolves once it greets. @throws DovecotStartError with Dovecot's log. */
-export async function startDovecot(options: DovecotOptions): Promise<DovecotServer> {
+/**
+ * Start a private Dovecot with one user; resolves once it greets. Restarted on another port (up to 3 tries) when the
+ * port is taken between the pick and the bind.
+ * @throws DovecotStartError with Dovecot's log.
+ */
+export function startDovecot(options: DovecotOptions): Promise<DovecotServer> {
+  return retryOnPortClash(() => startDovecotOnce(options));
+}
+
+async function startDovecotOnce(options: DovecotOptions): Promise<DovecotServer> {
   if (/[:\s]/.test(options.user) || /[:\n]/.test(options.password))
     throw new TypeError('user/password for passwd-file');
   const availability = checkAvailability();

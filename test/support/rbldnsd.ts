@@ -42,8 +42,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UdpResolver } from '../../shared/adapters/dns/udp-resolver.ts';
+import { freePort, retryOnPortClash } from './ports.ts';
 import type { Availability } from './unbound.ts';
-import { freePort } from './unbound.ts';
 import { terminate, useServer } from './use-server.ts';
 
 export type { Availability } from './unbound.ts';
@@ -177,8 +177,13 @@ function checkZone(zone: RbldnsdZone): void {
  * `2.0.0.127.<first zone>` (any real answer: listed, NXDOMAIN or NODATA; REFUSED would mean the zone is missing).
  * Runs rbldnsd as `nobody` when this process is root (it refuses root): its directory is mode 755, files 644.
  * @throws RbldnsdStartError (with rbldnsd's output) when it exits or does not answer in time.
+ * Restarted on another port (up to 3 tries) when the port is taken between the pick and the bind.
  */
-export async function startRbldnsd(options: RbldnsdOptions): Promise<RbldnsdServer> {
+export function startRbldnsd(options: RbldnsdOptions): Promise<RbldnsdServer> {
+  return retryOnPortClash(() => startRbldnsdOnce(options));
+}
+
+async function startRbldnsdOnce(options: RbldnsdOptions): Promise<RbldnsdServer> {
   const first = options.zones[0];
   if (first === undefined) throw new TypeError('rbldnsd needs at least one zone');
   for (const zone of options.zones) checkZone(zone);

@@ -19,15 +19,14 @@
  * ```
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DohResolver } from '../../shared/adapters/dns/doh-resolver.ts';
 import { UdpResolver } from '../../shared/adapters/dns/udp-resolver.ts';
 import { isFailure } from '../../shared/ports/dns-resolver.ts';
+import { freePort, retryOnPortClash } from './ports.ts';
 import { makeSelfSignedCert } from './tls-cert.ts';
 import { terminate, useServer } from './use-server.ts';
 
@@ -115,27 +114,6 @@ function checkAvailability(): Availability {
   return { ok: true, binary };
 }
 
-/** A port on 127.0.0.1 that is free for both TCP and UDP right now (unbound binds both on every interface). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = dgram.createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error('no port free for both TCP and UDP on 127.0.0.1');
-}
-
 function quoteData(rr: string): string {
   if (rr.includes("'")) throw new TypeError(`local-data may not contain a single quote: ${rr}`);
   return `'${rr}'`;
@@ -203,8 +181,13 @@ function zoneFilePath(dir: string, zone: string): string {
 /**
  * Start unbound with the given data and wait until it answers over UDP (and DoH when enabled), up to 10 s.
  * @throws UnboundStartError (with unbound's output and log) when it exits or does not answer in time.
+ * Restarted on another port (up to 3 tries) when the port is taken between the pick and the bind.
  */
-export async function startUnbound(options: UnboundOptions): Promise<UnboundServer> {
+export function startUnbound(options: UnboundOptions): Promise<UnboundServer> {
+  return retryOnPortClash(() => startUnboundOnce(options));
+}
+
+async function startUnboundOnce(options: UnboundOptions): Promise<UnboundServer> {
   const availability = checkAvailability();
   if (!availability.ok) throw new UnboundStartError(availability.reason);
   const withDoh = options.doh ?? true;
