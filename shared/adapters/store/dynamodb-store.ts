@@ -204,16 +204,23 @@ async function forEachLimited<T>(items: readonly T[], limit: number, work: (item
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** zlib's smallest output chunk. */
+const MIN_CHUNK = zlibConstants.Z_MIN_CHUNK;
+
 /** The stored form of a check's detail: small JSON as a string, bigger JSON brotli-compressed (lossless). */
 export function encodeDetail(detail: unknown): { detailJson: string | null } | { detailZ: Uint8Array } {
   if (detail === null) return { detailJson: null };
   const json = JSON.stringify(detail);
   if (json.length <= DETAIL_COMPRESS_MIN_BYTES) return { detailJson: json };
-  return {
-    detailZ: brotliCompressSync(Buffer.from(json, 'utf8'), {
-      params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: json.length },
-    }),
-  };
+  const input = Buffer.from(json, 'utf8');
+  // The stream's output buffer sized to the input (the default is 64 KiB per call: a run compresses one detail per
+  // domain, and those buffers outlive a scavenge often enough to pile up as old-generation garbage), and the result
+  // copied to exactly its length: a one-chunk result is a view of that buffer, which it would keep alive.
+  const z = brotliCompressSync(input, {
+    chunkSize: Math.max(MIN_CHUNK, input.length + 64),
+    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: input.length },
+  });
+  return { detailZ: new Uint8Array(z) };
 }
 
 /** The detail of a stored check item (`detailZ` or `detailJson`; items written before compression have only the latter). */
