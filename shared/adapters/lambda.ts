@@ -1,6 +1,6 @@
 /**
  * The Lambda functions' adapters, built from their environment: the parts that live as long as the container (the
- * config source with its ETag cache, the DynamoDB store, the Secrets Manager source with its TTL cache, the job
+ * config source with its ETag cache, the DynamoDB client and the store of the deployed document's retention, the Secrets Manager source with its TTL cache, the job
  * queue) and the parts of one invocation (the runtime of `createRuntime`: a DNS stack with its per-run cache, the
  * blocklist plans, the notifiers with their secrets resolved: `lambda-runtime.ts`, imported by the worker only, so the
  * dispatch and ingest bundles hold no DNS, SPF or probe code). Handlers call these and nothing else picks adapters.
@@ -27,14 +27,14 @@ import type { ConfigSource } from '../ports/config-source.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import { MAX_PRESIGN_SECONDS, type ReportBucket } from '../ports/report-bucket.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
-import type { Store } from '../ports/stores.ts';
+import { DEFAULT_RETENTION_DAYS, type Store } from '../ports/stores.ts';
 import type { DispatchSettings } from '../use-cases/dispatch-cycle.ts';
 import { S3ConfigSource, s3Client } from './config/s3-config-source.ts';
 import { SqsJobQueue, sqsClient } from './queue/sqs-job-queue.ts';
 import { S3ReportBucket } from './report/s3-report-bucket.ts';
 import { SecretsManagerSource } from './secrets/secrets-manager-source.ts';
 import { SsmParameterSource } from './secrets/ssm-parameter-source.ts';
-import { DynamoDbStore } from './store/dynamodb-store.ts';
+import { DynamoDbStore, dynamoDbClient } from './store/dynamodb-store.ts';
 
 const name = z.string().trim().min(1);
 const url = z.url({ protocol: /^https?$/ });
@@ -179,20 +179,86 @@ export function configSource(
   );
 }
 
+/**
+ * The store of the deployed document: every handler starts an invocation with `config.load()`, and the returned
+ * source makes `store` the one for that document's `state.retentionDays` (raw results, resolved incidents and delivery
+ * claims expire after it), built by `storeFor` once per period seen (a DynamoDbStore sharing the container's client:
+ * a cheap object). Before the first load the store has the default period. `store.close()` closes them, then calls
+ * `release`. A Lambda container runs one invocation at
+ * a time, so what an invocation writes gets the retention of the document it loaded.
+ */
+export function documentStore(
+  source: ConfigSource,
+  storeFor: (retentionDays: number) => Store,
+  /** After every store closed (the shared client's release). */
+  release: () => void = () => {},
+): { readonly config: ConfigSource; readonly store: Store } {
+  const stores = new Map<number, Store>();
+  const forDays = (days: number): Store => {
+    let s = stores.get(days);
+    if (s === undefined) {
+      s = storeFor(days);
+      stores.set(days, s);
+    }
+    return s;
+  };
+  let current = forDays(DEFAULT_RETENTION_DAYS);
+  const config: ConfigSource = {
+    load: async () => {
+      const snapshot = await source.load();
+      current = forDays(snapshot.loaded.config.state.retentionDays);
+      return snapshot;
+    },
+  };
+  const store: Store = {
+    get results() {
+      return current.results;
+    },
+    get states() {
+      return current.states;
+    },
+    get incidents() {
+      return current.incidents;
+    },
+    get budget() {
+      return current.budget;
+    },
+    get nonces() {
+      return current.nonces;
+    },
+    get deliveries() {
+      return current.deliveries;
+    },
+    writeDecision: (write) => current.writeDecision(write),
+    prune: (now) => current.prune(now),
+    close: async () => {
+      try {
+        await Promise.all([...stores.values()].map((s) => s.close()));
+      } finally {
+        release();
+      }
+    },
+  };
+  return { config, store };
+}
+
 export function containerDeps(
   env: z.infer<typeof WorkerEnvSchema>,
   raw: Readonly<Record<string, string | undefined>> = process.env,
 ): ContainerDeps {
   const region = env.AWS_REGION ?? 'us-east-1';
-  const config = configSource(env, raw);
   const ddb = env[ENV.dynamodbEndpoint];
   const creds = localCredentials(ddb, raw);
-  const store = new DynamoDbStore({
-    tableName: env[ENV.table],
+  const client = dynamoDbClient({
     region,
     ...(ddb ? { endpoint: ddb } : {}),
     ...(creds ? { credentials: creds } : {}),
   });
+  const { config, store } = documentStore(
+    configSource(env, raw),
+    (retentionDays) => new DynamoDbStore({ tableName: env[ENV.table], client, retentionDays }),
+    () => client.destroy(),
+  );
   const sm = env[ENV.secretsManagerEndpoint];
   const smCreds = localCredentials(sm, raw);
   const secretsManager = new SecretsManagerSource({

@@ -180,6 +180,21 @@ export interface DynamoDbStoreOptions {
   readonly retentionDays?: number;
 }
 
+/**
+ * The DynamoDB client a store builds when given none (5 attempts). A composition root that keeps one client for
+ * several stores (a Lambda container: one store per retention period of the deployed document) builds it here.
+ */
+export function dynamoDbClient(
+  options: Pick<DynamoDbStoreOptions, 'endpoint' | 'region' | 'credentials'> = {},
+): DynamoDBClient {
+  return new DynamoDBClient({
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.credentials !== undefined ? { credentials: { ...options.credentials } } : {}),
+    maxAttempts: 5,
+  });
+}
+
 function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
@@ -259,14 +274,7 @@ export class DynamoDbStore implements Store {
   constructor(options: DynamoDbStoreOptions) {
     this.tableName = options.tableName;
     this.#ownsClient = options.client === undefined;
-    this.#client =
-      options.client ??
-      new DynamoDBClient({
-        ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-        ...(options.region !== undefined ? { region: options.region } : {}),
-        ...(options.credentials !== undefined ? { credentials: { ...options.credentials } } : {}),
-        maxAttempts: 5,
-      });
+    this.#client = options.client ?? dynamoDbClient(options);
     this.#doc = DynamoDBDocumentClient.from(this.#client, { marshallOptions: { removeUndefinedValues: true } });
     this.#retentionSeconds = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_SECONDS;
     this.results = {
