@@ -27,7 +27,11 @@ process.on('exit', () => writeFileSync(${JSON.stringify(out)}, [...urls].join('\
 
 /** Packages (under node_modules) the CLI loaded for `relaywatch <args>`. */
 function packagesLoadedBy(args: readonly string[]): Set<string> {
-  const r = spawnSync(process.execPath, ['--import', hook, CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', hook, CLI, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    cwd: dir,
+  });
   expect(r.status, r.stderr).toBe(0);
   const packages = new Set<string>();
   for (const url of readFileSync(out, 'utf8').split('\n')) {
@@ -45,6 +49,22 @@ describe('the CLI at start-up', () => {
     expect(loaded.has('commander')).toBe(true);
     for (const pkg of ['@aws-sdk/client-s3', '@smithy/core', 'diff', 'nodemailer']) {
       expect(loaded.has(pkg), `${pkg} is loaded by relaywatch --help`).toBe(false);
+    }
+  });
+
+  it('opens an SQLite store without loading the AWS SDK', () => {
+    const config = join(dir, 'relaywatch.yaml');
+    writeFileSync(
+      config,
+      `version: 1
+msp: { name: Lab MSP, contact: { name: Lab NOC, email: noc@msp.example } }
+tenants:
+  - { id: contoso, name: Contoso, domains: [contoso.example] }
+`,
+    );
+    const loaded = packagesLoadedBy(['status', '--config', config, '--store', `sqlite:${join(dir, 'state.db')}`]);
+    for (const pkg of ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@smithy/core']) {
+      expect(loaded.has(pkg), `${pkg} is loaded by relaywatch status --store sqlite:…`).toBe(false);
     }
   });
 });

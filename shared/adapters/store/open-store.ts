@@ -5,10 +5,11 @@
  *   sqlite:PATH        an SQLite file (the directory is created); `sqlite:` or `sqlite` alone is `.relaywatch/state.db`;
  *                      `sqlite::memory:` keeps everything in memory (tests)
  *   dynamodb:TABLE     a DynamoDB table (region and credentials from the AWS SDK's usual chain unless given)
+ *
+ * Each backend is imported when it is opened: parsing a spec, or opening SQLite, does not load the AWS SDK (about
+ * 25 MB of a CLI process's memory), and opening DynamoDB does not load the SQLite store.
  */
 import type { Store } from '../../ports/stores.ts';
-import { openDynamoDbStore } from './dynamodb-store.ts';
-import { openSqliteStore } from './sqlite-store.ts';
 
 export const DEFAULT_SQLITE_PATH = '.relaywatch/state.db';
 
@@ -66,8 +67,10 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
     throw new RangeError(`retentionDays must be a positive number of days, got ${retentionDays}`);
   }
   if (parsed.kind === 'sqlite') {
+    const { openSqliteStore } = await import('./sqlite-store.ts');
     return openSqliteStore({ path: parsed.path, ...(retentionDays !== undefined ? { retentionDays } : {}) });
   }
+  const { openDynamoDbStore } = await import('./dynamodb-store.ts');
   return openDynamoDbStore({
     tableName: parsed.table,
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
