@@ -193,6 +193,11 @@ export const stageConfigSchema = z
               .string()
               .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/, 'a key prefix ending in "/", e.g. inbound/')
               .default('inbound/'),
+            /**
+             * Days the stored messages are kept before S3 expires them (a lifecycle rule on the prefix; their older
+             * versions go a day later). ses-inbound reads each one as it arrives: what stays is for looking into a probe.
+             */
+            retainDays: z.number().int().min(1).max(3650).default(14),
           })
           .strict()
           .optional(),
