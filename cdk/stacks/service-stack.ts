@@ -290,9 +290,11 @@ export class ServiceStack extends Stack {
 
     // Ingest API ---------------------------------------------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'IngestAccessLogs', { retention });
+    // The construct id stays `IngestApi` (its first route): a new logical id would replace the API, and with it the
+    // URL every site agent posts to. The name says what it serves now.
     this.api = new apigw.HttpApi(this, 'IngestApi', {
-      apiName: `relaywatch-${stage}-ingest`,
-      description: 'relaywatch: signed reports from the site agents',
+      apiName: `relaywatch-${stage}-api`,
+      description: 'relaywatch: signed reports from the site agents, and the weekly report links',
       createDefaultStage: false,
     });
     this.api.addRoutes({
