@@ -17,6 +17,7 @@
  *   BENCH_SETS=           option sets to compare, run interleaved: `name:--node-flag ENV=value|name2:…` (default:
  *                         the product's flags alone)
  *   BENCH_TRACE_GC=0      1: pass --trace-gc and keep each child's stderr in the temp dir (its path is printed)
+ *   BENCH_CLI=            another checkout's bin/relaywatch.js to measure (e.g. main's, for a before/after)
  *   RW_MEM_TIMELINE=0     1: print each child's memoryUsage() every 200 ms
  * Exit status: 0 when every measured `check` stays under 256 MB, 1 when one does not, 2 when the bench could not run.
  */
@@ -34,11 +35,12 @@ import { type SyntheticMsp, syntheticMsp } from './synthetic-msp.ts';
 
 const RSS_LIMIT_MB = 256;
 const DELAY_MS = 20;
-const CLI = fileURLToPath(new URL('../../bin/relaywatch.js', import.meta.url));
+/** The CLI measured: this checkout's, or BENCH_CLI (another checkout's bin/relaywatch.js, for a before/after). */
+const CLI = process.env.BENCH_CLI ?? fileURLToPath(new URL('../../bin/relaywatch.js', import.meta.url));
 
 /** The Node options of bin/relaywatch.js's shebang line (what the product runs with). */
-function productFlags(): string[] {
-  const first = readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
+function productFlags(cli = CLI): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
   const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
   return (m?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
 }
@@ -113,7 +115,10 @@ interface OptionSet {
   readonly env: Record<string, string>;
 }
 
-/** `BENCH_SETS="base:|semi8:--max-semi-space-size=8|cache:NODE_COMPILE_CACHE=/tmp/cc"`: NAME=VALUE words are env. */
+/**
+ * `BENCH_SETS="base:|semi8:--max-semi-space-size=8|cache:NODE_COMPILE_CACHE=/tmp/cc"`: NAME=VALUE words are env;
+ * `BENCH_CLI=PATH` in a set measures another checkout's bin/relaywatch.js (before/after, interleaved).
+ */
 function optionSets(spec: string): OptionSet[] {
   if (spec.trim() === '') return [{ name: '', nodeArgs: [], env: {} }];
   return spec.split('|').map((part) => {
@@ -158,13 +163,14 @@ async function runChild(
   const memFile = join(dir, `mem-${variant}-${Date.now()}.json`);
   const preload = join(dir, 'mem-preload.mjs');
   writeFileSync(preload, PRELOAD);
+  const cli = set.env.BENCH_CLI ?? CLI;
   const args = [
-    ...productFlags(),
+    ...productFlags(cli),
     ...set.nodeArgs,
     ...(traceGc ? ['--trace-gc'] : []),
     '--import',
     preload,
-    CLI,
+    cli,
     ...cliArgs,
   ];
   const t0 = performance.now();
@@ -259,6 +265,9 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(os.tmpdir(), 'relaywatch-bench-cli-memory-'));
   const cleanups: (() => Promise<unknown>)[] = [];
   const results: MemRun[] = [];
+  const onSignal = () => void Promise.allSettled(cleanups.splice(0).map((c) => c())).finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const needDns = variants.some((v) => v !== 'help');
     let configPath = '';
