@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=16
 // --max-semi-space-size=16: a 16 MB young generation rather than one sized from the machine's memory keeps the
 // DNS/SPF cycle of 1,000 domains under 256 MB peak RSS at no cost in speed, and a 1,000-domain `check --json` on
-// SQLite too; with a DynamoDB store it is above that today (BENCHMARKS.md, "One cycle through the Lambda handlers").
+// SQLite and on DynamoDB (BENCHMARKS.md, "CLI memory with a DynamoDB store").
 // The relaywatch command. In a checkout it runs the TypeScript sources directly (Node.js 24 strips types natively,
 // so there is no build step); installed as a package (under node_modules, where Node does not strip types) it runs
 // the compiled build from `npm run build`.
