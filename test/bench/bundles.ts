@@ -10,12 +10,13 @@
  * Exit status: 0 every target met, 1 one missed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { parseSync } from 'oxc-parser';
 import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
-import { type BundleName, bundleMetafile, synthBundles } from '../support/cdk-bundles.ts';
+import { type BundleName, bundleMetafile, initOutputs, synthBundles } from '../support/cdk-bundles.ts';
 import { median, table, writeBenchmarksSection } from './report.ts';
 
 const TARGET_KB = 500;
@@ -41,6 +42,8 @@ function initMs(bundle: string): number {
         RELAYWATCH_TABLE: 't',
         RELAYWATCH_JOB_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/q',
         RELAYWATCH_SES_INBOUND_BUCKET: 'b',
+        RELAYWATCH_REPORT_LINK_SECRET: 'relaywatch/bench/report-link-key',
+        RELAYWATCH_REPORT_LINK_BASE_URL: 'https://reports.msp.example/',
         AWS_REGION: 'eu-west-1',
         POWERTOOLS_METRICS_DISABLED: 'true',
       },
@@ -50,19 +53,65 @@ function initMs(bundle: string): number {
   return Number(out.trim().split('\n').at(-1));
 }
 
-async function topInputs(name: BundleName): Promise<{ path: string; bytes: number }[]> {
+interface Input {
+  readonly path: string;
+  /** Bytes in all output files. */
+  readonly bytes: number;
+  /** Bytes in the files loaded at cold start (index.mjs and its static imports). */
+  readonly atInit: number;
+}
+
+/** The ten largest inputs (by package) of a function's bundle, over all its files, with the part loaded at cold start. */
+async function topInputs(name: BundleName): Promise<Input[]> {
   const metafile = await bundleMetafile(name);
-  const output = Object.values(metafile.outputs)[0]!;
-  const byPackage = new Map<string, number>();
-  for (const [path, v] of Object.entries(output.inputs)) {
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const key = m ? m[1]! : path.replace(/\/[^/]+$/, '/');
-    byPackage.set(key, (byPackage.get(key) ?? 0) + v.bytesInOutput);
+  const init = initOutputs(metafile);
+  const byPackage = new Map<string, { bytes: number; atInit: number }>();
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    for (const [path, v] of Object.entries(output.inputs)) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+      const key = m ? m[1]! : path.replace(/\/[^/]+$/, '/');
+      const e = byPackage.get(key) ?? { bytes: 0, atInit: 0 };
+      e.bytes += v.bytesInOutput;
+      if (init.has(file)) e.atInit += v.bytesInOutput;
+      byPackage.set(key, e);
+    }
   }
   return [...byPackage.entries()]
-    .map(([path, bytes]) => ({ path, bytes }))
+    .map(([path, e]) => ({ path, ...e }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 10);
+}
+
+const kb = (bytes: number): string => (bytes / 1024).toFixed(0);
+function describeInput(i: Input): string {
+  if (i.atInit === 0) return `${i.path} ${kb(i.bytes)} KB (lazy)`;
+  if (i.atInit === i.bytes) return `${i.path} ${kb(i.bytes)} KB`;
+  return `${i.path} ${kb(i.bytes)} KB (${kb(i.atInit)} at init)`;
+}
+
+/**
+ * A bundle folder's JavaScript: every chunk, and the ones `index.mjs` imports statically (read from the files
+ * themselves with a real parser, oxc-parser: static `import` statements of `./…` files).
+ */
+function bundleFiles(dir: string): { total: Buffer; atInit: Buffer; files: number } {
+  const all = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
+  const seen = new Set<string>(['index.mjs']);
+  const queue = ['index.mjs'];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    const { module } = parseSync(next, readFileSync(join(dir, next), 'utf8'));
+    for (const i of module.staticImports) {
+      const file = /^\.\/([^/]+\.mjs)$/.exec(i.moduleRequest.value)?.[1];
+      if (file !== undefined && !seen.has(file)) {
+        seen.add(file);
+        queue.push(file);
+      }
+    }
+  }
+  return {
+    total: Buffer.concat(all.map((f) => readFileSync(join(dir, f)))),
+    atInit: Buffer.concat([...seen].map((f) => readFileSync(join(dir, f)))),
+    files: all.length,
+  };
 }
 
 const outdir = mkdtempSync(join(os.tmpdir(), 'relaywatch-bench-bundles-'));
@@ -73,23 +122,29 @@ try {
   const rows: string[][] = [];
   const inputs: string[] = [];
   for (const name of [...Object.keys(FUNCTIONS), ...Object.keys(CONFIRM_FUNCTIONS)] as BundleName[]) {
-    const code = readFileSync(join(bundles[name], 'index.mjs'));
-    const kb = code.length / 1024;
-    const gz = gzipSync(code).length / 1024;
+    const files = bundleFiles(bundles[name]);
+    const total = files.total.length / 1024;
+    const atInit = files.atInit.length / 1024;
+    const gz = gzipSync(files.total).length / 1024;
     const inits = Array.from({ length: 5 }, () => initMs(bundles[name]));
     const init = median(inits);
-    const sizeOk = kb <= (CEILING_KB[name] ?? TARGET_KB);
+    const verdict = (v: number, target: number, ceiling: number) =>
+      v <= target ? 'PASS' : v <= ceiling ? 'within ceiling' : 'FAIL';
+    const ceiling = CEILING_KB[name] ?? TARGET_KB;
+    // Both sizes are held to the budget: what V8 compiles at cold start, and what Lambda downloads and unpacks.
+    const sizeOk = total <= ceiling && atInit <= ceiling;
     const initOk = init <= CEILING_INIT_MS;
     if (!sizeOk || !initOk) missed++;
     rows.push([
       name,
-      `${kb.toFixed(0)} KB`,
+      `${atInit.toFixed(0)} KB`,
+      `${total.toFixed(0)} KB (${files.files} files)`,
       `${gz.toFixed(0)} KB`,
       `${init.toFixed(0)} ms (${Math.min(...inits).toFixed(0)}–${Math.max(...inits).toFixed(0)})`,
-      `${kb <= TARGET_KB ? 'PASS' : sizeOk ? 'within ceiling' : 'FAIL'} / ${init <= TARGET_INIT_MS ? 'PASS' : initOk ? 'within ceiling' : 'FAIL'}`,
+      `${verdict(atInit, TARGET_KB, ceiling)} / ${verdict(total, TARGET_KB, ceiling)} / ${verdict(init, TARGET_INIT_MS, CEILING_INIT_MS)}`,
     ]);
     const top = await topInputs(name);
-    inputs.push(`**${name}**: ${top.map((t) => `${t.path} ${(t.bytes / 1024).toFixed(0)} KB`).join(' · ')}`);
+    inputs.push(`**${name}**: ${top.map(describeInput).join(' · ')}`);
     console.log(rows.at(-1)!.join('  '));
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown';
@@ -101,7 +156,7 @@ maps beside, AWS SDK bundled), initialised by importing \`index.mjs\` in a fresh
 (median of 5, min–max). Targets: ≤ ${TARGET_KB} KB minified (ceiling 1.5 MB for the worker), initialisation ≤
 ${TARGET_INIT_MS} ms (ceiling ${CEILING_INIT_MS} ms).
 
-${table(['function', 'minified', 'gzipped', 'module init', 'size / init'], rows)}
+${table(['function', 'loaded at init', 'minified, all files', 'gzipped, all files', 'module init', 'at init / all / init time'], rows)}
 
 Before the bundle work of issue 11 §3 (same machine, load average 1.2): dispatch 3157 KB / 636 ms, worker 3994 KB /
 730 ms, ingest 3638 KB / 661 ms. Init times here are wall-clock on a shared machine: compare them with the load average
