@@ -41,10 +41,23 @@ const DEFAULT_ABSENT: readonly string[] = ['undici'];
 
 /** Packages a function may hold, but only behind a dynamic import() (the paths that need them load them). */
 const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
-  dispatch: [],
-  'report-link': [],
-  ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook'],
-  worker: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@azure/msal-node'],
+  // the AWS SDK's credential providers other than the environment's (Lambda puts the role's keys there)
+  dispatch: ['@aws-sdk/nested-clients', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-sso'],
+  'report-link': ['@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  // SSM only for configs with `{ ssm: }` references
+  ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  digest: ['nodemailer', '@aws-sdk/client-ses', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  worker: [
+    'nodemailer',
+    '@aws-sdk/client-ses',
+    '@slack/webhook',
+    '@azure/msal-node',
+    '@azure/msal-common',
+    '@aws-sdk/client-ssm',
+    '@aws-sdk/nested-clients',
+  ],
+  confirm: ['nodemailer', '@azure/msal-node', 'imapflow', '@aws-sdk/client-ssm'],
+  'ses-inbound': ['nodemailer', '@aws-sdk/client-ssm'],
 };
 
 const pkgOf = (path: string): string | null => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1] ?? null;
