@@ -73,6 +73,13 @@ export function bundleOptions(name: FunctionName | ConfirmFunctionName): BuildOp
 }
 
 /**
+ * Node's options in every function: stack traces in the logs mapped to the sources. It costs cold-start time (Node
+ * reads and parses the source maps of the files it loads, about 80–100 ms of CPU for the worker on this machine,
+ * docs/dependencies.md "The Lambda bundles"); the bundle benchmark measures with it, as deployed.
+ */
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+
+/**
  * Packages a function's bundle leaves out, each replaced by a stand-in that throws when used
  * (cdk/bundle-stubs/<package>.cjs), because that function's code path provably never calls them:
  *
@@ -217,7 +224,7 @@ export class MonitorFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: { ...FUNCTIONS, ...CONFIRM_FUNCTIONS }[props.name],
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         ...props.environment,
       },
       ...(props.vpc !== undefined ? { vpc: props.vpc } : {}),

@@ -15,6 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseSync } from 'oxc-parser';
+import { FUNCTION_NODE_OPTIONS } from '../../cdk/constructs/monitor-function.ts';
 import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
 import { type BundleName, bundleMetafile, initOutputs, synthBundles } from '../support/cdk-bundles.ts';
 import { median, table, writeBenchmarksSection } from './report.ts';
@@ -38,6 +39,8 @@ function initMs(bundle: string): { wall: number; cpu: number } {
       cwd: bundle,
       env: {
         PATH: process.env.PATH ?? '',
+        // As deployed (source maps enabled: Node reads the maps of what it loads at cold start).
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         // Cold-start parsing of the environment at import: the handlers need these names to exist.
         RELAYWATCH_CONFIG_BUCKET: 'b',
         RELAYWATCH_TABLE: 't',
@@ -158,7 +161,7 @@ try {
 
 The bundles exactly as \`cdk synth\` builds them (cdk/constructs/monitor-function.ts: esbuild, ESM, minified, code
 splitting, source maps beside, AWS SDK bundled), initialised by importing \`index.mjs\` in a fresh Node.js
-${process.versions.node} process (median of 5, min–max; CPU: user + system time of the import, all threads, median; on a shared machine it
+${process.versions.node} process with the functions' \`NODE_OPTIONS=${FUNCTION_NODE_OPTIONS}\` (median of 5, min–max; CPU: user + system time of the import, all threads, median; on a shared machine it
 moves less with the load than the wall clock, which the verdict uses). "Loaded at init" is \`index.mjs\` and the chunks it imports
 statically (what V8 reads and compiles at cold start); "all files" adds the chunks behind a dynamic \`import()\`
 (what Lambda downloads and unpacks). Targets: ≤ ${TARGET_KB} KB minified (ceiling 1.5 MB for the worker), held for
@@ -166,7 +169,7 @@ both; initialisation ≤ ${TARGET_INIT_MS} ms (ceiling ${CEILING_INIT_MS} ms).
 
 ${table(['function', 'loaded at init', 'minified, all files', 'gzipped, all files', 'module init (wall)', 'CPU', 'at init / all / init time'], rows)}
 
-Before code splitting (one file per function, 2026-12-02, load average 2.5): dispatch 780 KB / 284 ms, worker
+Before code splitting (one file per function, 2026-12-02, load average 2.5, measured without source maps enabled): dispatch 780 KB / 284 ms, worker
 2260 KB / 421 ms, ingest 1507 KB / 313 ms, digest 1398 KB / 293 ms, confirm 3654 KB / 512 ms, ses-inbound
 2694 KB / 468 ms. Before the bundle work of issue 11 §3: dispatch 3157 KB / 636 ms, worker 3994 KB / 730 ms, ingest
 3638 KB / 661 ms. Init times here are wall-clock on a shared machine: compare them with the load average below
