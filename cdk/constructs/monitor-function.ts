@@ -1,6 +1,6 @@
 /**
  * One construct holds every Lambda default, so no function can drift from them: Node.js 24 on arm64, an esbuild ESM
- * bundle (minified, source maps, tree-shaken), its own log group with retention, the Powertools environment, and a role
+ * bundle (minified, code-split, source maps, tree-shaken), its own log group with retention, the Powertools environment, and a role
  * that has nothing but what the function is granted through the small `grant…` helpers of the stacks.
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
