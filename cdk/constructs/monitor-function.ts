@@ -1,15 +1,18 @@
 /**
  * One construct holds every Lambda default, so no function can drift from them: Node.js 24 on arm64, an esbuild ESM
- * bundle (minified, source maps, tree-shaken), its own log group with retention, the Powertools environment, and a role
+ * bundle (minified, code-split, source maps, tree-shaken), its own log group with retention, the Powertools environment, and a role
  * that has nothing but what the function is granted through the small `grant…` helpers of the stacks.
  */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type BuildOptions, buildSync } from 'esbuild';
+import { parse as parseYaml } from 'yaml';
 import {
   CONFIRM_FUNCTIONS,
   type ConfirmFunctionName,
@@ -22,27 +25,59 @@ import { acknowledge } from './nag.ts';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * The esbuild settings of every function bundle. Exported so the bundle test and the size benchmark build exactly
- * what `cdk synth` builds.
+ * The esbuild settings shared by every function bundle. Exported so the bundle test, the conformance test and the size
+ * benchmark build exactly what `cdk synth` builds (`bundleOptions` adds the entry and the function's aliases).
  */
-export const BUNDLING = {
-  format: OutputFormat.ESM,
+export const BUNDLING: BuildOptions = {
+  format: 'esm',
+  platform: 'node',
   // Node 24 is the runtime; no down-levelling.
   target: 'node24',
   minify: true,
-  sourceMap: true,
-  // The source map stays beside the bundle (inline maps would double the code that V8 must read at cold start).
-  sourceMapMode: SourceMapMode.DEFAULT,
+  // Linked source maps beside the bundle (inline maps would double the code that V8 must read at cold start), without
+  // the sources' text (NODE_OPTIONS=--enable-source-maps needs only the mappings for stack traces).
+  sourcemap: 'linked',
   sourcesContent: false,
   // ESM entry points of dual packages first, so tree shaking works.
   mainFields: ['module', 'main'],
-  // CommonJS dependencies bundled into an ESM file still call require() and use __dirname: give them both.
-  banner:
-    "import{createRequire as __rwCreateRequire}from'node:module';import{fileURLToPath as __rwFileUrl}from'node:url';const require=__rwCreateRequire(import.meta.url);const __filename=__rwFileUrl(import.meta.url);const __dirname=__filename.slice(0,__filename.lastIndexOf('/'));",
+  // CommonJS dependencies bundled into an ESM file still call require() and use __dirname: give them both (every
+  // chunk is its own module and gets its own copy; chunks sit beside index.mjs, so __dirname is the bundle folder).
+  banner: {
+    js: "import{createRequire as __rwCreateRequire}from'node:module';import{fileURLToPath as __rwFileUrl}from'node:url';const require=__rwCreateRequire(import.meta.url);const __filename=__rwFileUrl(import.meta.url);const __dirname=__filename.slice(0,__filename.lastIndexOf('/'));",
+  },
   // The runtime's SDK v3 would save bundle size, but its version is not ours to pin; bundle what package-lock says.
-  bundleAwsSDK: true,
-  logLevel: LogLevel.WARNING,
-} as const;
+  // (Nothing is external.)
+  logLevel: 'warning',
+};
+
+/**
+ * The esbuild build of one function: `functions/<name>/handler.ts` → `index.mjs`, with code splitting, so every module
+ * reached only through a dynamic `import()` (nodemailer for e-mail alerts and SMTP probes, the SES, SSM and STS
+ * clients, msal, Slack, the AWS SDK's unused credential providers) is a chunk of its own beside `index.mjs` that Node
+ * reads and compiles only when that path runs. The CDK's own `NodejsFunction` bundling always writes one file
+ * (`--outfile`), where a lazy `import()` defers evaluation but not V8's parse of the whole file at cold start.
+ * Chunks sit in the bundle folder itself: modules that find data files by `import.meta.url` (the blocklist registry's
+ * zones.json) resolve them there from any chunk.
+ */
+export function bundleOptions(name: FunctionName | ConfirmFunctionName): BuildOptions {
+  return {
+    ...BUNDLING,
+    absWorkingDir: repoRoot,
+    entryPoints: { index: `${repoRoot}functions/${name}/handler.ts` },
+    bundle: true,
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    alias: bundleAliases(name),
+  };
+}
+
+/**
+ * Node's options in every function: stack traces in the logs mapped to the sources. It costs cold-start time (Node
+ * reads and parses the source maps of the files it loads, about 80–100 ms of CPU for the worker on this machine,
+ * docs/dependencies.md "The Lambda bundles"); the bundle benchmark measures with it, as deployed.
+ */
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 
 /**
  * Packages a function's bundle leaves out, each replaced by a stand-in that throws when used
@@ -83,31 +118,33 @@ export function bundleAliases(name: FunctionName | ConfirmFunctionName): Record<
  */
 export const DATA_FILES = ['shared/blocklist/zones.yaml'] as const;
 
-/** Converts `<inputDir>/shared/blocklist/zones.yaml` to `<outputDir>/zones.json` (argv: inputDir, outputDir). */
-const ZONES_TO_JSON = [
-  'const [i, o] = process.argv.slice(1);',
-  "const { createRequire } = require('node:module');",
-  "const { parse } = createRequire(i + '/package.json')('yaml');",
-  "const fs = require('node:fs');",
-  "fs.writeFileSync(o + '/zones.json', JSON.stringify(parse(fs.readFileSync(i + '/shared/blocklist/zones.yaml', 'utf8'))));",
-].join(' ');
-
-const shellQuote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-
-const BUNDLE_DATA_FILES = {
-  beforeBundling: () => [],
-  beforeInstall: () => [],
-  afterBundling: (inputDir: string, outputDir: string): string[] => [
-    ...DATA_FILES.map((f) => `cp "${inputDir}/${f}" "${outputDir}/${f.slice(f.lastIndexOf('/') + 1)}"`),
-    // The registry also as JSON (shared/blocklist/registry.ts reads zones.json when it is beside the bundle): the
-    // YAML parse at every cold start is what it saves. Node is the one running the synth; yaml is the repo's.
-    `"${process.execPath}" -e ${shellQuote(ZONES_TO_JSON)} "${inputDir}" "${outputDir}"`,
-  ],
-};
-
-function aliasArgs(name: FunctionName | ConfirmFunctionName): { esbuildArgs?: Record<string, string[]> } {
-  const entries = Object.entries(bundleAliases(name)).map(([pkg, stub]) => `${pkg}=${stub}`);
-  return entries.length > 0 ? { esbuildArgs: { '--alias': entries } } : {};
+/**
+ * A function's asset: the esbuild build of `bundleOptions` into the asset folder, the data files beside it, and the
+ * registry also as JSON (shared/blocklist/registry.ts reads zones.json when it is beside the bundle: the YAML parse at
+ * every cold start is what it saves). Built locally with the repository's pinned esbuild, never in Docker: a failure
+ * fails the synth.
+ */
+function bundleCode(name: FunctionName | ConfirmFunctionName): lambda.Code {
+  // The function's own folder as the asset source: the CDK caches bundling by source path and options (a function
+  // `local` is not part of the key), so one shared path would hand every function the first function's bundle.
+  return lambda.Code.fromAsset(`${repoRoot}functions/${name}`, {
+    // The hash of what was built, not of the whole repository (node_modules included).
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the API; never pulled, because local bundling always succeeds or throws.
+      image: DockerImage.fromRegistry('scratch'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          buildSync({ ...bundleOptions(name), outdir: outputDir });
+          for (const f of DATA_FILES)
+            copyFileSync(`${repoRoot}${f}`, `${outputDir}/${f.slice(f.lastIndexOf('/') + 1)}`);
+          const zones = parseYaml(readFileSync(`${repoRoot}shared/blocklist/zones.yaml`, 'utf8')) as unknown;
+          writeFileSync(`${outputDir}/zones.json`, JSON.stringify(zones));
+          return true;
+        },
+      },
+    },
+  });
 }
 
 export interface MonitorFunctionProps {
@@ -171,10 +208,9 @@ export class MonitorFunction extends Construct {
     }
     this.fn = new NodejsFunction(this, 'Function', {
       functionName,
-      entry: `${repoRoot}functions/${props.name}/handler.ts`,
-      handler: 'handler',
-      projectRoot: repoRoot,
-      depsLockFilePath: `${repoRoot}package-lock.json`,
+      // Our own build (bundleCode: code splitting); NodejsFunction then takes the code as given.
+      code: bundleCode(props.name),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memoryMb,
@@ -183,18 +219,12 @@ export class MonitorFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      bundling: {
-        ...BUNDLING,
-        mainFields: [...BUNDLING.mainFields],
-        commandHooks: BUNDLE_DATA_FILES,
-        ...aliasArgs(props.name),
-      },
       environment: {
         // The same names the handlers give Powertools in code (shared/deploy/constants.ts), so logs and metrics agree.
         POWERTOOLS_SERVICE_NAME: { ...FUNCTIONS, ...CONFIRM_FUNCTIONS }[props.name],
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         ...props.environment,
       },
       ...(props.vpc !== undefined ? { vpc: props.vpc } : {}),

@@ -16,7 +16,7 @@ import { s3Client } from './config/s3-config-source.ts';
 import { EnvironmentError, WorkerEnvSchema } from './lambda.ts';
 import { mailboxFor } from './mailbox/open-mailbox.ts';
 import { S3RawMessages } from './mailbox/s3-raw-message.ts';
-import { lazyTokenProvider } from './runtime.ts';
+import { lazyTokenProvider } from './oauth/lazy-token-provider.ts';
 
 const name = z.string().trim().min(1);
 const domain = z

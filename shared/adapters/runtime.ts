@@ -18,12 +18,12 @@ import { planBlocklists } from '../blocklist/zone-selection.ts';
 import type { CheckContext } from '../checks/types.ts';
 import type { RelaywatchConfig } from '../config/schema.ts';
 import type { SecretSources } from '../config/secrets.ts';
-import { trimEndOf } from '../domain/unsafe-text.ts';
 import { type RouteNotifiers, routeNotifiers } from '../notify/routing.ts';
 import type { SmtpProber } from '../ports/smtp-prober.ts';
 import type { Store } from '../ports/stores.ts';
 import type { TokenProvider } from '../ports/token-provider.ts';
 import { buildDnsStack, type DnsSettings, type DnsStack } from './dns/stack.ts';
+import { lazyTokenProvider } from './oauth/lazy-token-provider.ts';
 import { makeSpfEvaluator } from './spf/mailauth-spf.ts';
 import type { OpenStoreOptions } from './store/open-store.ts';
 
@@ -62,26 +62,6 @@ export interface Runtime {
   store(): Promise<Store>;
   notifiers(): Promise<RouteNotifiers>;
   close(): Promise<void>;
-}
-
-/** An OAuth token provider built on first use (msal is only loaded by runs that authenticate). */
-export function lazyTokenProvider(options: {
-  authorityHost?: string | undefined;
-  ca?: string | undefined;
-}): TokenProvider {
-  let provider: Promise<TokenProvider> | undefined;
-  return {
-    getToken: async (request) => {
-      provider ??= import('./oauth/msal-token-provider.ts').then(
-        ({ MsalTokenProvider }) =>
-          new MsalTokenProvider({
-            ...(options.authorityHost ? { authorityHost: trimEndOf(options.authorityHost, '/') } : {}),
-            ...(options.ca ? { ca: options.ca } : {}),
-          }),
-      );
-      return (await provider).getToken(request);
-    },
-  };
 }
 
 /** A prober built on first use (nodemailer is only loaded by runs that probe). */

@@ -1,6 +1,6 @@
 /**
- * Benchmark: the Lambda bundles as `cdk synth` builds them. Per function: the bundle's size (minified, and gzipped as
- * Lambda stores the zip), the module initialisation time of the bundle in a fresh Node.js 24 process (import only,
+ * Benchmark: the Lambda bundles as `cdk synth` builds them. Per function: the bundle's size (minified: the files loaded
+ * at cold start, and all files with the lazily imported chunks; gzipped as Lambda stores the zip), the module initialisation time of the bundle in a fresh Node.js 24 process (import only,
  * median of 5), and the ten largest inputs from an esbuild metafile of the same entry with the same settings.
  *
  * Targets (issue 11): each bundle ≤ 500 KB minified (ceiling 1.5 MB for the worker, which evaluates SPF), module
@@ -10,12 +10,14 @@
  * Exit status: 0 every target met, 1 one missed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { parseSync } from 'oxc-parser';
+import { FUNCTION_NODE_OPTIONS } from '../../cdk/constructs/monitor-function.ts';
 import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
-import { type BundleName, bundleMetafile, synthBundles } from '../support/cdk-bundles.ts';
+import { type BundleName, bundleMetafile, initOutputs, synthBundles } from '../support/cdk-bundles.ts';
 import { median, table, writeBenchmarksSection } from './report.ts';
 
 const TARGET_KB = 500;
@@ -24,45 +26,97 @@ const CEILING_KB: Partial<Record<BundleName, number>> = { worker: 1536, digest: 
 const TARGET_INIT_MS = 150;
 const CEILING_INIT_MS = 300;
 
-function initMs(bundle: string): number {
+/** Wall-clock and CPU time (user + system, all threads) of importing the bundle, in ms. */
+function initMs(bundle: string): { wall: number; cpu: number } {
   const out = execFileSync(
     process.execPath,
     [
       '--input-type=module',
       '-e',
-      `const t = performance.now(); await import(${JSON.stringify(join(bundle, 'index.mjs'))}); console.log(performance.now() - t);`,
+      `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(join(bundle, 'index.mjs'))}); const w = performance.now() - t; const u = process.cpuUsage(c); console.log(w, (u.user + u.system) / 1000);`,
     ],
     {
       cwd: bundle,
       env: {
         PATH: process.env.PATH ?? '',
+        // As deployed (source maps enabled: Node reads the maps of what it loads at cold start).
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         // Cold-start parsing of the environment at import: the handlers need these names to exist.
         RELAYWATCH_CONFIG_BUCKET: 'b',
         RELAYWATCH_TABLE: 't',
         RELAYWATCH_JOB_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/q',
         RELAYWATCH_SES_INBOUND_BUCKET: 'b',
+        RELAYWATCH_REPORT_LINK_SECRET: 'relaywatch/bench/report-link-key',
+        RELAYWATCH_REPORT_LINK_BASE_URL: 'https://reports.msp.example/',
         AWS_REGION: 'eu-west-1',
         POWERTOOLS_METRICS_DISABLED: 'true',
       },
       encoding: 'utf8',
     },
   );
-  return Number(out.trim().split('\n').at(-1));
+  const [wall, cpu] = (out.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  return { wall: wall ?? Number.NaN, cpu: cpu ?? Number.NaN };
 }
 
-async function topInputs(name: BundleName): Promise<{ path: string; bytes: number }[]> {
+interface Input {
+  readonly path: string;
+  /** Bytes in all output files. */
+  readonly bytes: number;
+  /** Bytes in the files loaded at cold start (index.mjs and its static imports). */
+  readonly atInit: number;
+}
+
+/** The ten largest inputs (by package) of a function's bundle, over all its files, with the part loaded at cold start. */
+async function topInputs(name: BundleName): Promise<Input[]> {
   const metafile = await bundleMetafile(name);
-  const output = Object.values(metafile.outputs)[0]!;
-  const byPackage = new Map<string, number>();
-  for (const [path, v] of Object.entries(output.inputs)) {
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const key = m ? m[1]! : path.replace(/\/[^/]+$/, '/');
-    byPackage.set(key, (byPackage.get(key) ?? 0) + v.bytesInOutput);
+  const init = initOutputs(metafile);
+  const byPackage = new Map<string, { bytes: number; atInit: number }>();
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    for (const [path, v] of Object.entries(output.inputs)) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+      const key = m ? m[1]! : path.replace(/\/[^/]+$/, '/');
+      const e = byPackage.get(key) ?? { bytes: 0, atInit: 0 };
+      e.bytes += v.bytesInOutput;
+      if (init.has(file)) e.atInit += v.bytesInOutput;
+      byPackage.set(key, e);
+    }
   }
   return [...byPackage.entries()]
-    .map(([path, bytes]) => ({ path, bytes }))
+    .map(([path, e]) => ({ path, ...e }))
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, 10);
+}
+
+const kb = (bytes: number): string => (bytes / 1024).toFixed(0);
+function describeInput(i: Input): string {
+  if (i.atInit === 0) return `${i.path} ${kb(i.bytes)} KB (lazy)`;
+  if (i.atInit === i.bytes) return `${i.path} ${kb(i.bytes)} KB`;
+  return `${i.path} ${kb(i.bytes)} KB (${kb(i.atInit)} at init)`;
+}
+
+/**
+ * A bundle folder's JavaScript: every chunk, and the ones `index.mjs` imports statically (read from the files
+ * themselves with a real parser, oxc-parser: static `import` statements of `./…` files).
+ */
+function bundleFiles(dir: string): { total: Buffer; atInit: Buffer; files: number } {
+  const all = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
+  const seen = new Set<string>(['index.mjs']);
+  const queue = ['index.mjs'];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    const { module } = parseSync(next, readFileSync(join(dir, next), 'utf8'));
+    for (const i of module.staticImports) {
+      const file = /^\.\/([^/]+\.mjs)$/.exec(i.moduleRequest.value)?.[1];
+      if (file !== undefined && !seen.has(file)) {
+        seen.add(file);
+        queue.push(file);
+      }
+    }
+  }
+  return {
+    total: Buffer.concat(all.map((f) => readFileSync(join(dir, f)))),
+    atInit: Buffer.concat([...seen].map((f) => readFileSync(join(dir, f)))),
+    files: all.length,
+  };
 }
 
 const outdir = mkdtempSync(join(os.tmpdir(), 'relaywatch-bench-bundles-'));
@@ -73,41 +127,56 @@ try {
   const rows: string[][] = [];
   const inputs: string[] = [];
   for (const name of [...Object.keys(FUNCTIONS), ...Object.keys(CONFIRM_FUNCTIONS)] as BundleName[]) {
-    const code = readFileSync(join(bundles[name], 'index.mjs'));
-    const kb = code.length / 1024;
-    const gz = gzipSync(code).length / 1024;
-    const inits = Array.from({ length: 5 }, () => initMs(bundles[name]));
+    const files = bundleFiles(bundles[name]);
+    const total = files.total.length / 1024;
+    const atInit = files.atInit.length / 1024;
+    const gz = gzipSync(files.total).length / 1024;
+    const runs = Array.from({ length: 5 }, () => initMs(bundles[name]));
+    const inits = runs.map((r) => r.wall);
     const init = median(inits);
-    const sizeOk = kb <= (CEILING_KB[name] ?? TARGET_KB);
+    const cpu = median(runs.map((r) => r.cpu));
+    const verdict = (v: number, target: number, ceiling: number) =>
+      v <= target ? 'PASS' : v <= ceiling ? 'within ceiling' : 'FAIL';
+    const ceiling = CEILING_KB[name] ?? TARGET_KB;
+    // Both sizes are held to the budget: what V8 compiles at cold start, and what Lambda downloads and unpacks.
+    const sizeOk = total <= ceiling && atInit <= ceiling;
     const initOk = init <= CEILING_INIT_MS;
     if (!sizeOk || !initOk) missed++;
     rows.push([
       name,
-      `${kb.toFixed(0)} KB`,
+      `${atInit.toFixed(0)} KB`,
+      `${total.toFixed(0)} KB (${files.files} files)`,
       `${gz.toFixed(0)} KB`,
       `${init.toFixed(0)} ms (${Math.min(...inits).toFixed(0)}–${Math.max(...inits).toFixed(0)})`,
-      `${kb <= TARGET_KB ? 'PASS' : sizeOk ? 'within ceiling' : 'FAIL'} / ${init <= TARGET_INIT_MS ? 'PASS' : initOk ? 'within ceiling' : 'FAIL'}`,
+      `${cpu.toFixed(0)} ms`,
+      `${verdict(atInit, TARGET_KB, ceiling)} / ${verdict(total, TARGET_KB, ceiling)} / ${verdict(init, TARGET_INIT_MS, CEILING_INIT_MS)}`,
     ]);
     const top = await topInputs(name);
-    inputs.push(`**${name}**: ${top.map((t) => `${t.path} ${(t.bytes / 1024).toFixed(0)} KB`).join(' · ')}`);
+    inputs.push(`**${name}**: ${top.map(describeInput).join(' · ')}`);
     console.log(rows.at(-1)!.join('  '));
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   const text = `<!-- bench:bundles:start (written by test/bench/bundles.ts) -->
 ## Lambda bundles (issue 11)
 
-The bundles exactly as \`cdk synth\` builds them (cdk/constructs/monitor-function.ts: esbuild, ESM, minified, source
-maps beside, AWS SDK bundled), initialised by importing \`index.mjs\` in a fresh Node.js ${process.versions.node} process
-(median of 5, min–max). Targets: ≤ ${TARGET_KB} KB minified (ceiling 1.5 MB for the worker), initialisation ≤
-${TARGET_INIT_MS} ms (ceiling ${CEILING_INIT_MS} ms).
+The bundles exactly as \`cdk synth\` builds them (cdk/constructs/monitor-function.ts: esbuild, ESM, minified, code
+splitting, source maps beside, AWS SDK bundled), initialised by importing \`index.mjs\` in a fresh Node.js
+${process.versions.node} process with the functions' \`NODE_OPTIONS=${FUNCTION_NODE_OPTIONS}\` (median of 5, min–max; CPU: user + system time of the import, all threads, median; on a shared machine it
+moves less with the load than the wall clock, which the verdict uses). "Loaded at init" is \`index.mjs\` and the chunks it imports
+statically (what V8 reads and compiles at cold start); "all files" adds the chunks behind a dynamic \`import()\`
+(what Lambda downloads and unpacks). Targets: ≤ ${TARGET_KB} KB minified (ceiling 1.5 MB for the worker), held for
+both; initialisation ≤ ${TARGET_INIT_MS} ms (ceiling ${CEILING_INIT_MS} ms).
 
-${table(['function', 'minified', 'gzipped', 'module init', 'size / init'], rows)}
+${table(['function', 'loaded at init', 'minified, all files', 'gzipped, all files', 'module init (wall)', 'CPU', 'at init / all / init time'], rows)}
 
-Before the bundle work of issue 11 §3 (same machine, load average 1.2): dispatch 3157 KB / 636 ms, worker 3994 KB /
-730 ms, ingest 3638 KB / 661 ms. Init times here are wall-clock on a shared machine: compare them with the load average
-below (docs/dependencies.md, "The Lambda bundles", has the steps and an interleaved before/after measurement).
+Before code splitting (one file per function, 2026-12-02, load average 2.5, measured without source maps enabled): dispatch 780 KB / 284 ms, worker
+2260 KB / 421 ms, ingest 1507 KB / 313 ms, digest 1398 KB / 293 ms, confirm 3654 KB / 512 ms, ses-inbound
+2694 KB / 468 ms. Before the bundle work of issue 11 §3: dispatch 3157 KB / 636 ms, worker 3994 KB / 730 ms, ingest
+3638 KB / 661 ms. Init times here are wall-clock on a shared machine: compare them with the load average below
+(docs/dependencies.md, "The Lambda bundles", has the steps and interleaved before/after measurements).
 
-The ten largest inputs of each bundle (bytes in the output, by package):
+The ten largest inputs of each bundle (bytes in all its files, by package; "lazy": only in chunks loaded by a dynamic
+\`import()\`; "N at init": the part in the files loaded at cold start):
 
 ${inputs.join('\n\n')}
 

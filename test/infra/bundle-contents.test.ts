@@ -2,13 +2,13 @@
  * Each function bundles only what its job needs (issue 11 §3), checked on the esbuild metafile of its entry built
  * with the construct's settings: packages a function never uses are not in its bundle at all, and packages only some
  * configurations use (e-mail alerts, Slack, OAuth, SMTP probes) are reached only through a dynamic `import()`, so
- * their modules are not evaluated at cold start.
+ * they sit in chunks of their own that Node neither reads nor compiles at cold start.
  */
 import type { Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
 import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
-import { type BundleName, bundleMetafile } from '../support/cdk-bundles.ts';
+import { type BundleName, bundleMetafile, initOutputs } from '../support/cdk-bundles.ts';
 
 type FunctionName = BundleName;
 
@@ -41,10 +41,23 @@ const DEFAULT_ABSENT: readonly string[] = ['undici'];
 
 /** Packages a function may hold, but only behind a dynamic import() (the paths that need them load them). */
 const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
-  dispatch: [],
-  'report-link': [],
-  ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook'],
-  worker: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@azure/msal-node'],
+  // the AWS SDK's credential providers other than the environment's (Lambda puts the role's keys there)
+  dispatch: ['@aws-sdk/nested-clients', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-sso'],
+  'report-link': ['@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  // SSM only for configs with `{ ssm: }` references
+  ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  digest: ['nodemailer', '@aws-sdk/client-ses', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  worker: [
+    'nodemailer',
+    '@aws-sdk/client-ses',
+    '@slack/webhook',
+    '@azure/msal-node',
+    '@azure/msal-common',
+    '@aws-sdk/client-ssm',
+    '@aws-sdk/nested-clients',
+  ],
+  confirm: ['nodemailer', '@azure/msal-node', 'imapflow', '@aws-sdk/client-ssm'],
+  'ses-inbound': ['nodemailer', '@aws-sdk/client-ssm'],
 };
 
 const pkgOf = (path: string): string | null => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1] ?? null;
@@ -71,11 +84,14 @@ beforeAll(async () => {
 }, 120_000);
 
 describe.each(names)('the %s bundle', (name) => {
-  // the inputs with code in the output (the metafile also lists inputs tree shaking removed whole)
-  const inputs = () =>
-    Object.entries(Object.values(metas.get(name)!.outputs)[0]!.inputs)
-      .filter(([, v]) => v.bytesInOutput > 0)
-      .map(([p]) => p);
+  // the inputs with code in some output file (the metafile also lists inputs tree shaking removed whole)
+  const inputsOf = (outputs: string[]) =>
+    outputs.flatMap((o) =>
+      Object.entries(metas.get(name)!.outputs[o]!.inputs)
+        .filter(([, v]) => v.bytesInOutput > 0)
+        .map(([p]) => p),
+    );
+  const inputs = () => inputsOf(Object.keys(metas.get(name)!.outputs));
 
   it('holds none of the packages its job does not use', () => {
     const held = new Set(inputs().map(pkgOf));
@@ -87,6 +103,11 @@ describe.each(names)('the %s bundle', (name) => {
     const kept = new Set(inputs());
     const eager = new Set([...staticInputs(metas.get(name)!, entry)].filter((p) => kept.has(p)).map(pkgOf));
     expect((LAZY[name] ?? []).filter((p) => eager.has(p))).toEqual([]);
+  });
+
+  it('keeps the packages of optional paths out of the files Node loads at cold start (lazy chunks)', () => {
+    const atInit = new Set(inputsOf([...initOutputs(metas.get(name)!)]).map(pkgOf));
+    expect((LAZY[name] ?? []).filter((p) => atInit.has(p))).toEqual([]);
   });
 
   it('holds zod without its locales but English', () => {

@@ -4,7 +4,7 @@
  * against DynamoDB Local and local S3/SQS stand-ins: the bundles run, not only build.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -115,6 +115,33 @@ tenants:
       expect(JSON.parse(readFileSync(join(dir, 'zones.json'), 'utf8')), name).toEqual(
         parse(readFileSync(join(dir, 'zones.yaml'), 'utf8')),
       );
+    }
+  });
+
+  it('loads every chunk of each bundle (the lazy paths too) in a fresh process from the bundle folder alone', async () => {
+    for (const [name, dir] of Object.entries(bundles)) {
+      const chunks = readdirSync(dir).filter((f) => f.endsWith('.mjs') && f !== 'index.mjs');
+      // code splitting: the optional paths (mail, SSM, OAuth…) are chunks of their own
+      expect(chunks.length, name).toBeGreaterThan(0);
+      const driver = `
+        const failed = [];
+        for (const f of ${JSON.stringify(chunks)}) {
+          try { await import(new URL(f, 'file://' + process.cwd() + '/').href); } catch (err) { failed.push(f + ': ' + String(err)); }
+        }
+        console.log(JSON.stringify(failed));`;
+      // a copy of the folder elsewhere: nothing outside the bundle may be reached
+      const copy = mkdtempSync(join(tmpdir(), `relaywatch-chunks-${name}-`));
+      cpSync(dir, copy, { recursive: true });
+      try {
+        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', driver], {
+          cwd: copy,
+          env: { PATH: process.env.PATH ?? '' },
+          timeout: 60_000,
+        });
+        expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? 'null'), name).toEqual([]);
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
     }
   });
 

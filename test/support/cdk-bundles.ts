@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { build, type Metafile } from 'esbuild';
 import { buildApp } from '../../cdk/build.ts';
 import { parseStageConfig } from '../../cdk/config.ts';
-import { BUNDLING, bundleAliases } from '../../cdk/constructs/monitor-function.ts';
+import { bundleOptions } from '../../cdk/constructs/monitor-function.ts';
 import type { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
 
 /** Every function folder: the monitoring functions and the optional confirmation ones (enabled in the smoke stage). */
@@ -51,19 +51,30 @@ export function synthBundles(outdir: string): Record<BundleName, string> {
  */
 export async function bundleMetafile(name: BundleName): Promise<Metafile> {
   const result = await build({
-    entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
-    absWorkingDir: ROOT,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: BUNDLING.target,
-    minify: BUNDLING.minify,
-    mainFields: [...BUNDLING.mainFields],
-    banner: { js: BUNDLING.banner },
-    alias: bundleAliases(name),
+    ...bundleOptions(name),
+    outdir: join(ROOT, 'cdk.out', 'metafile', name),
+    sourcemap: false,
     metafile: true,
     write: false,
     logLevel: 'silent',
   });
   return result.metafile;
+}
+
+/** The output files (chunks) of a function's metafile that Node loads at cold start: `index.mjs` and its static imports. */
+export function initOutputs(meta: Metafile): Set<string> {
+  const entry = Object.keys(meta.outputs).find(
+    (k) => meta.outputs[k]?.entryPoint !== undefined && k.endsWith('/index.mjs'),
+  );
+  if (entry === undefined) throw new Error('the metafile has no index.mjs entry');
+  const seen = new Set<string>([entry]);
+  const queue = [entry];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    for (const i of meta.outputs[next]?.imports ?? []) {
+      if (i.kind !== 'import-statement' || i.external || seen.has(i.path)) continue;
+      seen.add(i.path);
+      queue.push(i.path);
+    }
+  }
+  return seen;
 }
