@@ -11,6 +11,7 @@ import {
   openDynamoDbStore,
   TTL_ATTRIBUTE,
   tenantPk,
+  unescapeKeyPart,
 } from '../../shared/adapters/store/dynamodb-store.ts';
 import { openStore, StoreSpecError } from '../../shared/adapters/store/open-store.ts';
 import {
@@ -120,6 +121,10 @@ describe('DynamoDB store (DynamoDB Local)', () => {
       // Written once: no index entry (the history reads the tenant's partition in key order).
       expect(item?.GSI2PK).toBeUndefined();
       expect(item?.GSI2SK).toBeUndefined();
+      // …and what the key holds is not repeated in the item; the history reads it back from the key, unescaped.
+      expect(Object.keys(item ?? {}).filter((k) => ['tenantId', 'at', 'runId', 'subject'].includes(k))).toEqual([]);
+      expect(unescapeKeyPart(escapeKeyPart('a#b%c%23'))).toBe('a#b%c%23');
+      expect((await store.results.history('contoso')).items).toEqual([checkRecord({ subject: 'x#y' })]);
       expect(typeof item?.detailJson).toBe('string');
       await store.close();
     });

@@ -160,6 +160,40 @@ export function checkKey(r: Pick<CheckRecord, 'tenantId' | 'at' | 'runId' | 'che
 export function tenantRunKey(tenantId: string, startedAt: string, runId: string): Key {
   return { PK: tenantPk(tenantId), SK: `${TENANT_RUN_PREFIX}${startedAt}#${e(runId)}` };
 }
+
+/** The inverse of {@link escapeKeyPart}. */
+export function unescapeKeyPart(part: string): string {
+  return part.replace(/%2[35]/g, (m) => (m === '%23' ? '#' : '%'));
+}
+
+/**
+ * What a check result's or tenant run's key already holds, read back from it: the store does not repeat these
+ * attributes in the item (about 90 bytes of every result, stored for `retentionDays`). Items written before carry
+ * them as attributes, which win.
+ */
+function fromKey(item: Item): Item {
+  const pk = String(item.PK);
+  const sk = String(item.SK);
+  if (!pk.startsWith('T#')) return item;
+  const tenantId = unescapeKeyPart(pk.slice(2));
+  const parts = sk.split('#');
+  if (sk.startsWith(CHECK_PREFIX) && parts.length === 5) {
+    const [, at, runId, check, subject] = parts as [string, string, string, string, string];
+    return {
+      tenantId,
+      at,
+      runId: unescapeKeyPart(runId),
+      check: unescapeKeyPart(check),
+      subject: unescapeKeyPart(subject),
+      ...item,
+    };
+  }
+  if (sk.startsWith(TENANT_RUN_PREFIX) && parts.length === 3) {
+    const [, startedAt, runId] = parts as [string, string, string];
+    return { tenantId, startedAt, runId: unescapeKeyPart(runId), ...item };
+  }
+  return item;
+}
 export function eventKey(r: Pick<EventRecord, 'tenantId' | 'eventId'>): Key {
   return { PK: tenantPk(r.tenantId), SK: `E#${e(r.eventId)}` };
 }
@@ -555,6 +589,7 @@ export class DynamoDbStore implements Store {
 
   async #putRun(run: RunRecord): Promise<void> {
     const r = prepareRun(run);
+    const { runId: _r, tenantId: _t, startedAt: _s, ...unkeyed } = r;
     await this.#doc.send(
       new PutCommand({
         TableName: this.tableName,
@@ -562,11 +597,12 @@ export class DynamoDbStore implements Store {
           r.tenantId === undefined
             ? // The CLI's whole-MSP runs: few, kept, listed through GSI2's `RUNS` partition.
               { ...runKey(r.runId), GSI2PK: 'RUNS', GSI2SK: `${r.startedAt}#${e(r.runId)}`, ...r }
-            : // A tenant's run (one per job and report): in the tenant's partition, expiring with the raw results.
+            : // A tenant's run (one per job and report): in the tenant's partition, expiring with the raw results; the
+              // key holds tenant, start and run id (read back by fromKey).
               {
                 ...tenantRunKey(r.tenantId, r.startedAt, r.runId),
                 [TTL_ATTRIBUTE]: this.#expiresAt(r.startedAt),
-                ...r,
+                ...unkeyed,
               },
       }),
     );
@@ -584,7 +620,8 @@ export class DynamoDbStore implements Store {
       const id = `${key.PK}\0${key.SK}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      const { detail, ...rest } = r;
+      // The key holds tenant, time, run and subject (read back by fromKey); `check` stays: the history filters by it.
+      const { detail, tenantId: _t, at: _a, runId: _r, subject: _s, ...rest } = r;
       items.push({
         ...key,
         [TTL_ATTRIBUTE]: this.#expiresAt(r.at),
@@ -624,7 +661,7 @@ export class DynamoDbStore implements Store {
         legacyByTime(`${tenantPk(tenantId)}#C`, since, until, filter, values),
       ],
       query,
-      (item) => parseStoredCheck({ ...item, detail: decodeDetail(item) }),
+      (item) => parseStoredCheck({ ...fromKey(item), detail: decodeDetail(item) }),
     );
   }
 
@@ -660,7 +697,7 @@ export class DynamoDbStore implements Store {
   }
 
   async #runs(query: RunQuery): Promise<Page<RunRecord>> {
-    const parse = (item: Item) => parseStored(runSchema, item, 'run');
+    const parse = (item: Item) => parseStored(runSchema, fromKey(item), 'run');
     if (query.tenantId === undefined) {
       return this.#page(
         'runs',
