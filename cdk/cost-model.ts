@@ -86,20 +86,22 @@ export const STAGE = { secrets: 3, alarms: 16, alarmMetrics: 19, dashboards: 1 }
 
 /**
  * The custom metric series the functions publish every hour at the default schedules (service, and group where
- * named): worker JobsSucceeded, per group ×3, ChecksPass/Warn/Fail/Unknown, AlertsSent; dispatch JobsEnqueued, per
+ * named): worker JobsSucceeded per group ×3, ChecksPass/Warn/Fail/Unknown, AlertsSent; dispatch JobsEnqueued per
  * group ×3; ingest IngestAccepted. Failure and skip counters, and the digest's weekly ones, are published in a few
- * hours a month and cost a fraction (prorated by the hour); the tenant is never a dimension.
+ * hours a month and cost a fraction (prorated by the hour); the tenant is never a dimension. (Before: 14, with
+ * JobsSucceeded and JobsEnqueued also without the group, the sum of the per-group series.)
  */
-export const CUSTOM_METRIC_SERIES = 14;
+export const CUSTOM_METRIC_SERIES = 12;
 
 /**
  * Log bytes (CloudWatch Logs bills the uncompressed JSON): Powertools lines as Logger and Metrics print them with the
- * Lambda context (measured: 443 B a "domain checked" line, about 520 B "job done", 438 B "report accepted", 238 B
- * a single group metric, about 500 B a flush of the job counters); Lambda's own JSON platform lines (start and
- * report, about 630 B an invocation) and an HTTP API access-log line (about 250 B) are estimates.
+ * Lambda context (measured: about 520 B a "job done" line, 438 B "report accepted", 238 B a single group metric,
+ * about 500 B a flush of the job counters; the 443 B "domain checked" line per domain is debug level now: before, at
+ * info, it was a third of the worker's log bytes); Lambda's own JSON platform lines (start and report, about 630 B an
+ * invocation) and an HTTP API access-log line (about 250 B) are estimates.
  */
 export const LOG_BYTES = {
-  perDomain: 443,
+  perDomainBefore: 443,
   perJob: 520 + 238,
   perInvocation: 630 + 500,
   perReport: 438 + 230 + 630,
@@ -138,7 +140,11 @@ export interface CostInputs {
   readonly stateItemBytes: number;
   readonly runItemBytes: number;
   readonly retentionDays: number;
-  /** `now`: results and tenant runs written once; `before`: each also with a GSI2 entry (one more unit, stored twice). */
+  /**
+   * `now`: results and tenant runs written once, no run per agent report; `before`: each result and run also with a
+   * GSI2 entry (one more write unit, stored twice), key parts repeated as attributes, a run per agent report, and the
+   * worker's per-domain log lines at info.
+   */
   readonly store: 'now' | 'before';
   readonly pointInTimeRecovery: boolean;
   readonly logRetentionDays: number;
@@ -191,6 +197,12 @@ export const DEFAULTS: CostInputs = {
   dashboards: STAGE.dashboards,
   customMetrics: CUSTOM_METRIC_SERIES,
 };
+
+/**
+ * The deployment before the changes of docs/deploy.md "Cost" (a GSI2 entry per result and run, a run per agent
+ * report, per-domain info logs, two more metric series): `monthlyCost({ ...DEFAULTS, ...BEFORE_INPUTS })`.
+ */
+export const BEFORE_INPUTS: Partial<CostInputs> = { store: 'before', customMetrics: CUSTOM_METRIC_SERIES + 2 };
 
 const MONTH_MINUTES = 30 * 24 * 60;
 const MONTH_SECONDS = MONTH_MINUTES * 60;
@@ -261,9 +273,9 @@ export function storeVolume(i: CostInputs): StoreVolume {
   // probe, an agent's relay result per report.
   const small = w.checkJobs * i.domainsPerTenant * 2 + i.tenants * i.ipsPerTenant * w.sweeps + w.reports;
   const probes = w.probeJobs;
-  // A run per tenant job and report (tenant runs, expiring with the results); a sweep's run covers many tenants and
-  // is a run without a tenant (GSI2 `RUNS`, kept: about 3 MB a month).
-  const tenantRuns = w.checkJobs + w.probeJobs + w.reports;
+  // A run per tenant job (tenant runs, expiring with the results; before, one per agent report too: its one result
+  // holds all the run did); a sweep's run covers many tenants and is a run without a tenant (GSI2 `RUNS`, kept).
+  const tenantRuns = w.checkJobs + w.probeJobs + (before ? w.reports : 0);
   const sweepRuns = w.sweepJobs;
   // States: per domain SPF and MX, per IP and zone, one per probe and agent; written when they change and once a day
   // (the heartbeat), with changes taken as one per state a week.
@@ -325,7 +337,7 @@ export function monthlyCost(i: CostInputs): CostLine[] {
   // Logs: per check job its domains' lines, "job done" and the group metric; per worker invocation the platform lines
   // and the counters' flush; per report the ingest's line, metric, platform lines and the API's access-log line.
   const logBytes =
-    w.checkJobs * (i.domainsPerTenant * LOG_BYTES.perDomain + LOG_BYTES.perJob) +
+    w.checkJobs * ((i.store === 'before' ? i.domainsPerTenant * LOG_BYTES.perDomainBefore : 0) + LOG_BYTES.perJob) +
     (w.probeJobs + w.sweepJobs) * LOG_BYTES.perJob +
     w.workerInvocations * LOG_BYTES.perInvocation +
     w.reports * (LOG_BYTES.perReport + LOG_BYTES.perAccessLogLine);
@@ -494,6 +506,6 @@ Examples:
     console.log(
       `\n${free ? 'With the always-free tier' : 'At list price'}, the store as it wrote before (GSI2 entries):\n`,
     );
-    console.log(table({ ...inputs, store: 'before' }, free));
+    console.log(table({ ...inputs, ...BEFORE_INPUTS }, free));
   }
 }

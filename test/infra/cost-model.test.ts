@@ -6,6 +6,7 @@ import { buildApp } from '../../cdk/build.ts';
 import { parseStageConfig } from '../../cdk/config.ts';
 import {
   ALWAYS_FREE,
+  BEFORE_INPUTS,
   DEFAULTS,
   monthlyCost,
   PRICES_CHECKED,
@@ -26,7 +27,7 @@ describe('the cost model of docs/deploy.md', () => {
     expect(now.storedBytes).toBeLessThan(before.storedBytes * 0.6);
     // Without index entries (only the sweeps' runs keep one), nearly all that is stored is the table itself.
     expect(now.tableBytes / now.storedBytes).toBeGreaterThan(0.99);
-    expect(total(at1000())).toBeLessThan(total(at1000({ store: 'before' })) - 7);
+    expect(total(at1000())).toBeLessThan(total(at1000(BEFORE_INPUTS)) - 7);
   });
 
   it('prices point-in-time recovery on the table and the logs, which the first model left out', () => {
@@ -68,7 +69,7 @@ describe('the cost model of docs/deploy.md', () => {
     const doc = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
     expect(doc).toContain(table({}));
     expect(doc).toContain(table({}, true));
-    expect(doc).toContain(table({ store: 'before' }));
+    expect(doc).toContain(table(BEFORE_INPUTS));
     expect(doc).toContain(PRICES_CHECKED);
     expect(doc).toContain(`$${total(at1000()).toFixed(1)}`);
   });
