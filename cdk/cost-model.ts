@@ -97,7 +97,7 @@ export const CUSTOM_METRIC_SERIES = 12;
  * Log bytes (CloudWatch Logs bills the uncompressed JSON): Powertools lines as Logger and Metrics print them with the
  * Lambda context (measured: about 520 B a "job done" line, 438 B "report accepted", 238 B a single group metric,
  * about 500 B a flush of the job counters; the 443 B "domain checked" line per domain is debug level now: before, at
- * info, it was a third of the worker's log bytes); Lambda's own JSON platform lines (start and report, about 630 B an
+ * info, it was nearly half the worker's log bytes); Lambda's own JSON platform lines (start and report, about 630 B an
  * invocation) and an HTTP API access-log line (about 250 B) are estimates.
  */
 export const LOG_BYTES = {

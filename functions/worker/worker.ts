@@ -121,7 +121,7 @@ export function makeWorker(deps: WorkerDeps) {
         // Only per group (the alarms' metric; their sum is the total): a metric series without the group as well
         // would cost $0.30 a month and tell nothing more (docs/deploy.md, "Cost").
         metrics.addGroupMetric(METRICS.jobs.ok, scheduleGroupOf(job), 1);
-        // Per domain at debug level only: the results are stored, and at INFO these lines were a third of the
+        // Per domain at debug level only: the results are stored, and at INFO these lines were nearly half the
         // worker's log bytes (POWERTOOLS_LOG_LEVEL=DEBUG shows them).
         for (const t of result.reports) {
           for (const d of t.domains)
