@@ -490,7 +490,7 @@ Examples:
       console.error(`cost-model: --store must be now or before, got ${JSON.stringify(values.store)}`);
       process.exit(2);
     }
-    o.store = values.store;
+    if (values.store === 'before') Object.assign(o, BEFORE_INPUTS);
   }
   const inputs = o as Partial<CostInputs>;
   const tenants = num('tenants', values.tenants);
