@@ -34,8 +34,9 @@ export class DataStack extends Stack {
         indexName: ix.indexName,
         partitionKey: { name: ix.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: ix.sortKey, type: dynamodb.AttributeType.STRING },
-        // GSI1 (open incidents, few) projects ALL; GSI2 (history, runs, active incidents) only keys and `check`: the
-        // store reads the items from the table, so each result is stored and written once (docs/deploy.md, Cost).
+        // GSI1 (open incidents, few) and GSI3 (active incidents) project ALL; GSI2 (events, runs without a tenant, and
+        // the results of the layout before until they expire) only keys and `check`: the store reads the items from
+        // the table. Check results and tenant runs have no index entry (docs/deploy.md, "Cost").
         ...(ix.projection === 'ALL'
           ? { projectionType: dynamodb.ProjectionType.ALL }
           : { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...ix.projection] }),

@@ -71,7 +71,7 @@ export function makeDispatch(deps: DispatchDeps) {
       });
       runs.push(result);
       const enqueued = result.jobs.length - result.failed.length;
-      deps.metrics.addMetric(METRICS.jobsEnqueued, 'Count', enqueued);
+      // Only per group (the alarms' metric; their sum is the total): one series fewer at $0.30 a month.
       // Also when zero: the group's "no cycle finished" alarm reads a dispatch that had nothing to do as healthy.
       deps.metrics.addGroupMetric(METRICS.jobsEnqueued, group, enqueued);
       deps.logger.info('jobs enqueued', {

@@ -126,6 +126,8 @@ export function makeIngest(deps: IngestDeps) {
         notifierFor,
         alertFor: alertBuilder(config),
         runTenant: tenant.id,
+        // The report's one result is its record: no run item besides (docs/deploy.md, "Cost").
+        recordRun: false,
         // One owner per request: two posts of the same report at once never both hold a delivery claim.
         owner: `${runId}/${randomUUID()}`,
       });

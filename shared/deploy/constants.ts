@@ -15,9 +15,10 @@ export const GSI1_PARTITION_KEY = 'GSI1PK';
 export const GSI1_SORT_KEY = 'GSI1SK';
 
 /**
- * Time-ordered history of checks, events and a tenant's runs. Projection
- * INCLUDE of {@link GSI2_PROJECTED_ATTRIBUTES} only (the history's `check` filter): the store reads the items
- * themselves from the table (BatchGetItem), so every result is stored and written once, not twice.
+ * Time-ordered events and the runs without a tenant (and, until TTL removes them, the check results and tenant runs
+ * of the layout before, which were ordered here; new ones are ordered by their base key and have no entry).
+ * Projection INCLUDE of {@link GSI2_PROJECTED_ATTRIBUTES} only (the old history's `check` filter): the store reads
+ * the items themselves from the table (BatchGetItem).
  */
 export const GSI2 = 'GSI2';
 export const GSI2_PARTITION_KEY = 'GSI2PK';

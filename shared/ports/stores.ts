@@ -64,6 +64,11 @@ export interface RunRecord {
 export interface CheckRecord {
   readonly tenantId: string;
   readonly runId: string;
+  /**
+   * The run's time (its `startedAt`: the job's schedule slot, the agent report's time), the same for every check of
+   * the run and every write of one check: the DynamoDB store keys a check by it (`H#<at>#<runId>#…`), so writing an
+   * identity again with another `at` would store a second item there.
+   */
   readonly at: string;
   /** 'spf' | 'mx' | 'blocklist' | 'probe-relay' | 'probe-submission' | 'submission' | … (an open set). */
   readonly check: string;

@@ -111,6 +111,12 @@ export interface CycleInput {
   readonly owner?: string;
   /** The tenant the run belongs to, when it checked one tenant (a worker job): its run is listed per tenant. */
   readonly runTenant?: string | undefined;
+  /**
+   * Store the run record (default true). An agent report passes false: its one result already holds all its run
+   * would (run id, time, status), and a run per report would be 1.4 million items a month at 1,000 tenants
+   * (docs/deploy.md, "Cost").
+   */
+  readonly recordRun?: boolean;
   /** Default {@link DELIVERY_LEASE_MS}. */
   readonly leaseMs?: number;
   /** Tenants decided at once (default {@link TENANT_CONCURRENCY}). */
@@ -658,14 +664,16 @@ export async function dispatchNotifications(
 export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   const recorded = await recordObservations(input);
   const sent = await dispatchNotifications(input, recorded.plan);
-  await input.store.results.putRun({
-    runId: input.runId,
-    ...(input.runTenant !== undefined ? { tenantId: input.runTenant } : {}),
-    startedAt: input.startedAt.toISOString(),
-    finishedAt: input.now().toISOString(),
-    source: input.source,
-    counts: counts(input.reports),
-  });
+  if (input.recordRun !== false) {
+    await input.store.results.putRun({
+      runId: input.runId,
+      ...(input.runTenant !== undefined ? { tenantId: input.runTenant } : {}),
+      startedAt: input.startedAt.toISOString(),
+      finishedAt: input.now().toISOString(),
+      source: input.source,
+      counts: counts(input.reports),
+    });
+  }
   const open = [...recorded.plan.incidentsByTenant.values()].flatMap((m) =>
     [...m.values()].filter((i) => i.status === 'open'),
   );

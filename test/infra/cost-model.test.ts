@@ -4,55 +4,100 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/build.ts';
 import { parseStageConfig } from '../../cdk/config.ts';
-import { DEFAULTS, monthlyCost, storeVolume, total } from '../../cdk/cost-model.ts';
+import {
+  ALWAYS_FREE,
+  BEFORE_INPUTS,
+  DEFAULTS,
+  monthlyCost,
+  PRICES_CHECKED,
+  STAGE,
+  storeVolume,
+  table,
+  total,
+} from '../../cdk/cost-model.ts';
+
+const at1000 = (over: Partial<typeof DEFAULTS> = {}) => monthlyCost({ ...DEFAULTS, ...over });
+const line = (lines: ReturnType<typeof monthlyCost>, prefix: string) => lines.find((l) => l.item.startsWith(prefix))!;
 
 describe('the cost model of docs/deploy.md', () => {
-  it('prices 1,000 tenants at the default schedules at about half of what the store cost before', () => {
-    const now = total(monthlyCost(DEFAULTS));
-    const before = total(monthlyCost({ ...DEFAULTS, store: 'before' }));
-    expect(now).toBeLessThan(before * 0.55);
-    // docs/deploy.md states this total; the $25 target is not met with agents posting every 15 minutes.
-    expect(now).toBeGreaterThan(25);
-    expect(now).toBeLessThan(35);
-    // With site agents posting hourly the same MSP is close to the target.
-    expect(total(monthlyCost({ ...DEFAULTS, agentMinutes: 60 }))).toBeLessThan(27);
-  });
-
-  it('shows that the store as it wrote before (every result and state every cycle, GSI2 ALL, 400 days) breaks the target', () => {
-    const before = monthlyCost({ ...DEFAULTS, store: 'before' });
-    expect(total(before)).toBeGreaterThan(25);
-    const storage = before.find((l) => l.item.startsWith('DynamoDB storage'))!;
-    expect(storage.usd).toBeGreaterThan(
-      monthlyCost(DEFAULTS).find((l) => l.item.startsWith('DynamoDB storage'))!.usd * 5,
-    );
-  });
-
-  it('counts fewer requests and write units now: batched results, no steady state writes, keys-only GSI2', () => {
+  it('halves the write units of results and tenant runs now that they carry no GSI2 entry', () => {
     const now = storeVolume(DEFAULTS);
     const before = storeVolume({ ...DEFAULTS, store: 'before' });
-    expect(now.requests).toBeLessThan(before.requests * 0.55);
-    expect(now.wru).toBeLessThan(before.wru);
-    expect(now.storedBytes).toBeLessThan(before.storedBytes / 4);
+    expect(now.wru).toBeLessThan(before.wru * 0.55);
+    expect(now.storedBytes).toBeLessThan(before.storedBytes * 0.6);
+    // Without index entries (only the sweeps' runs keep one), nearly all that is stored is the table itself.
+    expect(now.tableBytes / now.storedBytes).toBeGreaterThan(0.99);
+    expect(total(at1000())).toBeLessThan(total(at1000(BEFORE_INPUTS)) - 7);
+  });
+
+  it('prices point-in-time recovery on the table and the logs, which the first model left out', () => {
+    const lines = at1000();
+    expect(line(lines, 'DynamoDB point-in-time recovery').usd).toBeGreaterThan(1);
+    expect(line(lines, 'CloudWatch Logs').usd).toBeGreaterThan(1);
+    expect(line(at1000({ pointInTimeRecovery: false }), 'DynamoDB point-in-time recovery').usd).toBe(0);
+  });
+
+  it('applies the always-free tier only to the services that have one, never below zero', () => {
+    const lines = at1000();
+    for (const l of lines) {
+      expect(l.usdFreeTier).toBeGreaterThanOrEqual(0);
+      expect(l.usdFreeTier).toBeLessThanOrEqual(l.usd);
+    }
+    // On-demand requests, point-in-time recovery, HTTP API calls and secrets have no always-free tier.
+    for (const prefix of ['DynamoDB requests', 'DynamoDB point-in-time', 'Secrets Manager']) {
+      expect(line(lines, prefix).usdFreeTier).toBe(line(lines, prefix).usd);
+    }
+    // 10 alarm metrics, 10 custom metrics and 3 dashboards free: $0.90 + $3.00 + $1.20 less.
+    const cw = line(lines, 'CloudWatch alarms');
+    expect(cw.usd - cw.usdFreeTier).toBeCloseTo(
+      ALWAYS_FREE.alarmMetrics * 0.1 + DEFAULTS.dashboards * 3 + ALWAYS_FREE.customMetrics * 0.3,
+      6,
+    );
+    expect(total(lines, true)).toBeLessThan(total(lines));
   });
 
   it('grows with tenants except for the fixed part', () => {
     const at = (tenants: number) => total(monthlyCost({ ...DEFAULTS, tenants }));
     expect(at(100)).toBeGreaterThan(at(10));
     expect(at(1000)).toBeGreaterThan(at(100));
-    const fixed = monthlyCost({ ...DEFAULTS, tenants: 1 }).at(-1)!.usd;
-    expect(monthlyCost({ ...DEFAULTS, tenants: 1000 }).at(-1)!.usd).toBe(fixed);
+    for (const prefix of ['CloudWatch alarms', 'Secrets Manager']) {
+      expect(line(monthlyCost({ ...DEFAULTS, tenants: 1 }), prefix).usd).toBe(line(at1000(), prefix).usd);
+    }
+  });
+
+  it('is what docs/deploy.md shows: the tables, the price date and the total at 1,000 tenants', () => {
+    const doc = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    expect(doc).toContain(table({}));
+    expect(doc).toContain(table({}, true));
+    expect(doc).toContain(table(BEFORE_INPUTS));
+    expect(doc).toContain(PRICES_CHECKED);
+    expect(doc).toContain(`$${total(at1000()).toFixed(1)}`);
   });
 });
 
 describe('the cost model against the example stage', () => {
-  it('counts the alarms and secrets the example stage really synthesizes', () => {
-    const config = parseStageConfig(
-      JSON.parse(readFileSync(new URL('../../cdk/stages/example.json', import.meta.url), 'utf8')),
-      'example',
+  const config = parseStageConfig(
+    JSON.parse(readFileSync(new URL('../../cdk/stages/example.json', import.meta.url), 'utf8')),
+    'example',
+  );
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const service = Template.fromStack(buildApp(app, config).service);
+
+  it('counts the alarms, the metrics they watch, the secrets and the dashboard the example stage synthesizes', () => {
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')) as {
+      Properties: { MetricName?: string; Metrics?: { MetricStat?: unknown }[] };
+    }[];
+    expect(alarms).toHaveLength(STAGE.alarms);
+    // An alarm on one metric pays for one; an alarm on a math expression for each metric in it.
+    const metrics = alarms.reduce(
+      (n, a) =>
+        n +
+        (a.Properties.MetricName !== undefined ? 1 : (a.Properties.Metrics ?? []).filter((m) => m.MetricStat).length),
+      0,
     );
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const service = Template.fromStack(buildApp(app, config).service);
-    expect(Object.keys(service.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(DEFAULTS.alarms);
+    expect(metrics).toBe(STAGE.alarmMetrics);
+    expect(DEFAULTS.alarmMetrics).toBe(metrics);
     expect(Object.keys(service.findResources('AWS::SecretsManager::Secret'))).toHaveLength(DEFAULTS.secrets);
+    expect(Object.keys(service.findResources('AWS::CloudWatch::Dashboard'))).toHaveLength(DEFAULTS.dashboards);
   });
 });

@@ -1,5 +1,5 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   checkKey,
@@ -11,10 +11,12 @@ import {
   openDynamoDbStore,
   TTL_ATTRIBUTE,
   tenantPk,
+  unescapeKeyPart,
 } from '../../shared/adapters/store/dynamodb-store.ts';
 import { openStore, StoreSpecError } from '../../shared/adapters/store/open-store.ts';
 import {
   checkRecord,
+  collect,
   describeStoreContract,
   eventRecord,
   incidentRecord,
@@ -50,7 +52,7 @@ describe('DynamoDB store (DynamoDB Local)', () => {
   );
 
   describe('DynamoDB specifics', () => {
-    it('sets the TTL attribute on checks and events only', async () => {
+    it('sets the TTL attribute on checks, events and tenant runs only', async () => {
       const store = await openDynamoDbStore({
         tableName: tableName('ttl'),
         ...ddb().clientOptions,
@@ -62,6 +64,7 @@ describe('DynamoDB store (DynamoDB Local)', () => {
       await store.states.put(stateRecord(), null);
       await store.incidents.put(incidentRecord(), null);
       await store.results.putRun(runRecord());
+      await store.results.putRun(runRecord({ runId: 'job-1', tenantId: 'contoso', source: 'lambda' }));
       const doc = DynamoDBDocumentClient.from(ddb().client);
       const items =
         (
@@ -75,25 +78,27 @@ describe('DynamoDB store (DynamoDB Local)', () => {
         ).Items ?? [];
       const bySkPrefix = new Map(items.map((item) => [String(item.SK).slice(0, 2), item]));
       const expected = Math.floor(Date.parse(iso(0)) / 1000) + 10 * 86_400;
-      expect(bySkPrefix.get('C#')?.[TTL_ATTRIBUTE]).toBe(expected);
+      expect(bySkPrefix.get('H#')?.[TTL_ATTRIBUTE]).toBe(expected);
+      // A tenant's run lives in the tenant's partition and expires with the results.
+      expect(bySkPrefix.get('R#')?.[TTL_ATTRIBUTE]).toBe(expected);
       expect(bySkPrefix.get('E#')?.[TTL_ATTRIBUTE]).toBe(expected);
       expect(bySkPrefix.get('S#')).toBeDefined();
       expect(bySkPrefix.get('S#')?.[TTL_ATTRIBUTE]).toBeUndefined();
       expect(bySkPrefix.get('I#')).toBeDefined();
       expect(bySkPrefix.get('I#')?.[TTL_ATTRIBUTE]).toBeUndefined();
       expect(bySkPrefix.get('I#')?.GSI1PK).toBe('OPEN');
-      expect(items).toHaveLength(4);
+      expect(items).toHaveLength(5);
       const ttl = await ddb().client.send(new DescribeTimeToLiveCommand({ TableName: store.tableName }));
       expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: TTL_ATTRIBUTE, TimeToLiveStatus: 'ENABLED' });
       expect(await store.prune(new Date())).toEqual({ checks: 0, events: 0 });
       await store.close();
     });
 
-    it('keys checks by identity, escaped, and stores the detail as a JSON string', async () => {
+    it('keys checks by time and identity, escaped, without a GSI2 entry, and stores the detail as a JSON string', async () => {
       expect(escapeKeyPart('a#b%c')).toBe('a%23b%25c');
-      expect(checkKey({ tenantId: 't#1', runId: 'r', check: 'spf', subject: 'x#y' })).toEqual({
+      expect(checkKey({ tenantId: 't#1', at: iso(0), runId: 'r', check: 'spf', subject: 'x#y' })).toEqual({
         PK: 'T#t%231',
-        SK: 'C#r#spf#x%23y',
+        SK: `H#${iso(0)}#r#spf#x%23y`,
       });
       const store = await openDynamoDbStore({
         tableName: tableName('keys'),
@@ -112,8 +117,14 @@ describe('DynamoDB store (DynamoDB Local)', () => {
             }),
           )
         ).Items ?? [];
-      expect(item?.SK).toBe('C#run-1#spf#x%23y');
-      expect(item?.GSI2SK).toBe(`${iso(0)}#run-1#spf#x%23y`);
+      expect(item?.SK).toBe(`H#${iso(0)}#run-1#spf#x%23y`);
+      // Written once: no index entry (the history reads the tenant's partition in key order).
+      expect(item?.GSI2PK).toBeUndefined();
+      expect(item?.GSI2SK).toBeUndefined();
+      // …and what the key holds is not repeated in the item; the history reads it back from the key, unescaped.
+      expect(Object.keys(item ?? {}).filter((k) => ['tenantId', 'at', 'runId', 'subject'].includes(k))).toEqual([]);
+      expect(unescapeKeyPart(escapeKeyPart('a#b%c%23'))).toBe('a#b%c%23');
+      expect((await store.results.history('contoso')).items).toEqual([checkRecord({ subject: 'x#y' })]);
       expect(typeof item?.detailJson).toBe('string');
       await store.close();
     });
@@ -138,7 +149,72 @@ describe('DynamoDB store (DynamoDB Local)', () => {
       await store.close();
     });
 
-    it('stores a big detail brotli-compressed and reads it back exactly, through the keys-only history index', async () => {
+    it('reads the items of the layout before (checks and tenant runs ordered through GSI2) after the new ones, paging across both', async () => {
+      const store = await openDynamoDbStore({
+        tableName: tableName('legacy'),
+        ...ddb().clientOptions,
+        createTable: true,
+      });
+      const doc = DynamoDBDocumentClient.from(ddb().client);
+      // Written as the store wrote them before checks moved to `H#<at>#…` and tenant runs into the tenant's partition.
+      const legacy = Array.from({ length: 7 }, (_, i) =>
+        checkRecord({ runId: `old-${i}`, at: iso(i), check: i % 2 === 0 ? 'spf' : 'mx', subject: 'a#b' }),
+      );
+      for (const r of legacy) {
+        const { detail, ...rest } = r;
+        await doc.send(
+          new PutCommand({
+            TableName: store.tableName,
+            Item: {
+              PK: tenantPk(r.tenantId),
+              SK: `C#${escapeKeyPart(r.runId)}#${r.check}#${escapeKeyPart(r.subject)}`,
+              GSI2PK: `${tenantPk(r.tenantId)}#C`,
+              GSI2SK: `${r.at}#${escapeKeyPart(r.runId)}#${r.check}#${escapeKeyPart(r.subject)}`,
+              ...rest,
+              detailJson: JSON.stringify(detail),
+            },
+          }),
+        );
+      }
+      const oldRun = runRecord({ runId: 'old-run', tenantId: 'contoso', source: 'lambda', startedAt: iso(3) });
+      await doc.send(
+        new PutCommand({
+          TableName: store.tableName,
+          Item: {
+            PK: 'R#old-run',
+            SK: 'R',
+            GSI2PK: `${tenantPk('contoso')}#R`,
+            GSI2SK: `${iso(3)}#old-run`,
+            ...oldRun,
+          },
+        }),
+      );
+      const fresh = Array.from({ length: 6 }, (_, i) =>
+        checkRecord({ runId: `new-${i}`, at: iso(100 + i), check: i % 2 === 0 ? 'spf' : 'mx', subject: 'a#b' }),
+      );
+      await store.results.putChecks(fresh);
+      const newRun = runRecord({ runId: 'new-run', tenantId: 'contoso', source: 'lambda', startedAt: iso(100) });
+      await store.results.putRun(newRun);
+
+      const newestFirst = [...legacy, ...fresh].map((c) => c.runId).reverse();
+      // Page sizes that end inside the new items, exactly at the boundary, and inside the old ones.
+      for (const limit of [4, 6, 5, 100]) {
+        const { items } = await collect((cursor) => store.results.history('contoso', { limit, cursor }));
+        expect(items.map((c) => c.runId)).toEqual(newestFirst);
+      }
+      expect((await store.results.history('contoso', { limit: 100 })).items.at(-1)).toEqual(legacy[0]);
+      const spf = await collect((cursor) => store.results.history('contoso', { check: 'spf', limit: 2, cursor }));
+      expect(spf.items.map((c) => c.runId)).toEqual(newestFirst.filter((id) => Number(id.split('-')[1]) % 2 === 0));
+      const window = await store.results.history('contoso', { since: iso(4), until: iso(102), limit: 100 });
+      expect(window.items.map((c) => c.runId)).toEqual(['new-1', 'new-0', 'old-6', 'old-5', 'old-4']);
+      expect((await store.results.runs({ tenantId: 'contoso' })).items).toEqual([newRun, oldRun]);
+      const firstRun = await store.results.runs({ tenantId: 'contoso', limit: 1 });
+      expect(firstRun.items).toEqual([newRun]);
+      expect((await store.results.runs({ tenantId: 'contoso', cursor: firstRun.cursor })).items).toEqual([oldRun]);
+      await store.close();
+    });
+
+    it('stores a big detail brotli-compressed and reads it back exactly, through the history', async () => {
       const store = await openDynamoDbStore({
         tableName: tableName('compress'),
         ...ddb().clientOptions,

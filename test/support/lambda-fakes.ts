@@ -28,6 +28,9 @@ export class RecordingLogger {
   #log(level: string, message: unknown, extra: unknown): void {
     this.lines.push({ level, message: String(message), keys: Object.fromEntries(this.keys), extra });
   }
+  debug(...args: unknown[]): void {
+    this.#log('debug', args[0], args[1]);
+  }
   info(...args: unknown[]): void {
     this.#log('info', args[0], args[1]);
   }

@@ -145,6 +145,14 @@ describe('recordCycle', () => {
     expect(h.notifier.sent.map((a) => a.kind)).toEqual(['opened', 'resolved']);
   });
 
+  it('records the run, with its tenant, unless told not to (an agent report: its one result is its record)', async () => {
+    const h = harness();
+    await h.cycle(report(spf('fabrikam.example', 'pass', OLD)), { runTenant: 'fabrikam' });
+    await h.cycle(report(spf('fabrikam.example', 'pass', OLD)), { runTenant: 'fabrikam', recordRun: false });
+    expect((await h.store.results.runs({ tenantId: 'fabrikam' })).items.map((r) => r.runId)).toEqual(['run-1']);
+    expect((await h.store.results.history('fabrikam')).items.map((c) => c.runId)).toEqual(['run-2', 'run-1']);
+  });
+
   it('a retried run (same run id) writes nothing twice and sends nothing twice', async () => {
     const h = harness({ ...TENANT });
     const fail = report(spf('fabrikam.example', 'fail', OLD));

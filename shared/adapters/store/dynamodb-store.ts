@@ -6,11 +6,12 @@
  *
  * | entity   | PK           | SK                            | GSI1 (sparse, ALL)             | GSI2 (time order, keys + `check`)                 | GSI3 (sparse, ALL)                    | TTL       |
  * |----------|--------------|-------------------------------|--------------------------------|---------------------------------------------------|---------------------------------------|-----------|
- * | check    | `T#<tenant>` | `C#<runId>#<check>#<subject>` | –                              | `T#<tenant>#C` / `<at>#<runId>#<check>#<subject>` | –                                     | expiresAt |
+ * | check    | `T#<tenant>` | `H#<at>#<runId>#<check>#<subject>` | –                         | – (items written before: `T#<tenant>#C` / `<at>#…`, see below) | –                     | expiresAt |
  * | event    | `T#<tenant>` | `E#<eventId>`                 | –                              | `T#<tenant>#E` / `<at>#<eventId>`                 | –                                     | expiresAt |
  * | state    | `T#<tenant>` | `S#<check>#<subject>`         | –                              | –                                                 | –                                     | –         |
  * | incident | `T#<tenant>` | `I#<id>`                      | `OPEN` / `<openedAt>#<tenant>#<id>` while open | –                                 | `T#<tenant>#A` / `I#<id>` while active (open, or owing a RESOLVED) | expiresAt once resolved |
- * | run      | `R#<runId>`  | `R`                           | –                              | `RUNS` / `<startedAt>#<runId>`, or `T#<tenant>#R` / … for a tenant's run | –              | expiresAt (tenant runs) |
+ * | run      | `R#<runId>`  | `R`                           | –                              | `RUNS` / `<startedAt>#<runId>` (runs without a tenant: the CLI's) | –                     | –         |
+ * | tenant run | `T#<tenant>` | `R#<startedAt>#<runId>`     | –                              | – (items written before: `R#<runId>` / `R`, GSI2 `T#<tenant>#R`) | –                      | expiresAt |
  * | delivery | `T#<tenant>` | `D#<key>`                     | –                              | –                                                 | –                                     | expiresAt |
  * | budget   | `B#<zoneId>` | `D#<YYYY-MM-DD>`              | –                              | –                                                 | –                                     | expiresAt (day + 3) |
  * | nonce    | `N#<key>`    | `N`                           | –                              | –                                                 | –                                     | expiresAt (+ `expiresAtMs`, checked on write) |
@@ -24,12 +25,19 @@
  * admits only a new key, or an undelivered one whose lease (`leaseUntil`, an ISO string compared as a string) has
  * expired or is the caller's own. TTL removes a claim `retentionDays` after it was last taken.
  *
- * Why checks and events are keyed by identity and ordered through GSI2 (instead of `C#<at>#…` in the base key): the
- * idempotency key of a check is (tenant, run, check, subject) and of an event (tenant, eventId). If `at` were in the
- * base key, a retried Lambda (SQS redelivery) that re-ran a check a few seconds later would write a second item.
- * GSI2 projects only the keys and `check` (the history's filter): its readers (history, events, runs) fetch the items
- * from the table with BatchGetItem, so each result is stored once plus a ~170-byte index entry. A GSI also has no
- * 10 GB item-collection limit per tenant, which an LSI would have.
+ * Why a check's key holds its time: a check is identified by (tenant, run, check, subject), and its `at` is its run's
+ * time (the job's schedule slot, the agent report's time, the CLI run's start: fixed for the run, as `startedAt` is),
+ * so `H#<at>#<runId>#<check>#<subject>` is the identity with the time in front. The history is then one Query of the
+ * tenant's partition in time order, and a result is written and stored once: no GSI2 entry, which used to cost a
+ * second write unit and ~270 bytes of index storage per result (docs/deploy.md, "Cost"). A tenant's runs are keyed
+ * `R#<startedAt>#<runId>` in its partition for the same reason. A retried Lambda (SQS redelivery) re-runs a job with
+ * the same run id and slot, so it writes the same keys again: idempotent without a condition. Events stay keyed by
+ * `E#<eventId>` and ordered through GSI2 (few: they follow changes). A table has no 10 GB item-collection limit per
+ * partition key without an LSI, so a tenant's partition may grow as it likes.
+ *
+ * Tables written before this layout (checks `C#<runId>#…` and tenant runs `R#<runId>` with GSI2 entries): those items
+ * are still read, after the new ones (they are all older), through GSI2 as before, until TTL removes them
+ * (`state.retentionDays` after they were written); nothing needs migrating. A cursor says which of the two it is in.
  *
  * Writes: checks go in unconditional BatchWriteItem requests (25 items each, a few in flight, unprocessed items
  * retried with backoff): writing a check's identity again replaces the one item (a redelivered job), so the write is
@@ -139,10 +147,52 @@ export function escapeKeyPart(value: string): string {
 }
 
 const e = escapeKeyPart;
+/** Sort-key prefixes of a tenant's check results and runs (`H#<at>#…`, `R#<startedAt>#…`). */
+export const CHECK_PREFIX = 'H#';
+export const TENANT_RUN_PREFIX = 'R#';
 export const tenantPk = (tenantId: string): string => `T#${e(tenantId)}`;
 
-export function checkKey(r: Pick<CheckRecord, 'tenantId' | 'runId' | 'check' | 'subject'>): Key {
-  return { PK: tenantPk(r.tenantId), SK: `C#${e(r.runId)}#${e(r.check)}#${e(r.subject)}` };
+/** A check result: its time first (the history's order), then its identity (tenant, run, check, subject). */
+export function checkKey(r: Pick<CheckRecord, 'tenantId' | 'at' | 'runId' | 'check' | 'subject'>): Key {
+  return { PK: tenantPk(r.tenantId), SK: `${CHECK_PREFIX}${r.at}#${e(r.runId)}#${e(r.check)}#${e(r.subject)}` };
+}
+/** A run of one tenant (a Lambda job, an agent report), in the tenant's partition in time order. */
+export function tenantRunKey(tenantId: string, startedAt: string, runId: string): Key {
+  return { PK: tenantPk(tenantId), SK: `${TENANT_RUN_PREFIX}${startedAt}#${e(runId)}` };
+}
+
+/** The inverse of {@link escapeKeyPart}. */
+export function unescapeKeyPart(part: string): string {
+  return part.replace(/%2[35]/g, (m) => (m === '%23' ? '#' : '%'));
+}
+
+/**
+ * What a check result's or tenant run's key already holds, read back from it: the store does not repeat these
+ * attributes in the item (about 90 bytes of every result, stored for `retentionDays`). Items written before carry
+ * them as attributes, which win.
+ */
+function fromKey(item: Item): Item {
+  const pk = String(item.PK);
+  const sk = String(item.SK);
+  if (!pk.startsWith('T#')) return item;
+  const tenantId = unescapeKeyPart(pk.slice(2));
+  const parts = sk.split('#');
+  if (sk.startsWith(CHECK_PREFIX) && parts.length === 5) {
+    const [, at, runId, check, subject] = parts as [string, string, string, string, string];
+    return {
+      tenantId,
+      at,
+      runId: unescapeKeyPart(runId),
+      check: unescapeKeyPart(check),
+      subject: unescapeKeyPart(subject),
+      ...item,
+    };
+  }
+  if (sk.startsWith(TENANT_RUN_PREFIX) && parts.length === 3) {
+    const [, startedAt, runId] = parts as [string, string, string];
+    return { tenantId, startedAt, runId: unescapeKeyPart(runId), ...item };
+  }
+  return item;
 }
 export function eventKey(r: Pick<EventRecord, 'tenantId' | 'eventId'>): Key {
   return { PK: tenantPk(r.tenantId), SK: `E#${e(r.eventId)}` };
@@ -165,7 +215,7 @@ export function budgetKey(zoneId: string, day: string): Key {
 export function nonceKey(key: string): Key {
   return { PK: `N#${e(key)}`, SK: 'N' };
 }
-/** GSI2 partition of a tenant's runs (newest first by `<startedAt>#<runId>`). */
+/** GSI2 partition of a tenant's runs written before runs moved into the tenant's partition (read until they expire). */
 export const tenantRunsPk = (tenantId: string): string => `${tenantPk(tenantId)}#R`;
 /** GSI3 partition of a tenant's active incidents (open, or owing a RESOLVED): sparse, sorted by `I#<id>`. */
 export const activeIncidentsPk = (tenantId: string): string => `${tenantPk(tenantId)}#A`;
@@ -252,6 +302,45 @@ function cursorKey(position: unknown): Key {
     throw new InvalidCursorError();
   }
   return Object.fromEntries(entries) as Key;
+}
+
+/** The cursor's mark of the query it stopped in (see `#chainedPage`); not a table attribute name. */
+const QUERY_MARK = '@q';
+/** Sorts after every `H#<at>#…` key (`$` follows `#`). */
+const CHECK_PREFIX_END = 'H$';
+
+/**
+ * The query of items written before the current layout (checks and tenant runs ordered through GSI2 `<pk>` by
+ * `<at>#…`), read after the tenant partition's (they are all older) until TTL has removed them.
+ */
+function legacyByTime(
+  pk: string,
+  since: string | undefined,
+  until: string | undefined,
+  filter: Pick<QueryCommandInput, 'FilterExpression' | 'ExpressionAttributeNames'>,
+  values: Record<string, string>,
+): Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'> {
+  // GSI2SK is `<at>#…`: since ≤ at ⇔ GSI2SK ≥ since, and at < until ⇔ GSI2SK ≤ until (`<until>#…` sorts after `<until>`).
+  const range =
+    since !== undefined && until !== undefined
+      ? ' AND GSI2SK BETWEEN :since AND :until'
+      : since !== undefined
+        ? ' AND GSI2SK >= :since'
+        : until !== undefined
+          ? ' AND GSI2SK < :until'
+          : '';
+  return {
+    IndexName: GSI2,
+    KeyConditionExpression: `GSI2PK = :pk${range}`,
+    ExpressionAttributeValues: {
+      ':pk': pk,
+      ...(since !== undefined ? { ':since': since } : {}),
+      ...(until !== undefined ? { ':until': until } : {}),
+      ...values,
+    },
+    ScanIndexForward: false,
+    ...filter,
+  };
 }
 
 function claimOf(item: Item | undefined): DeliveryClaim {
@@ -413,24 +502,59 @@ export class DynamoDbStore implements Store {
     request: PageRequest,
     parse: (item: Item) => T,
   ): Promise<Page<T>> {
+    return this.#chainedPage(tag, [input], request, parse);
+  }
+
+  /**
+   * One page over queries read one after the other (the newest first: the tenant's partition, then the items of the
+   * layout before, through GSI2). The cursor names the query it stopped in (`@q`, absent for the first), so paging
+   * goes on where it was; a query on GSI2 (keys and `check` only) has its items fetched from the table.
+   */
+  async #chainedPage<T>(
+    tag: string,
+    inputs: readonly Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>[],
+    request: PageRequest,
+    parse: (item: Item) => T,
+  ): Promise<Page<T>> {
     const limit = pageLimit(request.limit);
-    let startKey: Key | undefined = request.cursor ? cursorKey(decodeCursor(tag, request.cursor)) : undefined;
-    let items: Item[] = [];
-    do {
-      const output = await this.#doc.send(
-        new QueryCommand({
-          ...input,
-          TableName: this.tableName,
-          Limit: limit - items.length,
-          ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      items.push(...(output.Items ?? []));
-      startKey = output.LastEvaluatedKey === undefined ? undefined : cursorKey(output.LastEvaluatedKey);
-    } while (startKey !== undefined && items.length < limit);
-    // GSI2 projects keys (and `check`) only: the items themselves come from the table.
-    if (input.IndexName === GSI2) items = await this.#fetch(items);
-    return { items: items.map(parse), cursor: startKey === undefined ? null : encodeCursor(tag, startKey) };
+    let q = 0;
+    let startKey: Key | undefined;
+    if (request.cursor) {
+      const { [QUERY_MARK]: mark, ...key } = cursorKey(decodeCursor(tag, request.cursor));
+      q = mark === undefined ? 0 : Number(mark);
+      if (!Number.isInteger(q) || q < 0 || q >= inputs.length) throw new InvalidCursorError();
+      startKey = Object.keys(key).length > 0 ? key : undefined;
+    }
+    const out: Item[] = [];
+    for (;;) {
+      const input = inputs[q] as (typeof inputs)[number];
+      let items: Item[] = [];
+      do {
+        const output = await this.#doc.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.tableName,
+            Limit: limit - out.length - items.length,
+            ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        items.push(...(output.Items ?? []));
+        startKey = output.LastEvaluatedKey === undefined ? undefined : cursorKey(output.LastEvaluatedKey);
+      } while (startKey !== undefined && out.length + items.length < limit);
+      // GSI2 projects keys (and `check`) only: the items themselves come from the table.
+      if (input.IndexName === GSI2) items = await this.#fetch(items);
+      out.push(...items);
+      if (startKey !== undefined) {
+        return {
+          items: out.map(parse),
+          cursor: encodeCursor(tag, q === 0 ? startKey : { ...startKey, [QUERY_MARK]: String(q) }),
+        };
+      }
+      if (q + 1 >= inputs.length) return { items: out.map(parse), cursor: null };
+      q += 1;
+      // The page is full exactly where a query ended: the next page starts with the next query.
+      if (out.length >= limit) return { items: out.map(parse), cursor: encodeCursor(tag, { [QUERY_MARK]: String(q) }) };
+    }
   }
 
   /**
@@ -480,17 +604,21 @@ export class DynamoDbStore implements Store {
 
   async #putRun(run: RunRecord): Promise<void> {
     const r = prepareRun(run);
+    const { runId: _r, tenantId: _t, startedAt: _s, ...unkeyed } = r;
     await this.#doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: {
-          ...runKey(r.runId),
-          GSI2PK: r.tenantId === undefined ? 'RUNS' : tenantRunsPk(r.tenantId),
-          GSI2SK: `${r.startedAt}#${e(r.runId)}`,
-          // A tenant's runs (one per job) expire with the raw results; the CLI's whole-MSP runs are kept.
-          ...(r.tenantId === undefined ? {} : { [TTL_ATTRIBUTE]: this.#expiresAt(r.startedAt) }),
-          ...r,
-        },
+        Item:
+          r.tenantId === undefined
+            ? // The CLI's whole-MSP runs: few, kept, listed through GSI2's `RUNS` partition.
+              { ...runKey(r.runId), GSI2PK: 'RUNS', GSI2SK: `${r.startedAt}#${e(r.runId)}`, ...r }
+            : // A tenant's run (one per job and report): in the tenant's partition, expiring with the raw results; the
+              // key holds tenant, start and run id (read back by fromKey).
+              {
+                ...tenantRunKey(r.tenantId, r.startedAt, r.runId),
+                [TTL_ATTRIBUTE]: this.#expiresAt(r.startedAt),
+                ...unkeyed,
+              },
       }),
     );
   }
@@ -507,11 +635,10 @@ export class DynamoDbStore implements Store {
       const id = `${key.PK}\0${key.SK}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      const { detail, ...rest } = r;
+      // The key holds tenant, time, run and subject (read back by fromKey); `check` stays: the history filters by it.
+      const { detail, tenantId: _t, at: _a, runId: _r, subject: _s, ...rest } = r;
       items.push({
         ...key,
-        GSI2PK: `${tenantPk(r.tenantId)}#C`,
-        GSI2SK: `${r.at}#${e(r.runId)}#${e(r.check)}#${e(r.subject)}`,
         [TTL_ATTRIBUTE]: this.#expiresAt(r.at),
         ...rest,
         ...encodeDetail(detail),
@@ -523,34 +650,33 @@ export class DynamoDbStore implements Store {
   async #history(tenantId: string, query: HistoryQuery): Promise<Page<CheckRecord>> {
     const since = query.since === undefined ? undefined : normaliseBound(query.since, 'since');
     const until = query.until === undefined ? undefined : normaliseBound(query.until, 'until');
-    // GSI2SK is `<at>#…`: since ≤ at ⇔ GSI2SK ≥ since, and at < until ⇔ GSI2SK ≤ until (`<until>#…` sorts after `<until>`).
-    const range =
-      since !== undefined && until !== undefined
-        ? ' AND GSI2SK BETWEEN :since AND :until'
-        : since !== undefined
-          ? ' AND GSI2SK >= :since'
-          : until !== undefined
-            ? ' AND GSI2SK < :until'
-            : '';
     if (since !== undefined && until !== undefined && since > until) return { items: [], cursor: null };
-    return this.#page(
+    const filter =
+      query.check !== undefined
+        ? { FilterExpression: '#check = :check', ExpressionAttributeNames: { '#check': 'check' } }
+        : {};
+    const values: Record<string, string> = query.check !== undefined ? { ':check': query.check } : {};
+    return this.#chainedPage(
       'history',
-      {
-        IndexName: GSI2,
-        KeyConditionExpression: `GSI2PK = :pk${range}`,
-        ...(query.check !== undefined
-          ? { FilterExpression: '#check = :check', ExpressionAttributeNames: { '#check': 'check' } }
-          : {}),
-        ExpressionAttributeValues: {
-          ':pk': `${tenantPk(tenantId)}#C`,
-          ...(since !== undefined ? { ':since': since } : {}),
-          ...(until !== undefined ? { ':until': until } : {}),
-          ...(query.check !== undefined ? { ':check': query.check } : {}),
+      [
+        {
+          // The sort key is `H#<at>#…`: since ≤ at ⇔ SK ≥ `H#<since>`, and at < until ⇔ SK ≤ `H#<until>` (`H#<until>#…`
+          // sorts after it). Strongly consistent: a redelivered probe job asks whether its result is stored already.
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': tenantPk(tenantId),
+            ':from': `${CHECK_PREFIX}${since ?? ''}`,
+            ':to': until !== undefined ? `${CHECK_PREFIX}${until}` : CHECK_PREFIX_END,
+            ...values,
+          },
+          ConsistentRead: true,
+          ScanIndexForward: false,
+          ...filter,
         },
-        ScanIndexForward: false,
-      },
+        legacyByTime(`${tenantPk(tenantId)}#C`, since, until, filter, values),
+      ],
       query,
-      (item) => parseStoredCheck({ ...item, detail: decodeDetail(item) }),
+      (item) => parseStoredCheck({ ...fromKey(item), detail: decodeDetail(item) }),
     );
   }
 
@@ -586,16 +712,32 @@ export class DynamoDbStore implements Store {
   }
 
   async #runs(query: RunQuery): Promise<Page<RunRecord>> {
-    return this.#page(
-      query.tenantId === undefined ? 'runs' : 'tenant-runs',
-      {
-        IndexName: GSI2,
-        KeyConditionExpression: 'GSI2PK = :pk',
-        ExpressionAttributeValues: { ':pk': query.tenantId === undefined ? 'RUNS' : tenantRunsPk(query.tenantId) },
-        ScanIndexForward: false,
-      },
+    const parse = (item: Item) => parseStored(runSchema, fromKey(item), 'run');
+    if (query.tenantId === undefined) {
+      return this.#page(
+        'runs',
+        {
+          IndexName: GSI2,
+          KeyConditionExpression: 'GSI2PK = :pk',
+          ExpressionAttributeValues: { ':pk': 'RUNS' },
+          ScanIndexForward: false,
+        },
+        query,
+        parse,
+      );
+    }
+    return this.#chainedPage(
+      'tenant-runs',
+      [
+        {
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': tenantPk(query.tenantId), ':prefix': TENANT_RUN_PREFIX },
+          ScanIndexForward: false,
+        },
+        legacyByTime(tenantRunsPk(query.tenantId), undefined, undefined, {}, {}),
+      ],
       query,
-      (item) => parseStored(runSchema, item, 'run'),
+      parse,
     );
   }
 

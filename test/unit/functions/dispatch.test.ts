@@ -62,7 +62,8 @@ describe('makeDispatch', () => {
     expect(probes.runs[0]?.slot).toBe('2026-11-27T16:00:00.000Z');
     expect(queue.jobs.map((j) => parseJob(JSON.stringify(j)).runId)).toEqual(queue.jobs.map((j) => j.runId));
 
-    expect(metrics.total(METRICS.jobsEnqueued)).toBe(5);
+    // Counted per group only: no series without the group.
+    expect(metrics.total(METRICS.jobsEnqueued)).toBe(0);
     expect(metrics.groupTotal(METRICS.jobsEnqueued, 'checks')).toBe(2);
     expect(metrics.groupTotal(METRICS.jobsEnqueued, 'blocklists')).toBe(2);
     expect(metrics.groupTotal(METRICS.jobsEnqueued, 'probes')).toBe(1);

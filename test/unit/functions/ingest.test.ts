@@ -89,6 +89,8 @@ describe('makeIngest', () => {
     expect(h.items.map((c) => [c.status, c.codes[0]])).toEqual([['fail', 'probe-ms-banned-ip']]);
     expect(s.notifier.sent).toHaveLength(1);
     expect(s.metrics.total(METRICS.ingest.accepted)).toBe(1);
+    // The result is the report's record: no run item besides it (one write fewer per report).
+    expect((await s.store.results.runs({ tenantId: 'contoso' })).items).toEqual([]);
     // The same report posted again with a fresh signature (an agent retry) writes and sends nothing new.
     expect(
       (await s.ingest(signed(await reportBody(), 'contoso-hq', SECRETS.AGENT_CONTOSO, NOW + 1000))).statusCode,
