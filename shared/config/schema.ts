@@ -763,6 +763,8 @@ export const AgentSchema = z.strictObject({
   egress: z.array(EgressMethodSchema).min(1).max(8).optional(),
   intervalMinutes: z.number().min(1).max(1440).default(15),
   jitterSeconds: z.number().int().min(0).max(3600).default(60),
+  /** An ok report that says nothing new is posted at most this often (0: every cycle). See docs/agent.md. */
+  heartbeatMinutes: z.number().min(0).max(1440).default(60),
 });
 
 /**

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 // The egress discovery and the poster (HTTP clients) are imported by the agent's action only: every other command,
 // `check` first, does without them (a smaller process floor).
 import type { EgressMethod } from '../../agent/egress-ip.ts';
+import { ReportGate, reportKey } from '../../agent/report-gate.ts';
 import { runSchedule } from '../../agent/schedule.ts';
 import {
   AGENT_SECRET_BYTES,
@@ -26,6 +27,13 @@ import { UsageError, withDns } from '../wiring.ts';
 import { defaultEhloName } from './probe.ts';
 
 type AgentDocument = AgentReport<ProbeDocument>;
+
+function nonNegativeNumber(v: string, name: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1440)
+    throw new UsageError(`${name} must be a number of minutes from 0 to 1440, got ${JSON.stringify(v)}`);
+  return n;
+}
 
 function positiveNumber(v: string, name: string): number {
   const n = Number(v);
@@ -83,6 +91,11 @@ export function registerAgent(program: Command, io: CliIo, setExit: (code: numbe
       .option('--interval <minutes>', 'minutes between cycles (default agent.intervalMinutes, 15)', (v) =>
         positiveNumber(v, '--interval'),
       )
+      .option(
+        '--heartbeat-minutes <minutes>',
+        'post an ok report that repeats the last accepted one only this often; failures and changes at once (default agent.heartbeatMinutes, 60; 0: every cycle)',
+        (v) => nonNegativeNumber(v, '--heartbeat-minutes'),
+      )
       .option('--host <host>', 'probe this relay host instead of the tenant MX endpoint (a lab, a local smart host)')
       .option('--port <port>', 'the relay port (default relay.port, 25)', (v) => positiveInt(v, '--port'))
       .option('--ehlo <name>', 'the EHLO name (default: this host’s FQDN, else the sender domain)')
@@ -100,6 +113,12 @@ HMAC-SHA256 over the agent id, timestamp, method, host, path and the body's SHA-
 the agent's secret (agent.secret, an env variable or a secrets-file entry; make one with
 "relaywatch agent secret"). Failed posts are retried with backoff. Without ingestUrl (or
 with --no-post) the report is printed.
+In loop mode the agent probes every interval but posts only news: every report that is not
+ok (each failure counts toward the incident thresholds), every change from the last report
+the ingest accepted (diagnosis, status, egress IP, findings: the recovery too), and an
+unchanged ok report once per heartbeat (agent.heartbeatMinutes / --heartbeat-minutes,
+default 60; 0 posts every cycle). A post that failed is not accepted: the next cycle posts.
+--once always posts.
 A public IP that is not among the tenant's relayIps is reported (agent-egress-ip-changed):
 that is how an ISP's address change shows before the connector starts refusing mail.
 
@@ -110,6 +129,7 @@ In loop mode the agent runs until SIGINT/SIGTERM (Ctrl+C, service stop).
 Examples:
   $ relaywatch agent --config site.yaml --once --json      # try it
   $ relaywatch agent --config site.yaml                    # run as a service
+  $ relaywatch agent --config site.yaml --heartbeat-minutes 0   # post every cycle
   $ relaywatch agent secret                                # a new secret for a new site`,
     )
     .action(async (opts) => {
@@ -166,6 +186,10 @@ Examples:
       const abort = new AbortController();
       const stop = () => abort.abort();
       let worst = 0;
+      const intervalMs = (opts.interval ?? agent.intervalMinutes) * 60_000;
+      const heartbeatMinutes: number = opts.heartbeatMinutes ?? agent.heartbeatMinutes;
+      // --once has no memory: it always posts (cron or Task Scheduler decide how often).
+      const gate = new ReportGate({ heartbeatMs: opts.once ? 0 : heartbeatMinutes * 60_000, intervalMs });
       const cycle = async (): Promise<void> => {
         const report = await withDns({ cli: opts, config: config.dns, baseDir: config.baseDir }, (dns) =>
           agentCycle(
@@ -192,7 +216,17 @@ Examples:
         let posted = 'not posted (no ingestUrl)';
         let code: number = probeExitCode(report.probe.result.diagnosis);
         if (code === 0 && doc.findings.some((f) => f.severity === 'warning')) code = 1;
-        if (post && agent.ingestUrl && secret) {
+        const key = reportKey({
+          egress: doc.egress,
+          findings: doc.findings,
+          diagnosis: doc.probe.diagnosis.id,
+          status: probeExitCode(report.probe.result.diagnosis),
+        });
+        const atMs = Date.parse(doc.at);
+        const decision = gate.decide(key, atMs);
+        if (post && agent.ingestUrl && secret && !decision.post) {
+          posted = `not posted (unchanged since the last accepted report; heartbeat due ${new Date(decision.nextHeartbeatAtMs).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+        } else if (post && agent.ingestUrl && secret) {
           const r = await postSigned({
             url: agent.ingestUrl,
             body,
@@ -201,8 +235,10 @@ Examples:
             signal: abort.signal,
             ...(ca ? { ca } : {}),
           });
-          if (r.ok) posted = `posted (HTTP ${r.status}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`;
-          else {
+          if (r.ok) {
+            gate.accepted(key, atMs);
+            posted = `posted (HTTP ${r.status}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}${decision.post && decision.reason !== 'every-run' ? `, ${decision.reason}` : ''})`;
+          } else {
             posted = `NOT posted: ${r.message}`;
             write(
               io.stderr,
@@ -225,7 +261,6 @@ Examples:
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
-        const intervalMs = (opts.interval ?? agent.intervalMinutes) * 60_000;
         await runSchedule({
           intervalMs,
           jitterMs: Math.min(agent.jitterSeconds * 1000, intervalMs / 2),
