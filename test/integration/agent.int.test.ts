@@ -245,12 +245,22 @@ describe('relaywatch agent --once', () => {
 });
 
 describe('relaywatch agent (loop mode, a real process)', () => {
-  it('runs cycle after cycle, posting each, and stops cleanly on SIGTERM', async () => {
+  it('runs cycle after cycle, posting each with --heartbeat-minutes 0, and stops cleanly on SIGTERM', async () => {
     const path = await siteFile('loop.yaml', config({ relayIps: '198.51.100.77' }));
     const before = ingest.bodies.length;
     const child = spawn(
       process.execPath,
-      [join(root, 'bin/relaywatch.js'), 'agent', '--config', path, '--interval', '0.005', ...labArgs()],
+      [
+        join(root, 'bin/relaywatch.js'),
+        'agent',
+        '--config',
+        path,
+        '--interval',
+        '0.005',
+        '--heartbeat-minutes',
+        '0',
+        ...labArgs(),
+      ],
       { env: { ...process.env, LAB_AGENT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -270,5 +280,67 @@ describe('relaywatch agent (loop mode, a real process)', () => {
     expect(ingest.bodies.length).toBeGreaterThanOrEqual(before + 3);
     expect(code).toBe(0);
     expect(stdout.trim().split('\n').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('posts a steady ok site once, then only its heartbeats: 1 + heartbeats posts for N cycles', async () => {
+    const path = await siteFile('heartbeat.yaml', config({ relayIps: '198.51.100.77' }));
+    const before = ingest.bodies.length;
+    const intervalMin = 0.005; // 0.3 s
+    const heartbeatMin = 0.02; // 1.2 s: every 4th cycle or so
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'bin/relaywatch.js'),
+        'agent',
+        '--config',
+        path,
+        '--json',
+        '--interval',
+        String(intervalMin),
+        '--heartbeat-minutes',
+        String(heartbeatMin),
+        ...labArgs(),
+      ],
+      { env: { ...process.env, LAB_AGENT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (c) => {
+      stdout += String(c);
+    });
+    let stderr = '';
+    child.stderr.on('data', (c) => {
+      stderr += String(c);
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const cycles = () => stdout.split('\n').filter((l) => l.trim() !== '').length;
+    const deadline = Date.now() + 30_000;
+    while (cycles() < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(withoutDocWarnings(stderr)).toBe('');
+    const runs = stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => (JSON.parse(l) as AgentReport<ProbeDocument>).at);
+    expect(runs.length).toBeGreaterThanOrEqual(12);
+    // The rule replayed on the cycles' own times: the first, then each one a heartbeat (less half an interval) after the
+    // last posted. The last cycle is left out: SIGTERM may have cut its post short.
+    const expected: string[] = [];
+    let lastMs = Number.NEGATIVE_INFINITY;
+    for (const at of runs.slice(0, -1)) {
+      const ms = Date.parse(at);
+      if (ms - lastMs >= (heartbeatMin - intervalMin / 2) * 60_000) {
+        expected.push(at);
+        lastMs = ms;
+      }
+    }
+    const posted = ingest.bodies
+      .slice(before)
+      .map((b) => (JSON.parse(b) as AgentReport<ProbeDocument>).at)
+      .filter((at) => at !== runs.at(-1));
+    expect(posted).toEqual(expected);
+    expect(posted[0]).toBe(runs[0]);
+    expect(posted.length).toBeGreaterThanOrEqual(2);
+    expect(posted.length).toBeLessThan(runs.length / 2);
   });
 });
