@@ -114,10 +114,17 @@ export interface CostInputs {
   readonly checksMinutes: number;
   readonly blocklistsMinutes: number;
   readonly probesMinutes: number;
-  /** Share of tenants with a submission probe, and with a site agent posting every `agentMinutes`. */
+  /** Share of tenants with a submission probe, and with a site agent probing every `agentMinutes`. */
   readonly probeShare: number;
   readonly agentShare: number;
   readonly agentMinutes: number;
+  /**
+   * An agent posts an ok report that repeats the last accepted one only once per heartbeat (docs/agent.md, "What is
+   * posted"); 0, or not above `agentMinutes`, posts every probe as before.
+   */
+  readonly agentHeartbeatMinutes: number;
+  /** Share of an agent's probes that are news (not ok, or a change: posted at once) on top of the heartbeats. */
+  readonly agentNewsShare: number;
   /** Worker seconds per tenant check job, per probe, per sweep shard of 100 IPs; ingest seconds per report. */
   readonly checkSeconds: number;
   readonly probeSeconds: number;
@@ -166,6 +173,10 @@ export const DEFAULTS: CostInputs = {
   probeShare: 0.3,
   agentShare: 0.5,
   agentMinutes: 15,
+  agentHeartbeatMinutes: 60,
+  // Assumed: 2 % of probes are failures or changes (about 58 a month per site, e.g. a day-long outage probed every 15
+  // minutes with room to spare); every one of them is posted, so the incident thresholds count as before.
+  agentNewsShare: 0.02,
   // Measured: a steady tenant job took 113 ms (median; p95 134 ms) in the worker handler on one core of this machine
   // (BENCHMARKS.md, handlers-cycle); a 1 GB Lambda has about 0.58 of a vCPU (1,769 MB is one), so 113 ms × 1.73.
   checkSeconds: 0.2,
@@ -202,7 +213,12 @@ export const DEFAULTS: CostInputs = {
  * The deployment before the changes of docs/deploy.md "Cost" (a GSI2 entry per result and run, a run per agent
  * report, per-domain info logs, two more metric series): `monthlyCost({ ...DEFAULTS, ...BEFORE_INPUTS })`.
  */
-export const BEFORE_INPUTS: Partial<CostInputs> = { store: 'before', customMetrics: CUSTOM_METRIC_SERIES + 2 };
+export const BEFORE_INPUTS: Partial<CostInputs> = {
+  store: 'before',
+  customMetrics: CUSTOM_METRIC_SERIES + 2,
+  // and every agent probe posted (before the heartbeat of docs/agent.md, "What is posted")
+  agentHeartbeatMinutes: 0,
+};
 
 const MONTH_MINUTES = 30 * 24 * 60;
 const MONTH_SECONDS = MONTH_MINUTES * 60;
@@ -246,7 +262,14 @@ function workload(i: CostInputs): Workload {
   const cycles = MONTH_MINUTES / i.checksMinutes;
   const sweeps = MONTH_MINUTES / i.blocklistsMinutes;
   const probeCycles = MONTH_MINUTES / i.probesMinutes;
-  const reports = i.tenants * i.agentShare * (MONTH_MINUTES / i.agentMinutes);
+  const probesPerAgent = MONTH_MINUTES / i.agentMinutes;
+  // Every probe when the heartbeat is off; else the heartbeats plus the news (a news post also restarts the heartbeat:
+  // counting both is the upper bound).
+  const postsPerAgent =
+    i.agentHeartbeatMinutes > i.agentMinutes
+      ? Math.min(probesPerAgent, MONTH_MINUTES / i.agentHeartbeatMinutes + i.agentNewsShare * probesPerAgent)
+      : probesPerAgent;
+  const reports = i.tenants * i.agentShare * postsPerAgent;
   const checkJobs = i.tenants * cycles;
   const probeJobs = i.tenants * i.probeShare * probeCycles;
   const sweepJobs = sweeps * Math.max(1, Math.ceil((i.tenants * i.ipsPerTenant) / 100));
@@ -435,6 +458,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'retention-days': { type: 'string' },
       'probes-minutes': { type: 'string' },
       'agent-minutes': { type: 'string' },
+      'agent-heartbeat-minutes': { type: 'string' },
+      'agent-news-share': { type: 'string' },
       store: { type: 'string' },
       'free-tier': { type: 'boolean' },
       'no-pitr': { type: 'boolean' },
@@ -451,7 +476,11 @@ before. Every other input is a named constant in DEFAULTS (cdk/cost-model.ts).
 Options:
   --tenants N            one line per cost item for N tenants (list price, and with the always-free tier)
   --agents SHARE         share of tenants with a site agent (default ${DEFAULTS.agentShare})
-  --agent-minutes M      minutes between an agent's reports (default ${DEFAULTS.agentMinutes})
+  --agent-minutes M      minutes between an agent's probes (default ${DEFAULTS.agentMinutes})
+  --agent-heartbeat-minutes M
+                         an unchanged ok report is posted once per M minutes; failures and changes at
+                         once (default ${DEFAULTS.agentHeartbeatMinutes}; 0: every probe is posted)
+  --agent-news-share F   share of probes that are failures or changes, posted at once (default ${DEFAULTS.agentNewsShare})
   --check-seconds S      worker seconds per tenant check job (default ${DEFAULTS.checkSeconds}, measured)
   --probes-minutes M     minutes between submission probes (default ${DEFAULTS.probesMinutes})
   --retention-days D     days raw results are kept (default ${DEFAULTS.retentionDays})
@@ -462,6 +491,7 @@ Options:
 Examples:
   node cdk/cost-model.ts
   node cdk/cost-model.ts --tenants 250 --agents 0.2 --agent-minutes 60
+  node cdk/cost-model.ts --tenants 1000 --agent-heartbeat-minutes 0   # every probe posted
   node cdk/cost-model.ts --retention-days 30 --free-tier`);
     process.exit(0);
   }
@@ -481,6 +511,8 @@ Examples:
   };
   set('agentShare', 'agents', values.agents);
   set('agentMinutes', 'agent-minutes', values['agent-minutes']);
+  set('agentHeartbeatMinutes', 'agent-heartbeat-minutes', values['agent-heartbeat-minutes']);
+  set('agentNewsShare', 'agent-news-share', values['agent-news-share']);
   set('checkSeconds', 'check-seconds', values['check-seconds']);
   set('retentionDays', 'retention-days', values['retention-days']);
   set('probesMinutes', 'probes-minutes', values['probes-minutes']);

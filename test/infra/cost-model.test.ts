@@ -33,8 +33,22 @@ describe('the cost model of docs/deploy.md', () => {
   it('prices point-in-time recovery on the table and the logs, which the first model left out', () => {
     const lines = at1000();
     expect(line(lines, 'DynamoDB point-in-time recovery').usd).toBeGreaterThan(1);
-    expect(line(lines, 'CloudWatch Logs').usd).toBeGreaterThan(1);
+    expect(line(lines, 'CloudWatch Logs').usd).toBeGreaterThan(0.5);
     expect(line(at1000({ pointInTimeRecovery: false }), 'DynamoDB point-in-time recovery').usd).toBe(0);
+  });
+
+  it('counts an agent report per heartbeat and per failure or change, not per probe, and meets the $25 target', () => {
+    const every = storeVolume({ ...DEFAULTS, agentHeartbeatMinutes: 0 });
+    const heartbeat = storeVolume(DEFAULTS);
+    // 500 agents × (720 heartbeats + 2 % of 2,880 probes) = 388,800 reports instead of 1,440,000
+    expect(heartbeat.wru).toBeLessThan(every.wru);
+    const api = (over: Partial<typeof DEFAULTS>) => line(at1000(over), 'Scheduler, HTTP API').usd;
+    expect(api({}) - api({ agentShare: 0 })).toBeCloseTo(388_800 / 1e6, 6);
+    expect(api({ agentHeartbeatMinutes: 0 }) - api({ agentShare: 0 })).toBeCloseTo(1.44, 6);
+    // a heartbeat not above the probe interval posts every probe, as before
+    expect(total(at1000({ agentHeartbeatMinutes: 15 }))).toBe(total(at1000({ agentHeartbeatMinutes: 0 })));
+    expect(total(at1000())).toBeLessThan(25);
+    expect(total(at1000({ agentHeartbeatMinutes: 0 }))).toBeGreaterThan(25);
   });
 
   it('applies the always-free tier only to the services that have one, never below zero', () => {
