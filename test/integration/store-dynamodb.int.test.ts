@@ -9,6 +9,7 @@ import {
   GSI2,
   GSI3,
   openDynamoDbStore,
+  runKey,
   TTL_ATTRIBUTE,
   tenantPk,
   unescapeKeyPart,
@@ -52,7 +53,7 @@ describe('DynamoDB store (DynamoDB Local)', () => {
   );
 
   describe('DynamoDB specifics', () => {
-    it('sets the TTL attribute on checks, events and tenant runs only', async () => {
+    it('sets the TTL attribute on checks, events and runs only', async () => {
       const store = await openDynamoDbStore({
         tableName: tableName('ttl'),
         ...ddb().clientOptions,
@@ -88,6 +89,16 @@ describe('DynamoDB store (DynamoDB Local)', () => {
       expect(bySkPrefix.get('I#')?.[TTL_ATTRIBUTE]).toBeUndefined();
       expect(bySkPrefix.get('I#')?.GSI1PK).toBe('OPEN');
       expect(items).toHaveLength(5);
+      // A run without a tenant (the CLI's, the blocklist sweep's) expires too.
+      const sweep = await doc.send(
+        new QueryCommand({
+          TableName: store.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': runKey(runRecord().runId).PK },
+        }),
+      );
+      expect(sweep.Items).toHaveLength(1);
+      expect(sweep.Items?.[0]?.[TTL_ATTRIBUTE]).toBe(expected);
       const ttl = await ddb().client.send(new DescribeTimeToLiveCommand({ TableName: store.tableName }));
       expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: TTL_ATTRIBUTE, TimeToLiveStatus: 'ENABLED' });
       expect(await store.prune(new Date())).toEqual({ checks: 0, events: 0 });

@@ -23,6 +23,7 @@ import {
   eventRecord,
   incidentRecord,
   iso,
+  runRecord,
   stateRecord,
 } from '../contracts/stores.contract.ts';
 
@@ -94,7 +95,7 @@ describe('SQLite store', () => {
     check.close();
   });
 
-  it('prunes checks, events and resolved incidents older than the retention period, and nothing else', async () => {
+  it('prunes checks, events, runs and resolved incidents older than the retention period, and nothing else', async () => {
     const store = openSqliteStore({ path: freshPath(), retentionDays: 30 });
     const now = new Date(Date.parse(iso(0)) + 30 * 86_400_000);
     await store.results.putChecks([
@@ -109,6 +110,10 @@ describe('SQLite store', () => {
       null,
     );
     await store.incidents.put(incidentRecord({ id: 'inc-open', openedAt: iso(-100_000) }), null);
+    // Runs with and without a tenant expire with the results (an hourly sweep writes ~9,000 tenant-less runs a year).
+    await store.results.putRun(runRecord({ runId: 'sweep-old', startedAt: iso(-1) }));
+    await store.results.putRun(runRecord({ runId: 'sweep-new', startedAt: iso(60) }));
+    await store.results.putRun(runRecord({ runId: 'job-old', tenantId: 'contoso', startedAt: iso(-1) }));
     await store.incidents.put(
       incidentRecord({ id: 'inc-recent', openedAt: iso(-100_000), status: 'resolved', resolvedAt: iso(10) }),
       null,
@@ -120,6 +125,8 @@ describe('SQLite store', () => {
     expect(await store.incidents.get('contoso', 'inc-1')).toBeNull();
     expect(await store.incidents.get('contoso', 'inc-open')).not.toBeNull();
     expect(await store.incidents.get('contoso', 'inc-recent')).not.toBeNull();
+    expect((await store.results.runs()).items.map((r) => r.runId)).toEqual(['sweep-new']);
+    expect((await store.results.runs({ tenantId: 'contoso' })).items).toEqual([]);
     expect(await store.prune(now)).toEqual({ checks: 0, events: 0 });
     await store.close();
   });

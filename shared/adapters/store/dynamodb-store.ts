@@ -610,8 +610,15 @@ export class DynamoDbStore implements Store {
         TableName: this.tableName,
         Item:
           r.tenantId === undefined
-            ? // The CLI's whole-MSP runs: few, kept, listed through GSI2's `RUNS` partition.
-              { ...runKey(r.runId), GSI2PK: 'RUNS', GSI2SK: `${r.startedAt}#${e(r.runId)}`, ...r }
+            ? // Runs without a tenant (the CLI's whole-MSP runs, the blocklist sweep's: one an hour in Lambda), listed
+              // through GSI2's `RUNS` partition, expiring with the raw results like a tenant's run.
+              {
+                ...runKey(r.runId),
+                GSI2PK: 'RUNS',
+                GSI2SK: `${r.startedAt}#${e(r.runId)}`,
+                [TTL_ATTRIBUTE]: this.#expiresAt(r.startedAt),
+                ...r,
+              }
             : // A tenant's run (one per job and report): in the tenant's partition, expiring with the raw results; the
               // key holds tenant, start and run id (read back by fromKey).
               {

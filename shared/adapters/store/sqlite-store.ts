@@ -403,7 +403,7 @@ export class SqliteStore implements Store {
 
   /** Tenant runs, resolved incidents and expired nonces past the retention (counted in no result field). */
   #pruneOther(cutoff: string, now: Date): Record<string, never> {
-    this.#stmt('DELETE FROM runs WHERE tenant_id IS NOT NULL AND started_at < ?').run(cutoff);
+    this.#stmt('DELETE FROM runs WHERE started_at < ?').run(cutoff);
     this.#stmt("DELETE FROM incidents WHERE status = 'resolved' AND resolved_at < ?").run(cutoff);
     this.#stmt('DELETE FROM nonces WHERE expires_at < ?').run(now.getTime());
     this.#stmt('DELETE FROM budget WHERE day < ?').run(cutoff.slice(0, 10));
