@@ -511,6 +511,7 @@ describe('agent (the site agent)', () => {
       ],
       intervalMinutes: 15,
       jitterSeconds: 60,
+      heartbeatMinutes: 60,
     });
   });
 
