@@ -77,13 +77,29 @@ export class ReportGate {
       throw new RangeError('heartbeatMs must be 0 or a positive number');
   }
 
+  private unposted = 0;
+
   decide(key: ReportKey, atMs: number): GateDecision {
     return decidePost(key, atMs, this.last, this.options);
   }
 
-  /** The ingest accepted the report (2xx): it is the new reference. */
+  /** A run the gate held back (same as the last accepted report, which was ok): the next report counts it. */
+  skipped(): void {
+    this.unposted++;
+  }
+
+  /**
+   * The ok probes held back since the last accepted report, for the next report's `unpostedOk`: the ingest stores it
+   * with the result, so the digest's availability counts every probe (held-back ones as up) as if each was posted.
+   */
+  unpostedOk(): number {
+    return this.unposted;
+  }
+
+  /** The ingest accepted the report (2xx): it is the new reference, and it carried the held-back count. */
   accepted(key: ReportKey, atMs: number): void {
     this.last = { key: { ...key, findings: [...key.findings] }, atMs };
+    this.unposted = 0;
   }
 }
 

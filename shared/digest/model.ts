@@ -221,8 +221,15 @@ function pathSummary(
   const last = new Map<string, CheckRecord>();
   const unknown = new Map<string, { count: number; example: string }>();
   const latencies: number[] = [];
+  let heldBack = 0;
   for (const r of records) {
     counts[r.status]++;
+    // A site agent's result may stand for ok probes it held back (unchanged since its last accepted report): up.
+    const held = isObject(r.detail) ? r.detail.unpostedOk : undefined;
+    if (typeof held === 'number' && Number.isInteger(held) && held > 0) {
+      counts.pass += held;
+      heldBack += held;
+    }
     const i = dayIndex(week, Date.parse(r.at));
     if (i >= 0) days[i]!.push(r.status);
     const prev = last.get(r.subject);
@@ -240,7 +247,7 @@ function pathSummary(
   const decided = counts.pass + counts.warn + counts.fail;
   const isProbe = path.id === 'relay' || path.id === 'submission';
   latencies.sort((a, b) => a - b);
-  const runs = records.length;
+  const runs = records.length + heldBack;
   return {
     last,
     summary: {

@@ -136,6 +136,11 @@ export const AgentReportSchema = z.strictObject({
   ]),
   findings: z.array(finding).max(20),
   probe: ProbeReportWireSchema,
+  /**
+   * Ok probes the agent held back since its last accepted report (unchanged and ok: docs/agent.md "What the agent
+   * posts"). Stored with the result so availability counts them as up. Absent: none (and agents before it).
+   */
+  unpostedOk: z.number().int().min(1).max(100_000).optional(),
 });
 
 export type AgentReportWire = z.infer<typeof AgentReportSchema>;

@@ -25,6 +25,8 @@ export interface AgentReport<P = ProbeReport> {
   readonly egress: EgressResult;
   readonly findings: readonly Finding[];
   readonly probe: P;
+  /** Ok probes held back since the last accepted report (see the wire schema); absent when none. */
+  readonly unpostedOk?: number;
 }
 
 export interface AgentCycleDeps {

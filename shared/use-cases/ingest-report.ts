@@ -37,7 +37,13 @@ export function agentTenantReport(report: AgentReportWire, tenantName: string): 
   const egress = report.findings
     .filter((f) => f.severity !== 'info')
     .map((f) => finding(f.code, f.severity, f.message));
-  const check = egress.length > 0 ? { ...outcome, findings: [...outcome.findings, ...egress] } : outcome;
+  const withEgress = egress.length > 0 ? { ...outcome, findings: [...outcome.findings, ...egress] } : outcome;
+  // The ok probes the agent held back (unchanged since its last accepted report) ride with this result, so the
+  // digest counts them (`unpostedOk` in the stored detail; shared/digest/model.ts).
+  const check =
+    report.unpostedOk !== undefined
+      ? { ...withEgress, details: { ...withEgress.details, unpostedOk: report.unpostedOk } }
+      : withEgress;
   return {
     id: report.tenant.id,
     name: tenantName,

@@ -342,5 +342,14 @@ describe('relaywatch agent (loop mode, a real process)', () => {
     expect(posted[0]).toBe(runs[0]);
     expect(posted.length).toBeGreaterThanOrEqual(2);
     expect(posted.length).toBeLessThan(runs.length / 2);
+    // Each heartbeat carries the ok cycles held back since the report before it, so every probe is counted once.
+    const held = ingest.bodies
+      .slice(before)
+      .map((b) => JSON.parse(b) as AgentReport<ProbeDocument>)
+      .filter((r) => r.at !== runs.at(-1))
+      .map((r) => r.unpostedOk ?? 0);
+    const gaps = posted.map((at, i) => (i === 0 ? 0 : runs.indexOf(at) - runs.indexOf(posted[i - 1]!) - 1));
+    expect(held).toEqual(gaps);
+    expect(held.slice(1).every((n) => n > 0)).toBe(true);
   });
 });

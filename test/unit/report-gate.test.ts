@@ -67,6 +67,23 @@ describe('ReportGate', () => {
     expect(run(Array(5).fill(OK), { heartbeatMin: 15 })).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('counts the ok cycles it held back for the next report, until the ingest accepts one, a failure included', () => {
+    const gate = new ReportGate({ heartbeatMs: 60 * MIN, intervalMs: 15 * MIN });
+    const held: number[] = [];
+    const cycle = (key: ReportKey, i: number, accept = true) => {
+      const at = i * 15 * MIN;
+      if (!gate.decide(key, at).post) return gate.skipped();
+      held.push(gate.unpostedOk());
+      if (accept) gate.accepted(key, at);
+    };
+    // 0 posted; 1, 2 held; 3 a failure carries them; 4 the recovery; 5-7 held; 8 heartbeat post fails; 9 carries 3.
+    [OK, OK, OK, REFUSED, OK, OK, OK, OK].forEach((k, i) => cycle(k, i));
+    cycle(OK, 8, false);
+    cycle(OK, 9);
+    expect(held).toEqual([0, 2, 0, 3, 3]);
+    expect(gate.unpostedOk()).toBe(0);
+  });
+
   it('refuses a negative heartbeat', () => {
     expect(() => new ReportGate({ heartbeatMs: -1, intervalMs: MIN })).toThrow(RangeError);
   });

@@ -211,7 +211,12 @@ Examples:
             },
           ),
         );
-        const doc: AgentDocument = { ...report, probe: probeDocument(report.probe) };
+        const held = gate.unpostedOk();
+        const doc: AgentDocument = {
+          ...report,
+          probe: probeDocument(report.probe),
+          ...(held > 0 ? { unpostedOk: held } : {}),
+        };
         const body = JSON.stringify(doc);
         let posted = 'not posted (no ingestUrl)';
         let code: number = probeExitCode(report.probe.result.diagnosis);
@@ -225,6 +230,7 @@ Examples:
         const atMs = Date.parse(doc.at);
         const decision = gate.decide(key, atMs);
         if (post && agent.ingestUrl && secret && !decision.post) {
+          gate.skipped();
           posted = `not posted (unchanged since the last accepted report; heartbeat due ${new Date(decision.nextHeartbeatAtMs).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
         } else if (post && agent.ingestUrl && secret) {
           const r = await postSigned({
