@@ -13,8 +13,11 @@ const env = parseEnv(WorkerEnvSchema, process.env);
 const logger = new Logger({ serviceName: FUNCTIONS.worker });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: FUNCTIONS.worker });
 const deps = containerDeps(env);
-// Container scope: every invocation of this container shares this DNS cache (answers for their TTLs, bounded).
-const container = workerContainer();
+/**
+ * Container scope: every invocation of this container shares its DNS cache (answers for their TTLs, bounded), never
+ * rebuilt per invocation. Exported so that the handler benchmark can read its counters (and empty it between cycles).
+ */
+export const container = workerContainer();
 
 export const handler = middy(
   makeWorker({
