@@ -44,6 +44,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ZONES } from '../../shared/blocklist/registry.ts';
+import { parseConfig } from '../../shared/config/load.ts';
 import { ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { startUnbound } from '../support/unbound.ts';
@@ -286,6 +287,10 @@ interface PhaseEnd {
   readonly durations: readonly { readonly ms: number; readonly jobs: number }[];
   readonly failures: number;
   readonly maxRssMb: number;
+  /** Containers that ran at least one invocation in the phase. */
+  readonly containersUsed: number;
+  /** When the phase pushed a new config: the time of one parse of it here, after the phase (median of 3, warm), ms. */
+  readonly configParseMs: number | null;
   /** The containers' DNS caches over the phase (summed over the containers). */
   readonly dnsCache: { readonly hits: number; readonly misses: number; readonly entries: number; readonly kb: number };
 }
@@ -388,9 +393,11 @@ async function childMain(role: string, args: ChildArgs): Promise<void> {
     const durations: { ms: number; jobs: number }[] = [];
     let failures = 0;
     let next = 0;
+    const used = new Set<number>();
     // Each container takes the next batch when its invocation is over (one invocation at a time per container).
     await Promise.all(
-      containers.slice(0, Math.min(args.workers, batches.length)).map(async ({ worker }) => {
+      containers.slice(0, Math.min(args.workers, batches.length)).map(async ({ worker }, slot) => {
+        used.add(slot);
         for (let b = batches[next++]; b !== undefined; b = batches[next++]) {
           const s = performance.now();
           const r = await worker({ Records: b }, CONTEXT);
@@ -401,6 +408,16 @@ async function childMain(role: string, args: ChildArgs): Promise<void> {
     );
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    let configParseMs: number | null = null;
+    if (go.config !== undefined) {
+      const times: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const p0 = performance.now();
+        parseConfig(go.config, 'bench.yaml');
+        times.push(performance.now() - p0);
+      }
+      configParseMs = median(times);
+    }
     const cache1 = containers.map((c) => c.module.container.dnsCache.stats());
     const dnsCache = {
       hits: cache1.reduce((n, c, i) => n + c.hits - (cache0[i]?.hits ?? 0), 0),
@@ -419,6 +436,8 @@ async function childMain(role: string, args: ChildArgs): Promise<void> {
       durations,
       failures,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
+      containersUsed: used.size,
+      configParseMs,
       dnsCache,
     });
   }
@@ -739,8 +758,10 @@ function section(r: Report): string {
         `one thread here) is ${fmt(h.end.cpuMs / c.durationMs, 2)}× the CLI's ${fmt(c.durationMs)} ms (the CLI's own ` +
         `CPU: ${fmt(c.cpuMs)} ms)` +
         (h.plan.config !== undefined
-          ? `; a new config document this cycle, so each container parses it on its first invocation (${r.workers} ` +
-            'parses where the CLI makes one)'
+          ? `; a new config document this cycle, so each container parses it on its first invocation: ` +
+            `${h.end.containersUsed} parses where the CLI makes one, about ${fmt(h.end.containersUsed * (h.end.configParseMs ?? Number.NaN))} ms ` +
+            `of that CPU (one parse of this document takes ${fmt(h.end.configParseMs ?? Number.NaN)} ms here once ` +
+            'compiled, more while the code is cold), which Lambda spreads over the containers’ own CPUs'
           : '') +
         `; the ${fmt(h.ddb.total / r.tenants, 2)} DynamoDB requests per tenant (the CLI: ` +
         `${fmt((c.ddb?.total ?? Number.NaN) / r.tenants, 2)}) run one job after another within each batch.`,
@@ -837,11 +858,12 @@ function section(r: Report): string {
       "the container's DNS cache stays for its next invocation. What the slots do share is this process: the " +
       "stateless modules below the handler, V8's compiled code (a Lambda container compiles on its own), one event " +
       `loop and **one core**: the ${r.workers} containers' CPU runs on one thread here, where Lambda gives each ` +
-      "container its own, so the handlers' wall time below is close to their summed CPU (this is against the handlers, " +
-      'not for them). Between cycles the containers stay warm (imported before, config and clients kept) but their ' +
-      'DNS caches are emptied: in a deployment the cycles are 15 minutes apart and Lambda does not promise to keep an ' +
-      'idle container that long, so only what a container saves within one cycle (its second and later invocations) ' +
-      'is counted, never answers carried over from the cycle before. Wall time from the dispatch call to the last ' +
+      "container its own, so the handlers' wall time below cannot be less than their summed CPU (this is against the " +
+      'handlers, not for them). Between cycles the containers stay warm (imported before, config and clients kept) but their ' +
+      "DNS caches are emptied: the bench's slots are 15 minutes apart (the deployment's `checks` default is 60), " +
+      'Lambda does not promise to keep an idle container that long, and most answers would have expired, so only what ' +
+      'a container saves within one cycle (its second and later invocations) is counted, never answers carried over ' +
+      'from the cycle before. Wall time from the dispatch call to the last ' +
       'batch answered.',
     `- **CLI**: \`relaywatch check --json --no-blocklists --store dynamodb:TABLE --endpoint <proxy>\` as a child process ` +
       `(\`node ${PRODUCT_FLAG} bin/relaywatch.js\`), same config, same concurrency (${r.concurrency} DNS queries in ` +
