@@ -32,6 +32,8 @@ const ianaTimeZone = z.string().refine(
   { message: 'not an IANA time zone (e.g. Europe/Berlin, America/New_York)' },
 );
 
+/** The functions a stage secret or SSM parameter can be granted to. */
+export const SECRET_READERS = ['worker', 'ingest', 'digest'] as const;
 export const stageConfigSchema = z
   .object({
     /** Lower-case stage name: part of every resource name (`relaywatch-<stage>-…`). */
@@ -100,8 +102,8 @@ export const stageConfigSchema = z
           .object({
             name: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret name'),
             create: z.boolean().default(true),
-            /** Which functions read it. */
-            readers: z.array(z.enum(['worker', 'ingest'])).min(1),
+            /** Which functions read it (`digest`: the password of an SMTP route the weekly digest is sent through). */
+            readers: z.array(z.enum(SECRET_READERS)).min(1),
           })
           .strict(),
       )
@@ -123,7 +125,7 @@ export const stageConfigSchema = z
                 /^\/[A-Za-z0-9_.\-/]{1,1010}$/,
                 'an SSM parameter name with its leading slash, such as /relaywatch/prod/dqs-key',
               ),
-            readers: z.array(z.enum(['worker', 'ingest'])).min(1),
+            readers: z.array(z.enum(SECRET_READERS)).min(1),
             kmsKeyArn: z
               .string()
               .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN (arn:aws:kms:…:key/…)')
@@ -193,6 +195,11 @@ export const stageConfigSchema = z
               .string()
               .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/, 'a key prefix ending in "/", e.g. inbound/')
               .default('inbound/'),
+            /**
+             * Days the stored messages are kept before S3 expires them (a lifecycle rule on the prefix; their older
+             * versions go a day later). ses-inbound reads each one as it arrives: what stays is for looking into a probe.
+             */
+            retainDays: z.number().int().min(1).max(3650).default(14),
           })
           .strict()
           .optional(),

@@ -72,5 +72,22 @@ export class DataStack extends Stack {
       serverAccessLogsPrefix: 'config/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // The probe messages SES receiving stores (optional round-trip confirmation) expire: spam to the probe domain lands
+    // there too, and nothing reads a message after ses-inbound has recorded it. The bucket is versioned, so the
+    // expired current version leaves a noncurrent one (gone a day later) and a delete marker (removed once alone).
+    const inbound = props.config.confirm.sesInbound;
+    if (inbound) {
+      this.configBucket.addLifecycleRule({
+        id: 'ExpireSesProbeMessages',
+        prefix: inbound.bucketPrefix,
+        expiration: Duration.days(inbound.retainDays),
+        noncurrentVersionExpiration: Duration.days(1),
+      });
+      this.configBucket.addLifecycleRule({
+        id: 'RemoveSesProbeDeleteMarkers',
+        prefix: inbound.bucketPrefix,
+        expiredObjectDeleteMarker: true,
+      });
+    }
   }
 }

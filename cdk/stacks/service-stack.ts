@@ -188,12 +188,15 @@ export class ServiceStack extends Stack {
     grantTableReadWrite(worker.role, table);
     grantTableReadWrite(ingest.role, table);
     for (const f of [dispatch, worker, ingest]) grantConfigRead(f.role, configBucket, config.configKey);
+    // Secrets and SSM SecureString parameters (`{ ssm: /path }`, created outside the stack): read by exactly their
+    // readers. The digest's grants follow its construct, below.
     for (const { secret, readers } of secrets) {
-      for (const r of readers) secret.grantRead(this.functions[r].fn);
+      for (const r of readers) if (r !== 'digest') secret.grantRead(this.functions[r].fn);
     }
-    // SSM SecureString parameters (`{ ssm: /path }`), created outside the stack: read by exactly their readers.
     for (const p of config.parameters) {
-      for (const r of p.readers) grantParameterRead(this.functions[r].role, this, p.name, p.kmsKeyArn);
+      for (const r of p.readers) {
+        if (r !== 'digest') grantParameterRead(this.functions[r].role, this, p.name, p.kmsKeyArn);
+      }
     }
     grantSendMail(worker.role, this, identity, configurationSet);
 
@@ -287,9 +290,11 @@ export class ServiceStack extends Stack {
 
     // Ingest API ---------------------------------------------------------------------------------------------------
     const accessLogs = new logs.LogGroup(this, 'IngestAccessLogs', { retention });
+    // The construct id stays `IngestApi` (its first route): a new logical id would replace the API, and with it the
+    // URL every site agent posts to. The name says what it serves now.
     this.api = new apigw.HttpApi(this, 'IngestApi', {
-      apiName: `relaywatch-${stage}-ingest`,
-      description: 'relaywatch: signed reports from the site agents',
+      apiName: `relaywatch-${stage}-api`,
+      description: 'relaywatch: signed reports from the site agents, and the weekly report links',
       createDefaultStage: false,
     });
     this.api.addRoutes({
@@ -434,6 +439,12 @@ export class ServiceStack extends Stack {
       alarmTopic: this.alarmTopic,
       api: this.api,
     });
+    // An SMTP route's password the digest is sent through (`secrets[].readers: [digest]`).
+    for (const { secret, readers } of secrets)
+      if (readers.includes('digest')) secret.grantRead(this.digest.function.fn);
+    for (const p of config.parameters) {
+      if (p.readers.includes('digest')) grantParameterRead(this.digest.function.role, this, p.name, p.kmsKeyArn);
+    }
 
     new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `relaywatch-${stage}`,

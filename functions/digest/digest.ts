@@ -19,7 +19,7 @@ import { METRICS } from '../../shared/deploy/constants.ts';
 import { digestEmail } from '../../shared/digest/message.ts';
 import { digestTenantInputs, sendPlan } from '../../shared/digest/plan.ts';
 import { reportObjectKey, signReportLink } from '../../shared/digest/report-link.ts';
-import { previousWeek } from '../../shared/digest/week.ts';
+import { digestScheduleDrift, previousWeek } from '../../shared/digest/week.ts';
 import type { SendResult } from '../../shared/notify/alert.ts';
 import type { AlertEmail } from '../../shared/notify/email.ts';
 import type { ConfigSource } from '../../shared/ports/config-source.ts';
@@ -106,6 +106,16 @@ export function makeDigest(deps: DigestFunctionDeps) {
     // Every setting the send needs is checked before anything is read or written (DigestConfigError names it).
     const plan = sendPlan(config, null);
     const week = previousWeek(scheduledAt.getTime(), digest.timeZone);
+    // The schedule is deployed from the stage config (cdk), the document says when it wants the digest: say so when
+    // the two disagree (the week reported is the same; only the hour of sending is not what the document reads).
+    const drift = Number.isNaN(parsed) ? null : digestScheduleDrift(parsed, digest);
+    if (drift) {
+      logger.warn('digest schedule differs from the config document', {
+        expected: `${drift.expected} ${digest.timeZone} (digest.day, digest.time, digest.timeZone)`,
+        actual: `${drift.actual} ${digest.timeZone}`,
+        fix: 'set schedules.digest (day, hour, minute, timeZone) in the stage config to match, then cdk deploy',
+      });
+    }
     const built = await buildDigest({
       store: deps.store,
       tenants: digestTenantInputs(config),

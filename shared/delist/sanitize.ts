@@ -44,15 +44,8 @@ export function quotableBlock(value: string, maxChars = 20_000): string {
   return normalised.length > maxChars ? `${normalised.slice(0, maxChars)}\n<… truncated>` : normalised;
 }
 
-/** HTML text/attribute escaping. */
-export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+/** HTML text/attribute escaping: the one the notifiers use. */
+export { escapeHtml } from '../notify/escape.ts';
 
 /**
  * Markdown prose: one line, every ASCII punctuation character CommonMark could read as syntax backslash-escaped,

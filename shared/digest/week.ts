@@ -183,3 +183,25 @@ export function localTime(ms: number, timeZone: string): string {
   const p = localParts(ms, timeZone);
   return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}`;
 }
+
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+
+/** When the config document says the digest goes out: `digest.day`, `digest.time` (HH:MM), `digest.timeZone`. */
+export interface DigestWhen {
+  readonly day: string;
+  readonly time: string;
+  readonly timeZone: string;
+}
+
+/**
+ * Whether an instant (a schedule's `scheduledTime`) is not the document's digest day and time in its zone, and how:
+ * `null` when it is, else both readings (`monday 08:00` expected, `tuesday 07:00` actual, in the document's zone).
+ * The deployed schedule comes from the stage config (cdk), the wanted one from the document: they can disagree.
+ */
+export function digestScheduleDrift(ms: number, when: DigestWhen): { expected: string; actual: string } | null {
+  const p = localParts(ms, when.timeZone);
+  const weekday = WEEKDAYS[new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay()] ?? 'sunday';
+  const actual = `${weekday} ${pad(p.hour)}:${pad(p.minute)}`;
+  const expected = `${when.day} ${when.time}`;
+  return actual === expected ? null : { expected, actual };
+}

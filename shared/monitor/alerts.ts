@@ -23,6 +23,12 @@ export interface AlertContext {
   readonly operatorOf?: (zoneId: string) => string | undefined;
 }
 
+/** The MSP contact a delisting packet is signed with (the phone only when the config has one). */
+function packetContact(ctx: AlertContext): { name: string; email: string; phone?: string } {
+  const { name, email, phone } = ctx.msp.contact;
+  return { name, email, ...(phone ? { phone } : {}) };
+}
+
 async function dnsblPacket(
   listing: ListingContent,
   tenant: { id: string; name: string },
@@ -30,11 +36,7 @@ async function dnsblPacket(
   at: Date,
 ): Promise<AlertPacket | null> {
   try {
-    const contact = {
-      name: ctx.msp.contact.name,
-      email: ctx.msp.contact.email,
-      ...(ctx.msp.contact.phone ? { phone: ctx.msp.contact.phone } : {}),
-    };
+    const contact = packetContact(ctx);
     const listed = listing.domain ?? listing.ip;
     const packet = renderDnsblDelist({
       ...(listing.domain !== undefined ? { ip: '', domain: listing.domain } : { ip: listing.ip }),
@@ -89,11 +91,7 @@ async function microsoftPacket(
   at: Date,
 ): Promise<AlertPacket | null> {
   try {
-    const contact = {
-      name: ctx.msp.contact.name,
-      email: ctx.msp.contact.email,
-      ...(ctx.msp.contact.phone ? { phone: ctx.msp.contact.phone } : {}),
-    };
+    const contact = packetContact(ctx);
     const domain = ctx.msp.contact.email.split('@').pop() ?? 'relaywatch.invalid';
     const packet = await renderMicrosoftDelist(
       {

@@ -161,6 +161,33 @@ describe('round-trip confirmation in the service stack', { timeout: 180_000 }, (
     expect(reads.some((r) => r.includes('/inbound/*'))).toBe(true);
   });
 
+  it('expires the stored probe messages under the prefix (14 days by default, or confirm.sesInbound.retainDays)', () => {
+    const rulesOf = (t: Template) =>
+      Object.values(t.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: Match.anyValue() } }))
+        .map((b) => (b as { Properties: { LifecycleConfiguration?: { Rules: unknown[] } } }).Properties)
+        .flatMap((p) => p.LifecycleConfiguration?.Rules ?? []);
+    expect(rulesOf(synth({ enabled: true }).data)).toEqual([]);
+    expect(rulesOf(synth({ enabled: true, sesInbound: { domain: 'probes.msp.example' } }).data)).toEqual([
+      {
+        Id: 'ExpireSesProbeMessages',
+        Prefix: 'inbound/',
+        ExpirationInDays: 14,
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        Status: 'Enabled',
+      },
+      { Id: 'RemoveSesProbeDeleteMarkers', Prefix: 'inbound/', ExpiredObjectDeleteMarker: true, Status: 'Enabled' },
+    ]);
+    const custom = synth({
+      enabled: true,
+      sesInbound: { domain: 'probes.msp.example', bucketPrefix: 'mail/probes/', retainDays: 3 },
+    }).data;
+    custom.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'mail/probes/', ExpirationInDays: 3 })]),
+      },
+    });
+  });
+
   it('grants an SSM parameter named in confirm.secrets to the poller, and the scheduler DLQ its failed ticks', () => {
     const config = parseStageConfig(
       {

@@ -124,6 +124,38 @@ describe('the weekly digest', () => {
     for (const x of st) expect(x.Resource, JSON.stringify(x)).not.toBe('*');
   });
 
+  it('reads a stage secret or SSM parameter only when secrets[].readers or parameters[].readers names the digest', () => {
+    const config = parseStageConfig(
+      {
+        stage: 'test',
+        alertSender: 'relaywatch@msp.example',
+        secrets: [
+          { name: 'relaywatch/test/smtp', readers: ['digest'] },
+          { name: 'relaywatch/test/webhooks', readers: ['worker'] },
+        ],
+        parameters: [{ name: '/relaywatch/test/smtp-password', readers: ['digest', 'worker'] }],
+      },
+      'test',
+    );
+    const t = Template.fromStack(buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), config).service);
+    const reads = digestStatements(t).filter((x) => actions(x).includes('secretsmanager:GetSecretValue'));
+    const text = JSON.stringify(reads.map((x) => x.Resource));
+    const secretIds = Object.entries(t.findResources('AWS::SecretsManager::Secret')).map(([id, r]) => ({
+      id,
+      name: (r as { Properties: { Name?: string } }).Properties.Name,
+    }));
+    const smtp = secretIds.find((x) => x.name === 'relaywatch/test/smtp');
+    const webhooks = secretIds.find((x) => x.name === 'relaywatch/test/webhooks');
+    expect(smtp && webhooks).toBeTruthy();
+    expect(text).toContain(smtp!.id);
+    expect(text).not.toContain(webhooks!.id);
+    const ssm = digestStatements(t).filter((x) => actions(x).includes('ssm:GetParameter'));
+    expect(JSON.stringify(ssm.map((x) => x.Resource))).toContain(':parameter/relaywatch/test/smtp-password');
+    // Without a digest reader, the digest reads no stage secret but its own link key.
+    const plain = digestStatements(s.service).filter((x) => actions(x).includes('secretsmanager:GetSecretValue'));
+    expect(plain).toHaveLength(1);
+  });
+
   it('generates the report link key (64 characters, no punctuation) that only the digest and report-link functions read', () => {
     s.service.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: 'relaywatch/test/report-link-key',

@@ -417,6 +417,13 @@ describe('the service stack', () => {
 
   it('serves the ingest route on an HTTP API with throttling and access logs', () => {
     s.service.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `POST ${INGEST_ROUTE}` });
+    // One API for both routes, named for the service; its logical id keeps the agents' URL across upgrades.
+    s.service.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    expect(
+      Object.keys(
+        s.service.findResources('AWS::ApiGatewayV2::Api', { Properties: { Name: 'relaywatch-test-api' } }),
+      )[0],
+    ).toMatch(/^IngestApi/);
     // And the report link's GET route (test/infra/digest.test.ts).
     s.service.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
     s.service.hasResourceProperties('AWS::ApiGatewayV2::Stage', {

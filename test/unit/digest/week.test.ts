@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   dayIndex,
+  digestScheduleDrift,
   localTime,
   parseWeek,
   previousWeek,
@@ -61,5 +62,23 @@ describe('ISO weeks in a time zone', () => {
     expect(dayIndex(w, Date.parse('2026-11-30T04:59:59Z'))).toBe(6);
     expect(dayIndex(w, w.endMs)).toBe(-1);
     expect(localTime(Date.parse('2026-11-23T05:07:00Z'), 'America/New_York')).toBe('2026-11-23 00:07');
+  });
+});
+
+describe('the digest schedule against the document', () => {
+  const berlin = { day: 'monday', time: '08:00', timeZone: 'Europe/Berlin' };
+  it('agrees at the document day and time in its zone, in winter and in summer time', () => {
+    expect(digestScheduleDrift(Date.parse('2026-11-23T07:00:00Z'), berlin)).toBeNull();
+    expect(digestScheduleDrift(Date.parse('2026-06-22T06:00:00Z'), berlin)).toBeNull();
+  });
+  it('names both readings in the document zone when the hour or the day differs', () => {
+    expect(digestScheduleDrift(Date.parse('2026-11-23T08:00:00Z'), berlin)).toEqual({
+      expected: 'monday 08:00',
+      actual: 'monday 09:00',
+    });
+    expect(digestScheduleDrift(Date.parse('2026-11-22T07:00:00Z'), berlin)).toEqual({
+      expected: 'monday 08:00',
+      actual: 'sunday 08:00',
+    });
   });
 });

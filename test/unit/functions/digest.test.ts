@@ -189,6 +189,21 @@ describe('makeDigest', () => {
     expect((await digest({ scheduledTime: '2026-11-29T11:30:00Z' }, { awsRequestId: 'r' })).week).toBe('2026-W47');
   });
 
+  it('warns, naming both times, when the deployed schedule fires at another time than the document says', async () => {
+    const { digest, logger } = await setup();
+    const drift = () => logger.lines.filter((l) => l.message === 'digest schedule differs from the config document');
+    // The fixture document: monday 08:00 Europe/London (GMT in November).
+    await digest({ scheduledTime: '2026-11-23T08:00:00Z' }, { awsRequestId: 'on-time' });
+    expect(drift()).toEqual([]);
+    const late = await digest({ scheduledTime: '2026-11-23T09:30:00Z' }, { awsRequestId: 'late' });
+    expect(late.week).toBe('2026-W47');
+    expect(drift()).toHaveLength(1);
+    expect(drift()[0]?.extra).toMatchObject({
+      expected: 'monday 08:00 Europe/London (digest.day, digest.time, digest.timeZone)',
+      actual: 'monday 09:30 Europe/London',
+    });
+  });
+
   it('does nothing when the config has no digest section or switches it off', async () => {
     const noDigest = fixtureConfig('/unused.db').replace(/digest:\n(?: {2}.*\n)+/, '');
     const { reports, mailer, digest, logger } = await setup(noDigest);
