@@ -5,7 +5,7 @@
  *
  * Per invocation: the config is loaded (a conditional S3 read; an invalid document fails every job loudly, never
  * runs half a config), its secrets resolved (Secrets Manager, cached), and one runtime built (a DNS stack whose cache
- * serves every job of the batch), closed at the end. Per job: tenant, check group and run id are appended to the log
+ * serves every job of the batch, backed by the container's DNS cache when the handler gives one), closed at the end. Per job: tenant, check group and run id are appended to the log
  * keys and removed after; one metric per outcome status is added (the tenant is never a dimension).
  *
  * The alert step runs in the worker, after the job's results and decisions are written (see docs/architecture.md).

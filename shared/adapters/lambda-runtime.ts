@@ -7,17 +7,41 @@ import type { RelaywatchConfig } from '../config/schema.ts';
 import { resolveBlocklistKeys, type SecretSources } from '../config/secrets.ts';
 import { probeTenants } from '../config/tenants.ts';
 import type { MonitorJobDeps } from '../use-cases/monitor-job.ts';
+import { ContainerDnsCache, type ContainerDnsCacheOptions } from './dns/container-cache.ts';
 import { createRuntime } from './runtime.ts';
 
 export interface InvocationRuntime extends Omit<MonitorJobDeps, 'config' | 'store' | 'now'> {
   close(): Promise<void>;
 }
 
-/** What one worker invocation needs for a config: DNS, blocklist plans, notifiers, probes. `close()` releases it. */
-export async function invocationRuntime(config: RelaywatchConfig, secrets: SecretSources): Promise<InvocationRuntime> {
+/** What a worker container keeps between its invocations (built once, in the handler's module scope). */
+export interface WorkerContainer {
+  /** The domain checks' DNS answers, for their TTLs (bounded; never failures, never blocklist answers). */
+  readonly dnsCache: ContainerDnsCache;
+}
+
+/** The container-scope parts of the worker: call once per container (module scope), never per invocation. */
+export function workerContainer(options: ContainerDnsCacheOptions = {}): WorkerContainer {
+  return { dnsCache: new ContainerDnsCache(options) };
+}
+
+/**
+ * What one worker invocation needs for a config: DNS, blocklist plans, notifiers, probes. `close()` releases it (the
+ * sockets; the container's DNS cache stays for the next invocation).
+ */
+export async function invocationRuntime(
+  config: RelaywatchConfig,
+  secrets: SecretSources,
+  container?: WorkerContainer,
+): Promise<InvocationRuntime> {
   const blocklistResolvers = config.blocklists?.resolvers;
   const runtime = createRuntime({
-    dns: { specs: config.dns.resolvers, timeoutMs: config.dns.timeoutMs, concurrency: config.dns.concurrency },
+    dns: {
+      specs: config.dns.resolvers,
+      timeoutMs: config.dns.timeoutMs,
+      concurrency: config.dns.concurrency,
+      ...(container ? { container: container.dnsCache } : {}),
+    },
     ...(blocklistResolvers?.length
       ? {
           blocklistDns: {

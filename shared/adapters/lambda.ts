@@ -1,9 +1,10 @@
 /**
  * The Lambda functions' adapters, built from their environment: the parts that live as long as the container (the
- * config source with its ETag cache, the DynamoDB client and the store of the deployed document's retention, the Secrets Manager source with its TTL cache, the job
- * queue) and the parts of one invocation (the runtime of `createRuntime`: a DNS stack with its per-run cache, the
- * blocklist plans, the notifiers with their secrets resolved: `lambda-runtime.ts`, imported by the worker only, so the
- * dispatch and ingest bundles hold no DNS, SPF or probe code). Handlers call these and nothing else picks adapters.
+ * config source with its ETag cache, the DynamoDB client and the store of the deployed document's retention, the
+ * Secrets Manager source with its TTL cache, the job queue; the worker's DNS answer cache, `workerContainer()`) and the
+ * parts of one invocation (the runtime of `createRuntime`: a DNS stack with its per-run cache, the blocklist plans,
+ * the notifiers with their secrets resolved: `lambda-runtime.ts`, imported by the worker only, so the dispatch and
+ * ingest bundles hold no DNS, SPF or probe code). Handlers call these and nothing else picks adapters.
  *
  * The environment is parsed with zod at cold start; a missing or malformed variable fails the init with every
  * problem named (the function never starts half configured). Secrets never come from environment values: only the

@@ -28,6 +28,7 @@ import { makeSpfEvaluator } from './spf/mailauth-spf.ts';
 import type { OpenStoreOptions } from './store/open-store.ts';
 
 export interface RuntimeSettings {
+  /** The main stack; `dns.container` (a Lambda container's DNS cache) serves the domain checks only, never blocklists. */
   readonly dns: DnsSettings;
   /** Resolvers for the blocklist zones (a private resolver the lists accept); absent or empty: the main stack. */
   readonly blocklistDns?: DnsSettings | undefined;
@@ -102,7 +103,11 @@ export function createRuntime(settings: RuntimeSettings): Runtime {
       if (!b) throw new TypeError('createRuntime: no blocklist settings given');
       let via: DnsStack = dns;
       if (settings.blocklistDns?.specs?.length) {
-        blocklistStack ??= buildDnsStack(settings.blocklistDns);
+        blocklistStack ??= buildDnsStack({ ...settings.blocklistDns, container: undefined });
+        via = blocklistStack;
+      } else if (settings.dns.container) {
+        // The lists' answers (zone health included) are asked afresh every cycle: never from a container cache.
+        blocklistStack ??= buildDnsStack({ ...settings.dns, container: undefined });
         via = blocklistStack;
       }
       blocklistSetup = planBlocklists({ dns: via, zones: b.zones, explicit: b.explicit, keys: b.keys });

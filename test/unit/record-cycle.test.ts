@@ -430,3 +430,51 @@ describe('recordCycle over many tenants', () => {
     expect(writes).toBe(settled);
   });
 });
+
+describe('recordCycle reads', () => {
+  it("asks for a tenant's states and its active incidents at once, not one after the other", async () => {
+    const inner = openSqliteStore({ path: ':memory:' });
+    let inFlight = 0;
+    let most = 0;
+    const slow = async <T>(read: () => Promise<T>): Promise<T> => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 20));
+        return await read();
+      } finally {
+        inFlight--;
+      }
+    };
+    const store: Store = {
+      ...inner,
+      results: inner.results,
+      states: { ...inner.states, list: (tenantId) => slow(() => inner.states.list(tenantId)) },
+      incidents: { ...inner.incidents, listActive: (tenantId) => slow(() => inner.incidents.listActive(tenantId)) },
+      budget: inner.budget,
+      nonces: inner.nonces,
+      deliveries: inner.deliveries,
+      writeDecision: (w) => inner.writeDecision(w),
+      prune: (now) => inner.prune(now),
+      close: () => inner.close(),
+    };
+    const startedAt = new Date('2026-11-27T08:00:00Z');
+    const result = await recordCycle({
+      reports: report(spf('fabrikam.example', 'pass', OLD)),
+      tenants: [TENANT],
+      store,
+      runId: 'run-reads',
+      source: 'cli',
+      startedAt,
+      now: () => startedAt,
+      notifierFor: () => new RecordingNotifier(),
+      alertFor: (incident, kind, name, at) =>
+        alertFor(incident, kind, name, at, {
+          msp: { name: 'MSP', contact: { name: 'NOC', email: 'noc@msp.example' } },
+        }),
+    });
+    expect(result.stored).toBe(1);
+    expect(most).toBe(2);
+    await inner.close();
+  });
+});

@@ -1,6 +1,8 @@
 /**
  * A per-run cache in front of a resolver: TTL cache, negative and failure caching, in-flight de-duplication and a
  * concurrency limit, with the counters `DnsStats` reports. Make one per run; it never forgets on its own beyond TTLs.
+ * Optionally backed by a `ContainerDnsCache` that outlives the run (a Lambda container's): asked on a miss here,
+ * before the query is sent; its hits count as `cacheHits`.
  *
  * Error contract (the port's): `query()` never rejects for DNS or network outcomes; it passes on the inner resolver's
  * values (a cached result keeps the `server` that really gave it). It rejects with the caller's `signal.reason` when
@@ -18,6 +20,7 @@ import {
   type QueryOptions,
   type RecordType,
 } from '../../ports/dns-resolver.ts';
+import type { ContainerDnsCache } from './container-cache.ts';
 import { isSentCounter } from './sent-counter.ts';
 
 export interface CachingResolverOptions {
@@ -31,6 +34,11 @@ export interface CachingResolverOptions {
   readonly maxTtlSec?: number;
   /** Lifetime of a NODATA/NXDOMAIN whose answer carried no SOA (default 60 s). */
   readonly negativeTtlSec?: number;
+  /**
+   * A cache that outlives this run (a Lambda container's): asked after this run's own cache, and given every answer
+   * and SOA-backed negative answer this run receives (never a failure). Absent: this run's cache only.
+   */
+  readonly container?: ContainerDnsCache | undefined;
 }
 
 type AnyResult = DnsResult<RecordType>;
@@ -60,6 +68,9 @@ export class CachingResolver implements DnsResolver {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Flight>();
   private readonly sentBaseline: number;
+  private readonly container: ContainerDnsCache | undefined;
+  /** The container cache's scope: answers are kept apart by the resolvers that gave them. */
+  private readonly scope: string;
   private innerQueries = 0;
   private readonly counters: Omit<DnsStats, 'queriesSent'> = {
     questions: 0,
@@ -85,6 +96,8 @@ export class CachingResolver implements DnsResolver {
     this.maxTtlSec = options.maxTtlSec ?? 3600;
     this.negativeTtlSec = options.negativeTtlSec ?? 60;
     this.sentBaseline = isSentCounter(inner) ? inner.sent() : 0;
+    this.container = options.container;
+    this.scope = inner.describe();
   }
 
   describe(): string {
@@ -114,6 +127,11 @@ export class CachingResolver implements DnsResolver {
         return this.counted(cached.result) as DnsResult<T>;
       }
       this.cache.delete(key);
+    }
+    const kept = this.container?.get(this.scope, key);
+    if (kept !== undefined) {
+      this.counters.cacheHits++;
+      return this.counted(kept) as DnsResult<T>;
     }
 
     let flight = this.inflight.get(key);
@@ -197,5 +215,7 @@ export class CachingResolver implements DnsResolver {
     else ttlSec = this.failureTtlSec;
     ttlSec = Math.min(ttlSec, this.maxTtlSec);
     if (ttlSec > 0) this.cache.set(key, { result, expiresAt: this.now() + ttlSec * 1000 });
+    // The container cache decides for itself what it may keep (answers, SOA-backed negatives; never failures).
+    this.container?.put(this.scope, key, result);
   }
 }

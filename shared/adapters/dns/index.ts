@@ -8,11 +8,13 @@
 import net from 'node:net';
 import type { DnsResolver } from '../../ports/dns-resolver.ts';
 import { CachingResolver } from './caching-resolver.ts';
+import type { ContainerDnsCache } from './container-cache.ts';
 import { DohResolver } from './doh-resolver.ts';
 import { FailoverResolver } from './failover-resolver.ts';
 import { UdpResolver } from './udp-resolver.ts';
 
 export { CachingResolver, type CachingResolverOptions } from './caching-resolver.ts';
+export { ContainerDnsCache, type ContainerDnsCacheOptions, type ContainerDnsCacheStats } from './container-cache.ts';
 export { DohResolver, type DohResolverOptions } from './doh-resolver.ts';
 export { FailoverResolver } from './failover-resolver.ts';
 export { isSentCounter, type SentCounter } from './sent-counter.ts';
@@ -109,6 +111,8 @@ export interface CreateResolverOptions {
   readonly failureTtlSec?: number;
   /** Clock for the cache, ms (default `Date.now`). */
   readonly now?: () => number;
+  /** A cache that outlives the run (a Lambda container's), behind the per-run one. */
+  readonly container?: ContainerDnsCache | undefined;
 }
 
 export interface ResolverStack {
@@ -149,6 +153,7 @@ export function createResolver(options: CreateResolverOptions = {}): ResolverSta
     maxConcurrent: options.maxConcurrent,
     failureTtlSec: options.failureTtlSec,
     now: options.now,
+    container: options.container,
   });
   let closed: Promise<void> | undefined;
   return {

@@ -6,6 +6,7 @@
  * @throws DnsSpecError (from `createResolver`) for a spec that is none of the accepted forms.
  */
 import type { CachingResolver } from './caching-resolver.ts';
+import type { ContainerDnsCache } from './container-cache.ts';
 import { createResolver, DEFAULT_DNS } from './index.ts';
 
 export interface DnsSettings {
@@ -17,6 +18,8 @@ export interface DnsSettings {
   readonly concurrency?: number | undefined;
   /** PEM text of an extra CA for DoH. */
   readonly ca?: string | undefined;
+  /** A cache that outlives the run (a Lambda container's: `ContainerDnsCache`), behind the run's own. */
+  readonly container?: ContainerDnsCache | undefined;
 }
 
 export interface DnsHandle {
@@ -41,6 +44,7 @@ export function buildDnsStack(settings: DnsSettings): DnsStack {
     timeoutMs: settings.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS,
     maxConcurrent: settings.concurrency ?? DEFAULT_DNS_CONCURRENCY,
     ...(settings.ca ? { ca: settings.ca } : {}),
+    ...(settings.container ? { container: settings.container } : {}),
   });
   return { resolver: built.resolver, description: built.resolver.describe(), specs, close: () => built.close() };
 }
