@@ -72,12 +72,15 @@ describe('ReportGate', () => {
     const held: number[] = [];
     const cycle = (key: ReportKey, i: number, accept = true) => {
       const at = i * 15 * MIN;
-      if (!gate.decide(key, at).post) return gate.skipped();
+      if (!gate.decide(key, at).post) {
+        gate.skipped();
+        return;
+      }
       held.push(gate.unpostedOk());
       if (accept) gate.accepted(key, at);
     };
     // 0 posted; 1, 2 held; 3 a failure carries them; 4 the recovery; 5-7 held; 8 heartbeat post fails; 9 carries 3.
-    [OK, OK, OK, REFUSED, OK, OK, OK, OK].forEach((k, i) => cycle(k, i));
+    for (const [i, k] of [OK, OK, OK, REFUSED, OK, OK, OK, OK].entries()) cycle(k, i);
     cycle(OK, 8, false);
     cycle(OK, 9);
     expect(held).toEqual([0, 2, 0, 3, 3]);
