@@ -77,6 +77,30 @@ describe('composeTenant', () => {
     expect(d.paths.find((p) => p.id === 'spf')!.days).toEqual(Array(7).fill('none'));
   });
 
+  it('counts the ok probes a site agent held back (unpostedOk) as up, as if every probe had been posted', () => {
+    // 96 probes at 15 minutes: 4 failures posted one by one, the 92 ok ones as 23 hourly heartbeats standing for 4.
+    const checks = [
+      ...Array.from({ length: 4 }, (_, i) => rec('probe-relay', 10 + i / 4, 'fail')),
+      ...Array.from({ length: 23 }, (_, i) =>
+        rec('probe-relay', i < 10 ? i : i + 1, 'pass', { detail: i === 0 ? {} : { unpostedOk: 3 } }),
+      ),
+    ];
+    // Heartbeats after the first carry 3 held back each (22 × 3 = 66), plus the first's own: 23 + 66 = 89 up of 93.
+    const d = composeTenant(tenant, { checks, events: [], incidents: [] }, week, opts);
+    const relay = d.paths.find((p) => p.id === 'relay')!;
+    expect(relay.counts).toMatchObject({ pass: 89, fail: 4 });
+    expect(relay.availability).toBe(95.69);
+    expect(relay.probe?.runs).toBe(93);
+    // Without the count the same results read 85.18 %: what every heartbeat-only site showed before.
+    const bare = composeTenant(
+      tenant,
+      { checks: checks.map((c) => ({ ...c, detail: null })), events: [], incidents: [] },
+      week,
+      opts,
+    );
+    expect(bare.paths.find((p) => p.id === 'relay')!.availability).toBe(85.18);
+  });
+
   it('counts the tenant domains on domain blocklists in the blocklists path and its exposure', () => {
     const zones = (listed: boolean) => ({
       domain: 'acme.example',

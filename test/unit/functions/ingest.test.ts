@@ -181,4 +181,17 @@ describe('makeIngest', () => {
     const h = await s.store.results.history('contoso', { check: 'probe-relay' });
     expect(h.items[0]?.codes[0]).toBe('probe-ms-banned-ip');
   });
+
+  it('stores the ok probes the agent held back (unpostedOk) with the result, and refuses a count that is no count', async () => {
+    const s = setup();
+    const report = JSON.parse(await reportBody()) as Record<string, unknown>;
+    expect((await s.ingest(signed(JSON.stringify({ ...report, unpostedOk: 3 })))).statusCode).toBe(202);
+    const h = await s.store.results.history('contoso', { check: 'probe-relay' });
+    expect(h.items[0]?.detail).toMatchObject({ unpostedOk: 3 });
+    const bad = await s.ingest(
+      signed(JSON.stringify({ ...report, unpostedOk: 0 }), 'contoso-hq', SECRETS.AGENT_CONTOSO, NOW + 1000),
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(String(bad.body)).toContain('unpostedOk');
+  });
 });
