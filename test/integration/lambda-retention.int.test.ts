@@ -6,10 +6,15 @@
  * pushed to the same warm container changes the period of the next invocation.
  */
 
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDynamoDbStore, runKey, tenantPk } from '../../shared/adapters/store/dynamodb-store.ts';
+import {
+  escapeKeyPart,
+  openDynamoDbStore,
+  tenantPk,
+  unescapeKeyPart,
+} from '../../shared/adapters/store/dynamodb-store.ts';
 import { ENV, TTL_ATTRIBUTE } from '../../shared/deploy/constants.ts';
 import { tenantJob } from '../../shared/domain/jobs.ts';
 import { type S3StandIn, startS3StandIn } from '../support/aws-standins.ts';
@@ -80,18 +85,27 @@ tenants:
       const answer = await worker(eventOf(JSON.stringify(job), id), CONTEXT);
       expect(answer.batchItemFailures).toEqual([]);
       const doc = DynamoDBDocumentClient.from(ddb().client);
-      const checks =
+      const partition =
         (
           await doc.send(
             new QueryCommand({
               TableName: TABLE,
-              KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-              ExpressionAttributeValues: { ':pk': tenantPk('contoso'), ':sk': `C#${job.runId}#` },
+              KeyConditionExpression: 'PK = :pk',
+              ExpressionAttributeValues: { ':pk': tenantPk('contoso') },
             }),
           )
         ).Items ?? [];
-      const run = (await doc.send(new GetCommand({ TableName: TABLE, Key: runKey(job.runId) }))).Item;
-      return { checks, run };
+      // Keys `H#<at>#<run>#<check>#<subject>` and `R#<startedAt>#<run>`: the time and the check come from the key.
+      const run = escapeKeyPart(job.runId);
+      const checks = partition
+        .map((item) => ({ item, parts: String(item.SK).split('#') }))
+        .filter(({ parts }) => parts[0] === 'H' && parts[2] === run)
+        .map(({ item, parts }) => ({ ...item, at: parts[1], check: unescapeKeyPart(parts[3] ?? '') }));
+      const runItem = partition
+        .map((item) => ({ item, parts: String(item.SK).split('#') }))
+        .find(({ parts }) => parts[0] === 'R' && parts[2] === run);
+      const runRecord = runItem ? { ...runItem.item, startedAt: runItem.parts[1] } : undefined;
+      return { checks, run: runRecord };
     }
 
     const ttlOf = (item: Record<string, unknown>, at: unknown) => ({
