@@ -208,8 +208,12 @@ export interface IncidentQuery extends PageRequest {
 export interface ResultStore {
   /** Insert or replace the run (keyed by `runId`). */
   putRun(run: RunRecord): Promise<void>;
-  /** Idempotent batch insert: a record whose (tenantId, runId, check, subject) exists already is skipped. */
-  putChecks(records: readonly CheckRecord[]): Promise<void>;
+  /**
+   * Idempotent batch insert: a record whose (tenantId, runId, check, subject) exists already is skipped. With `run`,
+   * the run is stored as well, exactly as {@link putRun} stores it, in the same write (DynamoDB: the same
+   * BatchWriteItem requests, so a worker job's run costs no request of its own; SQLite: the same transaction).
+   */
+  putChecks(records: readonly CheckRecord[], run?: RunRecord): Promise<void>;
   /** A tenant's check records, newest `at` first (ties in a stable, adapter-defined order). */
   history(tenantId: string, query?: HistoryQuery): Promise<Page<CheckRecord>>;
   /** Idempotent batch insert keyed by (tenantId, eventId). */

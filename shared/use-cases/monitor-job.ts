@@ -177,6 +177,8 @@ export async function runMonitorJob(job: MonitorJob, deps: MonitorJobDeps): Prom
     notifierFor: deps.notifierFor,
     alertFor: alertBuilder(deps.config),
     ...(job.kind !== 'blocklists' ? { runTenant: job.tenantId } : {}),
+    // The run rides in the results' BatchWriteItem: one request less per job (see CycleInput.runWithResults).
+    runWithResults: true,
     ...(deps.owner ? { owner: deps.owner } : {}),
   });
   return { runId: job.runId, tenants: [...covered], reports, cycle, skipped: null };

@@ -1,7 +1,8 @@
 /**
  * After a monitoring cycle: remember every result, notice drift, decide incidents, and tell the right routes once.
  *
- * 1. Every check result is stored (idempotent per run: a retried run writes nothing twice).
+ * 1. Every check result is stored (idempotent per run: a retried run writes nothing twice); with `runWithResults` (a
+ *    worker job) the run record in the same write.
  * 2. For each observation (a domain's SPF or MX, an IP on one blocklist) the subject's state and incidents are read,
  *    a change of the published SPF record or MX set becomes an event (`spf-changed`, `mx-changed`) with before/after,
  *    and the pure incident policy decides; the state and the incidents it changes are written in one atomic,
@@ -39,6 +40,7 @@ import {
   type EventRecord,
   type IncidentRecord,
   type IncidentSeverity,
+  type RunRecord,
   type RunSource,
   type StatusCounts,
   type Store,
@@ -117,6 +119,14 @@ export interface CycleInput {
    * (docs/deploy.md, "Cost").
    */
   readonly recordRun?: boolean;
+  /**
+   * Write the run record with the check results (one write: on DynamoDB the same BatchWriteItem, so a worker job's
+   * run costs no request of its own) instead of after the alerts. Its `finishedAt` is then when the results were
+   * stored, and a run whose decisions or alerts fail afterwards stays recorded (its results are); its redelivery
+   * writes both again, replacing them. The worker's jobs do this (`monitor-job.ts`); the CLI does not: its run record,
+   * written last, says the whole run finished (what `relaywatch status` shows as the last run).
+   */
+  readonly runWithResults?: boolean;
   /** Default {@link DELIVERY_LEASE_MS}. */
   readonly leaseMs?: number;
   /** Tenants decided at once (default {@link TENANT_CONCURRENCY}). */
@@ -361,7 +371,7 @@ export async function recordObservations(input: CycleInput): Promise<RecordedObs
     at,
     relayIps: (id) => relayIps.get(id) ?? [],
   });
-  await store.results.putChecks(checks);
+  await store.results.putChecks(checks, input.recordRun !== false && input.runWithResults ? runOf(input) : undefined);
 
   const all = accumulator();
   const byTenant = new Map<string, Observation[]>();
@@ -663,19 +673,22 @@ export async function dispatchNotifications(
   return { dispatches, held, conflicts };
 }
 
+/** The run record of a cycle, finished now. */
+function runOf(input: CycleInput): RunRecord {
+  return {
+    runId: input.runId,
+    ...(input.runTenant !== undefined ? { tenantId: input.runTenant } : {}),
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.now().toISOString(),
+    source: input.source,
+    counts: counts(input.reports),
+  };
+}
+
 export async function recordCycle(input: CycleInput): Promise<CycleResult> {
   const recorded = await recordObservations(input);
   const sent = await dispatchNotifications(input, recorded.plan);
-  if (input.recordRun !== false) {
-    await input.store.results.putRun({
-      runId: input.runId,
-      ...(input.runTenant !== undefined ? { tenantId: input.runTenant } : {}),
-      startedAt: input.startedAt.toISOString(),
-      finishedAt: input.now().toISOString(),
-      source: input.source,
-      counts: counts(input.reports),
-    });
-  }
+  if (input.recordRun !== false && !input.runWithResults) await input.store.results.putRun(runOf(input));
   const open = [...recorded.plan.incidentsByTenant.values()].flatMap((m) =>
     [...m.values()].filter((i) => i.status === 'open'),
   );

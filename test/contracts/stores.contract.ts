@@ -196,6 +196,22 @@ export function describeStoreContract(
         expect((await store().results.history('contoso')).items).toEqual([]);
       });
 
+      it('stores a run given with the checks exactly as putRun does, and replaces it when written again', async () => {
+        const job = runRecord({ runId: 'job-1', tenantId: 'contoso', source: 'lambda' });
+        await store().results.putChecks([checkRecord({ runId: 'job-1' })], job);
+        expect((await store().results.runs({ tenantId: 'contoso' })).items).toEqual([job]);
+        expect((await store().results.history('contoso')).items.map((c) => c.runId)).toEqual(['job-1']);
+        // A redelivery: the same checks and the run again (a later finishedAt), one copy of each.
+        const again = { ...job, finishedAt: iso(5) };
+        await store().results.putChecks([checkRecord({ runId: 'job-1' })], again);
+        expect((await store().results.runs({ tenantId: 'contoso' })).items).toEqual([again]);
+        expect((await store().results.history('contoso')).items).toHaveLength(1);
+        // A run without a tenant (the sweep's), and a run with no checks at all.
+        const sweep = runRecord({ runId: 'sweep-1', source: 'lambda' });
+        await store().results.putChecks([], sweep);
+        expect((await store().results.runs()).items).toEqual([sweep]);
+      });
+
       it('round-trips a record exactly', async () => {
         const record = checkRecord({
           codes: [],

@@ -153,6 +153,61 @@ describe('recordCycle', () => {
     expect((await h.store.results.history('fabrikam')).items.map((c) => c.runId)).toEqual(['run-2', 'run-1']);
   });
 
+  it('writes the run with the results when asked (a worker job): in the same putChecks, before the decisions', async () => {
+    const h = harness();
+    const calls: string[] = [];
+    const store = h.store;
+    const spy: Store = {
+      results: {
+        ...store.results,
+        putChecks: (records, run) => {
+          calls.push(`putChecks ${records.length}${run ? ` + run ${run.runId} of ${run.tenantId}` : ''}`);
+          return store.results.putChecks(records, run);
+        },
+        putRun: (run) => {
+          calls.push(`putRun ${run.runId}`);
+          return store.results.putRun(run);
+        },
+      },
+      states: store.states,
+      incidents: store.incidents,
+      budget: store.budget,
+      nonces: store.nonces,
+      deliveries: store.deliveries,
+      writeDecision: (w) => {
+        calls.push('writeDecision');
+        return store.writeDecision(w);
+      },
+      prune: (now) => store.prune(now),
+      close: () => store.close(),
+    };
+    await h.cycle(report(spf('fabrikam.example', 'pass', OLD)), {
+      store: spy,
+      runTenant: 'fabrikam',
+      runWithResults: true,
+    });
+    expect(calls).toEqual(['putChecks 1 + run run-1 of fabrikam', 'writeDecision']);
+    const [run] = (await store.results.runs({ tenantId: 'fabrikam' })).items;
+    expect(run).toMatchObject({
+      runId: 'run-1',
+      tenantId: 'fabrikam',
+      counts: { pass: 1, warn: 0, fail: 0, unknown: 0 },
+    });
+    // recordRun: false still writes no run; without runWithResults the run comes last, after the decisions.
+    calls.length = 0;
+    await h.cycle(report(spf('fabrikam.example', 'pass', OLD)), {
+      store: spy,
+      runTenant: 'fabrikam',
+      runWithResults: true,
+      recordRun: false,
+    });
+    expect(calls).toEqual(['putChecks 1', 'writeDecision']);
+    calls.length = 0;
+    await h.cycle(report(spf('fabrikam.example', 'fail', OLD)), { store: spy, runTenant: 'fabrikam' });
+    expect(calls).toEqual(['putChecks 1', 'writeDecision', 'putRun run-3']);
+    expect((await store.results.runs({ tenantId: 'fabrikam' })).items.map((r) => r.runId)).toEqual(['run-3', 'run-1']);
+  });
+
   it('a retried run (same run id) writes nothing twice and sends nothing twice', async () => {
     const h = harness({ ...TENANT });
     const fail = report(spf('fabrikam.example', 'fail', OLD));

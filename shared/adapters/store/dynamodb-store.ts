@@ -368,7 +368,7 @@ export class DynamoDbStore implements Store {
     this.#retentionSeconds = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_SECONDS;
     this.results = {
       putRun: (run) => this.#putRun(run),
-      putChecks: (records) => this.#putChecks(records),
+      putChecks: (records, run) => this.#putChecks(records, run),
       history: (tenantId, query) => this.#history(tenantId, query ?? {}),
       putEvents: (events) => this.#putEvents(events),
       events: (tenantId, query) => this.#events(tenantId, query ?? {}),
@@ -603,40 +603,40 @@ export class DynamoDbStore implements Store {
   }
 
   async #putRun(run: RunRecord): Promise<void> {
+    await this.#doc.send(new PutCommand({ TableName: this.tableName, Item: this.#runItem(run) }));
+  }
+
+  #runItem(run: RunRecord): Item {
     const r = prepareRun(run);
     const { runId: _r, tenantId: _t, startedAt: _s, ...unkeyed } = r;
-    await this.#doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item:
-          r.tenantId === undefined
-            ? // Runs without a tenant (the CLI's whole-MSP runs, the blocklist sweep's: one an hour in Lambda), listed
-              // through GSI2's `RUNS` partition, expiring with the raw results like a tenant's run.
-              {
-                ...runKey(r.runId),
-                GSI2PK: 'RUNS',
-                GSI2SK: `${r.startedAt}#${e(r.runId)}`,
-                [TTL_ATTRIBUTE]: this.#expiresAt(r.startedAt),
-                ...r,
-              }
-            : // A tenant's run (one per job and report): in the tenant's partition, expiring with the raw results; the
-              // key holds tenant, start and run id (read back by fromKey).
-              {
-                ...tenantRunKey(r.tenantId, r.startedAt, r.runId),
-                [TTL_ATTRIBUTE]: this.#expiresAt(r.startedAt),
-                ...unkeyed,
-              },
-      }),
-    );
+    return r.tenantId === undefined
+      ? // Runs without a tenant (the CLI's whole-MSP runs, the blocklist sweep's: one an hour in Lambda), listed
+        // through GSI2's `RUNS` partition, expiring with the raw results like a tenant's run.
+        {
+          ...runKey(r.runId),
+          GSI2PK: 'RUNS',
+          GSI2SK: `${r.startedAt}#${e(r.runId)}`,
+          [TTL_ATTRIBUTE]: this.#expiresAt(r.startedAt),
+          ...r,
+        }
+      : // A tenant's run (one per job and report): in the tenant's partition, expiring with the raw results; the
+        // key holds tenant, start and run id (read back by fromKey).
+        {
+          ...tenantRunKey(r.tenantId, r.startedAt, r.runId),
+          [TTL_ATTRIBUTE]: this.#expiresAt(r.startedAt),
+          ...unkeyed,
+        };
   }
 
   /**
    * Unconditional BatchWriteItem: a check's key is its identity (tenant, run, check, subject), so writing it again
-   * (a redelivered job) replaces the one item; a duplicate key inside one call keeps its first record.
+   * (a redelivered job) replaces the one item; a duplicate key inside one call keeps its first record. A run given
+   * along is one more item of the same requests (its key, `R#…`, is never a check's): as unconditional as `putRun`'s
+   * own PutItem, so written again it replaces itself too; a worker job's results and run then take one request.
    */
-  async #putChecks(records: readonly CheckRecord[]): Promise<void> {
+  async #putChecks(records: readonly CheckRecord[], run?: RunRecord): Promise<void> {
     const seen = new Set<string>();
-    const items: Item[] = [];
+    const items: Item[] = run === undefined ? [] : [this.#runItem(run)];
     for (const r of records.map(prepareCheck)) {
       const key = checkKey(r);
       const id = `${key.PK}\0${key.SK}`;

@@ -278,7 +278,7 @@ export class SqliteStore implements Store {
     }
     this.results = {
       putRun: async (run) => this.#putRun(run),
-      putChecks: async (records) => this.#putChecks(records),
+      putChecks: async (records, run) => this.#putChecks(records, run),
       history: async (tenantId, query) => this.#history(tenantId, query ?? {}),
       putEvents: async (events) => this.#putEvents(events),
       events: async (tenantId, query) => this.#events(tenantId, query ?? {}),
@@ -410,14 +410,17 @@ export class SqliteStore implements Store {
     return {};
   }
 
-  #putChecks(records: readonly CheckRecord[]): void {
+  /** The checks (and the run, when given) in one transaction: both or neither. */
+  #putChecks(records: readonly CheckRecord[], run?: RunRecord): void {
     const prepared = records.map(prepareCheck);
-    if (prepared.length === 0) return;
+    if (run !== undefined) prepareRun(run);
+    if (prepared.length === 0 && run === undefined) return;
     const insert = this.#stmt(
       'INSERT OR IGNORE INTO checks (tenant_id, run_id, kind, subject, at, record) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.#transaction(() => {
       for (const r of prepared) insert.run(r.tenantId, r.runId, r.check, r.subject, r.at, JSON.stringify(r));
+      if (run !== undefined) this.#putRun(run);
     });
   }
 
