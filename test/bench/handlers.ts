@@ -43,6 +43,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { JOB_CONCURRENCY } from '../../functions/worker/worker.ts';
 import { ZONES } from '../../shared/blocklist/registry.ts';
 import { parseConfig } from '../../shared/config/load.ts';
 import { ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
@@ -766,7 +767,8 @@ function section(r: Report): string {
             'compiled, more while the code is cold), which Lambda spreads over the containers’ own CPUs'
           : '') +
         `; the ${fmt(h.ddb.total / r.tenants, 2)} DynamoDB requests per tenant (the CLI: ` +
-        `${fmt((c.ddb?.total ?? Number.NaN) / r.tenants, 2)}) run one job after another within each batch.`,
+        `${fmt((c.ddb?.total ?? Number.NaN) / r.tenants, 2)}) each cost the containers CPU too (a worker runs up to ` +
+        `${JOB_CONCURRENCY} jobs of a batch at once, which shortens the waits, not the CPU).`,
     ];
   });
 
@@ -856,7 +858,8 @@ function section(r: Report): string {
       `batches of ${r.batch} messages, **${r.workers} containers**: each concurrency slot is a container with its own ` +
       'instance of the worker module (a module URL of its own, so its own module scope: environment, config source ' +
       'and its ETag cache, DynamoDB/S3/Secrets Manager clients, Powertools, and the container DNS cache), running ' +
-      'its invocations one at a time and taking the next batch when it is free, as the SQS poller hands batches to ' +
+      `its invocations one at a time (each runs up to ${JOB_CONCURRENCY} jobs of its batch at once, as in Lambda) and ` +
+      'taking the next batch when it is free, as the SQS poller hands batches to ' +
       `free containers. Nothing one container keeps is seen by another: ${r.workers} containers, ${r.workers} DNS ` +
       'caches, as in Lambda. Each invocation builds its own runtime (sockets, SPF evaluator, notifiers) and closes it; ' +
       "the container's DNS cache stays for its next invocation. What the slots do share is this process: the " +
