@@ -62,7 +62,7 @@ export function makeConfirm(deps: ConfirmDeps) {
     try {
       const snapshot = await deps.config.load();
       const config = snapshot.loaded.config;
-      for (const w of snapshot.loaded.warnings) logger.warn('config warning', { path: w.path, message: w.message });
+      for (const w of snapshot.loaded.warnings) logger.warn('config warning', { path: w.path, problem: w.message });
       const secrets = await deps.secrets(config);
       const result = await runConfirmCycle({
         config,

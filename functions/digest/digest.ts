@@ -90,7 +90,7 @@ export function makeDigest(deps: DigestFunctionDeps) {
     const scheduledAt = Number.isNaN(parsed) ? deps.now() : new Date(parsed);
     const snapshot = await deps.config.load();
     const config = snapshot.loaded.config;
-    for (const w of snapshot.loaded.warnings) logger.warn('config warning', { path: w.path, message: w.message });
+    for (const w of snapshot.loaded.warnings) logger.warn('config warning', { path: w.path, problem: w.message });
     if (!config.digest?.enabled) {
       logger.info('digest off', { reason: config.digest ? 'digest.enabled is false' : 'no digest section' });
       return {

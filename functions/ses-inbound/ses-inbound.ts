@@ -108,7 +108,7 @@ export function makeSesInbound(deps: SesInboundDeps) {
         if (!loaded) {
           const snapshot = await deps.config.load();
           const config = snapshot.loaded.config;
-          for (const w of snapshot.loaded.warnings) logger.warn('config warning', { path: w.path, message: w.message });
+          for (const w of snapshot.loaded.warnings) logger.warn('config warning', { path: w.path, problem: w.message });
           loaded = { config, notifierFor: await deps.notifiers(config, await deps.secrets(config)) };
         }
         const startedAt = deps.now();

@@ -120,7 +120,7 @@ export function makeWorker(deps: WorkerDeps) {
     try {
       const snapshot = await deps.config.load();
       config = snapshot.loaded.config;
-      for (const w of snapshot.loaded.warnings) logger.warn('config warning', { path: w.path, message: w.message });
+      for (const w of snapshot.loaded.warnings) logger.warn('config warning', { path: w.path, problem: w.message });
       runtime = await deps.runtime(config, await deps.secrets(config));
     } catch (err) {
       // Every job of the batch fails (retried, then the DLQ): a worker never runs without a valid config.

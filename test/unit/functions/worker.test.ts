@@ -460,6 +460,11 @@ ${TENANTS.map((t) => `  - { id: ${t}, name: ${t}, domains: [${t}.example], relay
         out.push(String(chunk));
         return true;
       });
+      // Powertools writes WARN and ERROR lines to stderr.
+      const writeErr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        out.push(String(chunk));
+        return true;
+      });
       try {
         const logger = new Logger({ serviceName: 'worker-test', logLevel: 'DEBUG' });
         const w = setup(MANY, { dnsDelayMs: 20, logger });
@@ -468,6 +473,7 @@ ${TENANTS.map((t) => `  - { id: ${t}, name: ${t}, domains: [${t}.example], relay
         logger.info('after the batch');
       } finally {
         write.mockRestore();
+        writeErr.mockRestore();
       }
       const lines = out
         .join('')
@@ -480,6 +486,11 @@ ${TENANTS.map((t) => `  - { id: ${t}, name: ${t}, domains: [${t}.example], relay
         expect(l.domain).toBe(`${String(l.tenant)}.example`);
         expect(l.runId).toBe(tenantJob(SLOT, String(l.tenant)).runId);
       }
+      // Powertools drops a key named `message` (its own): a config warning's text travels as `problem`.
+      const warning = lines.find((l) => l.message === 'config warning');
+      expect(String(warning?.path)).toMatch(/^tenants\[\d\]\.relayIps\[0\]$/);
+      expect(typeof warning?.problem).toBe('string');
+      expect(String(warning?.problem).length).toBeGreaterThan(8);
       const after = lines.find((l) => l.message === 'after the batch');
       expect(after).toBeDefined();
       for (const k of JOB_KEY_NAMES) expect(after).not.toHaveProperty(k);
