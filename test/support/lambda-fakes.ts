@@ -64,3 +64,13 @@ export const LAMBDA_CONTEXT = {
   awsRequestId: 'req-1',
   getRemainingTimeInMillis: () => 60_000,
 } as unknown as Context;
+
+/** The first lines of the functions' unit-test configs: the version and the lab MSP. */
+export const LAB_MSP_LINES = `version: 1
+msp: { name: Lab MSP, contact: { name: NOC, email: noc@msp.example } }`;
+
+/** An `alerts:` section with one signed webhook route (`HOOK_URL`, `HOOK_SECRET`), every alert's default. */
+export const HOOK_ALERTS = `alerts:
+  routes:
+    - { id: hook, webhook: { url: { env: HOOK_URL }, secret: { env: HOOK_SECRET } } }
+  default: [hook]`;

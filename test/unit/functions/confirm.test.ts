@@ -15,16 +15,19 @@ import type { Store } from '../../../shared/ports/stores.ts';
 import { classify, parseReply } from '../../../shared/probe/diagnosis.ts';
 import { outstandingProbes } from '../../../shared/use-cases/confirm-probes.ts';
 import type { ProbeReport } from '../../../shared/use-cases/run-probe.ts';
-import { FakeConfigSource, LAMBDA_CONTEXT, RecordingLogger, RecordingMetrics } from '../../support/lambda-fakes.ts';
+import {
+  FakeConfigSource,
+  HOOK_ALERTS,
+  LAB_MSP_LINES,
+  LAMBDA_CONTEXT,
+  RecordingLogger,
+  RecordingMetrics,
+} from '../../support/lambda-fakes.ts';
 import { AR_ALL_PASS, AR_SPF_SOFTFAIL_DMARC_FAIL, block } from '../confirm/exo-headers.ts';
 
 const CONFIG = `
-version: 1
-msp: { name: Lab MSP, contact: { name: NOC, email: noc@msp.example } }
-alerts:
-  routes:
-    - { id: hook, webhook: { url: { env: HOOK_URL }, secret: { env: HOOK_SECRET } } }
-  default: [hook]
+${LAB_MSP_LINES}
+${HOOK_ALERTS}
 tenants:
   - id: contoso
     name: Contoso

@@ -12,15 +12,17 @@ import { AGENT_REPORT_MAX_BYTES } from '../../../shared/domain/agent-report.ts';
 import { generateAgentSecret, signRequest } from '../../../shared/ingest/signature.ts';
 import type { Alert, Notifier, SendResult } from '../../../shared/notify/alert.ts';
 import { agentReportFixture, BANNED_REPLY } from '../../support/agent-report-fixture.ts';
-import { FakeConfigSource, RecordingLogger, RecordingMetrics } from '../../support/lambda-fakes.ts';
+import {
+  FakeConfigSource,
+  HOOK_ALERTS,
+  LAB_MSP_LINES,
+  RecordingLogger,
+  RecordingMetrics,
+} from '../../support/lambda-fakes.ts';
 
 const CONFIG = `
-version: 1
-msp: { name: Lab MSP, contact: { name: NOC, email: noc@msp.example } }
-alerts:
-  routes:
-    - { id: hook, webhook: { url: { env: HOOK_URL }, secret: { env: HOOK_SECRET } } }
-  default: [hook]
+${LAB_MSP_LINES}
+${HOOK_ALERTS}
 incidents:
   checks: { probe-relay: { openAfter: 1 } }
 ingest:

@@ -18,19 +18,22 @@ import type { Alert, Notifier, SendResult } from '../../../shared/notify/alert.t
 import type { DnsResolver, DnsResult, RecordType } from '../../../shared/ports/dns-resolver.ts';
 import type { ClaimOutcome, Store } from '../../../shared/ports/stores.ts';
 import { LAB_ZONE_CUSTOM } from '../../support/lab-config.ts';
-import { FakeConfigSource, LAMBDA_CONTEXT, RecordingLogger, RecordingMetrics } from '../../support/lambda-fakes.ts';
+import {
+  FakeConfigSource,
+  HOOK_ALERTS,
+  LAB_MSP_LINES,
+  LAMBDA_CONTEXT,
+  RecordingLogger,
+  RecordingMetrics,
+} from '../../support/lambda-fakes.ts';
 import { ZoneFake } from '../../support/zone-fake.ts';
 
 const IP = '203.0.113.7';
 const WORKER_CONFIG = `
-version: 1
-msp: { name: Lab MSP, contact: { name: NOC, email: noc@msp.example } }
+${LAB_MSP_LINES}
 blocklists:
 ${LAB_ZONE_CUSTOM}
-alerts:
-  routes:
-    - { id: hook, webhook: { url: { env: HOOK_URL }, secret: { env: HOOK_SECRET } } }
-  default: [hook]
+${HOOK_ALERTS}
 tenants:
   - { id: contoso, name: Contoso, domains: [contoso.example], relayIps: [${IP}] }
   - { id: fabrikam, name: Fabrikam, domains: [fabrikam.example], relayIps: [${IP}] }
@@ -392,12 +395,8 @@ describe('makeWorker', () => {
   describe('the jobs of a batch at once', () => {
     const TENANTS = ['contoso', 'fabrikam', 'northwind', 'tailspin', 'woodgrove', 'litware'];
     const MANY = `
-version: 1
-msp: { name: Lab MSP, contact: { name: NOC, email: noc@msp.example } }
-alerts:
-  routes:
-    - { id: hook, webhook: { url: { env: HOOK_URL }, secret: { env: HOOK_SECRET } } }
-  default: [hook]
+${LAB_MSP_LINES}
+${HOOK_ALERTS}
 tenants:
 ${TENANTS.map((t) => `  - { id: ${t}, name: ${t}, domains: [${t}.example], relayIps: [${IP}] }`).join('\n')}
 `;
