@@ -48,6 +48,7 @@ import { ZONES } from '../../shared/blocklist/registry.ts';
 import { parseConfig } from '../../shared/config/load.ts';
 import { ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
+import { sqsRecord } from '../support/lambda-fakes.ts';
 import { startUnbound } from '../support/unbound.ts';
 import { type RelayCounts, startDelayRelayProcess } from './delay-relay.ts';
 import { median, table, writeBenchmarksSection } from './report.ts';
@@ -373,22 +374,9 @@ async function childMain(role: string, args: ChildArgs): Promise<void> {
     const before = sqs.messages.length;
     await dispatch({ group: 'checks', scheduledTime: go.time }, CONTEXT);
     const dispatchMs = performance.now() - t0;
-    const records: SQSRecord[] = sqs.messages.slice(before, before + (args.maxJobs ?? Infinity)).map((m) => ({
-      messageId: m.messageId,
-      receiptHandle: `rh-${m.messageId}`,
-      body: m.body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'dispatch',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:relaywatch-jobs',
-      awsRegion: 'us-east-1',
-    }));
+    const records: SQSRecord[] = sqs.messages
+      .slice(before, before + (args.maxJobs ?? Infinity))
+      .map((m) => sqsRecord(m.body, m.messageId, 'us-east-1'));
     const batches: SQSRecord[][] = [];
     for (let i = 0; i < records.length; i += batch) batches.push(records.slice(i, i + batch));
     const durations: { ms: number; jobs: number }[] = [];

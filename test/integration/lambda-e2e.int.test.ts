@@ -41,6 +41,7 @@ import { dynamoItemBytes } from '../support/dynamo-size.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { LAB_ZONE_CUSTOM } from '../support/lab-config.ts';
+import { sqsRecord } from '../support/lambda-fakes.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
 import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 
@@ -144,22 +145,7 @@ tenants:
       const before = sqs.messages.length;
       await dispatch({ time }, CONTEXT);
       return {
-        Records: sqs.messages.slice(before).map((m) => ({
-          messageId: m.messageId,
-          receiptHandle: `rh-${m.messageId}`,
-          body: m.body,
-          attributes: {
-            ApproximateReceiveCount: '1',
-            SentTimestamp: String(Date.now()),
-            SenderId: 'dispatch',
-            ApproximateFirstReceiveTimestamp: String(Date.now()),
-          },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:relaywatch-jobs',
-          awsRegion: 'eu-west-1',
-        })),
+        Records: sqs.messages.slice(before).map((m) => sqsRecord(m.body, m.messageId)),
       };
     }
 

@@ -19,6 +19,7 @@ import { ENV, TTL_ATTRIBUTE } from '../../shared/deploy/constants.ts';
 import { tenantJob } from '../../shared/domain/jobs.ts';
 import { type S3StandIn, startS3StandIn } from '../support/aws-standins.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
+import { sqsRecord } from '../support/lambda-fakes.ts';
 import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 
 const TABLE = `relaywatch-lambda-retention-${process.pid}`;
@@ -58,26 +59,7 @@ tenants:
   - { id: contoso, name: Contoso Ltd, domains: [contoso.example], relayIps: [192.0.2.10] }
 `;
 
-    const eventOf = (body: string, id: string): SQSEvent => ({
-      Records: [
-        {
-          messageId: id,
-          receiptHandle: `rh-${id}`,
-          body,
-          attributes: {
-            ApproximateReceiveCount: '1',
-            SentTimestamp: String(Date.now()),
-            SenderId: 'dispatch',
-            ApproximateFirstReceiveTimestamp: String(Date.now()),
-          },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:relaywatch-jobs',
-          awsRegion: 'eu-west-1',
-        },
-      ],
-    });
+    const eventOf = (body: string, id: string): SQSEvent => ({ Records: [sqsRecord(body, id)] });
 
     /** Run one tenant job of `slot` through the worker; the check items and the run item it wrote. */
     async function runJob(slot: Date, id: string) {

@@ -1,5 +1,5 @@
 /** Fakes for the Lambda functions' make…() unit tests: a config source, a recording logger and metrics. */
-import type { Context } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { type LoadedConfig, parseConfig } from '../../shared/config/load.ts';
 import type { ConfigSnapshot, ConfigSource } from '../../shared/ports/config-source.ts';
 
@@ -74,3 +74,26 @@ export const HOOK_ALERTS = `alerts:
   routes:
     - { id: hook, webhook: { url: { env: HOOK_URL }, secret: { env: HOOK_SECRET } } }
   default: [hook]`;
+
+/**
+ * One SQS record as the Lambda event source mapping hands it to the worker (first delivery), for the job queue of
+ * `region`; `messageId` is what a partial batch response names.
+ */
+export function sqsRecord(body: string, messageId: string, region = 'eu-west-1'): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'dispatch',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:${region}:000000000000:relaywatch-jobs`,
+    awsRegion: region,
+  };
+}

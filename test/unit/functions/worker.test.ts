@@ -25,6 +25,7 @@ import {
   LAMBDA_CONTEXT,
   RecordingLogger,
   RecordingMetrics,
+  sqsRecord,
 } from '../../support/lambda-fakes.ts';
 import { ZoneFake } from '../../support/zone-fake.ts';
 
@@ -203,19 +204,7 @@ function setup(configText = WORKER_CONFIG, options: SetupOptions = {}) {
 
 const SLOT = new Date('2026-11-27T18:00:00.000Z');
 function sqsEvent(bodies: readonly (MonitorJob | string)[]): SQSEvent {
-  return {
-    Records: bodies.map((b, i) => ({
-      messageId: `m-${i}`,
-      receiptHandle: `r-${i}`,
-      body: typeof b === 'string' ? b : JSON.stringify(b),
-      attributes: {} as SQSEvent['Records'][number]['attributes'],
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:jobs',
-      awsRegion: 'eu-west-1',
-    })),
-  };
+  return { Records: bodies.map((b, i) => sqsRecord(typeof b === 'string' ? b : JSON.stringify(b), `m-${i}`)) };
 }
 
 describe('makeWorker', () => {
