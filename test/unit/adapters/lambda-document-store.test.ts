@@ -102,6 +102,27 @@ describe('documentStore (the Lambda container store of the deployed document)', 
     expect((await year?.store.results.history('contoso'))?.items.map((c) => c.runId)).toEqual(['kept-a-year']);
   });
 
+  it("hands out every Store member of the current period's store, and nothing else", async () => {
+    const { built, storeFor } = recordingStores();
+    const source = pushedSource(documentWith(30));
+    const { config, store } = documentStore(source, storeFor);
+    // Its own members: the Store interface's, all forwarded (a member added to Store must be added here and there).
+    const members = (s: object) =>
+      Object.keys(s)
+        .filter((k) => !k.startsWith('#'))
+        .sort();
+    const sub = ['budget', 'deliveries', 'incidents', 'nonces', 'results', 'states'] as const;
+    expect(members(store)).toEqual([...sub, 'close', 'prune', 'writeDecision'].sort());
+    for (const days of [30, 365]) {
+      source.push(documentWith(days));
+      await config.load();
+      const current = built.find((b) => b.days === days)?.store;
+      expect(current).toBeDefined();
+      // Each sub-store getter returns that period's own object (not another member, not another period's).
+      for (const k of sub) expect(store[k], k).toBe(current?.[k]);
+    }
+  });
+
   it('closes every store it built, then releases the shared client', async () => {
     const { built, storeFor } = recordingStores();
     const source = pushedSource(documentWith(30));
