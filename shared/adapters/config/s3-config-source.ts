@@ -6,9 +6,13 @@
  * A document that does not validate is refused with the `ConfigError` of the same loader the CLI uses (every
  * problem with its path): the caller fails loudly (the job goes to the DLQ, a metric counts it) and never runs with
  * half a config. The last good document is not used instead: the MSP pushed something else, and it must be told.
+ *
+ * The document is the compact JSON `relaywatch config push` uploads (read with `JSON.parse` and the same validation:
+ * a few times cheaper than YAML). An object that is YAML (uploaded by hand, or by a push from before the JSON form)
+ * is still read, through the YAML loader, which is imported only then: `yaml` is in no function's cold-start code.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { decodeConfigBytes, MAX_CONFIG_BYTES, parseConfig } from '../../config/load.ts';
+import { decodeConfigBytes, looksLikeJson, MAX_CONFIG_BYTES, parseConfigJson } from '../../config/document.ts';
 import type { ConfigSnapshot, ConfigSource } from '../../ports/config-source.ts';
 
 export interface S3Location {
@@ -99,7 +103,10 @@ export class S3ConfigSource implements ConfigSource {
       throw new S3ReadError(this.url, new RangeError(`the object is over ${MAX_CONFIG_BYTES} bytes`));
     }
     // Throws ConfigError listing every problem: never half a config.
-    const loaded = parseConfig(decodeConfigBytes(bytes, this.url), this.url);
+    const text = decodeConfigBytes(bytes, this.url);
+    const loaded = looksLikeJson(text)
+      ? parseConfigJson(text, this.url)
+      : (await import('../../config/load.ts')).parseConfig(text, this.url);
     const snapshot: ConfigSnapshot = { loaded, etag: out.ETag ?? `"len-${bytes.byteLength}"` };
     this.#cached = snapshot;
     return snapshot;
