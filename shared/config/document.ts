@@ -137,23 +137,34 @@ function positionOf(text: string, offset: number): { line: number; column: numbe
 }
 
 /**
- * Where `JSON.parse` stopped, from V8's message (`… in JSON at position 12 (line 1 column 13)`), or the end of the
- * text for "Unexpected end of JSON input". The message itself is not shown: V8 quotes the text around the error.
+ * What a `JSON.parse` error means, in our words: V8's messages quote the text around the error (`Unexpected token
+ * 'h', "{"a": hunter2}" is not valid JSON`), which could be a secret typed in the wrong place, so only their kind is
+ * used.
  */
+const JSON_SYNTAX: readonly (readonly [RegExp, string])[] = [
+  [/^Expected (double-quoted property name|property name or '\}')/, 'a key must be a string in double quotes'],
+  [/^Expected ':' after property name/, 'a ":" is missing after a key'],
+  [/^Expected ',' or '\}' after property value/, 'a "," or "}" is missing after a value'],
+  [/^Expected ',' or '\]' after array element/, 'a "," or "]" is missing after a list item'],
+  [/^Bad control character in string literal/, 'a string holds a control character (write \\n, \\t…)'],
+  [/^Bad (escaped character|Unicode escape)/, 'a string has an invalid escape sequence'],
+  [/^Unterminated string/, 'a string is never closed (the closing " is missing)'],
+  [/^Unexpected non-whitespace character after JSON/, 'there is more text after the document'],
+  [/^Unexpected end of JSON input/, 'the text ends too early'],
+];
+
+/** The problem of a `JSON.parse` error: its kind and, when V8 says it (`at position 12`), its line and column. */
 function syntaxProblem(text: string, err: SyntaxError): ConfigProblem {
-  const at = /at position (\d+)/.exec(err.message);
-  const offset = at ? Number(at[1]) : /end of JSON input/.test(err.message) ? text.length : undefined;
-  if (offset === undefined) return { path: '', message: 'JSON syntax: the text is not valid JSON', severity: 'error' };
+  const what = JSON_SYNTAX.find(([re]) => re.test(err.message))?.[1] ?? 'unexpected content';
+  const at = /in JSON at position (\d+)/.exec(err.message);
+  const offset = at ? Number(at[1]) : /^Unexpected end of JSON input/.test(err.message) ? text.length : undefined;
+  if (offset === undefined) return { path: '', message: `JSON syntax: ${what}`, severity: 'error' };
   const { line, column } = positionOf(text, offset);
-  const where = offset >= text.length ? 'the text ends too early' : `unexpected content at character ${offset + 1}`;
-  return {
-    path: '',
-    message: `JSON syntax: ${where} (a quote, comma, bracket or brace is missing or extra)`,
-    severity: 'error',
-    line,
-    column,
-  };
+  return { path: '', message: `JSON syntax: ${what} (column ${column})`, severity: 'error', line, column };
 }
+
+/** The text is not JSON (a `ConfigError`: a reader that takes YAML too may try that instead). */
+export class JsonSyntaxError extends ConfigError {}
 
 /**
  * Validate configuration text that is JSON (pure): what `config push` uploads and the Lambdas read.
@@ -173,7 +184,7 @@ export function parseConfigJson(text: string, sourceName: string, options: Parse
     doc = JSON.parse(body);
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
-    throw new ConfigError(sourceName, [syntaxProblem(body, err)]);
+    throw new JsonSyntaxError(sourceName, [syntaxProblem(body, err)]);
   }
   if (!isRecord(doc)) {
     failConfig(

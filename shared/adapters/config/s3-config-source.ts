@@ -10,9 +10,18 @@
  * The document is the compact JSON `relaywatch config push` uploads (read with `JSON.parse` and the same validation:
  * a few times cheaper than YAML). An object that is YAML (uploaded by hand, or by a push from before the JSON form)
  * is still read, through the YAML loader, which is imported only then: `yaml` is in no function's cold-start code.
+ * A text that starts with `{` but is not JSON (a YAML flow mapping, or broken JSON) goes to the YAML loader too, whose
+ * messages then say what is wrong with it.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { decodeConfigBytes, looksLikeJson, MAX_CONFIG_BYTES, parseConfigJson } from '../../config/document.ts';
+import {
+  decodeConfigBytes,
+  JsonSyntaxError,
+  looksLikeJson,
+  MAX_CONFIG_BYTES,
+  parseConfigJson,
+} from '../../config/document.ts';
+import type { LoadedConfig } from '../../config/validate.ts';
 import type { ConfigSnapshot, ConfigSource } from '../../ports/config-source.ts';
 
 export interface S3Location {
@@ -104,11 +113,22 @@ export class S3ConfigSource implements ConfigSource {
     }
     // Throws ConfigError listing every problem: never half a config.
     const text = decodeConfigBytes(bytes, this.url);
-    const loaded = looksLikeJson(text)
-      ? parseConfigJson(text, this.url)
-      : (await import('../../config/load.ts')).parseConfig(text, this.url);
-    const snapshot: ConfigSnapshot = { loaded, etag: out.ETag ?? `"len-${bytes.byteLength}"` };
+    const loaded = looksLikeJson(text) ? this.#parseJson(text) : undefined;
+    const snapshot: ConfigSnapshot = {
+      loaded: loaded ?? (await import('../../config/load.ts')).parseConfig(text, this.url),
+      etag: out.ETag ?? `"len-${bytes.byteLength}"`,
+    };
     this.#cached = snapshot;
     return snapshot;
+  }
+
+  /** The JSON document, or `undefined` when the text is not JSON (a YAML flow mapping `{ version: 1, … }`). */
+  #parseJson(text: string): LoadedConfig | undefined {
+    try {
+      return parseConfigJson(text, this.url);
+    } catch (err) {
+      if (err instanceof JsonSyntaxError) return undefined;
+      throw err;
+    }
   }
 }

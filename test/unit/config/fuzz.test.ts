@@ -10,11 +10,14 @@
  * one, printed in the test name) and `CONFIG_FUZZ_CASES=20000` the number of cases.
  */
 import { randomInt } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parseConfigJson } from '../../../shared/config/document.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
-import { ConfigError, formatProblem, MAX_LISTED } from '../../../shared/config/problems.ts';
+import { ConfigError, type ConfigProblem, formatProblem, MAX_LISTED } from '../../../shared/config/problems.ts';
 import { parseRelayIp } from '../../../shared/config/relay-ip.ts';
 import { RelaywatchConfigSchema } from '../../../shared/config/schema.ts';
+import { readYaml } from '../../../shared/config/yaml-source.ts';
 import { caseSeed, hex, mulberry32 } from '../../support/prng.ts';
 import { EXAMPLE_TEXT, tenant, withTenants } from './helpers.ts';
 
@@ -403,6 +406,47 @@ describe(`parseConfig fuzz (base seed ${hex(BASE_SEED)})`, () => {
       expect(counts.invalid).toBeGreaterThan(CASES / 2);
     }
     expect(slowest).toBeLessThan(MAX_CASE_MS);
+  }, 180_000);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// the same documents as JSON (what `config push` uploads and the Lambdas read)
+
+/** The outcome of a reader without the lines: valid or not, and each problem as `severity path: message`. */
+function withoutLines(read: () => { warnings: readonly ConfigProblem[] }): { valid: boolean; problems: string[] } {
+  const norm = (ps: readonly ConfigProblem[]) =>
+    ps.map((p) => `${p.severity} ${p.path}: ${p.message.replaceAll(/ on line \d+/g, '')}`).sort();
+  try {
+    return { valid: true, problems: norm(read().warnings) };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { valid: false, problems: norm(err.problems) };
+  }
+}
+
+describe(`the JSON reader agrees with the YAML reader (base seed ${hex(BASE_SEED)})`, () => {
+  it('for the mutated texts that are YAML mappings JSON can hold', () => {
+    const n = ONLY_CASE === undefined ? Math.floor(CASES / 3) : 1;
+    const counts = { compared: 0, valid: 0 };
+    for (let i = 0; i < n; i++) {
+      const seed = ONLY_CASE ?? caseSeed(BASE_SEED ^ 0x15_0a, i);
+      const { text, applied } = mutate(new Rng(seed));
+      const read = readYaml(text);
+      // Syntax errors and duplicate keys are the YAML reader's own; JSON cannot hold Infinity or -0.
+      if (!read.usable || read.problems.length > 0) continue;
+      if (typeof read.value !== 'object' || read.value === null || Array.isArray(read.value)) continue;
+      const json = JSON.stringify(read.value);
+      if (!isDeepStrictEqual(JSON.parse(json), read.value)) continue;
+      const yaml = withoutLines(() => parseConfig(text, 'fuzz.yaml'));
+      const fromJson = withoutLines(() => parseConfigJson(json, 'fuzz.yaml'));
+      expect(fromJson, `case ${hex(seed)} (${applied.join(', ')}); CONFIG_FUZZ_CASE=${hex(seed)}`).toEqual(yaml);
+      counts.compared++;
+      if (yaml.valid) counts.valid++;
+    }
+    if (ONLY_CASE === undefined) {
+      expect(counts.compared).toBeGreaterThan(n / 3);
+      expect(counts.valid).toBeGreaterThan(n / 50);
+    }
   }, 180_000);
 });
 
