@@ -19,7 +19,7 @@ import { parseRelayIp } from '../../../shared/config/relay-ip.ts';
 import { RelaywatchConfigSchema } from '../../../shared/config/schema.ts';
 import { readYaml } from '../../../shared/config/yaml-source.ts';
 import { caseSeed, hex, mulberry32 } from '../../support/prng.ts';
-import { EXAMPLE_TEXT, tenant, withTenants } from './helpers.ts';
+import { EXAMPLE_TEXT, withoutLines as problemWithoutLines, tenant, withTenants } from './helpers.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // seeded randomness (mulberry32; one independent seed per case)
@@ -414,8 +414,7 @@ describe(`parseConfig fuzz (base seed ${hex(BASE_SEED)})`, () => {
 
 /** The outcome of a reader without the lines: valid or not, and each problem as `severity path: message`. */
 function withoutLines(read: () => { warnings: readonly ConfigProblem[] }): { valid: boolean; problems: string[] } {
-  const norm = (ps: readonly ConfigProblem[]) =>
-    ps.map((p) => `${p.severity} ${p.path}: ${p.message.replaceAll(/ on line \d+/g, '')}`).sort();
+  const norm = (ps: readonly ConfigProblem[]) => ps.map(problemWithoutLines).sort();
   try {
     return { valid: true, problems: norm(read().warnings) };
   } catch (err) {

@@ -7,7 +7,7 @@ import { configJson, looksLikeJson, MAX_CONFIG_BYTES, parseConfigJson } from '..
 import { parseConfig, readConfigDocument } from '../../../shared/config/load.ts';
 import { ConfigError, type ConfigProblem } from '../../../shared/config/problems.ts';
 import { readYaml } from '../../../shared/config/yaml-source.ts';
-import { EXAMPLE_TEXT, HEADER, tenant, withTenants } from './helpers.ts';
+import { EXAMPLE_TEXT, HEADER, tenant, withoutLines, withTenants } from './helpers.ts';
 
 /** The problems of a text through one reader, or `valid` with its warnings. */
 function outcome(read: () => unknown): { readonly valid: boolean; readonly problems: readonly ConfigProblem[] } {
@@ -18,11 +18,6 @@ function outcome(read: () => unknown): { readonly valid: boolean; readonly probl
     if (!(err instanceof ConfigError)) throw err;
     return { valid: false, problems: err.problems };
   }
-}
-
-/** A problem as JSON must report it: no line or column, and no "on line N" inside a message. */
-export function withoutLines(p: ConfigProblem): string {
-  return `${p.severity} ${p.path}: ${p.message.replaceAll(/ on line \d+/g, '')}`;
 }
 
 /** The YAML text's document as JSON text (the test's own conversion: the plain data the YAML reader gives). */
