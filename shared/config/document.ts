@@ -16,19 +16,26 @@
  */
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { hiddenKeyPath, REGISTRY_ZONE_IDS } from './blocklists.ts';
+import { DOCUMENT_LIMITS } from './limits.ts';
 import { ConfigError, type ConfigProblem, formatPath, type PathSegment } from './problems.ts';
-import { describeInput, failConfig, isRecord, type LoadedConfig, validateConfigDocument } from './validate.ts';
+import {
+  describeInput,
+  failConfig,
+  isRecord,
+  type LoadedConfig,
+  SECRET_REF_KEYS,
+  secretRefRoot,
+  validateConfigDocument,
+} from './validate.ts';
+import type { readYaml } from './yaml-source.ts';
 
 /** Larger than this is not a configuration someone wrote (or it is the wrong file). */
 export const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
 
 export const EXAMPLE_HINT = 'relaywatch check --config examples/relaywatch.yaml';
 
-/**
- * Bounds on a parsed document, for YAML and JSON alike: nesting depth (a relaywatch config needs 6) and values
- * (scalars and collections, after YAML alias expansion; a 10 000-tenant configuration has about 150 000).
- */
-export const DOCUMENT_LIMITS = { maxDepth: 32, maxValues: 250_000 } as const;
+export { DOCUMENT_LIMITS } from './limits.ts';
 
 export interface ParseConfigOptions {
   /** Size limit in bytes of UTF-8 (default `MAX_CONFIG_BYTES`). */
@@ -204,4 +211,57 @@ export function parseConfigJson(text: string, sourceName: string, options: Parse
  */
 export function configJson(doc: Record<string, unknown>): string {
   return JSON.stringify(doc);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// YAML, with the reader passed in
+
+const REGISTRY_IDS: ReadonlySet<string> = new Set(REGISTRY_ZONE_IDS);
+
+/** For the YAML reader: where a key must not be shown (inside a secret reference, anything but env/secret). */
+function sensitiveKey(parent: readonly PathSegment[], key: string): readonly PathSegment[] | undefined {
+  // Under blocklists.keys, only registry zone ids are shown before the document is read (custom ids are not known yet).
+  const hidden = hiddenKeyPath([...parent, key].slice(0, 3), REGISTRY_IDS);
+  if (hidden) return hidden;
+  if (parent.length === 2 && parent[0] === 'blocklists' && parent[1] === 'keys') return undefined;
+  const root = secretRefRoot([...parent, key]);
+  if (!root) return undefined;
+  return parent.length === root.length && SECRET_REF_KEYS.has(key) ? undefined : root;
+}
+
+/**
+ * Validate YAML configuration text with `read` (yaml-source.ts `readYaml`): `parseConfig` and `readConfigDocument`
+ * of load.ts. The reader is a parameter so that a Lambda can import yaml-source.ts lazily (only for a YAML object)
+ * and validate here, in the code it loaded at cold start: the lazy chunk then holds the YAML reader and `yaml`, not
+ * a second copy of the validation's graph that esbuild would otherwise share with the cold-start files.
+ * @throws ConfigError with every problem when there is at least one error.
+ */
+export function parseYamlConfig(
+  text: string,
+  sourceName: string,
+  read: typeof readYaml,
+  options: ParseConfigOptions = {},
+): { readonly loaded: LoadedConfig; readonly document: Record<string, unknown> } {
+  checkConfigSize(text, sourceName, options.maxBytes);
+  const source = read(text.startsWith('\uFEFF') ? text.slice(1) : text, { sensitive: sensitiveKey });
+  if (!source.usable) throw new ConfigError(sourceName, source.problems);
+  const doc = source.value;
+  if (doc === null || doc === undefined) {
+    failConfig(
+      sourceName,
+      `the file is empty; a configuration needs at least version, msp and tenants (an example: ${EXAMPLE_HINT})`,
+    );
+  }
+  if (!isRecord(doc)) {
+    const pos = source.locate([]);
+    failConfig(
+      sourceName,
+      `the file must be a YAML mapping (key: value) with version, msp and tenants, not ${describeInput(doc)}`,
+      {
+        ...(pos ? { line: pos.line } : {}),
+      },
+    );
+  }
+  const loaded = validateConfigDocument(doc, sourceName, { locator: source, readerProblems: source.problems });
+  return { loaded, document: doc };
 }

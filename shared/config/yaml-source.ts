@@ -24,7 +24,7 @@ import {
   parseDocument,
   visit,
 } from 'yaml';
-import { DOCUMENT_LIMITS } from './document.ts';
+import { DOCUMENT_LIMITS } from './limits.ts';
 import { type ConfigProblem, formatPath, type PathSegment, quote } from './problems.ts';
 import type { SourcePosition } from './validate.ts';
 

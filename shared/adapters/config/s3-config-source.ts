@@ -20,6 +20,7 @@ import {
   looksLikeJson,
   MAX_CONFIG_BYTES,
   parseConfigJson,
+  parseYamlConfig,
 } from '../../config/document.ts';
 import type { LoadedConfig } from '../../config/validate.ts';
 import type { ConfigSnapshot, ConfigSource } from '../../ports/config-source.ts';
@@ -115,7 +116,8 @@ export class S3ConfigSource implements ConfigSource {
     const text = decodeConfigBytes(bytes, this.url);
     const loaded = looksLikeJson(text) ? this.#parseJson(text) : undefined;
     const snapshot: ConfigSnapshot = {
-      loaded: loaded ?? (await import('../../config/load.ts')).parseConfig(text, this.url),
+      // The YAML reader only is loaded (a lazy chunk with `yaml`); validation is the code already loaded.
+      loaded: loaded ?? parseYamlConfig(text, this.url, (await import('../../config/yaml-source.ts')).readYaml).loaded,
       etag: out.ETag ?? `"len-${bytes.byteLength}"`,
     };
     this.#cached = snapshot;
