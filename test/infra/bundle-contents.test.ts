@@ -122,6 +122,12 @@ describe.each(names)('the %s bundle', (name) => {
     expect([...staticInputs(metas.get(name)!, entry)].filter((p) => kept.has(p) && pkgOf(p) === 'yaml')).toEqual([]);
   });
 
+  it.runIf(name === 'report-link')('holds no config schema or validation (it reads no config)', () => {
+    // A lazy chunk that imported the validation (the S3 config source's YAML path once did) would make esbuild move
+    // those modules into a chunk shared with index.mjs: 70 KB more at this function's cold start.
+    expect(inputs().filter((p) => /^shared\/config\/(schema|validate|rules|blocklists)\.ts$/.test(p))).toEqual([]);
+  });
+
   it('holds zod without its locales but English', () => {
     expect(inputs().filter((p) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(p))).toEqual([]);
   });
