@@ -3,7 +3,8 @@
  *
  * Invariant: for any text, parseConfig returns a valid config or throws ConfigError (with at least one error, every
  * problem well formed) and never anything else, within a time bound. A second run checks that a secret planted in a
- * secret position, in any YAML form, never appears in what parseConfig reports.
+ * secret position, in any YAML form, never appears in what parseConfig reports (nor parseConfigJson, for the same
+ * document as JSON). A third, that the JSON reader reports what the YAML reader does, minus the lines.
  *
  * Reproducing: each case has its own seed, printed on failure. `CONFIG_FUZZ_CASE=0x1234abcd npx vitest run
  * test/unit/config/fuzz` runs that case alone; `CONFIG_FUZZ_SEED=0x…` changes the base seed (`random` for a fresh
@@ -521,6 +522,19 @@ describe(`secret values never leak (base seed ${hex(BASE_SEED)})`, () => {
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         out = `${err.message}\n${JSON.stringify(err.problems)}`;
+      }
+      // The same document as JSON (when it is one), and the JSON text with the secret where it breaks the syntax.
+      const read = readYaml(text);
+      if (read.usable && typeof read.value === 'object' && read.value !== null && !Array.isArray(read.value)) {
+        const json = JSON.stringify(read.value);
+        for (const t of [json, json.replace(JSON.stringify(secret), secret)]) {
+          try {
+            out += `\n${JSON.stringify(parseConfigJson(t, 'leak.json').warnings)}`;
+          } catch (err) {
+            if (!(err instanceof ConfigError)) throw err;
+            out += `\n${err.message}\n${JSON.stringify(err.problems)}`;
+          }
+        }
       }
       if (out.includes(left) || out.includes(right)) {
         throw new Error(
