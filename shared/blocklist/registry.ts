@@ -1,11 +1,12 @@
 /**
- * The DNS blocklist registry: `zones.yaml` next to this module, validated at import time.
+ * The DNS blocklist registry: `zones.yaml` next to this module (the source of truth, with its comments), or the
+ * `zones.json` written from it beside a Lambda bundle; validated at import time.
  *
  * The same zod schema (`zoneDefinitionSchema`) validates zones added by tenants or the MSP in config. A broken
  * registry is a bug in this repository: importing throws a `ZoneRegistryError` naming the path of each problem.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import * as z from 'zod';
 
 export const LISTING_KINDS = ['abuse', 'policy', 'neighbourhood'] as const;
@@ -166,13 +167,33 @@ export function parseZoneRegistry(data: unknown, source: string): readonly ZoneD
   return result.data.zones;
 }
 
+/**
+ * The YAML parser, for zones.yaml only. Loaded with `require` when a YAML registry is read, not imported: a static
+ * import would put `yaml` (112 KB) in every Lambda bundle's cold-start code, although a bundle always reads the
+ * zones.json beside it; and a dynamic `import()` cannot serve the synchronous module-level `ZONES`. esbuild leaves a
+ * `require` made by `createRequire` alone (it is not the free `require`), so the bundles do not carry `yaml` at all
+ * (test/infra/bundle-contents.test.ts), and a bundle without its zones.json would fail at import with the error below.
+ */
+function parseYaml(text: string): unknown {
+  const load = createRequire(import.meta.url);
+  let yaml: typeof import('yaml');
+  try {
+    yaml = load('yaml') as typeof import('yaml');
+  } catch (cause) {
+    throw new Error('the yaml package is not available here (a bundle reads zones.json, written beside it)', {
+      cause,
+    });
+  }
+  return yaml.parse(text);
+}
+
 /** Read and validate a registry file: YAML, or JSON for a `.json` file (the same data, as the bundles carry it). */
 export function loadZoneRegistry(url: URL): readonly ZoneDefinition[] {
   const json = url.pathname.endsWith('.json');
   let data: unknown;
   try {
     const text = readFileSync(url, 'utf8');
-    data = json ? JSON.parse(text) : parse(text);
+    data = json ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
     throw new ZoneRegistryError(url.pathname, [`the file could not be read as ${json ? 'JSON' : 'YAML'}`], { cause });
   }

@@ -6,13 +6,13 @@ import { loadConfig } from '../config/load.ts';
 import { formatProblem } from '../config/problems.ts';
 import type { AgentConfig, RelaywatchConfig } from '../config/schema.ts';
 import {
-  loadSecretsFile,
   resolveBlocklistKeys,
   resolveSecret,
   type SecretResult,
   type SecretSources,
   secretsFilePath,
 } from '../config/secrets.ts';
+import { loadSecretsFile } from '../config/secrets-file.ts';
 import { probeTenants, tenantsToCheck } from '../config/tenants.ts';
 import type { TenantToCheck } from '../use-cases/run-checks.ts';
 import type { ProbeTenant } from '../use-cases/run-probe.ts';

@@ -24,12 +24,11 @@ import {
   parseDocument,
   visit,
 } from 'yaml';
+import { DOCUMENT_LIMITS } from './limits.ts';
 import { type ConfigProblem, formatPath, type PathSegment, quote } from './problems.ts';
+import type { SourcePosition } from './validate.ts';
 
-export interface SourcePosition {
-  readonly line: number;
-  readonly column: number;
-}
+export type { SourcePosition };
 
 export interface YamlSource {
   /** The data, or `undefined` when the text could not be read as YAML (see `problems`). `null` for an empty file. */
@@ -67,7 +66,8 @@ export interface YamlLimits {
   readonly maxTokens?: number;
 }
 
-const DEFAULT_LIMITS = { maxDepth: 32, maxAliases: 100, maxValues: 250_000, maxTokens: 400_000 } as const;
+/** Depth and values as for JSON (`DOCUMENT_LIMITS`); aliases and tokens are YAML's own. */
+const DEFAULT_LIMITS = { ...DOCUMENT_LIMITS, maxAliases: 100, maxTokens: 400_000 } as const;
 
 /** What each yaml error code means, in our words (yaml's messages may quote the source). */
 const SYNTAX: Record<string, string> = {

@@ -45,7 +45,8 @@ import { fileURLToPath } from 'node:url';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { JOB_CONCURRENCY } from '../../functions/worker/worker.ts';
 import { ZONES } from '../../shared/blocklist/registry.ts';
-import { parseConfig } from '../../shared/config/load.ts';
+import { configJson, parseConfigJson } from '../../shared/config/document.ts';
+import { readConfigDocument } from '../../shared/config/load.ts';
 import { ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { sqsRecord } from '../support/lambda-fakes.ts';
@@ -291,7 +292,10 @@ interface PhaseEnd {
   readonly maxRssMb: number;
   /** Containers that ran at least one invocation in the phase. */
   readonly containersUsed: number;
-  /** When the phase pushed a new config: the CPU time of one parse of it here, after the phase (median of 3, warm), ms. */
+  /**
+   * When the phase pushed a new config (its JSON form, as `config push` uploads it): the CPU time of one parse of it
+   * here, as a container parses it, after the phase (median of 3, warm), ms.
+   */
   readonly configParseMs: number | null;
   /** The containers' DNS caches over the phase (summed over the containers). */
   readonly dnsCache: { readonly hits: number; readonly misses: number; readonly entries: number; readonly kb: number };
@@ -403,7 +407,7 @@ async function childMain(role: string, args: ChildArgs): Promise<void> {
       // CPU time of this thread (not wall time: the machine is shared, and the parse is synchronous).
       for (let k = 0; k < 3; k++) {
         const p0 = process.threadCpuUsage();
-        parseConfig(go.config, 'bench.yaml');
+        parseConfigJson(go.config, 'bench.json');
         const p1 = process.threadCpuUsage(p0);
         times.push((p1.user + p1.system) / 1000);
       }
@@ -1000,6 +1004,10 @@ async function main(): Promise<number> {
 
     const steadyYaml = configYaml(msp, relay.port, concurrency);
     const changedYaml = configYaml(changed, relay.port, concurrency);
+    // What `relaywatch config push` uploads for them (the CLI side reads the YAML files).
+    const pushed = (yaml: string) => configJson(readConfigDocument(yaml, 'bench.yaml').document);
+    const steadyJson = pushed(steadyYaml);
+    const changedJson = pushed(changedYaml);
     const steadyPath = join(dir, 'relaywatch.yaml');
     const changedPath = join(dir, 'relaywatch-changed.yaml');
     writeFileSync(steadyPath, steadyYaml);
@@ -1048,13 +1056,13 @@ async function main(): Promise<number> {
       'handlers',
       { env: childEnv, workers, batch },
       [
-        { name: 'first', time: times[0]!, config: steadyYaml },
+        { name: 'first', time: times[0]!, config: steadyJson },
         // Two cycles not shown: the pass counters climb to the policy's thresholds (resolveAfter + 1), after which
         // nothing a state holds changes and a steady cycle writes no state (shared/use-cases/record-cycle.ts).
         { name: 'warm-up 1', time: times[1]! },
         { name: 'warm-up 2', time: times[2]! },
         { name: 'steady', time: times[3]! },
-        { name: 'changed', time: times[4]!, config: changedYaml },
+        { name: 'changed', time: times[4]!, config: changedJson },
       ],
       proxy,
       cliThenHandlers,
@@ -1065,7 +1073,7 @@ async function main(): Promise<number> {
       'container',
       { env: childEnv, workers: 1, batch, maxJobs: Math.max(1, Math.min(containerJobs, tenantsN - changedN)) },
       [
-        { name: 'jobs', time: times[5]!, config: changedYaml, batch: 1 },
+        { name: 'jobs', time: times[5]!, config: changedJson, batch: 1 },
         { name: 'batches', time: times[6]!, batch },
       ],
       proxy,

@@ -30,7 +30,6 @@ const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
     '@azure/msal-node',
     '@slack/webhook',
     'dns-packet',
-    'yaml',
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/client-ses',
   ],
@@ -43,7 +42,10 @@ const DEFAULT_ABSENT: readonly string[] = ['undici'];
 const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
   // the AWS SDK's credential providers other than the environment's (Lambda puts the role's keys there)
   dispatch: ['@aws-sdk/nested-clients', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-sso'],
-  'report-link': ['@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  // yaml: the chunk of the S3 config source's import() for a YAML document (shared/adapters/lambda.ts, which this
+  // function imports for its environment, holds the config source; esbuild emits a dynamic import's chunk even when
+  // tree shaking drops the code that calls it). Never loaded: this function reads no config.
+  'report-link': ['@aws-sdk/client-ssm', '@aws-sdk/nested-clients', 'yaml'],
   // SSM only for configs with `{ ssm: }` references
   ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
   digest: ['nodemailer', '@aws-sdk/client-ses', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
@@ -108,6 +110,22 @@ describe.each(names)('the %s bundle', (name) => {
   it('keeps the packages of optional paths out of the files Node loads at cold start (lazy chunks)', () => {
     const atInit = new Set(inputsOf([...initOutputs(metas.get(name)!)]).map(pkgOf));
     expect((LAZY[name] ?? []).filter((p) => atInit.has(p))).toEqual([]);
+  });
+
+  it('does not load the yaml package at cold start (the config is JSON, the registry zones.json)', () => {
+    // Not in index.mjs or a chunk it imports statically; the S3 config source reaches it only through import(), for a
+    // YAML object pushed by hand or by an older relaywatch.
+    const atInit = inputsOf([...initOutputs(metas.get(name)!)]);
+    expect(atInit.filter((p) => pkgOf(p) === 'yaml')).toEqual([]);
+    const entry = `functions/${name}/handler.ts`;
+    const kept = new Set(inputs());
+    expect([...staticInputs(metas.get(name)!, entry)].filter((p) => kept.has(p) && pkgOf(p) === 'yaml')).toEqual([]);
+  });
+
+  it.runIf(name === 'report-link')('holds no config schema or validation (it reads no config)', () => {
+    // A lazy chunk that imported the validation (the S3 config source's YAML path once did) would make esbuild move
+    // those modules into a chunk shared with index.mjs: 70 KB more at this function's cold start.
+    expect(inputs().filter((p) => /^shared\/config\/(schema|validate|rules|blocklists)\.ts$/.test(p))).toEqual([]);
   });
 
   it('holds zod without its locales but English', () => {

@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { openStore } from '../../shared/adapters/store/open-store.ts';
+import { configJson } from '../../shared/config/document.ts';
+import { readConfigDocument } from '../../shared/config/load.ts';
 import { CONFIRM_ENV, ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
 import { signReportLink } from '../../shared/digest/report-link.ts';
 import {
@@ -68,6 +70,8 @@ describe('the function bundles', () => {
     ]);
     const store = await openStore(`dynamodb:${TABLE}`, { ...ddb().clientOptions, createTable: true });
     await store.close();
+    // YAML, as a push from before the JSON form left it: dispatch reads it through the lazy YAML chunk; the worker
+    // and the later functions read the JSON form put before they run (what `config push` uploads).
     s3.put(
       'relaywatch-config',
       'relaywatch.yaml',
@@ -148,6 +152,9 @@ tenants:
   it('dispatch enqueues the slot, the worker runs and records the job, ingest refuses an unsigned report', async () => {
     const d = await invoke(bundles.dispatch, { group: 'checks', scheduledTime: '2026-12-02T10:00:00Z' }, env);
     expect(d.error).toBeUndefined();
+    const yaml = s3.objects.get('relaywatch-config/relaywatch.yaml')?.body.toString('utf8') ?? '';
+    expect(yaml).toMatch(/^version: 1\n/);
+    s3.put('relaywatch-config', 'relaywatch.yaml', configJson(readConfigDocument(yaml, 'smoke.yaml').document));
     expect(d.ok).toBe(true);
     expect(d.arity).toBeLessThanOrEqual(2);
     expect(sqs.messages.length).toBeGreaterThanOrEqual(1);

@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ConfigSource, s3Client } from '../../shared/adapters/config/s3-config-source.ts';
 import { SqsJobQueue, sqsClient } from '../../shared/adapters/queue/sqs-job-queue.ts';
 import { SecretsManagerSource } from '../../shared/adapters/secrets/secrets-manager-source.ts';
-import { parseConfig } from '../../shared/config/load.ts';
+import { configJson, MAX_CONFIG_BYTES } from '../../shared/config/document.ts';
+import { parseConfig, readConfigDocument } from '../../shared/config/load.ts';
 import { loadManagedSecrets } from '../../shared/config/managed-secrets.ts';
+import { ConfigError, type ConfigProblem } from '../../shared/config/problems.ts';
 import { resolveSecret } from '../../shared/config/secrets.ts';
 import { blocklistJob, parseJob, tenantJob } from '../../shared/domain/jobs.ts';
 import {
@@ -19,6 +21,7 @@ import {
   startSecretsManagerStandIn,
   startSqsStandIn,
 } from '../support/aws-standins.ts';
+import { withoutLines } from '../unit/config/helpers.ts';
 
 const creds = { accessKeyId: 'local', secretAccessKey: 'local' };
 const EXAMPLE = new URL('../../examples/relaywatch.yaml', import.meta.url);
@@ -77,6 +80,84 @@ describe('AWS adapters against local stand-ins', () => {
         key: 'missing.yaml',
       }).load(),
     ).rejects.toMatchObject({ name: 'S3ReadError', message: expect.stringMatching(/NoSuchKey/) });
+  });
+
+  it('reads the JSON document config push uploads, with the 304 cache, to the same config as the YAML', async () => {
+    const text = await readFile(EXAMPLE, 'utf8');
+    const { loaded, document } = readConfigDocument(text, 'example.yaml');
+    s3.put('cfg', 'relaywatch.json', configJson(document));
+    const source = new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
+      bucket: 'cfg',
+      key: 'relaywatch.json',
+    });
+    const first = await source.load();
+    expect(first.loaded.config).toEqual(loaded.config);
+    expect(first.loaded.warnings.map(withoutLines)).toEqual(loaded.warnings.map(withoutLines));
+    // Read as JSON: no lines (the YAML reader gives every warning its line).
+    expect(first.loaded.warnings.every((w) => w.line === undefined)).toBe(true);
+    expect(loaded.warnings.every((w) => w.line !== undefined)).toBe(true);
+    expect(await source.load()).toBe(first);
+    expect(source.stats).toEqual({ requests: 2, notModified: 1 });
+  });
+
+  it('refuses an invalid JSON document with the problems of the YAML reader, without lines', async () => {
+    const yaml = 'version: 1\nmsp: { name: x }\ntenants: []\n';
+    s3.put('cfg', 'bad.json', `  ${JSON.stringify({ version: 1, msp: { name: 'x' }, tenants: [] })}\n`);
+    const source = new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
+      bucket: 'cfg',
+      key: 'bad.json',
+    });
+    const err = await source.load().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems.length).toBeGreaterThan(1);
+    expect(problems.every((p) => p.line === undefined)).toBe(true);
+    let fromYaml: readonly ConfigProblem[] = [];
+    try {
+      parseConfig(yaml, 'bad.yaml');
+    } catch (e) {
+      fromYaml = (e as ConfigError).problems;
+    }
+    expect(problems.map(withoutLines).sort()).toEqual(fromYaml.map(withoutLines).sort());
+    expect((err as ConfigError).message).toMatch(/^invalid configuration s3:\/\/cfg\/bad\.json: /);
+  });
+
+  it('still reads a YAML document (a hand copy, an older push), a flow mapping included, with its lines', async () => {
+    const text = await readFile(EXAMPLE, 'utf8');
+    const expected = parseConfig(text, 'example.yaml').config;
+    const flow = `{ ${['version: 1', 'msp: { name: M, contact: { name: N, email: n@msp.example } }', 'tenants: [{ id: a, name: A, domains: [a.example] }]'].join(', ')} }\n`;
+    s3.put('cfg', 'flow.yaml', flow);
+    s3.put('cfg', 'badflow.yaml', `{ version: 1,\n  tenants: [] }\n`);
+    const open = (key: string) =>
+      new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
+        bucket: 'cfg',
+        key,
+      }).load();
+    s3.put('cfg', 'hand.yaml', text);
+    expect((await open('hand.yaml')).loaded.config).toEqual(expected);
+    expect((await open('flow.yaml')).loaded.config.tenants.map((t) => t.id)).toEqual(['a']);
+    const err = await open('badflow.yaml').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    // The YAML reader's problems: with lines.
+    expect((err as ConfigError).problems.some((p) => p.path === 'tenants' && p.line === 2)).toBe(true);
+  });
+
+  it('keeps the size limit and says what is wrong with bytes that are not UTF-8', async () => {
+    s3.put('cfg', 'big.json', Buffer.alloc(MAX_CONFIG_BYTES + 1, 0x20));
+    s3.put('cfg', 'latin1.json', Buffer.from([0x7b, 0xe9, 0x7d]));
+    const open = (key: string) =>
+      new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
+        bucket: 'cfg',
+        key,
+      }).load();
+    await expect(open('big.json')).rejects.toMatchObject({
+      name: 'S3ReadError',
+      message: expect.stringMatching(/over 5242880/),
+    });
+    await expect(open('latin1.json')).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/not valid UTF-8/),
+    });
   });
 
   it('enqueues jobs in batches of 10 and returns the entries SQS failed twice', async () => {

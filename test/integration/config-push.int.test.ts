@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configJson, parseConfigJson } from '../../shared/config/document.ts';
+import { parseConfig, readConfigDocument } from '../../shared/config/load.ts';
 import { type S3StandIn, startS3StandIn } from '../support/aws-standins.ts';
 import { runCliCaptured } from '../support/run-cli.ts';
 
@@ -45,41 +47,84 @@ describe('relaywatch config push', () => {
     expect(s3.requests.filter((q) => q.method === 'PUT')).toEqual([]);
   });
 
-  it('uploads a valid document with --yes, then says it is up to date', async () => {
+  it('uploads the validated document as compact JSON with --yes, then says it is up to date', async () => {
     const text = await readFile(EXAMPLE, 'utf8');
     await writeFile(file, text);
     const r = await push('--yes');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\(none yet\)/);
-    expect(deployed()).toBe(text);
+    expect(r.stdout).toMatch(/Uploaded to s3:\/\/cfg\/relaywatch\.yaml \(3 tenant\(s\), \d+ bytes of JSON\)/);
+    const body = deployed() ?? '';
+    expect(body).toBe(configJson(readConfigDocument(text, 'x').document));
+    expect(body).not.toContain('\n');
+    expect(s3.putHeaders.get('cfg/relaywatch.yaml')?.['content-type']).toBe('application/json');
+    // What the functions read: the same config as the YAML.
+    expect(parseConfigJson(body, 'deployed').config).toEqual(parseConfig(text, 'x').config);
     const again = await push('--yes');
     expect([again.code, again.stdout]).toEqual([0, expect.stringMatching(/up to date/)]);
   });
 
-  it('shows the diff and uploads nothing without --yes when nobody can confirm', async () => {
+  it('shows the diff as indented JSON of both sides and uploads nothing without --yes when nobody can confirm', async () => {
+    const text = await readFile(EXAMPLE, 'utf8');
     const before = deployed() ?? '';
-    await writeFile(file, before.replace(/name: (.*)\n/, 'name: $1 (renamed)\n'));
+    await writeFile(file, text.replace(/name: (.*)\n/, 'name: $1 (renamed)\n'));
     const r = await push();
     expect(r.code).toBe(3);
-    expect(r.stdout, r.stdout.slice(0, 600)).toMatch(/^\+.*\(renamed\)/m);
-    expect(r.stdout).toMatch(/^-/m);
+    expect(r.stdout, r.stdout.slice(0, 600)).toMatch(/^\+ {4}"name": ".*\(renamed\)",$/m);
+    expect(r.stdout).toMatch(/^- {4}"name": "/m);
+    expect(r.stdout).toMatch(/^--- s3:\/\/cfg\/relaywatch\.yaml \(deployed\)/m);
+    expect(r.stdout).toMatch(/\(to push, as JSON\)/);
+    // Only the changed line differs: both sides are the same indented form.
+    expect(r.stdout.split('\n').filter((l) => /^[-+](?![-+])/.test(l))).toHaveLength(2);
     expect(r.stderr).toMatch(/not uploaded/);
     expect(deployed()).toBe(before);
     expect((await push('--yes')).code).toBe(0);
     expect(deployed()).toMatch(/\(renamed\)/);
   });
 
+  it('reads a deployed YAML object (an older push) for the diff and replaces it with JSON', async () => {
+    const text = await readFile(EXAMPLE, 'utf8');
+    await writeFile(file, text);
+    s3.put('cfg', 'relaywatch.yaml', text);
+    const same = await push();
+    expect(same.code).toBe(3);
+    expect(same.stdout).toMatch(/\(deployed, YAML\)/);
+    expect(same.stdout).toMatch(/The deployed document is YAML with the same content: uploading it as JSON/);
+    expect(same.stdout.split('\n').filter((l) => /^[-+](?![-+])/.test(l))).toEqual([]);
+    s3.put('cfg', 'relaywatch.yaml', text.replace(/name: (.*)\n/, 'name: $1 (old)\n'));
+    const r = await push('--yes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^- {4}"name": ".*\(old\)",$/m);
+    expect(r.stdout).toMatch(/^\+ {4}"name": "/m);
+    expect(deployed()).toBe(configJson(readConfigDocument(text, 'x').document));
+  });
+
+  it('shows a deployed object that is no document as its text', async () => {
+    await writeFile(file, await readFile(EXAMPLE, 'utf8'));
+    s3.put('cfg', 'relaywatch.yaml', 'key: [unclosed\n');
+    const r = await push();
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/\(deployed, not a document\)/);
+    expect(r.stdout).toMatch(/^-key: \[unclosed$/m);
+  });
+
   it('refuses to overwrite a document that changed after it was read', async () => {
-    const base = deployed() ?? '';
-    await writeFile(file, `${base}# local edit\n`);
+    const text = await readFile(EXAMPLE, 'utf8');
+    await writeFile(file, `${text}# local edit\n`.replace(/name: (.*)\n/, 'name: $1 (local)\n'));
     // Someone else pushes right after our read: the upload, conditional on the ETag we diffed, is refused.
     s3.afterGet = () => {
       s3.afterGet = null;
-      s3.put('cfg', 'relaywatch.yaml', `${base}# their edit\n`);
+      s3.put('cfg', 'relaywatch.yaml', '{"their":"edit"}');
     };
     const r = await push('--yes');
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/changed since it was read/);
-    expect(deployed()).toMatch(/their edit/);
+    expect(deployed()).toBe('{"their":"edit"}');
+  });
+
+  it('says in --help that the document is uploaded as JSON', async () => {
+    const r = await runCliCaptured(['config', 'push', '--help']);
+    expect(r.stdout).toMatch(/uploaded as compact JSON/);
+    expect(r.stdout).toMatch(/indented JSON/);
   });
 });

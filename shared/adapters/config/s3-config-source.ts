@@ -6,9 +6,23 @@
  * A document that does not validate is refused with the `ConfigError` of the same loader the CLI uses (every
  * problem with its path): the caller fails loudly (the job goes to the DLQ, a metric counts it) and never runs with
  * half a config. The last good document is not used instead: the MSP pushed something else, and it must be told.
+ *
+ * The document is the compact JSON `relaywatch config push` uploads (read with `JSON.parse` and the same validation:
+ * a few times cheaper than YAML). An object that is YAML (uploaded by hand, or by a push from before the JSON form)
+ * is still read, through the YAML loader, which is imported only then: `yaml` is in no function's cold-start code.
+ * A text that starts with `{` but is not JSON (a YAML flow mapping, or broken JSON) goes to the YAML loader too, whose
+ * messages then say what is wrong with it.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { decodeConfigBytes, MAX_CONFIG_BYTES, parseConfig } from '../../config/load.ts';
+import {
+  decodeConfigBytes,
+  JsonSyntaxError,
+  looksLikeJson,
+  MAX_CONFIG_BYTES,
+  parseConfigJson,
+  parseYamlConfig,
+} from '../../config/document.ts';
+import type { LoadedConfig } from '../../config/validate.ts';
 import type { ConfigSnapshot, ConfigSource } from '../../ports/config-source.ts';
 
 export interface S3Location {
@@ -99,9 +113,24 @@ export class S3ConfigSource implements ConfigSource {
       throw new S3ReadError(this.url, new RangeError(`the object is over ${MAX_CONFIG_BYTES} bytes`));
     }
     // Throws ConfigError listing every problem: never half a config.
-    const loaded = parseConfig(decodeConfigBytes(bytes, this.url), this.url);
-    const snapshot: ConfigSnapshot = { loaded, etag: out.ETag ?? `"len-${bytes.byteLength}"` };
+    const text = decodeConfigBytes(bytes, this.url);
+    const loaded = looksLikeJson(text) ? this.#parseJson(text) : undefined;
+    const snapshot: ConfigSnapshot = {
+      // The YAML reader only is loaded (a lazy chunk with `yaml`); validation is the code already loaded.
+      loaded: loaded ?? parseYamlConfig(text, this.url, (await import('../../config/yaml-source.ts')).readYaml).loaded,
+      etag: out.ETag ?? `"len-${bytes.byteLength}"`,
+    };
     this.#cached = snapshot;
     return snapshot;
+  }
+
+  /** The JSON document, or `undefined` when the text is not JSON (a YAML flow mapping `{ version: 1, … }`). */
+  #parseJson(text: string): LoadedConfig | undefined {
+    try {
+      return parseConfigJson(text, this.url);
+    } catch (err) {
+      if (err instanceof JsonSyntaxError) return undefined;
+      throw err;
+    }
   }
 }

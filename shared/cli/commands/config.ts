@@ -8,13 +8,13 @@ import { loadConfig, resolveConfigPath } from '../../config/load.ts';
 import { ConfigError, type ConfigProblem, formatPath, formatProblem, sortProblems } from '../../config/problems.ts';
 import type { RelaywatchConfig, SecretRef } from '../../config/schema.ts';
 import {
-  loadSecretsFile,
   resolveSecret,
   type SecretSources,
   type SecretsFile,
   secretRefs,
   secretsFilePath,
 } from '../../config/secrets.ts';
+import { loadSecretsFile } from '../../config/secrets-file.ts';
 import { digestProblems } from '../../digest/plan.ts';
 import { type CliIo, write } from '../common.ts';
 import { safeJson } from '../json.ts';

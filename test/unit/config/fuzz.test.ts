@@ -3,20 +3,24 @@
  *
  * Invariant: for any text, parseConfig returns a valid config or throws ConfigError (with at least one error, every
  * problem well formed) and never anything else, within a time bound. A second run checks that a secret planted in a
- * secret position, in any YAML form, never appears in what parseConfig reports.
+ * secret position, in any YAML form, never appears in what parseConfig reports (nor parseConfigJson, for the same
+ * document as JSON). A third, that the JSON reader reports what the YAML reader does, minus the lines.
  *
  * Reproducing: each case has its own seed, printed on failure. `CONFIG_FUZZ_CASE=0x1234abcd npx vitest run
  * test/unit/config/fuzz` runs that case alone; `CONFIG_FUZZ_SEED=0x…` changes the base seed (`random` for a fresh
  * one, printed in the test name) and `CONFIG_FUZZ_CASES=20000` the number of cases.
  */
 import { randomInt } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parseConfigJson } from '../../../shared/config/document.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
-import { ConfigError, formatProblem, MAX_LISTED } from '../../../shared/config/problems.ts';
+import { ConfigError, type ConfigProblem, formatProblem, MAX_LISTED } from '../../../shared/config/problems.ts';
 import { parseRelayIp } from '../../../shared/config/relay-ip.ts';
 import { RelaywatchConfigSchema } from '../../../shared/config/schema.ts';
+import { readYaml } from '../../../shared/config/yaml-source.ts';
 import { caseSeed, hex, mulberry32 } from '../../support/prng.ts';
-import { EXAMPLE_TEXT, tenant, withTenants } from './helpers.ts';
+import { EXAMPLE_TEXT, withoutLines as problemWithoutLines, tenant, withTenants } from './helpers.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // seeded randomness (mulberry32; one independent seed per case)
@@ -407,6 +411,46 @@ describe(`parseConfig fuzz (base seed ${hex(BASE_SEED)})`, () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// the same documents as JSON (what `config push` uploads and the Lambdas read)
+
+/** The outcome of a reader without the lines: valid or not, and each problem as `severity path: message`. */
+function withoutLines(read: () => { warnings: readonly ConfigProblem[] }): { valid: boolean; problems: string[] } {
+  const norm = (ps: readonly ConfigProblem[]) => ps.map(problemWithoutLines).sort();
+  try {
+    return { valid: true, problems: norm(read().warnings) };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { valid: false, problems: norm(err.problems) };
+  }
+}
+
+describe(`the JSON reader agrees with the YAML reader (base seed ${hex(BASE_SEED)})`, () => {
+  it('for the mutated texts that are YAML mappings JSON can hold', () => {
+    const n = ONLY_CASE === undefined ? Math.floor(CASES / 3) : 1;
+    const counts = { compared: 0, valid: 0 };
+    for (let i = 0; i < n; i++) {
+      const seed = ONLY_CASE ?? caseSeed(BASE_SEED ^ 0x15_0a, i);
+      const { text, applied } = mutate(new Rng(seed));
+      const read = readYaml(text);
+      // Syntax errors and duplicate keys are the YAML reader's own; JSON cannot hold Infinity or -0.
+      if (!read.usable || read.problems.length > 0) continue;
+      if (typeof read.value !== 'object' || read.value === null || Array.isArray(read.value)) continue;
+      const json = JSON.stringify(read.value);
+      if (!isDeepStrictEqual(JSON.parse(json), read.value)) continue;
+      const yaml = withoutLines(() => parseConfig(text, 'fuzz.yaml'));
+      const fromJson = withoutLines(() => parseConfigJson(json, 'fuzz.yaml'));
+      expect(fromJson, `case ${hex(seed)} (${applied.join(', ')}); CONFIG_FUZZ_CASE=${hex(seed)}`).toEqual(yaml);
+      counts.compared++;
+      if (yaml.valid) counts.valid++;
+    }
+    if (ONLY_CASE === undefined) {
+      expect(counts.compared).toBeGreaterThan(n / 3);
+      expect(counts.valid).toBeGreaterThan(n / 50);
+    }
+  }, 180_000);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // secrets planted in secret positions
 
 const ALNUM = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
@@ -478,6 +522,19 @@ describe(`secret values never leak (base seed ${hex(BASE_SEED)})`, () => {
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         out = `${err.message}\n${JSON.stringify(err.problems)}`;
+      }
+      // The same document as JSON (when it is one), and the JSON text with the secret where it breaks the syntax.
+      const read = readYaml(text);
+      if (read.usable && typeof read.value === 'object' && read.value !== null && !Array.isArray(read.value)) {
+        const json = JSON.stringify(read.value);
+        for (const t of [json, json.replace(JSON.stringify(secret), secret)]) {
+          try {
+            out += `\n${JSON.stringify(parseConfigJson(t, 'leak.json').warnings)}`;
+          } catch (err) {
+            if (!(err instanceof ConfigError)) throw err;
+            out += `\n${err.message}\n${JSON.stringify(err.problems)}`;
+          }
+        }
       }
       if (out.includes(left) || out.includes(right)) {
         throw new Error(

@@ -82,3 +82,8 @@ export function lineOf(text: string, needle: string): number {
   if (found.length !== 1) throw new Error(`${JSON.stringify(needle)} is on ${found.length} lines, expected one`);
   return (found[0] as { n: number }).n;
 }
+
+/** A problem as the JSON reader reports it: `severity path: message`, without the "on line N" a message may hold. */
+export function withoutLines(p: ConfigProblem): string {
+  return `${p.severity} ${p.path}: ${p.message.replaceAll(/ on line \d+/g, '')}`;
+}

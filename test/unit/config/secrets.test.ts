@@ -8,13 +8,12 @@ import { ConfigError } from '../../../shared/config/problems.ts';
 import {
   checkSecretRefs,
   describeSecretRef,
-  loadSecretsFile,
-  parseSecretsFile,
   resolveSecret,
   SecretsFile,
   secretRefs,
   secretsFilePath,
 } from '../../../shared/config/secrets.ts';
+import { loadSecretsFile, parseSecretsFile } from '../../../shared/config/secrets-file.ts';
 import { EXAMPLE_TEXT, withTenants } from './helpers.ts';
 
 const SECRET = 'Sup3r-S3cret-Value-7f3a';
