@@ -80,20 +80,27 @@ export function bundleOptions(name: FunctionName | ConfirmFunctionName): BuildOp
 export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 
 /**
- * Packages a function's bundle leaves out, each replaced by a stand-in that throws when used
- * (cdk/bundle-stubs/<package>.cjs), because that function's code path provably never calls them:
+ * Packages a function's bundle leaves out, each replaced by a stand-in (cdk/bundle-stubs/<package>.cjs) that holds
+ * only what that function's code path provably calls, if anything, and throws "not bundled" on any other use:
  *
- * - worker: mailauth's SPF entry (`mailauth/lib/spf`) requires libmime (for `foldLines` of the Received-SPF header it
- *   formats) and mailauth's tools; libmime's charset module requires iconv-lite and encoding-japanese at load time but
- *   calls them only to convert non-UTF-8 charsets, and tools call tldts only for DMARC alignment. SPF evaluation does
- *   neither. The proof is test/conformance/rfc7208-bundle.test.ts: the whole RFC 7208 suite through the SPF adapter
- *   bundled with these stand-ins gives the same result, test by test, as the unbundled adapter. Joi stays: the SPF
- *   entry validates the domain with it.
+ * - worker, `joi`: mailauth's SPF entry (`mailauth/lib/spf`) validates the sender domain with
+ *   `Joi.string().domain({ allowUnicode: false, tlds: false })` and mailauth's tools build a base64 schema at load
+ *   time for DKIM keys. The stand-in is that one domain schema on the check joi runs for it (@hapi/address
+ *   `isDomainValid`, 4 KB instead of joi and @hapi/* ≈ 180 KB); the base64 schema's `validate` and the rest of joi throw.
+ * - worker, `libmime`: the SPF entry calls only `foldLines` (the Received-SPF header); the stand-in is that function
+ *   copied from libmime (with its licence), the rest throws. libmime's charset module, with iconv-lite and
+ *   encoding-japanese, goes with it.
+ * - worker, `tldts`: mailauth's tools call it only for DMARC alignment, never on the SPF path.
+ *
+ *   The proof for these three is test/conformance/rfc7208-bundle.test.ts: the whole RFC 7208 suite through the SPF
+ *   adapter and mailauth's SPF entry bundled with these stand-ins gives the same results, test by test (adapter result
+ *   and mailauth's raw result with its Received-SPF header), as the unbundled code; the joi stand-in judges invalid and
+ *   odd domains as joi does, the libmime one folds long headers as libmime does.
  *
  * A function that parses messages (confirm, ses-inbound: MIME words in any charset) must not take this list.
  */
 export const NOT_BUNDLED: Partial<Record<FunctionName | ConfirmFunctionName, readonly string[]>> = {
-  worker: ['iconv-lite', 'encoding-japanese', 'tldts'],
+  worker: ['joi', 'libmime', 'tldts'],
 };
 
 /**
