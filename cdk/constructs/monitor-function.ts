@@ -109,10 +109,31 @@ export const NOT_BUNDLED: Partial<Record<FunctionName | ConfirmFunctionName, rea
  */
 const BUILTIN_AS_COMMONJS = { http: 'node-http', 'node:http': 'node-http' } as const;
 
+/**
+ * Packages every function's bundle replaces by a stand-in (the file in cdk/bundle-stubs/), because no code path of a
+ * Lambda function needs them:
+ *
+ * - `@aws-sdk/credential-provider-node`: the SDK's default credential chain, which the clients import for
+ *   `defaultProvider` only. In Lambda the role's credentials are always in the environment (the chain's first link);
+ *   the stand-in is the SDK's `fromEnv` with an error naming the missing variables, and leaves out the other links
+ *   (SSO, ini, process, web identity, container/instance metadata) with @aws-sdk/nested-clients (≈ 80 KB of lazy
+ *   chunks). The CLI, unbundled, keeps the whole chain. The proof is test/infra/bundles.int.test.ts (every bundle
+ *   invoked against DynamoDB Local and the S3/SQS/Secrets Manager stand-ins with credentials in the environment) and
+ *   test/infra/bundle-contents.test.ts (the stand-in's errors, and no nested-clients in any bundle).
+ * - `bowser`: a browser user-agent parser, imported only by @aws-sdk/core's browser user-agent provider
+ *   (`createUserAgentStringParsingProvider`), which no Node.js code calls (the Node clients use
+ *   util-user-agent-node); esbuild keeps a chunk for every dynamic import() in a bundled file, even in dead code.
+ */
+export const STAND_INS: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': 'aws-credential-provider-node.mjs',
+  bowser: 'bowser.cjs',
+};
+
 /** esbuild `alias` entries of a function: each left-out package to its stand-in, and the CommonJS built-ins. */
 export function bundleAliases(name: FunctionName | ConfirmFunctionName): Record<string, string> {
   return Object.fromEntries([
     ...(NOT_BUNDLED[name] ?? []).map((pkg) => [pkg, `${repoRoot}cdk/bundle-stubs/${pkg}.cjs`] as const),
+    ...Object.entries(STAND_INS).map(([pkg, stub]) => [pkg, `${repoRoot}cdk/bundle-stubs/${stub}`] as const),
     ...Object.entries(BUILTIN_AS_COMMONJS).map(
       ([mod, stub]) => [mod, `${repoRoot}cdk/bundle-stubs/${stub}.cjs`] as const,
     ),

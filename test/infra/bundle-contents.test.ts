@@ -5,7 +5,7 @@
  * they sit in chunks of their own that Node neither reads nor compiles at cold start.
  */
 import type { Metafile } from 'esbuild';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
 import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
 import { type BundleName, bundleMetafile, initOutputs } from '../support/cdk-bundles.ts';
@@ -48,14 +48,31 @@ const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
 /** What no function needs (a new function starts from this; give it its own entries above). */
 const DEFAULT_ABSENT: readonly string[] = ['undici'];
 
+/**
+ * What no function's bundle holds, not even in a lazy chunk (STAND_INS): the SDK's credential sources other than the
+ * environment, with the STS/SSO/OIDC/sign-in clients they load, and the browser user-agent parser.
+ */
+const NEVER: readonly string[] = [
+  '@aws-sdk/credential-provider-node',
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/token-providers',
+  '@smithy/credential-provider-imds',
+  'bowser',
+];
+
 /** Packages a function may hold, but only behind a dynamic import() (the paths that need them load them). */
 const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
-  // the AWS SDK's credential providers other than the environment's (Lambda puts the role's keys there)
-  dispatch: ['@aws-sdk/nested-clients', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-sso'],
-  'report-link': ['@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  dispatch: ['@aws-sdk/client-ssm'],
+  'report-link': ['@aws-sdk/client-ssm'],
   // SSM only for configs with `{ ssm: }` references
-  ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
-  digest: ['nodemailer', '@aws-sdk/client-ses', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@aws-sdk/client-ssm'],
+  digest: ['nodemailer', '@aws-sdk/client-ses', '@aws-sdk/client-ssm'],
   worker: [
     'nodemailer',
     '@aws-sdk/client-ses',
@@ -63,7 +80,6 @@ const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
     '@azure/msal-node',
     '@azure/msal-common',
     '@aws-sdk/client-ssm',
-    '@aws-sdk/nested-clients',
   ],
   confirm: ['nodemailer', '@azure/msal-node', 'imapflow', '@aws-sdk/client-ssm'],
   'ses-inbound': ['nodemailer', '@aws-sdk/client-ssm'],
@@ -105,6 +121,12 @@ describe.each(names)('the %s bundle', (name) => {
   it('holds none of the packages its job does not use', () => {
     const held = new Set(inputs().map(pkgOf));
     expect((ABSENT[name] ?? DEFAULT_ABSENT).filter((p) => held.has(p))).toEqual([]);
+    expect(NEVER.filter((p) => held.has(p))).toEqual([]);
+  });
+
+  it('takes AWS credentials from the environment through the stand-in of the default chain', () => {
+    expect(inputs()).toContain('cdk/bundle-stubs/aws-credential-provider-node.mjs');
+    expect(inputs()).toContain('node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js');
   });
 
   it('reaches the packages of optional paths only through a dynamic import()', () => {
@@ -121,5 +143,56 @@ describe.each(names)('the %s bundle', (name) => {
 
   it('holds zod without its locales but English', () => {
     expect(inputs().filter((p) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(p))).toEqual([]);
+  });
+});
+
+describe('the stand-in of the AWS SDK default credential chain (every bundle)', () => {
+  type Provider = (init?: { profile?: string }) => () => Promise<Record<string, unknown>>;
+  const STUB = new URL('../../cdk/bundle-stubs/aws-credential-provider-node.mjs', import.meta.url).href;
+  const KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'] as const;
+  let saved: Partial<Record<(typeof KEYS)[number], string>>;
+  let defaultProvider: Provider;
+
+  beforeAll(async () => {
+    ({ defaultProvider } = (await import(STUB)) as { defaultProvider: Provider });
+  });
+  beforeEach(() => {
+    saved = Object.fromEntries(KEYS.map((k) => [k, process.env[k]]));
+    for (const k of KEYS) delete process.env[k];
+  });
+  afterEach(() => {
+    for (const k of KEYS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  it("returns the environment's credentials, as the SDK's fromEnv does", async () => {
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKID',
+      AWS_SECRET_ACCESS_KEY: 'SECRET',
+      AWS_SESSION_TOKEN: 'TOK',
+    });
+    expect(await defaultProvider()()).toMatchObject({
+      accessKeyId: 'AKID',
+      secretAccessKey: 'SECRET',
+      sessionToken: 'TOK',
+    });
+  });
+
+  it('names the missing variables', async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKID';
+    await expect(defaultProvider()()).rejects.toThrow(
+      /^No AWS credentials: AWS_SECRET_ACCESS_KEY not set; this function bundle takes AWS credentials from the environment only/,
+    );
+    delete process.env.AWS_ACCESS_KEY_ID;
+    await expect(defaultProvider()()).rejects.toThrow(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set/);
+  });
+
+  it('refuses a profile instead of ignoring it', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'SECRET', AWS_PROFILE: 'lab' });
+    await expect(defaultProvider()()).rejects.toThrow(/AWS profile "lab" asked for/);
+    delete process.env.AWS_PROFILE;
+    await expect(defaultProvider({ profile: 'other' })()).rejects.toThrow(/AWS profile "other" asked for/);
   });
 });
