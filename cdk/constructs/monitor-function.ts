@@ -96,11 +96,16 @@ export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
  *   adapter and mailauth's SPF entry bundled with these stand-ins gives the same results, test by test (adapter result
  *   and mailauth's raw result with its Received-SPF header), as the unbundled code; the joi stand-in judges invalid and
  *   odd domains as joi does, the libmime one folds long headers as libmime does.
+ * - worker, `jsonwebtoken` (with jws, jwa, semver and lodash.*, ≈ 55 KB of the OAuth chunk): msal-node signs with it
+ *   only the client assertion of a certificate credential (`ClientAssertion.getJwt`, reached when the application is
+ *   built with `clientCertificate`); the worker's msal provider (shared/adapters/oauth/msal-token-provider.ts) builds
+ *   it with `clientSecret` only. The proof is test/infra/msal-bundle.test.ts: the provider bundled with these
+ *   aliases gets a token from a local Entra-like token endpoint.
  *
  * A function that parses messages (confirm, ses-inbound: MIME words in any charset) must not take this list.
  */
 export const NOT_BUNDLED: Partial<Record<FunctionName | ConfirmFunctionName, readonly string[]>> = {
-  worker: ['joi', 'libmime', 'tldts'],
+  worker: ['joi', 'libmime', 'tldts', 'jsonwebtoken'],
 };
 
 /**

@@ -19,7 +19,7 @@ const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
   // records, decides and notifies: no SPF, DNS or OAuth
   ingest: ['undici', 'mailauth', 'libmime', 'joi', '@azure/msal-node', 'dns-packet'],
   // evaluates SPF and probes; the packages its SPF path provably does not use are stand-ins
-  // (libmime's charsets and joi's TLD list and helpers go with them)
+  // (libmime's charsets, joi's TLD list and helpers, jsonwebtoken's signers go with them)
   worker: [
     'undici',
     ...(NOT_BUNDLED.worker ?? []),
@@ -28,6 +28,9 @@ const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
     '@hapi/tlds',
     '@hapi/hoek',
     '@hapi/topo',
+    'jws',
+    'jwa',
+    'semver',
   ],
   // verifies an HMAC and pre-signs one S3 URL: no store, no config, no DNS, SPF, mail or notifiers
   'report-link': [
