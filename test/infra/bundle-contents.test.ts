@@ -15,7 +15,18 @@ type FunctionName = BundleName;
 /** Packages (node_modules names) a function's bundle must not hold at all; a function not listed gets DEFAULT_ABSENT. */
 const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
   // reads the config, enqueues jobs: no DNS, SPF, mail, HTTP notifiers or OAuth
-  dispatch: ['undici', 'mailauth', 'libmime', 'joi', 'nodemailer', '@azure/msal-node', '@slack/webhook', 'dns-packet'],
+  // (and no SSM client: it resolves no secret of the config, shared/adapters/lambda-env.ts)
+  dispatch: [
+    'undici',
+    'mailauth',
+    'libmime',
+    'joi',
+    'nodemailer',
+    '@azure/msal-node',
+    '@slack/webhook',
+    'dns-packet',
+    '@aws-sdk/client-ssm',
+  ],
   // records, decides and notifies: no SPF, DNS or OAuth
   ingest: ['undici', 'mailauth', 'libmime', 'joi', '@azure/msal-node', 'dns-packet'],
   // evaluates SPF and probes; the packages its SPF path provably does not use are stand-ins
@@ -45,6 +56,7 @@ const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
     'yaml',
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/client-ses',
+    '@aws-sdk/client-ssm',
   ],
 };
 
@@ -71,8 +83,6 @@ const NEVER: readonly string[] = [
 
 /** Packages a function may hold, but only behind a dynamic import() (the paths that need them load them). */
 const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
-  dispatch: ['@aws-sdk/client-ssm'],
-  'report-link': ['@aws-sdk/client-ssm'],
   // SSM only for configs with `{ ssm: }` references
   ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@aws-sdk/client-ssm'],
   digest: ['nodemailer', '@aws-sdk/client-ses', '@aws-sdk/client-ssm'],
