@@ -35,7 +35,8 @@ export const BUNDLING: BuildOptions = {
   target: 'node24',
   minify: true,
   // Linked source maps beside the bundle (inline maps would double the code that V8 must read at cold start), without
-  // the sources' text (NODE_OPTIONS=--enable-source-maps needs only the mappings for stack traces).
+  // the sources' text (stack traces need only the mappings: cdk/symbolicate.ts, or NODE_OPTIONS=--enable-source-maps
+  // with the stage's `sourceMapsAtRuntime`).
   sourcemap: 'linked',
   sourcesContent: false,
   // ESM entry points of dual packages first, so tree shaking works.
@@ -73,9 +74,11 @@ export function bundleOptions(name: FunctionName | ConfirmFunctionName): BuildOp
 }
 
 /**
- * Node's options in every function: stack traces in the logs mapped to the sources. It costs cold-start time (Node
- * reads and parses the source maps of the files it loads, about 80–100 ms of CPU for the worker on this machine,
- * docs/dependencies.md "The Lambda bundles"); the bundle benchmark measures with it, as deployed.
+ * Node's options of a function whose stage sets `sourceMapsAtRuntime` (off by default, cdk/config.ts): stack traces in
+ * the logs mapped to the sources. It costs cold-start time (Node reads and parses the source maps of the files it
+ * loads, about 80–100 ms of CPU for the worker on this machine, docs/dependencies.md "The Lambda bundles"), so by
+ * default a function has no NODE_OPTIONS and `cdk/symbolicate.ts` maps a logged stack trace with the `.map` files
+ * beside the bundle instead; the bundle benchmark measures the default.
  */
 export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 
@@ -190,6 +193,8 @@ export interface MonitorFunctionProps {
   /** One line: why this memory and timeout. */
   readonly sizingReason: string;
   readonly logRetentionDays: logs.RetentionDays;
+  /** The stage's `sourceMapsAtRuntime`: NODE_OPTIONS=--enable-source-maps (see FUNCTION_NODE_OPTIONS). */
+  readonly sourceMapsAtRuntime: boolean;
   readonly environment?: Record<string, string>;
   readonly vpc?: import('aws-cdk-lib/aws-ec2').IVpc;
   /** Reserved concurrency cap (undefined: none). */
@@ -257,7 +262,7 @@ export class MonitorFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: { ...FUNCTIONS, ...CONFIRM_FUNCTIONS }[props.name],
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+        ...(props.sourceMapsAtRuntime ? { NODE_OPTIONS: FUNCTION_NODE_OPTIONS } : {}),
         ...props.environment,
       },
       ...(props.vpc !== undefined ? { vpc: props.vpc } : {}),
