@@ -43,8 +43,9 @@ export const BUNDLING: BuildOptions = {
   mainFields: ['module', 'main'],
   // CommonJS dependencies bundled into an ESM file still call require() and use __dirname: give them both (every
   // chunk is its own module and gets its own copy; chunks sit beside index.mjs, so __dirname is the bundle folder).
+  // Node 24's import.meta.filename/dirname are those paths; the banner is short because every chunk carries it.
   banner: {
-    js: "import{createRequire as __rwCreateRequire}from'node:module';import{fileURLToPath as __rwFileUrl}from'node:url';const require=__rwCreateRequire(import.meta.url);const __filename=__rwFileUrl(import.meta.url);const __dirname=__filename.slice(0,__filename.lastIndexOf('/'));",
+    js: "import{createRequire as __rwRequire}from'node:module';const require=__rwRequire(import.meta.url),__filename=import.meta.filename,__dirname=import.meta.dirname;",
   },
   // The runtime's SDK v3 would save bundle size, but its version is not ours to pin; bundle what package-lock says.
   // (Nothing is external.)
