@@ -30,23 +30,29 @@ function mapOf(bundleDir: string, file: string, cache: MapCache): SourceMap | nu
 }
 
 /**
- * A frame's location: `file:///var/task/index.mjs:1:2345`, `/var/task/chunk-AB12.mjs:1:99` or `index.mjs:1:99`
- * (any folder: only the file name is looked up in the bundle folder).
+ * A frame's location: `file:///var/task/index.mjs:1:2345`, `/var/task/chunk-AB12.mjs:1:99` or `index.mjs:1:99`.
+ * Only files of the bundle are mapped: in Lambda's folder (`/var/task/`), in the bundle folder itself, or without a
+ * folder; the Lambda runtime's own `/var/runtime/index.mjs` and Node's frames stay as they are.
  */
-const LOCATION = /(?:file:\/\/)?((?:\/[^\s():]*\/)?([\w.-]+\.mjs)):(\d+):(\d+)/g;
+const LOCATION = /(?:file:\/\/)?((?:\/[^\s():]*)?\/)?([\w.-]+\.mjs):(\d+):(\d+)/g;
 
 /** The trace with every location inside the bundle replaced by `source.ts:line:column` (and the original name). */
 export function symbolicateTrace(trace: string, bundleDir: string, cwd: string = process.cwd()): string {
   const cache: MapCache = new Map();
-  return trace.replace(LOCATION, (whole, _path: string, file: string, line: string, column: string) => {
+  const bundleFolder = `${resolve(bundleDir)}/`;
+  return trace.replace(LOCATION, (whole, folder: string | undefined, file: string, line: string, column: string) => {
+    if (folder !== undefined && folder !== '/var/task/' && resolve(folder) !== resolve(bundleFolder)) return whole;
     const map = mapOf(bundleDir, file, cache);
     if (map === null) return whole;
-    const origin = map.findOrigin(Number(line), Number(column));
-    if (!('fileName' in origin)) return whole;
+    // the mapping at or before the position on the same generated line (as the source-map libraries answer it)
+    const entry = map.findEntry(Number(line) - 1, Number(column) - 1);
+    if (!('originalSource' in entry) || entry.generatedLine !== Number(line) - 1) return whole;
     // sources are relative to the map's folder (the bundle folder); shown relative to where the command runs
-    const source = relative(cwd, resolve(bundleDir, origin.fileName.replace(/^file:\/\//, '')));
-    const name = origin.name ? ` [${origin.name}]` : '';
-    return `${source}:${origin.lineNumber}:${origin.columnNumber}${name}`;
+    const source = relative(cwd, resolve(bundleDir, entry.originalSource.replace(/^file:\/\//, '')));
+    // Node's entries carry the original name too (not in @types/node's SourceMapping)
+    const original = (entry as { name?: string }).name;
+    const name = original ? ` [${original}]` : '';
+    return `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}${name}`;
   });
 }
 
