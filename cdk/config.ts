@@ -167,6 +167,13 @@ export const stageConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Stack traces of the functions mapped to the TypeScript sources at run time (NODE_OPTIONS=--enable-source-maps),
+     * off by default: Node then reads and parses the source maps of the files it loads at every cold start (about
+     * 80–100 ms of CPU for the worker, docs/dependencies.md "The Lambda bundles"). The maps are beside every bundle
+     * either way: `node cdk/symbolicate.ts` maps a stack trace from the logs afterwards (docs/deploy.md).
+     */
+    sourceMapsAtRuntime: z.boolean().default(false),
     /** Log retention in days for every function and the API access log. */
     logRetentionDays: z
       .union([z.literal(7), z.literal(14), z.literal(30), z.literal(60), z.literal(90), z.literal(180), z.literal(365)])

@@ -67,7 +67,11 @@ export class Confirmation extends Construct {
       [ENV.configBucket]: dataBucket.bucketName,
       [ENV.configKey]: config.configKey,
     };
-    const common = { stage, logRetentionDays: props.logRetentionDays };
+    const common = {
+      stage,
+      logRetentionDays: props.logRetentionDays,
+      sourceMapsAtRuntime: config.sourceMapsAtRuntime,
+    };
 
     this.confirm = new MonitorFunction(this, 'Confirm', {
       ...common,

@@ -76,6 +76,7 @@ export class WeeklyDigest extends Construct {
       name: 'digest',
       stage,
       logRetentionDays: config.logRetentionDays as logs.RetentionDays,
+      sourceMapsAtRuntime: config.sourceMapsAtRuntime,
       memoryMb: 1024,
       timeout: Duration.seconds(DIGEST_RUN.timeoutSeconds),
       sizingReason:
@@ -99,6 +100,7 @@ export class WeeklyDigest extends Construct {
       name: 'report-link',
       stage,
       logRetentionDays: config.logRetentionDays as logs.RetentionDays,
+      sourceMapsAtRuntime: config.sourceMapsAtRuntime,
       memoryMb: 256,
       timeout: Duration.seconds(10),
       sizingReason: 'verifies one HMAC and pre-signs one S3 URL per request; no body passes through it',

@@ -35,15 +35,17 @@ export const BUNDLING: BuildOptions = {
   target: 'node24',
   minify: true,
   // Linked source maps beside the bundle (inline maps would double the code that V8 must read at cold start), without
-  // the sources' text (NODE_OPTIONS=--enable-source-maps needs only the mappings for stack traces).
+  // the sources' text (stack traces need only the mappings: cdk/symbolicate.ts, or NODE_OPTIONS=--enable-source-maps
+  // with the stage's `sourceMapsAtRuntime`).
   sourcemap: 'linked',
   sourcesContent: false,
   // ESM entry points of dual packages first, so tree shaking works.
   mainFields: ['module', 'main'],
   // CommonJS dependencies bundled into an ESM file still call require() and use __dirname: give them both (every
   // chunk is its own module and gets its own copy; chunks sit beside index.mjs, so __dirname is the bundle folder).
+  // Node 24's import.meta.filename/dirname are those paths; the banner is short because every chunk carries it.
   banner: {
-    js: "import{createRequire as __rwCreateRequire}from'node:module';import{fileURLToPath as __rwFileUrl}from'node:url';const require=__rwCreateRequire(import.meta.url);const __filename=__rwFileUrl(import.meta.url);const __dirname=__filename.slice(0,__filename.lastIndexOf('/'));",
+    js: "import{createRequire as __rwRequire}from'node:module';const require=__rwRequire(import.meta.url),__filename=import.meta.filename,__dirname=import.meta.dirname;",
   },
   // The runtime's SDK v3 would save bundle size, but its version is not ours to pin; bundle what package-lock says.
   // (Nothing is external.)
@@ -73,27 +75,41 @@ export function bundleOptions(name: FunctionName | ConfirmFunctionName): BuildOp
 }
 
 /**
- * Node's options in every function: stack traces in the logs mapped to the sources. It costs cold-start time (Node
- * reads and parses the source maps of the files it loads, about 80–100 ms of CPU for the worker on this machine,
- * docs/dependencies.md "The Lambda bundles"); the bundle benchmark measures with it, as deployed.
+ * Node's options of a function whose stage sets `sourceMapsAtRuntime` (off by default, cdk/config.ts): stack traces in
+ * the logs mapped to the sources. It costs cold-start time (Node reads and parses the source maps of the files it
+ * loads, about 80–100 ms of CPU for the worker on this machine, docs/dependencies.md "The Lambda bundles"), so by
+ * default a function has no NODE_OPTIONS and `cdk/symbolicate.ts` maps a logged stack trace with the `.map` files
+ * beside the bundle instead; the bundle benchmark measures the default.
  */
 export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 
 /**
- * Packages a function's bundle leaves out, each replaced by a stand-in that throws when used
- * (cdk/bundle-stubs/<package>.cjs), because that function's code path provably never calls them:
+ * Packages a function's bundle leaves out, each replaced by a stand-in (cdk/bundle-stubs/<package>.cjs) that holds
+ * only what that function's code path provably calls, if anything, and throws "not bundled" on any other use:
  *
- * - worker: mailauth's SPF entry (`mailauth/lib/spf`) requires libmime (for `foldLines` of the Received-SPF header it
- *   formats) and mailauth's tools; libmime's charset module requires iconv-lite and encoding-japanese at load time but
- *   calls them only to convert non-UTF-8 charsets, and tools call tldts only for DMARC alignment. SPF evaluation does
- *   neither. The proof is test/conformance/rfc7208-bundle.test.ts: the whole RFC 7208 suite through the SPF adapter
- *   bundled with these stand-ins gives the same result, test by test, as the unbundled adapter. Joi stays: the SPF
- *   entry validates the domain with it.
+ * - worker, `joi`: mailauth's SPF entry (`mailauth/lib/spf`) validates the sender domain with
+ *   `Joi.string().domain({ allowUnicode: false, tlds: false })` and mailauth's tools build a base64 schema at load
+ *   time for DKIM keys. The stand-in is that one domain schema on the check joi runs for it (@hapi/address
+ *   `isDomainValid`, 4 KB instead of joi and @hapi/* ≈ 180 KB); the base64 schema's `validate` and the rest of joi throw.
+ * - worker, `libmime`: the SPF entry calls only `foldLines` (the Received-SPF header); the stand-in is that function
+ *   copied from libmime (with its licence), the rest throws. libmime's charset module, with iconv-lite and
+ *   encoding-japanese, goes with it.
+ * - worker, `tldts`: mailauth's tools call it only for DMARC alignment, never on the SPF path.
+ *
+ *   The proof for these three is test/conformance/rfc7208-bundle.test.ts: the whole RFC 7208 suite through the SPF
+ *   adapter and mailauth's SPF entry bundled with these stand-ins gives the same results, test by test (adapter result
+ *   and mailauth's raw result with its Received-SPF header), as the unbundled code; the joi stand-in judges invalid and
+ *   odd domains as joi does, the libmime one folds long headers as libmime does.
+ * - worker, `jsonwebtoken` (with jws, jwa, semver and lodash.*, ≈ 55 KB of the OAuth chunk): msal-node signs with it
+ *   only the client assertion of a certificate credential (`ClientAssertion.getJwt`, reached when the application is
+ *   built with `clientCertificate`); the worker's msal provider (shared/adapters/oauth/msal-token-provider.ts) builds
+ *   it with `clientSecret` only. The proof is test/infra/msal-bundle.test.ts: the provider bundled with these
+ *   aliases gets a token from a local Entra-like token endpoint.
  *
  * A function that parses messages (confirm, ses-inbound: MIME words in any charset) must not take this list.
  */
 export const NOT_BUNDLED: Partial<Record<FunctionName | ConfirmFunctionName, readonly string[]>> = {
-  worker: ['iconv-lite', 'encoding-japanese', 'tldts'],
+  worker: ['joi', 'libmime', 'tldts', 'jsonwebtoken'],
 };
 
 /**
@@ -102,10 +118,31 @@ export const NOT_BUNDLED: Partial<Record<FunctionName | ConfirmFunctionName, rea
  */
 const BUILTIN_AS_COMMONJS = { http: 'node-http', 'node:http': 'node-http' } as const;
 
+/**
+ * Packages every function's bundle replaces by a stand-in (the file in cdk/bundle-stubs/), because no code path of a
+ * Lambda function needs them:
+ *
+ * - `@aws-sdk/credential-provider-node`: the SDK's default credential chain, which the clients import for
+ *   `defaultProvider` only. In Lambda the role's credentials are always in the environment (the chain's first link);
+ *   the stand-in is the SDK's `fromEnv` with an error naming the missing variables, and leaves out the other links
+ *   (SSO, ini, process, web identity, container/instance metadata) with @aws-sdk/nested-clients (≈ 80 KB of lazy
+ *   chunks). The CLI, unbundled, keeps the whole chain. The proof is test/infra/bundles.int.test.ts (every bundle
+ *   invoked against DynamoDB Local and the S3/SQS/Secrets Manager stand-ins with credentials in the environment) and
+ *   test/infra/bundle-contents.test.ts (the stand-in's errors, and no nested-clients in any bundle).
+ * - `bowser`: a browser user-agent parser, imported only by @aws-sdk/core's browser user-agent provider
+ *   (`createUserAgentStringParsingProvider`), which no Node.js code calls (the Node clients use
+ *   util-user-agent-node); esbuild keeps a chunk for every dynamic import() in a bundled file, even in dead code.
+ */
+export const STAND_INS: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': 'aws-credential-provider-node.mjs',
+  bowser: 'bowser.cjs',
+};
+
 /** esbuild `alias` entries of a function: each left-out package to its stand-in, and the CommonJS built-ins. */
 export function bundleAliases(name: FunctionName | ConfirmFunctionName): Record<string, string> {
   return Object.fromEntries([
     ...(NOT_BUNDLED[name] ?? []).map((pkg) => [pkg, `${repoRoot}cdk/bundle-stubs/${pkg}.cjs`] as const),
+    ...Object.entries(STAND_INS).map(([pkg, stub]) => [pkg, `${repoRoot}cdk/bundle-stubs/${stub}`] as const),
     ...Object.entries(BUILTIN_AS_COMMONJS).map(
       ([mod, stub]) => [mod, `${repoRoot}cdk/bundle-stubs/${stub}.cjs`] as const,
     ),
@@ -157,6 +194,8 @@ export interface MonitorFunctionProps {
   /** One line: why this memory and timeout. */
   readonly sizingReason: string;
   readonly logRetentionDays: logs.RetentionDays;
+  /** The stage's `sourceMapsAtRuntime`: NODE_OPTIONS=--enable-source-maps (see FUNCTION_NODE_OPTIONS). */
+  readonly sourceMapsAtRuntime: boolean;
   readonly environment?: Record<string, string>;
   readonly vpc?: import('aws-cdk-lib/aws-ec2').IVpc;
   /** Reserved concurrency cap (undefined: none). */
@@ -224,7 +263,7 @@ export class MonitorFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: { ...FUNCTIONS, ...CONFIRM_FUNCTIONS }[props.name],
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+        ...(props.sourceMapsAtRuntime ? { NODE_OPTIONS: FUNCTION_NODE_OPTIONS } : {}),
         ...props.environment,
       },
       ...(props.vpc !== undefined ? { vpc: props.vpc } : {}),

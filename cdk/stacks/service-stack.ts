@@ -140,7 +140,7 @@ export class ServiceStack extends Stack {
     });
 
     // Functions ----------------------------------------------------------------------------------------------------
-    const common = { stage, logRetentionDays: retention };
+    const common = { stage, logRetentionDays: retention, sourceMapsAtRuntime: config.sourceMapsAtRuntime };
     const configEnv = {
       [ENV.table]: table.tableName,
       [ENV.configBucket]: configBucket.bucketName,

@@ -4,7 +4,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { configSource, DispatchEnvSchema, dispatchSettings, jobQueue, parseEnv } from '../../shared/adapters/lambda.ts';
+import {
+  configSource,
+  DispatchEnvSchema,
+  dispatchSettings,
+  jobQueue,
+  parseEnv,
+} from '../../shared/adapters/lambda-env.ts';
 import { FUNCTIONS, GROUP_DIMENSION, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
 import { makeDispatch } from './dispatch.ts';
 

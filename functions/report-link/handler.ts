@@ -2,7 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { parseEnv, ReportLinkEnvSchema, reportBucket, reportLinkSecret } from '../../shared/adapters/lambda.ts';
+import { parseEnv, ReportLinkEnvSchema, reportBucket, reportLinkSecret } from '../../shared/adapters/lambda-env.ts';
 import { FUNCTIONS } from '../../shared/deploy/constants.ts';
 import { makeReportLink } from './report-link.ts';
 

@@ -15,6 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseSync } from 'oxc-parser';
+import { parseStageConfig } from '../../cdk/config.ts';
 import { FUNCTION_NODE_OPTIONS } from '../../cdk/constructs/monitor-function.ts';
 import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
 import { type BundleName, bundleMetafile, initOutputs, synthBundles } from '../support/cdk-bundles.ts';
@@ -25,6 +26,15 @@ const TARGET_KB = 500;
 const CEILING_KB: Partial<Record<BundleName, number>> = { worker: 1536, digest: 1536 };
 const TARGET_INIT_MS = 150;
 const CEILING_INIT_MS = 300;
+
+/**
+ * The functions' NODE_OPTIONS as a stage deploys them by default (`sourceMapsAtRuntime` off: none);
+ * BENCH_SOURCE_MAPS=1 measures the opt-in (`--enable-source-maps`) instead.
+ */
+const SOURCE_MAPS =
+  process.env.BENCH_SOURCE_MAPS === '1' ||
+  parseStageConfig({ stage: 'bench', alertSender: 'relaywatch@msp.example' }, 'the bench').sourceMapsAtRuntime;
+const NODE_OPTIONS = SOURCE_MAPS ? FUNCTION_NODE_OPTIONS : '';
 
 /** Wall-clock and CPU time (user + system, all threads) of importing the bundle, in ms. */
 function initMs(bundle: string): { wall: number; cpu: number } {
@@ -39,8 +49,8 @@ function initMs(bundle: string): { wall: number; cpu: number } {
       cwd: bundle,
       env: {
         PATH: process.env.PATH ?? '',
-        // As deployed (source maps enabled: Node reads the maps of what it loads at cold start).
-        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+        // As deployed (by default no NODE_OPTIONS; with source maps enabled Node reads the maps of what it loads).
+        NODE_OPTIONS,
         // Cold-start parsing of the environment at import: the handlers need these names to exist.
         RELAYWATCH_CONFIG_BUCKET: 'b',
         RELAYWATCH_TABLE: 't',
@@ -161,7 +171,7 @@ try {
 
 The bundles exactly as \`cdk synth\` builds them (cdk/constructs/monitor-function.ts: esbuild, ESM, minified, code
 splitting, source maps beside, AWS SDK bundled), initialised by importing \`index.mjs\` in a fresh Node.js
-${process.versions.node} process with the functions' \`NODE_OPTIONS=${FUNCTION_NODE_OPTIONS}\` (median of 5, min–max; CPU: user + system time of the import, all threads, median; on a shared machine it
+${process.versions.node} process ${SOURCE_MAPS ? `with \`NODE_OPTIONS=${FUNCTION_NODE_OPTIONS}\` (the stage setting \`sourceMapsAtRuntime\`)` : 'as a stage deploys them by default (no `NODE_OPTIONS`: source maps at run time are the opt-in `sourceMapsAtRuntime`)'} (median of 5, min–max; CPU: user + system time of the import, all threads, median; on a shared machine it
 moves less with the load than the wall clock, which the verdict uses). "Loaded at init" is \`index.mjs\` and the chunks it imports
 statically (what V8 reads and compiles at cold start); "all files" adds the chunks behind a dynamic \`import()\`
 (what Lambda downloads and unpacks). Targets: ≤ ${TARGET_KB} KB minified (ceiling 1.5 MB for the worker), held for

@@ -5,7 +5,7 @@
  * they sit in chunks of their own that Node neither reads nor compiles at cold start.
  */
 import type { Metafile } from 'esbuild';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
 import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
 import { type BundleName, bundleMetafile, initOutputs } from '../support/cdk-bundles.ts';
@@ -15,11 +15,34 @@ type FunctionName = BundleName;
 /** Packages (node_modules names) a function's bundle must not hold at all; a function not listed gets DEFAULT_ABSENT. */
 const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
   // reads the config, enqueues jobs: no DNS, SPF, mail, HTTP notifiers or OAuth
-  dispatch: ['undici', 'mailauth', 'libmime', 'joi', 'nodemailer', '@azure/msal-node', '@slack/webhook', 'dns-packet'],
+  // (and no SSM client: it resolves no secret of the config, shared/adapters/lambda-env.ts)
+  dispatch: [
+    'undici',
+    'mailauth',
+    'libmime',
+    'joi',
+    'nodemailer',
+    '@azure/msal-node',
+    '@slack/webhook',
+    'dns-packet',
+    '@aws-sdk/client-ssm',
+  ],
   // records, decides and notifies: no SPF, DNS or OAuth
   ingest: ['undici', 'mailauth', 'libmime', 'joi', '@azure/msal-node', 'dns-packet'],
   // evaluates SPF and probes; the packages its SPF path provably does not use are stand-ins
-  worker: ['undici', ...(NOT_BUNDLED.worker ?? [])],
+  // (libmime's charsets, joi's TLD list and helpers, jsonwebtoken's signers go with them)
+  worker: [
+    'undici',
+    ...(NOT_BUNDLED.worker ?? []),
+    'iconv-lite',
+    'encoding-japanese',
+    '@hapi/tlds',
+    '@hapi/hoek',
+    '@hapi/topo',
+    'jws',
+    'jwa',
+    'semver',
+  ],
   // verifies an HMAC and pre-signs one S3 URL: no store, no config, no DNS, SPF, mail or notifiers
   'report-link': [
     'undici',
@@ -32,23 +55,40 @@ const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
     'dns-packet',
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/client-ses',
+    '@aws-sdk/client-ssm',
   ],
 };
 
 /** What no function needs (a new function starts from this; give it its own entries above). */
 const DEFAULT_ABSENT: readonly string[] = ['undici'];
 
+/**
+ * What no function's bundle holds, not even in a lazy chunk (STAND_INS): the SDK's credential sources other than the
+ * environment, with the STS/SSO/OIDC/sign-in clients they load, and the browser user-agent parser.
+ */
+const NEVER: readonly string[] = [
+  '@aws-sdk/credential-provider-node',
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/token-providers',
+  '@smithy/credential-provider-imds',
+  'bowser',
+];
+
 /** Packages a function may hold, but only behind a dynamic import() (the paths that need them load them). */
 const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
-  // the AWS SDK's credential providers other than the environment's (Lambda puts the role's keys there)
-  dispatch: ['@aws-sdk/nested-clients', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-sso'],
-  // yaml: the chunk of the S3 config source's import() for a YAML document (shared/adapters/lambda.ts, which this
+  // yaml: the chunk of the S3 config source's import() for a YAML document (shared/adapters/lambda-env.ts, which this
   // function imports for its environment, holds the config source; esbuild emits a dynamic import's chunk even when
   // tree shaking drops the code that calls it). Never loaded: this function reads no config.
-  'report-link': ['@aws-sdk/client-ssm', '@aws-sdk/nested-clients', 'yaml'],
+  'report-link': ['yaml'],
   // SSM only for configs with `{ ssm: }` references
-  ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
-  digest: ['nodemailer', '@aws-sdk/client-ses', '@aws-sdk/client-ssm', '@aws-sdk/nested-clients'],
+  ingest: ['nodemailer', '@aws-sdk/client-ses', '@slack/webhook', '@aws-sdk/client-ssm'],
+  digest: ['nodemailer', '@aws-sdk/client-ses', '@aws-sdk/client-ssm'],
   worker: [
     'nodemailer',
     '@aws-sdk/client-ses',
@@ -56,7 +96,6 @@ const LAZY: Partial<Record<FunctionName, readonly string[]>> = {
     '@azure/msal-node',
     '@azure/msal-common',
     '@aws-sdk/client-ssm',
-    '@aws-sdk/nested-clients',
   ],
   confirm: ['nodemailer', '@azure/msal-node', 'imapflow', '@aws-sdk/client-ssm'],
   'ses-inbound': ['nodemailer', '@aws-sdk/client-ssm'],
@@ -98,6 +137,17 @@ describe.each(names)('the %s bundle', (name) => {
   it('holds none of the packages its job does not use', () => {
     const held = new Set(inputs().map(pkgOf));
     expect((ABSENT[name] ?? DEFAULT_ABSENT).filter((p) => held.has(p))).toEqual([]);
+    expect(NEVER.filter((p) => held.has(p))).toEqual([]);
+  });
+
+  it("reaches each of its NOT_BUNDLED packages' stand-ins (a package no longer reached is dropped from the list)", () => {
+    const held = inputs();
+    expect((NOT_BUNDLED[name] ?? []).filter((pkg) => !held.includes(`cdk/bundle-stubs/${pkg}.cjs`))).toEqual([]);
+  });
+
+  it('takes AWS credentials from the environment through the stand-in of the default chain', () => {
+    expect(inputs()).toContain('cdk/bundle-stubs/aws-credential-provider-node.mjs');
+    expect(inputs()).toContain('node_modules/@aws-sdk/credential-provider-env/dist-es/fromEnv.js');
   });
 
   it('reaches the packages of optional paths only through a dynamic import()', () => {
@@ -130,5 +180,56 @@ describe.each(names)('the %s bundle', (name) => {
 
   it('holds zod without its locales but English', () => {
     expect(inputs().filter((p) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(p))).toEqual([]);
+  });
+});
+
+describe('the stand-in of the AWS SDK default credential chain (every bundle)', () => {
+  type Provider = (init?: { profile?: string }) => () => Promise<Record<string, unknown>>;
+  const STUB = new URL('../../cdk/bundle-stubs/aws-credential-provider-node.mjs', import.meta.url).href;
+  const KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'] as const;
+  let saved: Partial<Record<(typeof KEYS)[number], string>>;
+  let defaultProvider: Provider;
+
+  beforeAll(async () => {
+    ({ defaultProvider } = (await import(STUB)) as { defaultProvider: Provider });
+  });
+  beforeEach(() => {
+    saved = Object.fromEntries(KEYS.map((k) => [k, process.env[k]]));
+    for (const k of KEYS) delete process.env[k];
+  });
+  afterEach(() => {
+    for (const k of KEYS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  it("returns the environment's credentials, as the SDK's fromEnv does", async () => {
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKID',
+      AWS_SECRET_ACCESS_KEY: 'SECRET',
+      AWS_SESSION_TOKEN: 'TOK',
+    });
+    expect(await defaultProvider()()).toMatchObject({
+      accessKeyId: 'AKID',
+      secretAccessKey: 'SECRET',
+      sessionToken: 'TOK',
+    });
+  });
+
+  it('names the missing variables', async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKID';
+    await expect(defaultProvider()()).rejects.toThrow(
+      /^No AWS credentials: AWS_SECRET_ACCESS_KEY not set; this function bundle takes AWS credentials from the environment only/,
+    );
+    delete process.env.AWS_ACCESS_KEY_ID;
+    await expect(defaultProvider()()).rejects.toThrow(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set/);
+  });
+
+  it('refuses a profile instead of ignoring it', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'SECRET', AWS_PROFILE: 'lab' });
+    await expect(defaultProvider()()).rejects.toThrow(/AWS profile "lab" asked for/);
+    delete process.env.AWS_PROFILE;
+    await expect(defaultProvider({ profile: 'other' })()).rejects.toThrow(/AWS profile "other" asked for/);
   });
 });

@@ -10,6 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../cdk/build.ts';
 import { parseStageConfig, type StageConfig, StageConfigError } from '../../cdk/config.ts';
+import { FUNCTION_NODE_OPTIONS } from '../../cdk/constructs/monitor-function.ts';
 import { INGEST_ROUTE } from '../../cdk/stacks/service-stack.ts';
 import {
   ENV,
@@ -139,6 +140,39 @@ describe('the data stack', () => {
     for (const p of policies) {
       expect(JSON.stringify(p)).toContain('"aws:SecureTransport":"false"');
     }
+  });
+});
+
+describe('source maps at run time (the stage setting sourceMapsAtRuntime)', () => {
+  const nodeOptions = (t: Template) =>
+    Object.values(t.findResources('AWS::Lambda::Function')).map(
+      (r) =>
+        (r as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables
+          .NODE_OPTIONS,
+    );
+  const withConfirm = { confirm: { enabled: true, sesInbound: { domain: 'probes.msp.example' } } };
+
+  it('are off by default: no function sets NODE_OPTIONS', () => {
+    const t = synth(withConfirm).service;
+    const all = nodeOptions(t);
+    // every function of the stage, the confirmation ones too
+    expect(all).toHaveLength(FUNCTION_NAMES.length + 2);
+    expect(all).toEqual(all.map(() => undefined));
+    expect(parseStageConfig(base, 's').sourceMapsAtRuntime).toBe(false);
+  });
+
+  it('when opted in, every function runs with --enable-source-maps', () => {
+    const t = synth({ ...withConfirm, sourceMapsAtRuntime: true }).service;
+    const all = nodeOptions(t);
+    expect(all).toHaveLength(FUNCTION_NAMES.length + 2);
+    expect(all).toEqual(all.map(() => FUNCTION_NODE_OPTIONS));
+    expect(FUNCTION_NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  it('is a boolean', () => {
+    expect(() => parseStageConfig({ ...base, sourceMapsAtRuntime: 'yes' }, 'stage.json')).toThrowError(
+      /sourceMapsAtRuntime/,
+    );
   });
 });
 
