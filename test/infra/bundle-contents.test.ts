@@ -6,7 +6,7 @@
  */
 import type { Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
+import { CHARSET_STAND_INS, NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
 import { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
 import { type BundleName, bundleMetafile, initOutputs } from '../support/cdk-bundles.ts';
 
@@ -33,6 +33,22 @@ const ABSENT: Partial<Record<FunctionName, readonly string[]>> = {
     'yaml',
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/client-ses',
+  ],
+  // headers are split by the copy of mailauth's parseHeaders (shared/confirm/header-rows.ts): no mailauth tools, so no
+  // joi, tldts or the top-level libmime; the charset packages imapflow needs are stand-ins (CHARSET_STAND_INS)
+  confirm: ['undici', 'joi', 'tldts', 'libmime', 'encoding-japanese'],
+  // reads SES-stored messages from S3: no mailbox adapters (mailbox/lambda-mailboxes.ts is the confirm function's)
+  'ses-inbound': [
+    'undici',
+    'joi',
+    'tldts',
+    'libmime',
+    'encoding-japanese',
+    'iconv-lite',
+    'imapflow',
+    '@zone-eu/mailsplit',
+    '@azure/msal-node',
+    '@azure/msal-common',
   ],
 };
 
@@ -108,6 +124,12 @@ describe.each(names)('the %s bundle', (name) => {
   it('keeps the packages of optional paths out of the files Node loads at cold start (lazy chunks)', () => {
     const atInit = new Set(inputsOf([...initOutputs(metas.get(name)!)]).map(pkgOf));
     expect((LAZY[name] ?? []).filter((p) => atInit.has(p))).toEqual([]);
+  });
+
+  it.runIf(CHARSET_STAND_INS[name] !== undefined)('holds no charset tables: the stand-ins replace them', () => {
+    expect(
+      inputs().filter((p) => /encoding-japanese\/|iconv-lite\/encodings\/(sbcs-data|dbcs|tables)/.test(p)),
+    ).toEqual([]);
   });
 
   it('holds zod without its locales but English', () => {
