@@ -101,7 +101,17 @@ const WHATWG = {
   'iso-8859-3': ['iso88593', 'latin3', 'l3', 'csisolatin3', 'isoir109', 'cp28593', '28593'],
   'iso-8859-4': ['iso88594', 'latin4', 'l4', 'csisolatin4', 'isoir110', 'cp28594', '28594'],
   'iso-8859-5': ['iso88595', 'cyrillic', 'csisolatincyrillic', 'isoir144', 'cp28595', '28595'],
-  'iso-8859-6': ['iso88596', 'arabic', 'csisolatinarabic', 'isoir127', 'ecma114', 'asmo708', 'cp28596', '28596'],
+  'iso-8859-6': [
+    'iso88596',
+    'arabic',
+    'arabic8',
+    'csisolatinarabic',
+    'isoir127',
+    'ecma114',
+    'asmo708',
+    'cp28596',
+    '28596',
+  ],
   'iso-8859-7': [
     'iso88597',
     'greek',
@@ -113,11 +123,11 @@ const WHATWG = {
     'cp28597',
     '28597',
   ],
-  'iso-8859-8': ['iso88598', 'hebrew', 'csisolatinhebrew', 'isoir138', 'cp28598', '28598', 'iso88598e'],
+  'iso-8859-8': ['iso88598', 'hebrew', 'hebrew8', 'csisolatinhebrew', 'isoir138', 'cp28598', '28598', 'iso88598e'],
   'iso-8859-8-i': ['iso88598i'],
   'iso-8859-10': ['iso885910', 'latin6', 'l6', 'csisolatin6', 'isoir157', 'cp28600', '28600'],
   'iso-8859-13': ['iso885913', 'latin7', 'l7', 'isoir179', 'cp28603', '28603'],
-  'iso-8859-14': ['iso885914', 'latin8', 'l8', 'isoir199', 'celtic', 'isoceltic', 'cp28604', '28604'],
+  'iso-8859-14': ['iso885914', 'latin8', 'l8', 'isoir199', 'celtic', 'celtic8', 'isoceltic', 'cp28604', '28604'],
   'iso-8859-15': ['iso885915', 'latin9', 'l9', 'isoir203', 'cp28605', '28605'],
   'iso-8859-16': ['iso885916', 'latin10', 'l10', 'isoir226', 'cp28606', '28606'],
   'windows-874': ['windows874', 'win874', 'cp874', '874'],
@@ -191,8 +201,8 @@ const WHATWG_AS = {
     'control',
     ['latin5', 'l5', 'csisolatin5', 'isoir148', 'turkish', 'turkish8', 'cp28599', '28599'],
   ],
-  iso885911: ['windows-874', 'control', ['cp28601', '28601']],
-  tis620: ['windows-874', 'tis620', ['thai', 'thai8', 'tis6200', 'tis62025291', 'tis62025330']],
+  iso885911: ['windows-874', 'control', ['cp28601', '28601', 'thai', 'thai8']],
+  tis620: ['windows-874', 'tis620', ['tis6200', 'tis62025291', 'tis62025330', 'isoir166']],
 };
 
 function legacyEncodings() {
