@@ -99,7 +99,8 @@ export const NOT_BUNDLED: Partial<Record<FunctionName | ConfirmFunctionName, rea
 /**
  * Packages a confirmation bundle (confirm, ses-inbound) replaces by a smaller stand-in that does the same work
  * (cdk/bundle-stubs/<stand-in>.cjs), where NOT_BUNDLED's stand-ins throw. Only the confirm function's lazy IMAP chunk
- * reaches them (imapflow and its libmime); the header parsing of both functions never did (shared/confirm/header-rows.ts).
+ * reaches them (imapflow and its libmime; the header split is shared/confirm/header-rows.ts, without charsets); in
+ * ses-inbound nothing does, and the entry is there so that a path that brings one in gets the stand-in, not the tables.
  *
  * | package           | stand-in                             | what it keeps                                       |
  * | ----------------- | ------------------------------------ | --------------------------------------------------- |
@@ -109,7 +110,7 @@ export const NOT_BUNDLED: Partial<Record<FunctionName | ConfirmFunctionName, rea
  * | encoding-japanese | encoding-japanese-textdecoder.cjs    | `convert(…, { to: 'UNICODE', type: 'string' })` for |
  * |                   |                                      | ISO-2022-JP, EUC-JP, Shift_JIS via TextDecoder      |
  *
- * About 650 KB less in the confirm bundle's files. test/unit/confirm/charset-stand-ins.test.ts compares them with the
+ * About 630 KB less in the confirm bundle's files. test/unit/confirm/charset-stand-ins.test.ts compares them with the
  * real packages and pins every difference (docs/dependencies.md, "The Lambda bundles", says why none matters here).
  */
 export const CHARSET_STAND_INS: Partial<Record<FunctionName | ConfirmFunctionName, Readonly<Record<string, string>>>> =
