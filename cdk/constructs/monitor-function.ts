@@ -113,6 +113,31 @@ export const NOT_BUNDLED: Partial<Record<FunctionName | ConfirmFunctionName, rea
 };
 
 /**
+ * Packages a confirmation bundle (confirm, ses-inbound) replaces by a smaller stand-in that does the same work
+ * (cdk/bundle-stubs/<stand-in>.cjs), where NOT_BUNDLED's stand-ins throw. Only the confirm function's lazy IMAP chunk
+ * reaches them (imapflow and its libmime; the header split is shared/confirm/header-rows.ts, without charsets); in
+ * ses-inbound nothing does, and the entry is there so that a path that brings one in gets the stand-in, not the tables.
+ *
+ * | package           | stand-in                             | what it keeps                                       |
+ * | ----------------- | ------------------------------------ | --------------------------------------------------- |
+ * | iconv-lite        | iconv-lite-textdecoder.cjs           | iconv-lite's API and own Unicode/UTF-7-IMAP codecs; |
+ * |                   |                                      | legacy charsets through TextDecoder (ICU), decode   |
+ * |                   |                                      | only for the double-byte ones                       |
+ * | encoding-japanese | encoding-japanese-textdecoder.cjs    | `convert(…, { to: 'UNICODE', type: 'string' })` for |
+ * |                   |                                      | ISO-2022-JP, EUC-JP, Shift_JIS via TextDecoder      |
+ *
+ * About 630 KB less in the confirm bundle's files. test/unit/confirm/charset-stand-ins.test.ts compares them with the
+ * real packages and pins every difference (docs/dependencies.md, "The Lambda bundles", says why none matters here).
+ */
+export const CHARSET_STAND_INS: Partial<Record<FunctionName | ConfirmFunctionName, Readonly<Record<string, string>>>> =
+  Object.fromEntries(
+    (['confirm', 'ses-inbound'] as const).map((name) => [
+      name,
+      { 'iconv-lite': 'iconv-lite-textdecoder', 'encoding-japanese': 'encoding-japanese-textdecoder' },
+    ]),
+  );
+
+/**
  * Built-in modules every bundle takes as CommonJS (cdk/bundle-stubs/node-http.cjs): an ESM import of `node:http`
  * builds its ESM facade, which reads the lazy `WebSocket` getters and so loads Node's internal undici at cold start.
  */
@@ -138,11 +163,14 @@ export const STAND_INS: Readonly<Record<string, string>> = {
   bowser: 'bowser.cjs',
 };
 
-/** esbuild `alias` entries of a function: each left-out package to its stand-in, and the CommonJS built-ins. */
+/** esbuild `alias` entries of a function: each left-out or replaced package to its stand-in, and the CommonJS built-ins. */
 export function bundleAliases(name: FunctionName | ConfirmFunctionName): Record<string, string> {
   return Object.fromEntries([
     ...(NOT_BUNDLED[name] ?? []).map((pkg) => [pkg, `${repoRoot}cdk/bundle-stubs/${pkg}.cjs`] as const),
     ...Object.entries(STAND_INS).map(([pkg, stub]) => [pkg, `${repoRoot}cdk/bundle-stubs/${stub}`] as const),
+    ...Object.entries(CHARSET_STAND_INS[name] ?? {}).map(
+      ([pkg, stub]) => [pkg, `${repoRoot}cdk/bundle-stubs/${stub}.cjs`] as const,
+    ),
     ...Object.entries(BUILTIN_AS_COMMONJS).map(
       ([mod, stub]) => [mod, `${repoRoot}cdk/bundle-stubs/${stub}.cjs`] as const,
     ),

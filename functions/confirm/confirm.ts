@@ -11,7 +11,7 @@
  * store fail.
  */
 import type { Context } from 'aws-lambda';
-import type { MailboxFactory } from '../../shared/adapters/lambda-confirm.ts';
+import type { MailboxFactory } from '../../shared/adapters/mailbox/lambda-mailboxes.ts';
 import type { RelaywatchConfig } from '../../shared/config/schema.ts';
 import type { SecretSources } from '../../shared/config/secrets.ts';
 import type { ConfirmationCode } from '../../shared/confirm/outcome.ts';

@@ -5,7 +5,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { containerDeps, lambdaSecrets, parseEnv } from '../../shared/adapters/lambda.ts';
-import { ConfirmEnvSchema, lambdaMailboxes, lambdaNotifiers } from '../../shared/adapters/lambda-confirm.ts';
+import { ConfirmEnvSchema, lambdaNotifiers } from '../../shared/adapters/lambda-confirm.ts';
+import { lambdaMailboxes } from '../../shared/adapters/mailbox/lambda-mailboxes.ts';
 import { CONFIRM_ENV, CONFIRM_FUNCTIONS, METRICS_NAMESPACE } from '../../shared/deploy/constants.ts';
 import { makeConfirm } from './confirm.ts';
 

@@ -1,7 +1,8 @@
 /**
  * What a probe's headers say on arrival (pure): the authentication verdicts the receiving Exchange Online stamped,
- * the spam verdict, and the hops with their times. Headers are read with mailauth's parsers (RFC 5322 fields,
- * RFC 8601 Authentication-Results, Received), never with ad-hoc regexes over the verdicts.
+ * the spam verdict, and the hops with their times. Headers are read with mailauth's parsers (RFC 5322 fields: its
+ * `parseHeaders`, copied in header-rows.ts; RFC 8601 Authentication-Results, Received), never with ad-hoc regexes over
+ * the verdicts.
  *
  * Which Authentication-Results counts (anything upstream, the sender included, can write one):
  * - Headers are read top-down (a receiver prepends its own above everything it received).
@@ -18,7 +19,7 @@
 import { isIP } from 'node:net';
 import headerParser, { type ArEntry, type ParsedAuthResults } from 'mailauth/lib/parse-dkim-headers.js';
 import { getClientAddress, parseReceived } from 'mailauth/lib/parse-received.js';
-import { parseHeaders } from 'mailauth/lib/tools.js';
+import { parseHeaderRows } from './header-rows.ts';
 
 export interface SpfVerdict {
   readonly result: string;
@@ -104,7 +105,7 @@ interface Field {
 export function headerFields(headers: string): Field[] {
   const block = headers.replace(/\r?\n\r?\n[\s\S]*$/, '');
   if (block.trim() === '') return [];
-  return parseHeaders(Buffer.from(block, 'utf8'))
+  return parseHeaderRows(Buffer.from(block, 'utf8'))
     .parsed.filter((r) => r.key !== null)
     .map((r) => {
       const line = r.line.toString('utf8');

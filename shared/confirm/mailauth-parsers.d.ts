@@ -1,4 +1,5 @@
 /** Types for the parts of mailauth (7.x) that read headers; mailauth ships no declarations for these modules. */
+// lib/tools.js: only test/unit/confirm/header-rows.test.ts imports it (the functions use the copy in header-rows.ts).
 declare module 'mailauth/lib/tools.js' {
   export interface ParsedHeaderRow {
     /** Lower-case field name; null for a line that is not a field. */

@@ -23,7 +23,14 @@ import { median, table, writeBenchmarksSection } from './report.ts';
 
 const TARGET_KB = 500;
 /** Size ceilings above the target; a function not named here (a new one) has the target as its ceiling. */
-const CEILING_KB: Partial<Record<BundleName, number>> = { worker: 1536, digest: 1536 };
+const CEILING_KB: Partial<Record<BundleName, number>> = {
+  worker: 1536,
+  digest: 1536,
+  // ~890 KB at init, as every function that reads the config, writes the store and alerts (ingest 884); the rest lazy
+  'ses-inbound': 1536,
+  // the same at init; all files add the IMAP (imapflow, mailsplit ~380 KB) and Graph/msal (~170 KB) paths, both lazy
+  confirm: 2304,
+};
 const TARGET_INIT_MS = 150;
 const CEILING_INIT_MS = 300;
 
