@@ -231,9 +231,8 @@ function sensitiveKey(parent: readonly PathSegment[], key: string): readonly Pat
 
 /**
  * Validate YAML configuration text with `read` (yaml-source.ts `readYaml`): `parseConfig` and `readConfigDocument`
- * of load.ts. The reader is a parameter so that a Lambda can import yaml-source.ts lazily (only for a YAML object)
- * and validate here, in the code it loaded at cold start: the lazy chunk then holds the YAML reader and `yaml`, not
- * a second copy of the validation's graph that esbuild would otherwise share with the cold-start files.
+ * of load.ts. The reader is a parameter so that this module does not import yaml-source.ts (and `yaml`): the
+ * Lambdas import this module for the JSON reader and carry no YAML parser.
  * @throws ConfigError with every problem when there is at least one error.
  */
 export function parseYamlConfig(

@@ -1,6 +1,6 @@
 /**
  * What a container pays to read a new configuration document: the YAML loader (`parseConfig`, what the functions
- * ran before `config push` uploaded JSON, and still run for a YAML object) against the JSON reader
+ * ran before `config push` uploaded JSON; the CLI still does for the YAML file) against the JSON reader
  * (`parseConfigJson`), on the 500-tenant synthetic MSP of the handler bench (test/bench/synthetic-msp.ts), in the
  * same form as that bench writes it.
  *

@@ -70,8 +70,8 @@ describe('the function bundles', () => {
     ]);
     const store = await openStore(`dynamodb:${TABLE}`, { ...ddb().clientOptions, createTable: true });
     await store.close();
-    // YAML, as a push from before the JSON form left it: dispatch reads it through the lazy YAML chunk; the worker
-    // and the later functions read the JSON form put before they run (what `config push` uploads).
+    // YAML copied by hand: dispatch refuses it (the functions read the JSON form `config push` uploads); the test
+    // then puts the JSON form, which every function reads.
     s3.put(
       'relaywatch-config',
       'relaywatch.yaml',
@@ -150,11 +150,14 @@ tenants:
   });
 
   it('dispatch enqueues the slot, the worker runs and records the job, ingest refuses an unsigned report', async () => {
-    const d = await invoke(bundles.dispatch, { group: 'checks', scheduledTime: '2026-12-02T10:00:00Z' }, env);
-    expect(d.error).toBeUndefined();
+    const refused = await invoke(bundles.dispatch, { group: 'checks', scheduledTime: '2026-12-02T10:00:00Z' }, env);
+    expect(refused.error).toMatch(/not JSON \(a YAML file copied by hand\?\): .*relaywatch config push/);
+    expect(sqs.messages).toEqual([]);
     const yaml = s3.objects.get('relaywatch-config/relaywatch.yaml')?.body.toString('utf8') ?? '';
     expect(yaml).toMatch(/^version: 1\n/);
     s3.put('relaywatch-config', 'relaywatch.yaml', configJson(readConfigDocument(yaml, 'smoke.yaml').document));
+    const d = await invoke(bundles.dispatch, { group: 'checks', scheduledTime: '2026-12-02T10:00:00Z' }, env);
+    expect(d.error).toBeUndefined();
     expect(d.ok).toBe(true);
     expect(d.arity).toBeLessThanOrEqual(2);
     expect(sqs.messages.length).toBeGreaterThanOrEqual(1);

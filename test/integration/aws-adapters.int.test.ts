@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ConfigSource, s3Client } from '../../shared/adapters/config/s3-config-source.ts';
+import { PUSH_HINT, S3ConfigSource, s3Client } from '../../shared/adapters/config/s3-config-source.ts';
 import { SqsJobQueue, sqsClient } from '../../shared/adapters/queue/sqs-job-queue.ts';
 import { SecretsManagerSource } from '../../shared/adapters/secrets/secrets-manager-source.ts';
 import { configJson, MAX_CONFIG_BYTES } from '../../shared/config/document.ts';
@@ -21,6 +21,7 @@ import {
   startSecretsManagerStandIn,
   startSqsStandIn,
 } from '../support/aws-standins.ts';
+import { pushedDocument } from '../support/lambda-fakes.ts';
 import { withoutLines } from '../unit/config/helpers.ts';
 
 const creds = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -49,7 +50,7 @@ describe('AWS adapters against local stand-ins', () => {
 
   it('reads the config from S3 once, answers 304s from the cache, and re-reads when the ETag changes', async () => {
     const text = await readFile(EXAMPLE, 'utf8');
-    s3.put('cfg', 'relaywatch.yaml', text);
+    s3.put('cfg', 'relaywatch.yaml', pushedDocument(text));
     const source = new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
       bucket: 'cfg',
       key: 'relaywatch.yaml',
@@ -58,14 +59,14 @@ describe('AWS adapters against local stand-ins', () => {
     expect(first.loaded.config.tenants.length).toBeGreaterThan(0);
     expect(await source.load()).toBe(first);
     expect(source.stats).toEqual({ requests: 2, notModified: 1 });
-    s3.put('cfg', 'relaywatch.yaml', text.replace(/name: (.*)\n/, 'name: $1 (pushed)\n'));
+    s3.put('cfg', 'relaywatch.yaml', pushedDocument(text.replace(/name: (.*)\n/, 'name: $1 (pushed)\n')));
     const second = await source.load();
     expect(second.etag).not.toBe(first.etag);
     expect(second).not.toBe(first);
   });
 
   it('refuses an invalid document with every problem and its path, never half a config', async () => {
-    s3.put('cfg', 'bad.yaml', 'version: 1\nmsp: { name: x }\ntenants: []\n');
+    s3.put('cfg', 'bad.yaml', JSON.stringify({ version: 1, msp: { name: 'x' }, tenants: [] }));
     const source = new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
       bucket: 'cfg',
       key: 'bad.yaml',
@@ -122,24 +123,32 @@ describe('AWS adapters against local stand-ins', () => {
     expect((err as ConfigError).message).toMatch(/^invalid configuration s3:\/\/cfg\/bad\.json: /);
   });
 
-  it('still reads a YAML document (a hand copy, an older push), a flow mapping included, with its lines', async () => {
+  it('refuses a YAML object (a hand copy), a flow mapping included, with the command that uploads one', async () => {
     const text = await readFile(EXAMPLE, 'utf8');
-    const expected = parseConfig(text, 'example.yaml').config;
     const flow = `{ ${['version: 1', 'msp: { name: M, contact: { name: N, email: n@msp.example } }', 'tenants: [{ id: a, name: A, domains: [a.example] }]'].join(', ')} }\n`;
+    s3.put('cfg', 'hand.yaml', text);
     s3.put('cfg', 'flow.yaml', flow);
-    s3.put('cfg', 'badflow.yaml', `{ version: 1,\n  tenants: [] }\n`);
     const open = (key: string) =>
       new S3ConfigSource(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: creds }), {
         bucket: 'cfg',
         key,
-      }).load();
-    s3.put('cfg', 'hand.yaml', text);
-    expect((await open('hand.yaml')).loaded.config).toEqual(expected);
-    expect((await open('flow.yaml')).loaded.config.tenants.map((t) => t.id)).toEqual(['a']);
-    const err = await open('badflow.yaml').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConfigError);
-    // The YAML reader's problems: with lines.
-    expect((err as ConfigError).problems.some((p) => p.path === 'tenants' && p.line === 2)).toBe(true);
+      })
+        .load()
+        .catch((e: unknown) => e);
+    const hand = await open('hand.yaml');
+    expect(hand).toBeInstanceOf(ConfigError);
+    expect((hand as ConfigError).message).toBe(
+      `invalid configuration s3://cfg/hand.yaml: 1 error\n  not JSON (a YAML file copied by hand?): ${PUSH_HINT}`,
+    );
+    const flowErr = await open('flow.yaml');
+    expect(flowErr).toBeInstanceOf(ConfigError);
+    const problems = (flowErr as ConfigError).problems.map((p) => p.message);
+    // What is wrong with it as JSON (our words, never the text), then what to do.
+    expect(problems).toEqual([
+      expect.stringMatching(/^JSON syntax: a key must be a string in double quotes \(column 3\)$/),
+      `not valid JSON: ${PUSH_HINT}`,
+    ]);
+    expect((flowErr as ConfigError).message).not.toContain('msp: {');
   });
 
   it('keeps the size limit and says what is wrong with bytes that are not UTF-8', async () => {

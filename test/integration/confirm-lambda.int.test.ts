@@ -34,6 +34,7 @@ import {
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type GraphStandIn, INBOX_ID, startGraphStandIn } from '../support/graph-standin.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
+import { pushedDocument } from '../support/lambda-fakes.ts';
 import { sesEvent } from '../support/ses-event.ts';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../support/token-endpoint.ts';
@@ -143,7 +144,7 @@ describe('the confirmation functions end to end', () => {
     s3.put(
       'relaywatch-config',
       'relaywatch.yaml',
-      `version: 1
+      pushedDocument(`version: 1
 msp: { name: Lab MSP, contact: { name: Lab NOC, email: noc@msp.example } }
 alerts:
   allowPrivateDestinations: true # the lab's receiver is on 127.0.0.1
@@ -165,7 +166,7 @@ tenants:
       clientSecret: { secretsManager: relaywatch/mailbox, key: graph-reader }
       endpoint: ${graph.origin}
   - { id: fabrikam, name: Fabrikam Inc, domains: [fabrikam.example] }
-`,
+`),
     );
     store = await openDynamoDbStore({ tableName: TABLE, ...ddb().clientOptions, createTable: true });
     Object.assign(process.env, {

@@ -20,7 +20,7 @@ import {
 import { fixtureConfig, writeFixture } from '../support/digest-fixture.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
-import { LAMBDA_CONTEXT } from '../support/lambda-fakes.ts';
+import { LAMBDA_CONTEXT, pushedDocument } from '../support/lambda-fakes.ts';
 
 const TABLE = `digest-fn-${process.pid}`;
 const BUCKET = 'relaywatch-config';
@@ -58,7 +58,7 @@ describe('the digest function on DynamoDB Local with S3 and SES stand-ins', () =
       `ses: { region: eu-west-1, endpoint: "${ses.url}" }`,
     );
     expect(config).toContain('ses: { region: eu-west-1');
-    s3.put(BUCKET, 'relaywatch.yaml', config);
+    s3.put(BUCKET, 'relaywatch.yaml', pushedDocument(config));
     Object.assign(process.env, {
       [ENV.configBucket]: BUCKET,
       [ENV.table]: TABLE,

@@ -41,7 +41,7 @@ import { dynamoItemBytes } from '../support/dynamo-size.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { type Receiver, startReceiver } from '../support/http-receiver.ts';
 import { LAB_ZONE_CUSTOM } from '../support/lab-config.ts';
-import { sqsRecord } from '../support/lambda-fakes.ts';
+import { pushedDocument, sqsRecord } from '../support/lambda-fakes.ts';
 import { type RbldnsdServer, rbldnsdAvailable, startRbldnsd } from '../support/rbldnsd.ts';
 import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 
@@ -136,7 +136,7 @@ tenants:
           },
         ],
       });
-      s3.put('relaywatch-config', 'relaywatch.yaml', config(bl.port));
+      s3.put('relaywatch-config', 'relaywatch.yaml', pushedDocument(config(bl.port)));
       return bl;
     }
 

@@ -19,7 +19,7 @@ import { ENV, TTL_ATTRIBUTE } from '../../shared/deploy/constants.ts';
 import { tenantJob } from '../../shared/domain/jobs.ts';
 import { type S3StandIn, startS3StandIn } from '../support/aws-standins.ts';
 import { useDynamoDbLocal } from '../support/dynamodb-local.ts';
-import { sqsRecord } from '../support/lambda-fakes.ts';
+import { pushedDocument, sqsRecord } from '../support/lambda-fakes.ts';
 import { unboundAvailable, useUnbound } from '../support/unbound.ts';
 
 const TABLE = `relaywatch-lambda-retention-${process.pid}`;
@@ -97,7 +97,7 @@ tenants:
 
     beforeAll(async () => {
       s3 = await startS3StandIn();
-      s3.put('relaywatch-config', 'relaywatch.yaml', document(30));
+      s3.put('relaywatch-config', 'relaywatch.yaml', pushedDocument(document(30)));
       const created = await openDynamoDbStore({ tableName: TABLE, ...ddb().clientOptions, createTable: true });
       await created.close();
       Object.assign(process.env, {
@@ -134,7 +134,7 @@ tenants:
       expect(runTtl.expiresAt).toBe(runTtl.expected(30));
 
       // The same warm container, a new document: the next invocation writes with its period.
-      s3.put('relaywatch-config', 'relaywatch.yaml', document(400));
+      s3.put('relaywatch-config', 'relaywatch.yaml', pushedDocument(document(400)));
       const second = await runJob(new Date(slot.getTime() + 900_000), 'm2');
       expect(second.checks.length).toBe(2);
       for (const c of second.checks) {

@@ -1,6 +1,7 @@
 /** Fakes for the Lambda functions' make…() unit tests: a config source, a recording logger and metrics. */
 import type { Context, SQSRecord } from 'aws-lambda';
-import { type LoadedConfig, parseConfig } from '../../shared/config/load.ts';
+import { configJson } from '../../shared/config/document.ts';
+import { type LoadedConfig, parseConfig, readConfigDocument } from '../../shared/config/load.ts';
 import type { ConfigSnapshot, ConfigSource } from '../../shared/ports/config-source.ts';
 
 export class FakeConfigSource implements ConfigSource {
@@ -96,4 +97,9 @@ export function sqsRecord(body: string, messageId: string, region = 'eu-west-1')
     eventSourceARN: `arn:aws:sqs:${region}:000000000000:relaywatch-jobs`,
     awsRegion: region,
   };
+}
+
+/** A YAML configuration in the form the functions read: the compact JSON `relaywatch config push` uploads. */
+export function pushedDocument(yaml: string, sourceName = 'relaywatch.yaml'): string {
+  return configJson(readConfigDocument(yaml, sourceName).document);
 }

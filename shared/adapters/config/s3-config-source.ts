@@ -7,11 +7,11 @@
  * problem with its path): the caller fails loudly (the job goes to the DLQ, a metric counts it) and never runs with
  * half a config. The last good document is not used instead: the MSP pushed something else, and it must be told.
  *
- * The document is the compact JSON `relaywatch config push` uploads (read with `JSON.parse` and the same validation:
- * a few times cheaper than YAML). An object that is YAML (uploaded by hand, or by a push from before the JSON form)
- * is still read, through the YAML loader, which is imported only then: `yaml` is in no function's cold-start code.
- * A text that starts with `{` but is not JSON (a YAML flow mapping, or broken JSON) goes to the YAML loader too, whose
- * messages then say what is wrong with it.
+ * The document is the compact JSON `relaywatch config push` uploads, read with `JSON.parse` and the same validation
+ * as the CLI's YAML (a few times cheaper to parse). Nothing else is read: an object that is not JSON (a YAML file
+ * copied by hand with `aws s3 cp`) is refused with a `ConfigError` that names the command to use, as any invalid
+ * document is. Reading YAML here would put the `yaml` package (112 KB) into every function's bundle for a path that
+ * `config push` never takes; and push validates before it uploads, which a hand copy does not.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -20,8 +20,8 @@ import {
   looksLikeJson,
   MAX_CONFIG_BYTES,
   parseConfigJson,
-  parseYamlConfig,
 } from '../../config/document.ts';
+import { ConfigError } from '../../config/problems.ts';
 import type { LoadedConfig } from '../../config/validate.ts';
 import type { ConfigSnapshot, ConfigSource } from '../../ports/config-source.ts';
 
@@ -114,23 +114,39 @@ export class S3ConfigSource implements ConfigSource {
     }
     // Throws ConfigError listing every problem: never half a config.
     const text = decodeConfigBytes(bytes, this.url);
-    const loaded = looksLikeJson(text) ? this.#parseJson(text) : undefined;
-    const snapshot: ConfigSnapshot = {
-      // The YAML reader only is loaded (a lazy chunk with `yaml`); validation is the code already loaded.
-      loaded: loaded ?? parseYamlConfig(text, this.url, (await import('../../config/yaml-source.ts')).readYaml).loaded,
-      etag: out.ETag ?? `"len-${bytes.byteLength}"`,
-    };
+    const snapshot: ConfigSnapshot = { loaded: this.#parse(text), etag: out.ETag ?? `"len-${bytes.byteLength}"` };
     this.#cached = snapshot;
     return snapshot;
   }
 
-  /** The JSON document, or `undefined` when the text is not JSON (a YAML flow mapping `{ version: 1, … }`). */
-  #parseJson(text: string): LoadedConfig | undefined {
+  /** The validated JSON document; a text that is not JSON gets the problem that says how to upload one. */
+  #parse(text: string): LoadedConfig {
+    if (!looksLikeJson(text)) throw notPushed(this.url);
     try {
       return parseConfigJson(text, this.url);
     } catch (err) {
-      if (err instanceof JsonSyntaxError) return undefined;
+      // A `{` that starts no JSON: a YAML flow mapping, or JSON edited by hand. Say both what and what to do.
+      if (err instanceof JsonSyntaxError) throw notPushed(this.url, err);
       throw err;
     }
   }
+}
+
+/** How to upload a document the functions read (and what was wrong with the JSON, when it looked like JSON). */
+export const PUSH_HINT =
+  'the functions read the JSON document `relaywatch config push --config relaywatch.yaml --bucket BUCKET [--key KEY]` uploads (it validates first); upload the configuration with it';
+
+function notPushed(where: string, syntax?: JsonSyntaxError): ConfigError {
+  return new ConfigError(
+    where,
+    [
+      ...(syntax?.problems ?? []),
+      {
+        path: '',
+        severity: 'error',
+        message: `${syntax ? 'not valid JSON' : 'not JSON (a YAML file copied by hand?)'}: ${PUSH_HINT}`,
+      },
+    ],
+    syntax ? { cause: syntax } : undefined,
+  );
 }
