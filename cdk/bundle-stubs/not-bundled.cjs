@@ -12,7 +12,8 @@ module.exports = (name) =>
     {
       get(_target, key) {
         if (typeof key === 'symbol' || key === '__esModule' || key === 'then') return undefined;
-        return () => {
+        // A function, not an arrow: `new pkg.Thing()` must throw this error too, not "is not a constructor".
+        return function notBundled() {
           throw new Error(
             `${name} (${String(key)}) is not in this function bundle: its code path was proven not to use it`,
           );

@@ -4,6 +4,7 @@
  * configurations use (e-mail alerts, Slack, OAuth, SMTP probes) are reached only through a dynamic `import()`, so
  * they sit in chunks of their own that Node neither reads nor compiles at cold start.
  */
+import { createRequire } from 'node:module';
 import type { Metafile } from 'esbuild';
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -256,5 +257,28 @@ describe.each(names.filter((n) => CHARSET_STAND_INS[n] !== undefined))('the %s b
     expect(held.filter((p) => /encoding-japanese\/|iconv-lite\/encodings\/(sbcs-data|dbcs|tables)/.test(p))).toEqual(
       [],
     );
+  });
+});
+
+describe('the throwing stand-in of a package left out (cdk/bundle-stubs/not-bundled.cjs)', () => {
+  const load = createRequire(import.meta.url);
+  const stub = load('../../cdk/bundle-stubs/not-bundled.cjs') as (name: string) => Record<string, unknown>;
+  const pkg = stub('tldts') as {
+    parse: (domain: string) => unknown;
+    Thing: new () => unknown;
+    then?: unknown;
+    __esModule?: unknown;
+  };
+
+  it('can be required and referenced, and looks like no promise or ES module', () => {
+    expect(typeof pkg.parse).toBe('function');
+    expect(pkg.then).toBeUndefined();
+    expect(pkg.__esModule).toBeUndefined();
+  });
+
+  it('throws an error naming the package on a call and on `new`', () => {
+    const message = 'tldts (parse) is not in this function bundle: its code path was proven not to use it';
+    expect(() => pkg.parse('x')).toThrow(message);
+    expect(() => new pkg.Thing()).toThrow('tldts (Thing) is not in this function bundle');
   });
 });
