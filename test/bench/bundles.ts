@@ -22,14 +22,27 @@ import { type BundleName, bundleMetafile, initOutputs, synthBundles } from '../s
 import { median, table, writeBenchmarksSection } from './report.ts';
 
 const TARGET_KB = 500;
-/** Size ceilings above the target; a function not named here (a new one) has the target as its ceiling. */
+/**
+ * Size ceilings above the target, for the files loaded at cold start and for all files alike; a function not named
+ * here (a new one) has the target as its ceiling. Each is the measured size (2026-12-02) with some room, and the one
+ * line says what the function carries above the 500 KB target. Every function that reads the config carries a floor
+ * of about 450 KB at cold start: the AWS SDK for S3 and its other clients (`@smithy/core`, client-s3, `@aws-sdk/core`:
+ * about 270 KB), zod (100 KB) and the config schemas (50 KB); report-link, which reads no config, is 450 KB in all.
+ */
 const CEILING_KB: Partial<Record<BundleName, number>> = {
+  // issue 11's ceiling for the function that evaluates SPF; lazy: nodemailer (alerts, SMTP probes), msal (OAuth), SSM
   worker: 1536,
-  digest: 1536,
-  // ~890 KB at init, as every function that reads the config, writes the store and alerts (ingest 884); the rest lazy
-  'ses-inbound': 1536,
-  // the same at init; all files add the IMAP (imapflow, mailsplit ~380 KB) and Graph/msal (~170 KB) paths, both lazy
-  confirm: 2304,
+  // the config floor plus SQS (549 KB); nothing lazy
+  dispatch: 640,
+  // the config floor, the store, the monitor and alert code at init (756 KB); lazy: nodemailer, SES, Slack, SSM
+  ingest: 1280,
+  // as ingest (695 KB at init, the digest's HTML and the report page); lazy: nodemailer and SES for its mail, SSM
+  digest: 1280,
+  // as ingest at init (762 KB); lazy: nodemailer for alerts, SSM
+  'ses-inbound': 1280,
+  // as ses-inbound at init (763 KB); in all files its two mailbox paths too, both lazy: IMAP (imapflow, mailsplit,
+  // about 380 KB) and Graph (msal, about 170 KB)
+  confirm: 2048,
 };
 const TARGET_INIT_MS = 150;
 const CEILING_INIT_MS = 300;
@@ -181,8 +194,13 @@ splitting, source maps beside, AWS SDK bundled), initialised by importing \`inde
 ${process.versions.node} process ${SOURCE_MAPS ? `with \`NODE_OPTIONS=${FUNCTION_NODE_OPTIONS}\` (the stage setting \`sourceMapsAtRuntime\`)` : 'as a stage deploys them by default (no `NODE_OPTIONS`: source maps at run time are the opt-in `sourceMapsAtRuntime`)'} (median of 5, min–max; CPU: user + system time of the import, all threads, median; on a shared machine it
 moves less with the load than the wall clock, which the verdict uses). "Loaded at init" is \`index.mjs\` and the chunks it imports
 statically (what V8 reads and compiles at cold start); "all files" adds the chunks behind a dynamic \`import()\`
-(what Lambda downloads and unpacks). Targets: ≤ ${TARGET_KB} KB minified (ceiling 1.5 MB for the worker), held for
-both; initialisation ≤ ${TARGET_INIT_MS} ms (ceiling ${CEILING_INIT_MS} ms).
+(what Lambda downloads and unpacks). Targets: ≤ ${TARGET_KB} KB minified, held for both, with a size ceiling per
+function (issue 11: 1.5 MB for the worker; the others' in test/bench/bundles.ts \`CEILING_KB\` with what each carries
+above the target: ${Object.entries(CEILING_KB)
+    .map(([n, kb]) => `${n} ${kb} KB`)
+    .join(', ')}); initialisation ≤ ${TARGET_INIT_MS} ms (ceiling ${CEILING_INIT_MS} ms). Every function that reads
+the config carries about 450 KB at cold start before its own code: the AWS SDK for S3 (with \`@smithy/core\` and
+\`@aws-sdk/core\`, about 270 KB), zod (100 KB) and the config schemas (50 KB); report-link reads none.
 
 ${table(['function', 'loaded at init', 'minified, all files', 'gzipped, all files', 'module init (wall)', 'CPU', 'at init / all / init time'], rows)}
 
