@@ -132,7 +132,7 @@ export class Confirmation extends Construct {
         sizingReason: 'reads the head of one stored message from S3 (bounded) and records one confirmation',
         environment: {
           ...configEnv,
-          [CONFIRM_ENV.sesInboundDomain]: inbound.domain,
+          // No RELAYWATCH_SES_INBOUND_DOMAIN: the receipt rule only hands it mail for that domain.
           [CONFIRM_ENV.sesInboundBucket]: dataBucket.bucketName,
           [CONFIRM_ENV.sesInboundPrefix]: inbound.bucketPrefix,
         },

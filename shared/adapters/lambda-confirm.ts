@@ -28,8 +28,8 @@ const mailboxSettings = {
 
 export const ConfirmEnvSchema = WorkerEnvSchema.extend(mailboxSettings);
 
+/** No mailbox settings: this function opens no mailbox, and the receipt rule chose the domain for it. */
 export const SesInboundEnvSchema = WorkerEnvSchema.extend({
-  ...mailboxSettings,
   [CONFIRM_ENV.sesInboundBucket]: name,
   /** The S3 action's object key prefix (`inbound/`); empty: the message id is the key. */
   [CONFIRM_ENV.sesInboundPrefix]: z.string().trim().max(1024).default(''),

@@ -138,12 +138,16 @@ describe('round-trip confirmation in the service stack', { timeout: 180_000 }, (
       FunctionName: 'relaywatch-test-ses-inbound',
       Environment: {
         Variables: Match.objectLike({
-          [CONFIRM_ENV.sesInboundDomain]: 'probes.msp.example',
           [CONFIRM_ENV.sesInboundPrefix]: 'inbound/',
           [CONFIRM_ENV.sesInboundBucket]: Match.anyValue(),
         }),
       },
     });
+    // It opens no mailbox: no mailbox settings in its environment.
+    const inboundFn = Object.values(service.findResources('AWS::Lambda::Function')).find(
+      (f) => (f as { Properties: { FunctionName?: string } }).Properties.FunctionName === 'relaywatch-test-ses-inbound',
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } } | undefined;
+    expect(inboundFn?.Properties.Environment.Variables).not.toHaveProperty(CONFIRM_ENV.sesInboundDomain);
     // The poller leaves probes to the receiving domain to ses-inbound until their deadline.
     service.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'relaywatch-test-confirm',
