@@ -30,7 +30,7 @@ import { ZONES } from '../../shared/blocklist/registry.ts';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { startUnbound } from '../support/unbound.ts';
 import { startDelayRelayProcess } from './delay-relay.ts';
-import { median } from './report.ts';
+import { median, productFlags as shebangFlags } from './report.ts';
 import { type SyntheticMsp, syntheticMsp } from './synthetic-msp.ts';
 
 const RSS_LIMIT_MB = 256;
@@ -40,9 +40,7 @@ const CLI = process.env.BENCH_CLI ?? fileURLToPath(new URL('../../bin/relaywatch
 
 /** The Node options of bin/relaywatch.js's shebang line (what the product runs with). */
 function productFlags(cli = CLI): string[] {
-  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
-  return (m?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  return shebangFlags(cli);
 }
 
 const PRELOAD = `

@@ -52,7 +52,7 @@ import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { sqsRecord } from '../support/lambda-fakes.ts';
 import { startUnbound } from '../support/unbound.ts';
 import { type RelayCounts, startDelayRelayProcess } from './delay-relay.ts';
-import { median, table, writeBenchmarksSection } from './report.ts';
+import { median, productFlags, table, writeBenchmarksSection } from './report.ts';
 import { type SyntheticMsp, syntheticMsp } from './synthetic-msp.ts';
 
 const SECTION = 'handlers-cycle';
@@ -62,9 +62,10 @@ const RATIO_TARGET = 1.3;
 const RSS_LIMIT_MB = 256;
 const STEADY_REQUESTS_TARGET = 6;
 const STATE_STAGE_TARGET_MS = 3000;
-const PRODUCT_FLAG = '--max-semi-space-size=16';
 const SELF = fileURLToPath(import.meta.url);
 const CLI = fileURLToPath(new URL('../../bin/relaywatch.js', import.meta.url));
+/** The Node options bin/relaywatch.js runs with (its shebang line). */
+const PRODUCT_FLAGS = productFlags(CLI);
 const WATCHDOG_MS = 15 * 60_000;
 /** Share of tenants whose relay IP changes in the "changed" cycle. */
 const CHANGED_SHARE = 0.1;
@@ -475,7 +476,7 @@ function runChild(
   return new Promise((resolve, reject) => {
     const child = fork(SELF, [role, JSON.stringify(args)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [...process.execArgv, PRODUCT_FLAG],
+      execArgv: [...process.execArgv, ...PRODUCT_FLAGS],
     });
     running.add(child);
     const phases: PhaseResult[] = [];
@@ -570,7 +571,7 @@ async function runCli(
     ].join('\n'),
   );
   const args = [
-    PRODUCT_FLAG,
+    ...PRODUCT_FLAGS,
     ...(gcEveryMs > 0 ? ['--expose-gc'] : []),
     '--import',
     preload,
@@ -865,7 +866,7 @@ function section(r: Report): string {
       'from the cycle before. Wall time from the dispatch call to the last ' +
       'batch answered.',
     `- **CLI**: \`relaywatch check --json --no-blocklists --store dynamodb:TABLE --endpoint <proxy>\` as a child process ` +
-      `(\`node ${PRODUCT_FLAG} bin/relaywatch.js\`), same config, same concurrency (${r.concurrency} DNS queries in ` +
+      `(\`node ${PRODUCT_FLAGS.join(' ')} bin/relaywatch.js\`), same config, same concurrency (${r.concurrency} DNS queries in ` +
       "flight). Its time is the report's `durationMs` (config load, checks, state stage; not Node's start-up), the " +
       'process wall time beside it.',
     `- Command: \`${COMMAND}\` (\`node test/bench/handlers.ts\`; also part of \`npm run bench\`; \`BENCH_TENANTS\`, ` +

@@ -41,3 +41,10 @@ export function writeBenchmarksSection(section: string, text: string, file: URL 
       : `${current.trimEnd()}\n\n${text}\n`;
   writeFileSync(file, next);
 }
+
+/** The Node options of a relaywatch executable's shebang line (bin/relaywatch.js: what the product runs with). */
+export function productFlags(cli: string): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  return (m?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+}
