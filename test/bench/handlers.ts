@@ -16,7 +16,7 @@
  * - peak RSS of the process running the concurrent worker invocations, and of a "container" child that handles one
  *   invocation at a time as a Lambda container does, with the duration of each tenant job (batches of one message)
  *   and of batches of BENCH_BATCH;
- * - peak RSS of the CLI's `check --json` with a store, on SQLite and on DynamoDB Local (with `--max-semi-space-size=16`,
+ * - peak RSS of the CLI's `check --json` with a store, on SQLite and on DynamoDB Local (with bin/relaywatch.js's shebang flags,
  *   as bin/relaywatch.js runs).
  *
  * Nothing about the store is assumed: the counts are whatever the store sends. Blocklists are off on both sides (no

@@ -30,7 +30,7 @@ import { normaliseName, type RecordType } from '../../shared/ports/dns-resolver.
 import { startUnbound, type UnboundServer } from '../support/unbound.ts';
 import { benchMsp, type ChildCycleMessage, type CycleResult, MSP_SHAPE, runCycle, TIMEOUT_MS } from './cycle.ts';
 import { type DelayRelayProcess, type RelayCounts, startDelayRelayProcess } from './delay-relay.ts';
-import { median, table, writeBenchmarksSection } from './report.ts';
+import { median, productFlags, table, writeBenchmarksSection } from './report.ts';
 import type { SyntheticMsp } from './synthetic-msp.ts';
 
 const DELAY_MS = 20;
@@ -49,11 +49,12 @@ const CYCLE_ENTRY = fileURLToPath(new URL('./cycle.ts', import.meta.url));
  * fresh-process cycle per level runs with this flag to show how much of the peak is that (informational only).
  */
 /**
- * The V8 flag relaywatch runs with (bin/relaywatch.js, the npm scripts): a 16 MB young generation instead of one sized
- * from the machine's memory. The fresh-process cycle is measured with it, as `relaywatch check` runs; V8's default is
- * measured for comparison.
+ * The V8 flags relaywatch runs with (bin/relaywatch.js's shebang, the npm scripts): a 16 MB young generation instead
+ * of one sized from the machine's memory, and a bounded old-generation growth. The fresh-process cycle is measured
+ * with them, as `relaywatch check` runs; V8's defaults are measured for comparison.
  */
-const PRODUCT_FLAG = '--max-semi-space-size=16';
+const PRODUCT_FLAGS = productFlags(fileURLToPath(new URL('../../bin/relaywatch.js', import.meta.url)));
+const PRODUCT_FLAG = PRODUCT_FLAGS.join(' ');
 
 function envInts(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
@@ -340,7 +341,7 @@ interface Level {
   readonly child: Run;
   readonly childMaxRssMb: number;
   readonly childMaxRssBeforeMb: number;
-  /** The same with V8's default young generation (no PRODUCT_FLAG), for comparison. */
+  /** The same with V8's default young generation (none of PRODUCT_FLAGS), for comparison. */
   readonly smallYoungGen: { readonly maxRssMb: number; readonly heapTotalMb: number; readonly wallMs: number };
 }
 
@@ -722,7 +723,7 @@ async function main(): Promise<number> {
         console.log(describeRun(`C=${concurrency} run ${i + 1}/${runsPerLevel}`, run));
       }
       await relay.reset();
-      const fromChild = await childCycle(relay.port, concurrency, [PRODUCT_FLAG]);
+      const fromChild = await childCycle(relay.port, concurrency, PRODUCT_FLAGS);
       const child = compare(fromChild.result, await relay.counts(), prediction);
       console.log(
         `${describeRun(`C=${concurrency} fresh process`, child)}\n  peak RSS ${ms(fromChild.maxRssMb)} MB ` +
