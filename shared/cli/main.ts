@@ -108,7 +108,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 /** Entry point for bin/relaywatch.js. */
+/**
+ * A reader that closed the pipe (`relaywatch --help | head`, `relaywatch history … | less` quit early) is not an
+ * error of the command: the rest of its output is dropped and the command finishes (a `check` still records its
+ * results and sends its alerts), instead of Node's unhandled-EPIPE stack trace.
+ */
+export function ignoreClosedPipe(stream: NodeJS.WritableStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
+}
+
 export async function main(): Promise<void> {
+  ignoreClosedPipe(process.stdout);
   const code = await runCli(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
