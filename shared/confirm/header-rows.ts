@@ -55,9 +55,14 @@ const startsField = (row: readonly string[]): boolean =>
 
 /** mailauth's `parseHeaders`: the header block's rows, top first (the bytes are read as latin1, so 8-bit bytes pass). */
 export function parseHeaderRows(buf: Buffer): { parsed: HeaderRow[]; original: Buffer } {
-  const lines: string[][] = buf
-    .toString('binary')
-    .replace(/[\r\n]+$/, '')
+  // mailauth trims the trailing line ends with `.replace(/[\r\n]+$/, '')`, which is quadratic on a long run of CR or
+  // LF that does not reach the end (each start position rescans the run; test/unit/security/redos.test.ts): the same
+  // trim, linear.
+  const text = buf.toString('binary');
+  let end = text.length;
+  while (end > 0 && (text.charCodeAt(end - 1) === 0x0a || text.charCodeAt(end - 1) === 0x0d)) end--;
+  const lines: string[][] = text
+    .slice(0, end)
     .split(/\r?\n/)
     .map((row) => [row]);
 
