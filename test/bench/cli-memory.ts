@@ -26,12 +26,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ZONES } from '../../shared/blocklist/registry.ts';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { startUnbound } from '../support/unbound.ts';
 import { startDelayRelayProcess } from './delay-relay.ts';
 import { median, productFlags as shebangFlags } from './report.ts';
-import { type SyntheticMsp, syntheticMsp } from './synthetic-msp.ts';
+import { benchConfigYaml, syntheticMsp } from './synthetic-msp.ts';
 
 const RSS_LIMIT_MB = 256;
 const DELAY_MS = 20;
@@ -127,25 +126,6 @@ function optionSets(spec: string): OptionSet[] {
     );
     return { name: name.trim(), nodeArgs: words.filter((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w)), env };
   });
-}
-
-function configYaml(msp: SyntheticMsp, relayPort: number): string {
-  const disabled = ZONES.filter((z) => z.defaultEnabled).map((z) => z.id);
-  const tenants = msp.tenants
-    .map(
-      (t) =>
-        `  - { id: ${t.id}, name: ${JSON.stringify(t.name)}, domains: [${t.domains.map((d) => d.name).join(', ')}], ` +
-        `relayIps: [${t.relayIps.join(', ')}] }`,
-    )
-    .join('\n');
-  return `version: 1
-msp: { name: Bench MSP, contact: { name: Bench NOC, email: noc@msp.example } }
-dns: { resolvers: ['udp://127.0.0.1:${relayPort}'], timeoutMs: 5000, concurrency: 32 }
-blocklists:
-  zones: { disable: [${disabled.join(', ')}] }
-tenants:
-${tenants}
-`;
 }
 
 const mb = (bytes: number) => bytes / 1048576;
@@ -275,7 +255,7 @@ async function main(): Promise<number> {
       const relay = await startDelayRelayProcess(unbound.udpPort, DELAY_MS);
       cleanups.push(() => relay.close());
       configPath = join(dir, 'relaywatch.yaml');
-      writeFileSync(configPath, configYaml(msp, relay.port));
+      writeFileSync(configPath, benchConfigYaml(msp, relay.port, 32));
     }
     let endpoint = '';
     if (variants.includes('dynamodb')) {

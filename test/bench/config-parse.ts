@@ -15,37 +15,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ZONES } from '../../shared/blocklist/registry.ts';
 import { configJson, parseConfigJson } from '../../shared/config/document.ts';
 import { parseConfig, readConfigDocument } from '../../shared/config/load.ts';
 import { readYaml } from '../../shared/config/yaml-source.ts';
-import { type SyntheticMsp, syntheticMsp } from './synthetic-msp.ts';
+import { benchConfigYaml, type SyntheticMsp, syntheticMsp } from './synthetic-msp.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 
-/** The handler bench's document (test/bench/handlers.ts `configYaml`): one flow mapping per tenant. */
-function configYaml(msp: SyntheticMsp): string {
-  const disabled = ZONES.filter((z) => z.defaultEnabled).map((z) => z.id);
-  const tenants = msp.tenants
-    .map(
-      (t) =>
-        `  - { id: ${t.id}, name: ${JSON.stringify(t.name)}, domains: [${t.domains.map((d) => d.name).join(', ')}], ` +
-        `relayIps: [${t.relayIps.join(', ')}] }`,
-    )
-    .join('\n');
-  return `version: 1
-msp: { name: Bench MSP, contact: { name: Bench NOC, email: noc@msp.example } }
-dns: { resolvers: ['udp://127.0.0.1:5353'], timeoutMs: 5000, concurrency: 64 }
-blocklists:
-  zones: { disable: [${disabled.join(', ')}] }
-tenants:
-${tenants}
-`;
-}
-
 /** The same document in block style, as examples/relaywatch.yaml is written (one key per line). */
 function blockYaml(msp: SyntheticMsp): string {
-  const head = configYaml({ ...msp, tenants: [] }).replace(/tenants:\n$/, 'tenants:\n');
+  const head = benchConfigYaml({ ...msp, tenants: [] }, 5353, 64).replace(/tenants:\n$/, 'tenants:\n');
   const tenants = msp.tenants
     .map(
       (t) =>
@@ -93,7 +72,7 @@ interface Documents {
 
 function documents(tenants: number): Documents {
   const msp = syntheticMsp({ tenants, domainsPerTenant: 2, vendors: 30 });
-  const yaml = configYaml(msp);
+  const yaml = benchConfigYaml(msp, 5353, 64);
   return { yaml, block: blockYaml(msp), json: configJson(readConfigDocument(yaml, 'bench.yaml').document) };
 }
 

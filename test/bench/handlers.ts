@@ -44,7 +44,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { JOB_CONCURRENCY } from '../../functions/worker/worker.ts';
-import { ZONES } from '../../shared/blocklist/registry.ts';
 import { configJson, parseConfigJson } from '../../shared/config/document.ts';
 import { readConfigDocument } from '../../shared/config/load.ts';
 import { ENV, GROUP_INTERVAL_ENV } from '../../shared/deploy/constants.ts';
@@ -53,7 +52,7 @@ import { sqsRecord } from '../support/lambda-fakes.ts';
 import { startUnbound } from '../support/unbound.ts';
 import { type RelayCounts, startDelayRelayProcess } from './delay-relay.ts';
 import { median, productFlags, table, writeBenchmarksSection } from './report.ts';
-import { type SyntheticMsp, syntheticMsp } from './synthetic-msp.ts';
+import { benchConfigYaml, type SyntheticMsp, syntheticMsp } from './synthetic-msp.ts';
 
 const SECTION = 'handlers-cycle';
 const COMMAND = 'npm run bench:handlers';
@@ -100,25 +99,6 @@ function withChangedRelays(msp: SyntheticMsp, changed: number): SyntheticMsp {
     ...msp,
     tenants: msp.tenants.map((t, i) => (i >= from ? { ...t, relayIps: [`198.51.100.${(i % 250) + 1}`] } : t)),
   };
-}
-
-function configYaml(msp: SyntheticMsp, relayPort: number, concurrency: number): string {
-  const disabled = ZONES.filter((z) => z.defaultEnabled).map((z) => z.id);
-  const tenants = msp.tenants
-    .map(
-      (t) =>
-        `  - { id: ${t.id}, name: ${JSON.stringify(t.name)}, domains: [${t.domains.map((d) => d.name).join(', ')}], ` +
-        `relayIps: [${t.relayIps.join(', ')}] }`,
-    )
-    .join('\n');
-  return `version: 1
-msp: { name: Bench MSP, contact: { name: Bench NOC, email: noc@msp.example } }
-dns: { resolvers: ['udp://127.0.0.1:${relayPort}'], timeoutMs: 5000, concurrency: ${concurrency} }
-blocklists:
-  zones: { disable: [${disabled.join(', ')}] }
-tenants:
-${tenants}
-`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1003,8 +983,8 @@ async function main(): Promise<number> {
         `DynamoDB Local ${ddb.endpoint} (up in ${ddb.startupMs} ms), proxy ${proxy.endpoint}`,
     );
 
-    const steadyYaml = configYaml(msp, relay.port, concurrency);
-    const changedYaml = configYaml(changed, relay.port, concurrency);
+    const steadyYaml = benchConfigYaml(msp, relay.port, concurrency);
+    const changedYaml = benchConfigYaml(changed, relay.port, concurrency);
     // What `relaywatch config push` uploads for them (the CLI side reads the YAML files).
     const pushed = (yaml: string) => configJson(readConfigDocument(yaml, 'bench.yaml').document);
     const steadyJson = pushed(steadyYaml);

@@ -9,6 +9,7 @@
  * Exchange Online host (`<domain with dots as dashes>.mail.protection.outlook.com`) which has an A record.
  */
 
+import { ZONES } from '../../shared/blocklist/registry.ts';
 import { SPF_LOOKUP_WARN_AT } from '../../shared/checks/spf.ts';
 import { mulberry32 } from '../support/prng.ts';
 
@@ -111,4 +112,28 @@ export function syntheticMsp(opts: SyntheticMspOptions): SyntheticMsp {
     tenants.push({ id: `tenant${t}`, name: `Tenant ${t}`, domains, relayIps: [relayIp] });
   }
   return { tenants, localData: data };
+}
+
+/**
+ * The synthetic MSP as a relaywatch configuration (one flow mapping per tenant), as the handler, CLI-memory and
+ * config-parse benches write it: every default-enabled blocklist zone disabled (the comparison is the domain checks
+ * and the state stage), DNS through `udp://127.0.0.1:<relayPort>`.
+ */
+export function benchConfigYaml(msp: SyntheticMsp, relayPort: number, concurrency: number): string {
+  const disabled = ZONES.filter((z) => z.defaultEnabled).map((z) => z.id);
+  const tenants = msp.tenants
+    .map(
+      (t) =>
+        `  - { id: ${t.id}, name: ${JSON.stringify(t.name)}, domains: [${t.domains.map((d) => d.name).join(', ')}], ` +
+        `relayIps: [${t.relayIps.join(', ')}] }`,
+    )
+    .join('\n');
+  return `version: 1
+msp: { name: Bench MSP, contact: { name: Bench NOC, email: noc@msp.example } }
+dns: { resolvers: ['udp://127.0.0.1:${relayPort}'], timeoutMs: 5000, concurrency: ${concurrency} }
+blocklists:
+  zones: { disable: [${disabled.join(', ')}] }
+tenants:
+${tenants}
+`;
 }

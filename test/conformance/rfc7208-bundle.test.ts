@@ -13,11 +13,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { spf } from 'mailauth/lib/spf/index.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BUNDLING, bundleAliases, NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
+import { NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
 import { makeSpfEvaluator, toNodeStyleResolver } from '../../shared/adapters/spf/mailauth-spf.ts';
+import { bundleEntries } from '../support/cdk-bundles.ts';
 import { loadSuite, makeSuiteResolver } from './suite-resolver.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -55,21 +55,14 @@ function rawSpf(impl: typeof spf, t: (typeof tests)[number]) {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(os.tmpdir(), 'relaywatch-spf-bundle-'));
-  const result = await build({
-    entryPoints: {
+  inputs = await bundleEntries(
+    'worker',
+    {
       spf: join(ROOT, 'shared/adapters/spf/mailauth-spf.ts'),
       mailauth: join(ROOT, 'node_modules/mailauth/lib/spf/index.js'),
     },
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    ...BUNDLING,
-    sourcemap: false,
-    bundle: true,
-    alias: bundleAliases('worker'),
-    metafile: true,
-    logLevel: 'silent',
-  });
-  inputs = Object.keys(result.metafile.inputs);
+    dir,
+  );
   ({ makeSpfEvaluator: bundled } = (await import(pathToFileURL(join(dir, 'spf.mjs')).href)) as {
     makeSpfEvaluator: typeof makeSpfEvaluator;
   });

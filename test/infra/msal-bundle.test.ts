@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLING, bundleAliases, NOT_BUNDLED } from '../../cdk/constructs/monitor-function.ts';
 import type { MsalTokenProvider, MsalTokenProviderOptions } from '../../shared/adapters/oauth/msal-token-provider.ts';
+import { bundleEntries } from '../support/cdk-bundles.ts';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../support/token-endpoint.ts';
 
@@ -30,18 +31,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'relaywatch-msal-bundle-'));
   cert = await makeSelfSignedCert(dir);
   endpoint = await startTokenEndpoint(cert);
-  const result = await build({
-    ...BUNDLING,
-    entryPoints: { msal: join(ROOT, 'shared/adapters/oauth/msal-token-provider.ts') },
-    outdir: join(dir, 'out'),
-    outExtension: { '.js': '.mjs' },
-    sourcemap: false,
-    bundle: true,
-    alias: bundleAliases('worker'),
-    metafile: true,
-    logLevel: 'silent',
-  });
-  inputs = Object.keys(result.metafile.inputs);
+  inputs = await bundleEntries(
+    'worker',
+    { msal: join(ROOT, 'shared/adapters/oauth/msal-token-provider.ts') },
+    join(dir, 'out'),
+  );
   ({ MsalTokenProvider: Bundled } = (await import(pathToFileURL(join(dir, 'out', 'msal.mjs')).href)) as {
     MsalTokenProvider: typeof Bundled;
   });

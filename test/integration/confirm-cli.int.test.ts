@@ -6,7 +6,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProbeMessage } from '../../shared/adapters/smtp/nodemailer-prober.ts';
 import { openSqliteStore } from '../../shared/adapters/store/sqlite-store.ts';
@@ -14,7 +13,7 @@ import { probeOutcome } from '../../shared/checks/probe-outcome.ts';
 import { observe } from '../../shared/monitor/observe.ts';
 import { classify, parseReply } from '../../shared/probe/diagnosis.ts';
 import type { ProbeReport } from '../../shared/use-cases/run-probe.ts';
-import { type DovecotServer, dovecotAvailable, startDovecot } from '../support/dovecot.ts';
+import { asImapUser, type DovecotServer, dovecotAvailable, startDovecot } from '../support/dovecot.ts';
 import { runCliCaptured } from '../support/run-cli.ts';
 import { makeSelfSignedCert, type SelfSignedCert } from '../support/tls-cert.ts';
 import { AR_SPF_SOFTFAIL_DMARC_FAIL } from '../unit/confirm/exo-headers.ts';
@@ -119,22 +118,14 @@ tenants:
         sent,
         messageId,
       );
-      const c = new ImapFlow({
-        host: '127.0.0.1',
-        port: server.port,
-        secure: false,
-        doSTARTTLS: false,
-        auth: { user: USER, pass: PASSWORD },
-        logger: false,
-      });
-      await c.connect();
-      await c.append(
-        'INBOX',
-        `${extraHeaders}Authentication-Results: ${AR_SPF_SOFTFAIL_DMARC_FAIL}\r\n${message}`,
-        [],
-        new Date(sent.getTime() + 20_000),
+      await asImapUser(server.port, USER, PASSWORD, (c) =>
+        c.append(
+          'INBOX',
+          `${extraHeaders}Authentication-Results: ${AR_SPF_SOFTFAIL_DMARC_FAIL}\r\n${message}`,
+          [],
+          new Date(sent.getTime() + 20_000),
+        ),
       );
-      await c.logout();
     }
 
     it('records an arrived probe with failing SPF/DMARC as auth-failing, expunges it, then has nothing outstanding', async () => {

@@ -9,12 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLING, bundleAliases } from '../../cdk/constructs/monitor-function.ts';
 import type { ImapMailbox as ImapMailboxType } from '../../shared/adapters/mailbox/imap-mailbox.ts';
-import { dovecotAvailable, useDovecot } from '../support/dovecot.ts';
+import { bundleEntries } from '../support/cdk-bundles.ts';
+import { asImapUser, dovecotAvailable, useDovecot } from '../support/dovecot.ts';
 import { AR_ALL_PASS } from '../unit/confirm/exo-headers.ts';
 
 const USER = 'probe@contoso.example';
@@ -25,20 +24,7 @@ let ImapMailbox: typeof ImapMailboxType;
 const out = mkdtempSync(join(tmpdir(), 'relaywatch-imap-bundle-'));
 beforeAll(async () => {
   const root = new URL('../../', import.meta.url).pathname;
-  const r = await build({
-    ...BUNDLING,
-    absWorkingDir: root,
-    entryPoints: { imap: `${root}shared/adapters/mailbox/imap-mailbox.ts` },
-    bundle: true,
-    outExtension: { '.js': '.mjs' },
-    outdir: out,
-    sourcemap: false,
-    alias: bundleAliases('confirm'),
-    metafile: true,
-    logLevel: 'silent',
-  });
-  // The bundle really took the stand-ins (and no charset tables).
-  const inputs = Object.keys(r.metafile.inputs);
+  const inputs = await bundleEntries('confirm', { imap: `${root}shared/adapters/mailbox/imap-mailbox.ts` }, out);
   expect(inputs.some((p) => p.endsWith('cdk/bundle-stubs/iconv-lite-textdecoder.cjs'))).toBe(true);
   expect(inputs.some((p) => /encoding-japanese\/src|iconv-lite\/encodings\/(sbcs-data|dbcs|tables)/.test(p))).toBe(
     false,
@@ -71,22 +57,7 @@ describe.skipIf(!dovecot.ok)(
   `the bundled IMAP probe mailbox against Dovecot${dovecot.ok ? '' : ` (SKIPPED: ${dovecot.reason})`}`,
   () => {
     const server = useDovecot(() => ({ user: USER, password: PASSWORD }));
-    async function admin<T>(fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-      const c = new ImapFlow({
-        host: '127.0.0.1',
-        port: server().port,
-        secure: false,
-        doSTARTTLS: false,
-        auth: { user: USER, pass: PASSWORD },
-        logger: false,
-      });
-      await c.connect();
-      try {
-        return await fn(c);
-      } finally {
-        await c.logout();
-      }
-    }
+    const admin = <T>(fn: (c: ImapFlow) => Promise<T>): Promise<T> => asImapUser(server().port, USER, PASSWORD, fn);
     const mailbox = () =>
       new ImapMailbox({
         host: '127.0.0.1',

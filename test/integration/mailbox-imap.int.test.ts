@@ -4,7 +4,7 @@
  * expunged; failures are values. Also the whole confirm use case over Dovecot and the SQLite store.
  */
 import { createServer, type Server } from 'node:http';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapMailbox } from '../../shared/adapters/mailbox/imap-mailbox.ts';
 import { buildProbeMessage } from '../../shared/adapters/smtp/nodemailer-prober.ts';
@@ -13,7 +13,7 @@ import { probeOutcome } from '../../shared/checks/probe-outcome.ts';
 import { observe } from '../../shared/monitor/observe.ts';
 import { classify, parseReply } from '../../shared/probe/diagnosis.ts';
 import { confirmProbes } from '../../shared/use-cases/confirm-probes.ts';
-import { dovecotAvailable, useDovecot } from '../support/dovecot.ts';
+import { asImapUser, dovecotAvailable, useDovecot } from '../support/dovecot.ts';
 import { freePort } from '../support/ports.ts';
 import { AR_ALL_PASS, AR_SPF_SOFTFAIL_DMARC_FAIL } from '../unit/confirm/exo-headers.ts';
 
@@ -80,22 +80,7 @@ describe.skipIf(!dovecot.ok)(
   () => {
     const server = useDovecot(() => ({ user: USER, password: PASSWORD, oauth2IntrospectionUrl: introspectionUrl }));
 
-    async function admin<T>(fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-      const c = new ImapFlow({
-        host: '127.0.0.1',
-        port: server().port,
-        secure: false,
-        doSTARTTLS: false,
-        auth: { user: USER, pass: PASSWORD },
-        logger: false,
-      });
-      await c.connect();
-      try {
-        return await fn(c);
-      } finally {
-        await c.logout();
-      }
-    }
+    const admin = <T>(fn: (c: ImapFlow) => Promise<T>): Promise<T> => asImapUser(server().port, USER, PASSWORD, fn);
     const count = (path: string) =>
       admin(async (c) => {
         const st = await c.status(path, { messages: true });

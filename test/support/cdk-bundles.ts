@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { build, type Metafile } from 'esbuild';
 import { buildApp } from '../../cdk/build.ts';
 import { parseStageConfig } from '../../cdk/config.ts';
-import { bundleOptions } from '../../cdk/constructs/monitor-function.ts';
+import { BUNDLING, bundleAliases, bundleOptions } from '../../cdk/constructs/monitor-function.ts';
 import type { CONFIRM_FUNCTIONS, FUNCTIONS } from '../../shared/deploy/constants.ts';
 
 /** Every function folder: the monitoring functions and the optional confirmation ones (enabled in the smoke stage). */
@@ -77,4 +77,29 @@ export function initOutputs(meta: Metafile): Set<string> {
     }
   }
   return seen;
+}
+
+/**
+ * Some modules bundled as one function's bundle is (the shared esbuild settings and that function's stand-ins), each
+ * entry to `<outdir>/<name>.mjs`, without source maps: for tests that import a part of a bundle and compare it with
+ * the sources. Returns the inputs esbuild took (paths relative to the repository).
+ */
+export async function bundleEntries(
+  fn: BundleName,
+  entryPoints: Readonly<Record<string, string>>,
+  outdir: string,
+): Promise<string[]> {
+  const result = await build({
+    ...BUNDLING,
+    absWorkingDir: ROOT,
+    entryPoints: { ...entryPoints },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    sourcemap: false,
+    bundle: true,
+    alias: bundleAliases(fn),
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return Object.keys(result.metafile.inputs);
 }

@@ -289,3 +289,30 @@ export function useDovecot(
 ): () => DovecotServer {
   return useServer('dovecot', startDovecot, options);
 }
+
+/**
+ * Work on the test Dovecot as its user with a plain imapflow client (to prepare folders and messages, or look at
+ * them afterwards), logged out whatever `fn` does.
+ */
+export async function asImapUser<T>(
+  port: number,
+  user: string,
+  password: string,
+  fn: (client: import('imapflow').ImapFlow) => Promise<T>,
+): Promise<T> {
+  const { ImapFlow } = await import('imapflow');
+  const c = new ImapFlow({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass: password },
+    logger: false,
+  });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.logout();
+  }
+}

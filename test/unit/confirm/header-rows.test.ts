@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseHeaders } from 'mailauth/lib/tools.js';
 import { describe, expect, it } from 'vitest';
 import { parseHeaderRows } from '../../../shared/confirm/header-rows.ts';
+import { mulberry32 } from '../../support/prng.ts';
 import * as exo from './exo-headers.ts';
 
 const probe = readFileSync(new URL('../../fixtures/confirm/ses-inbound-probe.eml', import.meta.url));
@@ -70,17 +71,8 @@ const CORPUS: [string, Buffer][] = [
   ...Object.entries(EDGE_CASES),
 ];
 
-/** mulberry32: a small seeded generator, so a failing random block is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (mulberry32), so a failing random block is the same on every run. */
+const random = mulberry32;
 
 const PIECES = [
   'Subject: x',
