@@ -16,19 +16,9 @@
  */
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { hiddenKeyPath, REGISTRY_ZONE_IDS } from './blocklists.ts';
 import { DOCUMENT_LIMITS } from './limits.ts';
-import { ConfigError, type ConfigProblem, formatPath, type PathSegment } from './problems.ts';
-import {
-  describeInput,
-  failConfig,
-  isRecord,
-  type LoadedConfig,
-  SECRET_REF_KEYS,
-  secretRefRoot,
-  validateConfigDocument,
-} from './validate.ts';
-import type { readYaml } from './yaml-source.ts';
+import { ConfigError, type ConfigProblem, formatPath, type PathSegment, positionOf } from './problems.ts';
+import { describeInput, failConfig, isRecord, type LoadedConfig, validateConfigDocument } from './validate.ts';
 
 /** Larger than this is not a configuration someone wrote (or it is the wrong file). */
 export const MAX_CONFIG_BYTES = 5 * 1024 * 1024;
@@ -132,17 +122,6 @@ function limitProblem(value: unknown, limits = DOCUMENT_LIMITS): ConfigProblem |
   }
 }
 
-/** Line and column of an offset. */
-function positionOf(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
 /**
  * What a `JSON.parse` error means, in our words: V8's messages quote the text around the error (`Unexpected token
  * 'h', "{"a": hunter2}" is not valid JSON`), which could be a secret typed in the wrong place, so only their kind is
@@ -211,56 +190,4 @@ export function parseConfigJson(text: string, sourceName: string, options: Parse
  */
 export function configJson(doc: Record<string, unknown>): string {
   return JSON.stringify(doc);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// YAML, with the reader passed in
-
-const REGISTRY_IDS: ReadonlySet<string> = new Set(REGISTRY_ZONE_IDS);
-
-/** For the YAML reader: where a key must not be shown (inside a secret reference, anything but env/secret). */
-function sensitiveKey(parent: readonly PathSegment[], key: string): readonly PathSegment[] | undefined {
-  // Under blocklists.keys, only registry zone ids are shown before the document is read (custom ids are not known yet).
-  const hidden = hiddenKeyPath([...parent, key].slice(0, 3), REGISTRY_IDS);
-  if (hidden) return hidden;
-  if (parent.length === 2 && parent[0] === 'blocklists' && parent[1] === 'keys') return undefined;
-  const root = secretRefRoot([...parent, key]);
-  if (!root) return undefined;
-  return parent.length === root.length && SECRET_REF_KEYS.has(key) ? undefined : root;
-}
-
-/**
- * Validate YAML configuration text with `read` (yaml-source.ts `readYaml`): `parseConfig` and `readConfigDocument`
- * of load.ts. The reader is a parameter so that this module does not import yaml-source.ts (and `yaml`): the
- * Lambdas import this module for the JSON reader and carry no YAML parser.
- * @throws ConfigError with every problem when there is at least one error.
- */
-export function parseYamlConfig(
-  text: string,
-  sourceName: string,
-  read: typeof readYaml,
-  options: ParseConfigOptions = {},
-): { readonly loaded: LoadedConfig; readonly document: Record<string, unknown> } {
-  checkConfigSize(text, sourceName, options.maxBytes);
-  const source = read(text.startsWith('\uFEFF') ? text.slice(1) : text, { sensitive: sensitiveKey });
-  if (!source.usable) throw new ConfigError(sourceName, source.problems);
-  const doc = source.value;
-  if (doc === null || doc === undefined) {
-    failConfig(
-      sourceName,
-      `the file is empty; a configuration needs at least version, msp and tenants (an example: ${EXAMPLE_HINT})`,
-    );
-  }
-  if (!isRecord(doc)) {
-    const pos = source.locate([]);
-    failConfig(
-      sourceName,
-      `the file must be a YAML mapping (key: value) with version, msp and tenants, not ${describeInput(doc)}`,
-      {
-        ...(pos ? { line: pos.line } : {}),
-      },
-    );
-  }
-  const loaded = validateConfigDocument(doc, sourceName, { locator: source, readerProblems: source.problems });
-  return { loaded, document: doc };
 }

@@ -10,16 +10,26 @@
  * of the config file (`dirname(result.path)`), see `secretsFilePath()` and `resolveConfigPath()`.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { hiddenKeyPath, REGISTRY_ZONE_IDS } from './blocklists.ts';
 import {
+  checkConfigSize,
   decodeConfigBytes,
   EXAMPLE_HINT,
   MAX_CONFIG_BYTES,
   mebibytes,
   type ParseConfigOptions,
-  parseYamlConfig,
   readFileBounded,
 } from './document.ts';
-import { failConfig, type LoadedConfig } from './validate.ts';
+import { ConfigError, type PathSegment } from './problems.ts';
+import {
+  describeInput,
+  failConfig,
+  isRecord,
+  type LoadedConfig,
+  SECRET_REF_KEYS,
+  secretRefRoot,
+  validateConfigDocument,
+} from './validate.ts';
 import { readYaml } from './yaml-source.ts';
 
 // What callers imported from here before the JSON reader split them out (the CLI and the tests still do; a module a
@@ -54,7 +64,20 @@ function fail(source: string, message: string, options?: ErrorOptions & { line?:
  * @throws ConfigError with every problem when there is at least one error.
  */
 export function parseConfig(text: string, sourceName: string, options: ParseConfigOptions = {}): LoadedConfig {
-  return parseYamlConfig(text, sourceName, readYaml, options).loaded;
+  return readConfigDocument(text, sourceName, options).loaded;
+}
+
+const REGISTRY_IDS: ReadonlySet<string> = new Set(REGISTRY_ZONE_IDS);
+
+/** For the YAML reader: where a key must not be shown (inside a secret reference, anything but env/secret). */
+function sensitiveKey(parent: readonly PathSegment[], key: string): readonly PathSegment[] | undefined {
+  // Under blocklists.keys, only registry zone ids are shown before the document is read (custom ids are not known yet).
+  const hidden = hiddenKeyPath([...parent, key].slice(0, 3), REGISTRY_IDS);
+  if (hidden) return hidden;
+  if (parent.length === 2 && parent[0] === 'blocklists' && parent[1] === 'keys') return undefined;
+  const root = secretRefRoot([...parent, key]);
+  if (!root) return undefined;
+  return parent.length === root.length && SECRET_REF_KEYS.has(key) ? undefined : root;
 }
 
 /**
@@ -67,7 +90,28 @@ export function readConfigDocument(
   sourceName: string,
   options: ParseConfigOptions = {},
 ): { readonly loaded: LoadedConfig; readonly document: Record<string, unknown> } {
-  return parseYamlConfig(text, sourceName, readYaml, options);
+  checkConfigSize(text, sourceName, options.maxBytes);
+  const source = readYaml(text.startsWith('\uFEFF') ? text.slice(1) : text, { sensitive: sensitiveKey });
+  if (!source.usable) throw new ConfigError(sourceName, source.problems);
+  const doc = source.value;
+  if (doc === null || doc === undefined) {
+    failConfig(
+      sourceName,
+      `the file is empty; a configuration needs at least version, msp and tenants (an example: ${EXAMPLE_HINT})`,
+    );
+  }
+  if (!isRecord(doc)) {
+    const pos = source.locate([]);
+    failConfig(
+      sourceName,
+      `the file must be a YAML mapping (key: value) with version, msp and tenants, not ${describeInput(doc)}`,
+      {
+        ...(pos ? { line: pos.line } : {}),
+      },
+    );
+  }
+  const loaded = validateConfigDocument(doc, sourceName, { locator: source, readerProblems: source.problems });
+  return { loaded, document: doc };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

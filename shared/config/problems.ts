@@ -108,3 +108,17 @@ export class ConfigError extends Error {
     this.source = source;
   }
 }
+
+/**
+ * Line and column (1-based) of an offset in a text, without a parser's line counter: for text the YAML parser never
+ * saw and for JSON, whose parser gives only an offset.
+ */
+export function positionOf(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}

@@ -25,7 +25,7 @@ import {
   visit,
 } from 'yaml';
 import { DOCUMENT_LIMITS } from './limits.ts';
-import { type ConfigProblem, formatPath, type PathSegment, quote } from './problems.ts';
+import { type ConfigProblem, formatPath, type PathSegment, positionOf, quote } from './problems.ts';
 import type { SourcePosition } from './validate.ts';
 
 export type { SourcePosition };
@@ -179,17 +179,6 @@ function prescan(text: string, maxDepth: number, maxTokens: number): PrescanFind
     if (tokens > maxTokens) return { offset: i, message: tooMany(maxTokens) };
   }
   return undefined;
-}
-
-/** Line and column of an offset, without a LineCounter (for text the parser never saw). */
-function positionOf(text: string, offset: number): SourcePosition {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, column: offset - lineStart + 1 };
 }
 
 interface Opener {
